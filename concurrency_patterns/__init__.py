@@ -1,0 +1,98 @@
+"""The classic concurrency patterns in every Python model, each beside its Go equivalent.
+
+Each pattern is a module named by its slug, with one variant per concurrency model:
+
+========================  ===============================================================
+``bounded_fetch``         fetch N URLs, at most ``limit`` in flight
+``producer_consumer``     producers and consumers around a bounded queue, closed when done
+``worker_pool``           W workers over a feed of jobs, errgroup-style errors
+``waitgroup``             Go's ``sync.WaitGroup`` (and why a task group usually replaces it)
+``mutex``                 Go's ``sync.Mutex``
+``rwmutex``               Go's ``sync.RWMutex``: many readers or one writer, neither starved
+``once``                  Go's ``sync.Once``: one call of ``f``, every caller gets its value
+``process_offload``       CPU-bound work in other processes, from async or sync code
+========================  ===============================================================
+
+Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
+"""
+
+from __future__ import annotations
+
+from ._common import JobError
+from .bounded_fetch import (
+    FetchError,
+    FetchResult,
+    fetch_all_anyio,
+    fetch_all_asyncio,
+    fetch_all_threads,
+)
+from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
+from .once import AnyioOnce, AsyncioOnce, ThreadOnce
+from .process_offload import (
+    new_process_pool,
+    offload_all_anyio,
+    offload_all_asyncio,
+    offload_all_sync,
+    offload_anyio,
+    offload_asyncio,
+    offload_sync,
+    run_sequential,
+)
+from .producer_consumer import (
+    PipelineError,
+    pipeline_anyio,
+    pipeline_asyncio,
+    pipeline_asyncio_sentinel,
+    pipeline_threads,
+)
+from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
+from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
+from .worker_pool import map_anyio, map_asyncio, map_processes, map_threads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # bounded_fetch
+    "FetchError",
+    "FetchResult",
+    "fetch_all_anyio",
+    "fetch_all_asyncio",
+    "fetch_all_threads",
+    # producer_consumer
+    "PipelineError",
+    "pipeline_anyio",
+    "pipeline_asyncio",
+    "pipeline_asyncio_sentinel",
+    "pipeline_threads",
+    # worker_pool
+    "JobError",
+    "map_anyio",
+    "map_asyncio",
+    "map_processes",
+    "map_threads",
+    # waitgroup
+    "AnyioWaitGroup",
+    "AsyncioWaitGroup",
+    "ThreadWaitGroup",
+    # mutex
+    "AnyioMutex",
+    "AsyncioMutex",
+    "ThreadMutex",
+    # rwmutex
+    "AnyioRWMutex",
+    "AsyncioRWMutex",
+    "ThreadRWMutex",
+    # once
+    "AnyioOnce",
+    "AsyncioOnce",
+    "ThreadOnce",
+    # process_offload
+    "new_process_pool",
+    "offload_all_anyio",
+    "offload_all_asyncio",
+    "offload_all_sync",
+    "offload_anyio",
+    "offload_asyncio",
+    "offload_sync",
+    "run_sequential",
+]

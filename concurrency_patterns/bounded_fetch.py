@@ -1,0 +1,308 @@
+"""Bounded concurrent fetch: get N URLs with at most ``limit`` requests in flight.
+
+This is the articles' first example of Python concurrency: ``aiohttp`` plus an
+``asyncio.Semaphore`` around each request, gathered in one event loop. Go writes the same thing
+with a buffered channel used as a semaphore (or ``limit`` worker goroutines reading a channel of
+URLs) and one shared ``http.Client``.
+
+Every variant keeps the same promises:
+
+* Results come back **in input order**, one :class:`FetchResult` per URL, each with the status,
+  the body and the time the request took once it got its slot.
+* **At most** ``limit`` requests are in flight at any moment, and one client (one connection
+  pool) serves the whole call.
+* ``timeout`` bounds each request. A refused connection, a timeout or a 5xx answer becomes an
+  error result; one bad URL never loses the others. A 4xx answer is a result, not an error: the
+  server answered, and asking again will not change it.
+* With ``fail_fast=True`` the first failure cancels the requests still running and is raised as
+  :class:`FetchError`.
+* Cancelling the call cancels every request it started; nothing outlives it.
+
+Which to pick:
+
+* :func:`fetch_all_anyio` (anyio + httpx + ``CapacityLimiter``) is the one to import: it runs
+  on asyncio and on trio. Needs the ``[trio]`` extra, which brings httpx.
+* :func:`fetch_all_asyncio` (asyncio + aiohttp + ``Semaphore``) is the articles' idiom and the
+  fastest client here; it runs on asyncio only.
+* :func:`fetch_all_threads` (a ``ThreadPoolExecutor`` and a blocking client) fits code that is
+  not async. Threads cost far more than tasks, so keep ``limit`` in the tens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import anyio
+
+from ._common import check_positive_int, check_positive_number, unwrap_group
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "FetchError",
+    "FetchResult",
+    "fetch_all_anyio",
+    "fetch_all_asyncio",
+    "fetch_all_threads",
+]
+
+
+class FetchError(Exception):
+    """One URL could not be fetched: no answer, a timeout, or a 5xx status.
+
+    Attributes:
+        url: the URL that failed.
+        index: its position in the input list.
+        status: the HTTP status for a 5xx answer, ``None`` when no answer arrived.
+        timed_out: ``True`` when the request ran past ``timeout``.
+
+    The client library's own exception, if any, is ``__cause__``.
+    """
+
+    def __init__(
+        self, url: str, index: int, reason: str, *, status: int | None = None,
+        timed_out: bool = False,
+    ) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.index = index
+        self.status = status
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one URL gave: its status and body, or the error, and how long it took.
+
+    ``elapsed`` counts from the moment the request got its slot (not the time spent waiting
+    for one) to the end of the body, in seconds.
+    """
+
+    url: str
+    status: int | None
+    body: bytes
+    elapsed: float
+    error: FetchError | None = field(default=None, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when the server answered with a status below 500."""
+        return self.error is None
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes."""
+        return len(self.body)
+
+
+# --- the asyncio variant: aiohttp + asyncio.Semaphore ------------------------------------------
+# --8<-- [start:asyncio]
+async def fetch_all_asyncio(
+    urls: Sequence[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
+) -> list[FetchResult]:
+    """Fetch every URL with asyncio and aiohttp, at most *limit* at a time.
+
+    Args:
+        urls: the URLs, as a list or other sequence of strings.
+        limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each request, connection to last byte (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+
+    Returns:
+        One :class:`FetchResult` per URL, in input order.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed.
+        TypeError, ValueError: for bad arguments, before any request is sent.
+    """
+    urls = _check_args(urls, limit, timeout)
+    results: list[FetchResult | None] = [None] * len(urls)
+    # The semaphore is the bound; the connector's pool is sized to match so that no request
+    # waits for a connection while holding a slot.
+    semaphore = asyncio.Semaphore(limit)
+    connector = aiohttp.TCPConnector(limit=limit)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+
+        async def fetch_one(index: int, url: str) -> None:
+            async with semaphore:
+                result = await _get_aiohttp(session, index, url)
+            results[index] = result
+            if fail_fast and result.error is not None:
+                raise result.error
+
+        try:
+            # TaskGroup, not gather: if one task raises (fail_fast) or the caller is cancelled,
+            # every other task is cancelled and awaited before we return.
+            async with asyncio.TaskGroup() as tg:
+                for index, url in enumerate(urls):
+                    tg.create_task(fetch_one(index, url))
+        except BaseExceptionGroup as group:
+            _raise_first_fetch_error(group)
+    return _finished(results)
+
+
+async def _get_aiohttp(session: aiohttp.ClientSession, index: int, url: str) -> FetchResult:
+    start = time.perf_counter()
+    try:
+        async with session.get(url) as response:
+            body = await response.read()
+            status = response.status
+    except Exception as exc:  # any failure of this URL is this URL's result, not the call's
+        return _failed(url, index, start, exc, timed_out=isinstance(exc, TimeoutError))
+    return _answered(url, index, start, status, body)
+# --8<-- [end:asyncio]
+
+
+# --- the anyio variant: httpx + CapacityLimiter, runs on asyncio and trio ---------------------
+# --8<-- [start:anyio]
+async def fetch_all_anyio(
+    urls: Sequence[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
+) -> list[FetchResult]:
+    """Fetch every URL with anyio and httpx, at most *limit* at a time, on asyncio or trio.
+
+    Same arguments, results and errors as :func:`fetch_all_asyncio`. Requires httpx
+    (``pip install 'concurrency-patterns[trio]'``).
+    """
+    urls = _check_args(urls, limit, timeout)
+    httpx = _import_httpx()
+    results: list[FetchResult | None] = [None] * len(urls)
+    limiter = anyio.CapacityLimiter(limit)
+    pool = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+
+    async with httpx.AsyncClient(limits=pool, timeout=timeout) as client:
+
+        async def fetch_one(index: int, url: str) -> None:
+            async with limiter:
+                result = await _get_httpx(client, index, url, timeout)
+            results[index] = result
+            if fail_fast and result.error is not None:
+                raise result.error
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, url in enumerate(urls):
+                    tg.start_soon(fetch_one, index, url)
+        except BaseExceptionGroup as group:
+            _raise_first_fetch_error(group)
+    return _finished(results)
+
+
+async def _get_httpx(
+    client: httpx.AsyncClient, index: int, url: str, timeout: float,
+) -> FetchResult:
+    start = time.perf_counter()
+    try:
+        # httpx's timeout applies to each phase (connect, each read); fail_after bounds the
+        # whole request, as aiohttp's ``total`` does.
+        with anyio.fail_after(timeout):
+            response = await client.get(url)
+    except Exception as exc:
+        return _failed(url, index, start, exc, timed_out=_is_timeout(exc))
+    return _answered(url, index, start, response.status_code, response.content)
+# --8<-- [end:anyio]
+
+
+# --- the thread variant: ThreadPoolExecutor + a blocking client -------------------------------
+# --8<-- [start:threads]
+def fetch_all_threads(
+    urls: Sequence[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
+) -> list[FetchResult]:
+    """Fetch every URL from *limit* threads sharing one blocking httpx client.
+
+    Same arguments, results and errors as :func:`fetch_all_asyncio`. A blocking call cannot be
+    interrupted, so ``timeout`` bounds each phase of a request (connect, each read) rather than
+    the whole of it, and with ``fail_fast=True`` requests already running finish before the
+    error is raised (requests not yet started are dropped). Requires httpx.
+    """
+    urls = _check_args(urls, limit, timeout)
+    httpx = _import_httpx()
+    pool = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+
+    def fetch_one(index: int, url: str) -> FetchResult:
+        start = time.perf_counter()
+        try:
+            response = client.get(url)
+        except Exception as exc:
+            return _failed(url, index, start, exc, timed_out=_is_timeout(exc))
+        return _answered(url, index, start, response.status_code, response.content)
+
+    # httpx.Client is thread-safe: one client, one connection pool, for every thread.
+    with httpx.Client(limits=pool, timeout=timeout) as client, \
+            ThreadPoolExecutor(max_workers=limit, thread_name_prefix="fetch") as executor:
+        futures = [executor.submit(fetch_one, i, url) for i, url in enumerate(urls)]
+        if fail_fast:
+            _raise_first_thread_failure(futures)
+        return [f.result() for f in futures]
+
+
+def _raise_first_thread_failure(futures: list[Future[FetchResult]]) -> None:
+    for future in as_completed(futures):
+        error = future.result().error
+        if error is not None:
+            for other in futures:
+                other.cancel()  # requests not started yet are dropped; running ones finish
+            raise error
+# --8<-- [end:threads]
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+def _check_args(urls: Sequence[str], limit: int, timeout: float) -> list[str]:
+    # A single URL passed by mistake would otherwise be fetched one character at a time.
+    if isinstance(urls, str | bytes) or not isinstance(urls, Sequence):
+        raise TypeError(f"urls must be a sequence of URL strings, got {type(urls).__name__}")
+    for i, url in enumerate(urls):
+        if not isinstance(url, str):
+            raise TypeError(f"urls[{i}] must be a str, got {type(url).__name__}: {url!r}")
+    check_positive_int("limit", limit)
+    check_positive_number("timeout", timeout)
+    return list(urls)
+
+
+def _answered(url: str, index: int, start: float, status: int, body: bytes) -> FetchResult:
+    elapsed = time.perf_counter() - start
+    error = FetchError(url, index, f"HTTP {status}", status=status) if status >= 500 else None
+    return FetchResult(url, status, body, elapsed, error)
+
+
+def _failed(url: str, index: int, start: float, exc: Exception, *, timed_out: bool) -> FetchResult:
+    reason = "timed out" if timed_out else f"{type(exc).__name__}: {exc}"
+    error = FetchError(url, index, reason, timed_out=timed_out)
+    error.__cause__ = exc
+    return FetchResult(url, None, b"", time.perf_counter() - start, error)
+
+
+def _is_timeout(exc: Exception) -> bool:
+    return isinstance(exc, TimeoutError) or type(exc).__name__.endswith("Timeout")
+
+
+def _finished(results: list[FetchResult | None]) -> list[FetchResult]:
+    done = [r for r in results if r is not None]
+    assert len(done) == len(results), "every task stores its result before it ends"
+    return done
+
+
+def _raise_first_fetch_error(group: BaseExceptionGroup[Any]) -> None:
+    error = unwrap_group(group, FetchError)
+    if error is None:
+        raise group
+    raise error from error.__cause__
+
+
+def _import_httpx() -> Any:
+    try:
+        import httpx
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "this variant needs httpx: pip install 'concurrency-patterns[trio]'"
+        ) from exc
+    return httpx

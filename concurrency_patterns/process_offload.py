@@ -1,0 +1,203 @@
+"""Process offload: run CPU-bound functions in other processes, from async or sync code.
+
+The articles' point: CPython runs Python bytecode in one thread at a time (the GIL), so threads
+do not make CPU-bound Python faster, and a CPU-bound call inside an event loop freezes every
+other task. The way out is another process — each has its own interpreter and its own GIL —
+reached from async code with ``loop.run_in_executor(process_pool, fn, *args)``.
+
+Go needs none of this: goroutines run on every core (``GOMAXPROCS``), so the Go program beside
+this module simply starts one goroutine per job.
+
+Which to pick:
+
+* :func:`offload_anyio` — ``anyio.to_process.run_sync``, on asyncio or trio. anyio keeps a pool
+  of worker processes per event loop, reuses them, and **kills** the worker running a call that
+  is cancelled (a timeout, a cancelled task), so nothing runs on for a caller that gave up.
+* :func:`offload_asyncio` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
+  typically a :func:`new_process_pool` reused for the life of the program. A cancelled call drops
+  a job that has not started; a job already running finishes, and its result is discarded.
+* :func:`offload_sync` — the same from plain synchronous code.
+
+Every variant refuses an unpicklable function (a lambda, a nested function) with ``TypeError``
+before anything is submitted. Arguments and results cross the process boundary by pickling, so
+send small things: a job that ships a large array both ways can cost more than it saves.
+No process outlives its pool: :func:`new_process_pool` is a context manager whose exit waits for
+the workers, and anyio's workers end with the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_process
+
+from ._common import check_callable, check_picklable, check_positive_int, unwrap_group
+
+__all__ = [
+    "new_process_pool",
+    "offload_all_anyio",
+    "offload_all_asyncio",
+    "offload_all_sync",
+    "offload_anyio",
+    "offload_asyncio",
+    "offload_sync",
+    "run_sequential",
+]
+
+R = TypeVar("R")
+
+
+def new_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """Make a process pool that is safe to start from a program that has threads.
+
+    Forking a process that has other threads running copies their locks in whatever state they
+    were in, which can deadlock the child; so on POSIX the pool starts its workers from a clean
+    *forkserver* process (the default from Python 3.14 on). Use it as a context manager, create
+    it once and reuse it: starting workers costs tens of milliseconds.
+
+    Args:
+        workers: how many processes; by default one per CPU.
+    """
+    if workers is not None:
+        check_positive_int("workers", workers)
+    method = "forkserver" if sys.platform != "win32" else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def _check_offload(fn: object, executor: object) -> None:
+    if not isinstance(executor, Executor):
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
+        )
+    # A thread pool runs the function in this process; anything else may need to pickle it.
+    if isinstance(executor, ThreadPoolExecutor):
+        check_callable("fn", fn)
+    else:
+        check_picklable("fn", fn)
+
+
+# --8<-- [start:asyncio]
+async def offload_asyncio(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
+    """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
+
+    Args:
+        fn: a module-level function (picklable, unless *executor* is a thread pool).
+        executor: any ``concurrent.futures.Executor``, usually a :func:`new_process_pool`.
+
+    Raises:
+        TypeError: *fn* is not picklable, or *executor* is not an Executor.
+        Exception: whatever ``fn`` raised in the worker.
+    """
+    _check_offload(fn, executor)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, fn, *args)
+
+
+async def offload_all_asyncio(
+    fn: Callable[[Any], R], items: Iterable[Any], *, executor: Executor,
+) -> list[R]:
+    """Run ``fn(item)`` for every item on *executor*, all submitted at once; results in order.
+
+    The first exception is raised once every job has finished or been cancelled: jobs not yet
+    started are cancelled, so no work is left behind.
+    """
+    _check_offload(fn, executor)
+    loop = asyncio.get_running_loop()
+    futures = [loop.run_in_executor(executor, fn, item) for item in items]
+    try:
+        return await asyncio.gather(*futures)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        await asyncio.gather(*futures, return_exceptions=True)
+        raise
+# --8<-- [end:asyncio]
+
+
+# --8<-- [start:anyio]
+async def offload_anyio(
+    fn: Callable[..., R], *args: Any, limiter: anyio.CapacityLimiter | None = None,
+) -> R:
+    """Run ``fn(*args)`` in one of anyio's worker processes, on asyncio or trio.
+
+    Cancellation (a ``fail_after`` timeout, a cancelled task group) kills the worker process that
+    runs the call; anyio starts a fresh one when needed.
+
+    Args:
+        fn: a module-level function.
+        limiter: caps how many calls run at once; by default, one per CPU.
+
+    Raises:
+        TypeError: *fn* is not picklable.
+        Exception: whatever ``fn`` raised in the worker.
+    """
+    check_picklable("fn", fn)
+    return await anyio.to_process.run_sync(fn, *args, cancellable=True, limiter=limiter)
+
+
+async def offload_all_anyio(
+    fn: Callable[[Any], R], items: Iterable[Any], *, workers: int | None = None,
+) -> list[R]:
+    """Run ``fn(item)`` for every item in anyio worker processes; results in order.
+
+    The first exception cancels the calls still running (killing their workers) and is raised.
+    """
+    check_picklable("fn", fn)
+    limiter = None
+    if workers is not None:
+        limiter = anyio.CapacityLimiter(check_positive_int("workers", workers))
+    jobs = list(items)
+    results: list[Any] = [None] * len(jobs)
+
+    async def one(index: int, item: Any) -> None:
+        results[index] = await anyio.to_process.run_sync(
+            fn, item, cancellable=True, limiter=limiter
+        )
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for index, item in enumerate(jobs):
+                tg.start_soon(one, index, item)
+    except BaseExceptionGroup as group:
+        first = unwrap_group(group, Exception)
+        if first is None:
+            raise
+        raise first from None
+    return results
+# --8<-- [end:anyio]
+
+
+# --8<-- [start:sync]
+def offload_sync(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
+    """Run ``fn(*args)`` on *executor* from synchronous code and wait for the result."""
+    _check_offload(fn, executor)
+    return executor.submit(fn, *args).result()
+
+
+def offload_all_sync(
+    fn: Callable[[Any], R], items: Iterable[Any], *, executor: Executor,
+) -> list[R]:
+    """Run ``fn(item)`` for every item on *executor*; results in order.
+
+    On the first exception, jobs not yet started are cancelled before it is raised.
+    """
+    _check_offload(fn, executor)
+    futures = [executor.submit(fn, item) for item in items]
+    try:
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def run_sequential(fn: Callable[[Any], R], items: Iterable[Any]) -> list[R]:
+    """The baseline: ``fn(item)`` for every item, one after another, in this thread."""
+    check_callable("fn", fn)
+    return [fn(item) for item in items]
+# --8<-- [end:sync]

@@ -1,0 +1,398 @@
+"""Producer–consumer: P producers feed C consumers through a bounded queue.
+
+The articles build this with an ``asyncio.Queue`` and a ``None`` sentinel that each consumer
+puts back for the next one; Go builds it with a buffered channel that the producer side closes
+(``close(ch)``) and consumers drain with ``for item := range ch``. The bounded buffer gives
+*backpressure*: a producer that gets ahead waits for a free slot instead of filling memory.
+
+Closing is the clean way to say "no more items": a consumer cannot confuse it with an item
+(``None`` may be a real item) and nobody has to count sentinels. This module shows both:
+
+* :func:`pipeline_asyncio_sentinel` — the articles' idiom, done right: one private end marker
+  per consumer, put after every producer has finished.
+* :func:`pipeline_asyncio` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
+  (on 3.11/3.12, where it does not exist, the close is emulated with end markers).
+* :func:`pipeline_anyio` — anyio memory object streams, the closest thing to a Go channel:
+  each producer holds a clone of the send side, and when the last clone is closed every
+  consumer's ``async for`` ends. Runs on asyncio and trio: the one to import.
+* :func:`pipeline_threads` — ``queue.Queue`` and threads, for blocking code
+  (``Queue.shutdown()`` on 3.13+, end markers before).
+
+The contract, for every variant:
+
+* Every item a producer takes from its source is consumed **exactly once**.
+* The queue never holds more than ``maxsize`` items.
+* If a producer or a consumer raises, the others stop and :class:`PipelineError` is raised. Its
+  ``unprocessed`` lists every item taken from a source but not consumed — nothing is silently
+  lost — and the original exception is its ``__cause__``.
+* If the caller cancels, every task stops, and ``on_unprocessed`` (if given) receives the items
+  that were taken but not consumed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sys
+import threading
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+import anyio
+
+from ._common import check_callable, check_positive_int, unwrap_group
+
+__all__ = [
+    "PipelineError",
+    "pipeline_anyio",
+    "pipeline_asyncio",
+    "pipeline_asyncio_sentinel",
+    "pipeline_threads",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Source = Iterable[T] | AsyncIterable[T]
+OnUnprocessed = Callable[[list[T]], object]
+
+
+class PipelineError(Exception):
+    """A producer or a consumer raised, and the pipeline stopped.
+
+    Attributes:
+        unprocessed: the items taken from a source but not consumed, in the order taken.
+        consumed: how many items were consumed before the pipeline stopped.
+
+    The exception that stopped the pipeline is ``__cause__``.
+    """
+
+    def __init__(self, cause: BaseException, unprocessed: list[Any], consumed: int) -> None:
+        super().__init__(
+            f"pipeline stopped by {type(cause).__name__}: {cause} "
+            f"({consumed} item(s) consumed, {len(unprocessed)} unprocessed)"
+        )
+        self.unprocessed = unprocessed
+        self.consumed = consumed
+        self.__cause__ = cause
+
+
+class _Ledger(Generic[T]):
+    """Every item between "taken from a source" and "consumed", so none can vanish.
+
+    Each item gets a ticket when a producer takes it; a consumer hands the ticket back when it has
+    processed the item. Whatever holds a ticket when the pipeline stops is unprocessed — whether
+    it was in the queue, in a producer blocked on a full queue, or in a consumer's hands.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, T] = {}
+        self._tickets = 0
+        self.consumed = 0
+        self._lock = threading.Lock()  # the thread variant shares one ledger across threads
+
+    def take(self, item: T) -> int:
+        with self._lock:
+            ticket = self._tickets
+            self._tickets += 1
+            self._pending[ticket] = item
+            return ticket
+
+    def done(self, ticket: int) -> None:
+        with self._lock:
+            del self._pending[ticket]
+            self.consumed += 1
+
+    def unprocessed(self) -> list[T]:
+        with self._lock:
+            return list(self._pending.values())  # dicts keep insertion (ticket) order
+
+
+_END = object()  # private end marker: no real item can be this object
+
+
+# --8<-- [start:asyncio_sentinel]
+async def pipeline_asyncio_sentinel(
+    sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
+    consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
+) -> list[R]:
+    """Run one producer per source and *consumers* consumers over an ``asyncio.Queue``.
+
+    The end of input is signalled the articles' way — with end markers, one per consumer, put
+    after every producer has finished — but with a private marker, so ``None`` stays a valid
+    item. Arguments, results and errors as :func:`pipeline_asyncio`.
+    """
+    _check_args(sources, consume, consumers, maxsize)
+    ledger: _Ledger[T] = _Ledger()
+    q: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+    results: list[R] = []
+
+    async def consumer() -> None:
+        while (entry := await q.get()) is not _END:
+            ticket, item = entry
+            results.append(await consume(item))
+            ledger.done(ticket)
+
+    async def run() -> None:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(consumers):
+                tg.create_task(consumer())
+            async with asyncio.TaskGroup() as producers:
+                for source in sources:
+                    producers.create_task(_produce(source, ledger, q.put))
+            # Every producer is done: one marker per consumer ends them all.
+            for _ in range(consumers):
+                await q.put(_END)
+
+    await _supervise(run(), ledger, on_unprocessed)
+    return results
+# --8<-- [end:asyncio_sentinel]
+
+
+# --8<-- [start:asyncio]
+async def pipeline_asyncio(
+    sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
+    consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
+) -> list[R]:
+    """Run one producer per source and *consumers* consumers over a closable ``asyncio.Queue``.
+
+    When the last producer finishes, the queue is shut down (Go's ``close(ch)``): consumers
+    drain what is left and stop.
+
+    Args:
+        sources: one iterable or async iterable per producer (at least one).
+        consume: the async function each consumer applies to each item.
+        consumers: how many consumer tasks (>= 1).
+        maxsize: the queue's capacity (>= 1); producers wait while it is full.
+        on_unprocessed: called with the unprocessed items if the call ends early, whether by an
+            error or by cancellation.
+
+    Returns:
+        What *consume* returned for each item, in the order the items finished.
+
+    Raises:
+        PipelineError: a producer or consumer raised; see ``unprocessed``.
+        TypeError, ValueError: for bad arguments, before anything starts.
+    """
+    _check_args(sources, consume, consumers, maxsize)
+    ledger: _Ledger[T] = _Ledger()
+    q: asyncio.Queue[tuple[int, T]] = asyncio.Queue(maxsize)
+    results: list[R] = []
+
+    async def consumer() -> None:
+        while True:
+            try:
+                ticket, item = await _get(q)
+            except _QueueShutDown:  # closed and drained: no more items, ever
+                return
+            results.append(await consume(item))
+            ledger.done(ticket)
+
+    async def run() -> None:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(consumers):
+                tg.create_task(consumer())
+            async with asyncio.TaskGroup() as producers:
+                for source in sources:
+                    producers.create_task(_produce(source, ledger, q.put))
+            await _close(q, consumers)
+
+    await _supervise(run(), ledger, on_unprocessed)
+    return results
+
+
+if sys.version_info >= (3, 13):
+    _QueueShutDown = asyncio.QueueShutDown
+
+    async def _close(q: asyncio.Queue[Any], consumers: int) -> None:
+        q.shutdown()  # not immediate: consumers still get what is queued, then QueueShutDown
+
+    async def _get(q: asyncio.Queue[Any]) -> Any:
+        return await q.get()
+
+else:  # 3.11 and 3.12 have no Queue.shutdown(): close with one end marker per consumer
+
+    class _QueueShutDown(Exception):
+        pass
+
+    async def _close(q: asyncio.Queue[Any], consumers: int) -> None:
+        for _ in range(consumers):
+            await q.put(_END)
+
+    async def _get(q: asyncio.Queue[Any]) -> Any:
+        entry = await q.get()
+        if entry is _END:
+            raise _QueueShutDown
+        return entry
+# --8<-- [end:asyncio]
+
+
+# --8<-- [start:anyio]
+async def pipeline_anyio(
+    sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
+    consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
+) -> list[R]:
+    """Run the pipeline over an anyio memory object stream, on asyncio or trio.
+
+    Each producer owns a clone of the send side and closes it when its source is exhausted;
+    when the last clone closes, every consumer's ``async for`` ends — Go's ``close(ch)`` and
+    ``range ch``. Arguments, results and errors as :func:`pipeline_asyncio`.
+    """
+    _check_args(sources, consume, consumers, maxsize)
+    ledger: _Ledger[T] = _Ledger()
+    send, receive = anyio.create_memory_object_stream[tuple[int, T]](maxsize)
+    results: list[R] = []
+
+    async def producer(source: Source[T], out: anyio.abc.ObjectSendStream[tuple[int, T]]) -> None:
+        async with out:  # closing this clone is this producer's close(ch)
+            await _produce(source, ledger, out.send)
+
+    async def consumer(inbox: anyio.abc.ObjectReceiveStream[tuple[int, T]]) -> None:
+        async with inbox:
+            async for ticket, item in inbox:
+                results.append(await consume(item))
+                ledger.done(ticket)
+
+    async def run() -> None:
+        async with anyio.create_task_group() as tg, send, receive:
+            for _ in range(consumers):
+                tg.start_soon(consumer, receive.clone())
+            for source in sources:
+                tg.start_soon(producer, source, send.clone())
+        # Leaving the block closed the originals; only the clones keep the stream open.
+
+    await _supervise(run(), ledger, on_unprocessed)
+    return results
+# --8<-- [end:anyio]
+
+
+# --8<-- [start:threads]
+def pipeline_threads(
+    sources: Sequence[Iterable[T]], consume: Callable[[T], R], *,
+    consumers: int = 2, maxsize: int = 16,
+) -> list[R]:
+    """Run one producer thread per source and *consumers* consumer threads over a ``queue.Queue``.
+
+    A thread cannot be cancelled, so when one raises the others are *asked* to stop: producers
+    take no new items, and consumers keep draining the queue without processing, so that no
+    producer stays blocked on a full queue. Every thread is joined before this returns.
+
+    Args and errors as :func:`pipeline_asyncio`, with plain iterables and a plain function.
+    """
+    _check_args(sources, consume, consumers, maxsize)
+    ledger: _Ledger[T] = _Ledger()
+    q: queue.Queue[Any] = queue.Queue(maxsize)
+    results: list[R] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def fail(exc: BaseException) -> None:
+        failures.append(exc)
+        stop.set()
+
+    def producer(source: Iterable[T]) -> None:
+        try:
+            for item in source:
+                if stop.is_set():
+                    return
+                q.put((ledger.take(item), item))
+        except BaseException as exc:
+            fail(exc)
+
+    def consumer() -> None:
+        # A consumer never leaves before the end marker, even after a failure: it keeps
+        # draining without processing, so that no producer stays blocked on a full queue.
+        while (entry := _get_sync(q)) is not _END:
+            if stop.is_set():
+                continue  # the ledger still holds the item: it is reported as unprocessed
+            ticket, item = entry
+            try:
+                results.append(consume(item))
+            except BaseException as exc:
+                fail(exc)
+                continue
+            ledger.done(ticket)
+
+    workers = [threading.Thread(target=consumer, name=f"consumer-{i}") for i in range(consumers)]
+    producers = [threading.Thread(target=producer, args=(source,), name=f"producer-{i}")
+                 for i, source in enumerate(sources)]
+    for t in workers + producers:
+        t.start()
+    for t in producers:
+        t.join()
+    _close_sync(q, consumers)
+    for t in workers:
+        t.join()
+    if failures:
+        raise PipelineError(failures[0], ledger.unprocessed(), ledger.consumed)
+    return results
+
+
+if sys.version_info >= (3, 13):
+
+    def _close_sync(q: queue.Queue[Any], consumers: int) -> None:
+        q.shutdown()
+
+    def _get_sync(q: queue.Queue[Any]) -> Any:
+        try:
+            return q.get()
+        except queue.ShutDown:
+            return _END
+
+else:
+
+    def _close_sync(q: queue.Queue[Any], consumers: int) -> None:
+        for _ in range(consumers):
+            q.put(_END)
+
+    def _get_sync(q: queue.Queue[Any]) -> Any:
+        return q.get()
+# --8<-- [end:threads]
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+async def _produce(
+    source: Source[T], ledger: _Ledger[T], put: Callable[[tuple[int, T]], Awaitable[None]],
+) -> None:
+    # The ticket is taken before the put: an item waiting for a free slot is already owed.
+    if isinstance(source, AsyncIterable):
+        async for item in source:
+            await put((ledger.take(item), item))
+    else:
+        for item in source:
+            await put((ledger.take(item), item))
+
+
+async def _supervise(
+    run: Awaitable[None], ledger: _Ledger[T], on_unprocessed: OnUnprocessed[T] | None,
+) -> None:
+    """Run the pipeline; on the way out early, account for every unprocessed item."""
+    try:
+        await run
+    except BaseException as exc:
+        unprocessed = ledger.unprocessed()
+        if on_unprocessed is not None and unprocessed:
+            on_unprocessed(unprocessed)
+        if isinstance(exc, BaseExceptionGroup):
+            cause = unwrap_group(exc, Exception)
+            if cause is not None:
+                raise PipelineError(cause, unprocessed, ledger.consumed) from cause
+        raise
+
+
+def _check_args(sources: object, consume: object, consumers: object, maxsize: object) -> None:
+    if isinstance(sources, str | bytes) or not isinstance(sources, Sequence):
+        raise TypeError(
+            f"sources must be a sequence of iterables (one per producer), "
+            f"got {type(sources).__name__}"
+        )
+    if not sources:
+        raise ValueError("sources must hold at least one iterable (one per producer)")
+    for i, source in enumerate(sources):
+        if not isinstance(source, Iterable | AsyncIterable):
+            raise TypeError(f"sources[{i}] must be iterable, got {type(source).__name__}")
+    check_callable("consume", consume)
+    check_positive_int("consumers", consumers)
+    # asyncio.Queue(0) and queue.Queue(0) mean *unbounded*: no backpressure at all.
+    check_positive_int("maxsize", maxsize)

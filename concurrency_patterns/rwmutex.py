@@ -1,0 +1,254 @@
+"""RWMutex: many readers or one writer — Go's ``sync.RWMutex``.
+
+When a value is read far more often than it is written (a configuration, a cache), a plain mutex
+makes readers queue behind each other for no reason. A reader–writer lock lets any number of
+readers in together and gives a writer the lock alone.
+
+The hard part is fairness. If readers may always join readers already inside, a steady stream
+of them keeps a writer out forever. These locks follow Go's policy, which starves neither side:
+
+* A reader gets in at once unless a writer holds the lock **or is waiting for it**. So once a
+  writer waits, new readers queue behind it, and the readers already inside drain out.
+* When a writer unlocks, every reader that queued while it waited or held the lock gets in
+  together, before the next writer. Writers get the lock one at a time, in arrival order.
+
+The contract, for every variant:
+
+* ``rlock()``/``runlock()`` and ``lock()``/``unlock()`` as in Go; ``reading()`` and
+  ``writing()`` are context managers that do both.
+* ``runlock()`` or ``unlock()`` of a lock not held that way raises ``RuntimeError``.
+* A task cancelled while waiting leaves no trace: it does not get the lock, and if it was the
+  writer that kept readers waiting, those readers get in. (If the lock had already been handed
+  to it when the cancellation arrived, it is released on its behalf.)
+
+The lock is not reentrant, and a reader cannot upgrade to a writer: ``rlock()`` then ``lock()``
+in one task waits forever, as in Go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Protocol
+
+import anyio
+
+__all__ = ["AnyioRWMutex", "AsyncioRWMutex", "ThreadRWMutex"]
+
+
+class _Event(Protocol):
+    def set(self) -> None: ...
+    def is_set(self) -> bool: ...
+    async def wait(self) -> object: ...
+
+
+class _Batch:
+    """The readers queued behind a writer; they get in together."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.admitted: _Event | None = None
+
+
+# --8<-- [start:async]
+class _AsyncRWMutex:
+    """The policy above for one event loop; subclasses choose asyncio's or anyio's Event.
+
+    Every state change happens between awaits, so one thread needs no lock for the state. Locks
+    are *handed over*: an unlock that lets a waiter in updates the state on the waiter's behalf
+    and then wakes it, so nobody can slip in between.
+    """
+
+    _new_event: Callable[[], _Event]
+
+    def __init__(self) -> None:
+        self._readers = 0  # readers inside
+        self._writer = False  # a writer inside
+        self._writers: deque[_Event] = deque()  # writers waiting, in arrival order
+        self._batch = _Batch()  # readers waiting
+
+    async def rlock(self) -> None:
+        """Wait for a read lock."""
+        if not self._writer and not self._writers:
+            self._readers += 1
+            return
+        batch = self._batch
+        batch.count += 1
+        if batch.admitted is None:
+            batch.admitted = self._new_event()
+        try:
+            await batch.admitted.wait()
+        except BaseException:
+            if batch.admitted.is_set():
+                self.runlock()  # let in as the cancellation arrived: give the lock back
+            else:
+                batch.count -= 1
+            raise
+
+    def runlock(self) -> None:
+        """Release a read lock. Raises ``RuntimeError`` if no read lock is held."""
+        if self._readers == 0:
+            raise RuntimeError("runlock of unlocked RWMutex")
+        self._readers -= 1
+        if self._readers == 0 and self._writers:
+            self._hand_to_writer()
+
+    async def lock(self) -> None:
+        """Wait for the write lock."""
+        if not self._writer and not self._readers and not self._writers:
+            self._writer = True
+            return
+        turn = self._new_event()
+        self._writers.append(turn)
+        try:
+            await turn.wait()
+        except BaseException:
+            if turn.is_set():
+                self.unlock()
+            else:
+                self._writers.remove(turn)
+                if not self._writer and not self._writers:
+                    self._admit_readers()  # readers were only waiting for this writer
+            raise
+
+    def unlock(self) -> None:
+        """Release the write lock. Raises ``RuntimeError`` if it is not held."""
+        if not self._writer:
+            raise RuntimeError("unlock of unlocked RWMutex")
+        self._writer = False
+        if self._batch.count:
+            self._admit_readers()  # readers that waited go first, then the next writer
+        elif self._writers:
+            self._hand_to_writer()
+
+    def _admit_readers(self) -> None:
+        batch, self._batch = self._batch, _Batch()
+        self._readers += batch.count
+        if batch.admitted is not None:
+            batch.admitted.set()
+
+    def _hand_to_writer(self) -> None:
+        self._writer = True
+        self._writers.popleft().set()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        """``async with rw.reading():`` holds a read lock for the block."""
+        await self.rlock()
+        try:
+            yield
+        finally:
+            self.runlock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """``async with rw.writing():`` holds the write lock for the block."""
+        await self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
+
+
+class AsyncioRWMutex(_AsyncRWMutex):
+    """A reader–writer lock for asyncio tasks."""
+
+    _new_event = asyncio.Event
+
+
+class AnyioRWMutex(_AsyncRWMutex):
+    """A reader–writer lock for anyio tasks, on asyncio or trio."""
+
+    _new_event = anyio.Event
+# --8<-- [end:async]
+
+
+# --8<-- [start:threads]
+class ThreadRWMutex:
+    """A reader–writer lock for threads, with the same policy and the same hand-over.
+
+    One condition variable guards the state. A waiting reader is let in when its batch number
+    moves on; a waiting writer, when the lock is granted to its ticket.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers: deque[int] = deque()  # tickets of waiting writers, in arrival order
+        self._tickets = 0
+        self._granted: int | None = None  # the ticket the lock was just handed to
+        self._batch = 0  # number of the current batch of waiting readers
+        self._batch_count = 0
+
+    def rlock(self) -> None:
+        """Block until a read lock is held."""
+        with self._cond:
+            if not self._writer and not self._writers:
+                self._readers += 1
+                return
+            batch = self._batch
+            self._batch_count += 1
+            self._cond.wait_for(lambda: self._batch != batch)
+
+    def runlock(self) -> None:
+        """Release a read lock. Raises ``RuntimeError`` if no read lock is held."""
+        with self._cond:
+            if self._readers == 0:
+                raise RuntimeError("runlock of unlocked RWMutex")
+            self._readers -= 1
+            if self._readers == 0 and self._writers:
+                self._hand_to_writer()
+
+    def lock(self) -> None:
+        """Block until the write lock is held."""
+        with self._cond:
+            if not self._writer and not self._readers and not self._writers:
+                self._writer = True
+                return
+            ticket = self._tickets
+            self._tickets += 1
+            self._writers.append(ticket)
+            self._cond.wait_for(lambda: self._granted == ticket)
+            self._granted = None
+
+    def unlock(self) -> None:
+        """Release the write lock. Raises ``RuntimeError`` if it is not held."""
+        with self._cond:
+            if not self._writer:
+                raise RuntimeError("unlock of unlocked RWMutex")
+            self._writer = False
+            if self._batch_count:  # readers that waited go first, then the next writer
+                self._readers += self._batch_count
+                self._batch_count = 0
+                self._batch += 1
+                self._cond.notify_all()
+            elif self._writers:
+                self._hand_to_writer()
+
+    def _hand_to_writer(self) -> None:
+        self._writer = True
+        self._granted = self._writers.popleft()
+        self._cond.notify_all()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """``with rw.reading():`` holds a read lock for the block."""
+        self.rlock()
+        try:
+            yield
+        finally:
+            self.runlock()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """``with rw.writing():`` holds the write lock for the block."""
+        self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
+# --8<-- [end:threads]

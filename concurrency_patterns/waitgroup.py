@@ -1,0 +1,285 @@
+"""WaitGroup: wait for a collection of tasks to finish — Go's ``sync.WaitGroup``.
+
+A WaitGroup is a counter. ``add(n)`` raises it before starting n tasks, each task calls
+``done()`` when it finishes, and ``wait()`` blocks until the counter is back to zero. ``go(fn)``
+does all three for one function, like Go 1.25's ``wg.Go(f)``. The counter may never go below
+zero: where Go panics, these raise ``ValueError`` and leave the counter unchanged.
+
+Why Python rarely needs one. A WaitGroup only *counts*; it does not own the tasks. Forget a
+``done()`` and ``wait()`` hangs forever; call ``wait()`` never and the tasks outlive the code
+that started them; an error in a task has nowhere to go. Structured concurrency — asyncio's
+``TaskGroup``, trio's nursery, anyio's task group — owns its tasks: the block cannot end before
+they do, an error cancels the siblings and is raised, and cancelling the block cancels them.
+So in async code, prefer a task group::
+
+    async with asyncio.TaskGroup() as tg:     # instead of wg.go(...) + wg.wait()
+        for url in urls:
+            tg.create_task(fetch(url))
+
+The classes here are for code that really needs a counter (the tasks are started by someone
+else, or the count is known before the tasks exist), and for readers coming from Go. To keep
+them safe, each is also a context manager that waits on exit, and ``go()`` keeps the error of a
+failing function: ``wait()`` raises them all as an ``ExceptionGroup`` once the counter is zero.
+
+Happens-before, as in Go: everything a task did before its ``done()`` is visible to code that
+returns from ``wait()``. A WaitGroup may be reused, but new ``add`` calls must come after every
+earlier ``wait`` has returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.abc
+
+__all__ = ["AnyioWaitGroup", "AsyncioWaitGroup", "ThreadWaitGroup"]
+
+
+class _Counter:
+    """The counter and the errors, with the checks every WaitGroup shares."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.errors: list[Exception] = []
+
+    def apply(self, delta: int) -> int:
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+        if self.count + delta < 0:
+            raise ValueError(f"negative WaitGroup counter ({self.count} + {delta})")
+        self.count += delta
+        return self.count
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise ExceptionGroup("functions started with WaitGroup.go() raised", self.errors)
+
+
+# --8<-- [start:asyncio]
+class AsyncioWaitGroup:
+    """A WaitGroup for asyncio tasks.
+
+    ``go()`` starts an ``asyncio`` task (a strong reference is kept, so it cannot be garbage
+    collected mid-flight). Used as ``async with``, the group waits on exit, and if the block
+    raised or was cancelled, it cancels the tasks it started and waits for them first.
+    """
+
+    def __init__(self) -> None:
+        self._counter = _Counter()
+        self._zero = asyncio.Event()
+        self._zero.set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def count(self) -> int:
+        """The current counter."""
+        return self._counter.count
+
+    def add(self, delta: int = 1) -> None:
+        """Add *delta* (which may be negative) to the counter.
+
+        Raises:
+            ValueError: if the counter would go below zero.
+        """
+        if self._counter.apply(delta) == 0:
+            self._zero.set()
+        else:
+            self._zero.clear()
+
+    def done(self) -> None:
+        """Take one off the counter."""
+        self.add(-1)
+
+    async def wait(self) -> None:
+        """Wait until the counter is zero.
+
+        Raises:
+            ExceptionGroup: the errors of functions started with :meth:`go`.
+        """
+        await self._zero.wait()
+        self._counter.raise_errors()
+
+    def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run ``await fn(*args)`` in a new task, counted by this group."""
+        self.add(1)
+
+        async def run() -> None:
+            try:
+                await fn(*args)
+            except Exception as exc:
+                self._counter.errors.append(exc)
+            finally:
+                self.done()
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def __aenter__(self) -> AsyncioWaitGroup:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        if et is not None:  # the block failed or was cancelled: take our tasks down with it
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            return
+        await self.wait()
+# --8<-- [end:asyncio]
+
+
+# --8<-- [start:anyio]
+class AnyioWaitGroup:
+    """A WaitGroup for anyio, on asyncio or trio.
+
+    ``add``, ``done`` and ``wait`` work anywhere. ``go()`` needs somewhere to put the task, and
+    anyio has no unowned tasks: use the group as ``async with AnyioWaitGroup() as wg:``, which
+    opens a task group for ``go()`` — a WaitGroup that is, in the end, a task group that counts.
+    """
+
+    def __init__(self) -> None:
+        self._counter = _Counter()
+        self._zero: anyio.Event | None = None  # made on first use: needs a running event loop
+        self._task_group: anyio.abc.TaskGroup | None = None
+
+    @property
+    def count(self) -> int:
+        """The current counter."""
+        return self._counter.count
+
+    def add(self, delta: int = 1) -> None:
+        """Add *delta* to the counter; raises ``ValueError`` if it would go below zero."""
+        if self._counter.apply(delta) == 0 and self._zero is not None:
+            # An anyio Event cannot be cleared: wake every waiter, and let the next wait()
+            # that finds the counter above zero make a fresh one.
+            self._zero.set()
+            self._zero = None
+
+    def done(self) -> None:
+        """Take one off the counter."""
+        self.add(-1)
+
+    async def wait(self) -> None:
+        """Wait until the counter is zero; raise the errors of :meth:`go` functions."""
+        if self._counter.count > 0:
+            if self._zero is None:
+                self._zero = anyio.Event()
+            await self._zero.wait()
+        self._counter.raise_errors()
+
+    def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run ``await fn(*args)`` in the group's task group, counted by this group.
+
+        Raises:
+            RuntimeError: outside ``async with``, where there is no task group to run it in.
+        """
+        if self._task_group is None:
+            raise RuntimeError("AnyioWaitGroup.go() needs 'async with AnyioWaitGroup() as wg:'")
+        self.add(1)
+
+        async def run() -> None:
+            try:
+                await fn(*args)
+            except Exception as exc:  # kept for wait(); a failure does not cancel the others
+                self._counter.errors.append(exc)
+            finally:
+                self.done()
+
+        self._task_group.start_soon(run)
+
+    async def __aenter__(self) -> AnyioWaitGroup:
+        self._task_group = anyio.create_task_group()
+        await self._task_group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._task_group is not None
+        task_group, self._task_group = self._task_group, None
+        if et is not None:
+            task_group.cancel_scope.cancel()
+        suppressed = await task_group.__aexit__(et, e, tb)
+        if et is None:
+            await self.wait()
+        return suppressed
+# --8<-- [end:anyio]
+
+
+# --8<-- [start:threads]
+class ThreadWaitGroup:
+    """A WaitGroup for threads.
+
+    ``go()`` starts a thread. Used as ``with``, the group waits on exit (a thread cannot be
+    cancelled, so even when the block raised, its threads are joined before the error goes on).
+    """
+
+    def __init__(self) -> None:
+        self._counter = _Counter()
+        self._cond = threading.Condition()
+
+    @property
+    def count(self) -> int:
+        """The current counter."""
+        with self._cond:
+            return self._counter.count
+
+    def add(self, delta: int = 1) -> None:
+        """Add *delta* to the counter; raises ``ValueError`` if it would go below zero."""
+        with self._cond:
+            if self._counter.apply(delta) == 0:
+                self._cond.notify_all()
+
+    def done(self) -> None:
+        """Take one off the counter."""
+        self.add(-1)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the counter is zero, or *timeout* seconds pass.
+
+        Returns:
+            ``True`` if the counter reached zero, ``False`` on timeout.
+
+        Raises:
+            ExceptionGroup: the errors of functions started with :meth:`go`.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._counter.count == 0, timeout):
+                return False
+            self._counter.raise_errors()
+            return True
+
+    def go(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` in a new thread, counted by this group."""
+        self.add(1)
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception as exc:
+                with self._cond:
+                    self._counter.errors.append(exc)
+            finally:
+                self.done()
+
+        threading.Thread(target=run, name="waitgroup-go").start()
+
+    def __enter__(self) -> ThreadWaitGroup:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        if et is not None:
+            with self._cond:
+                self._cond.wait_for(lambda: self._counter.count == 0)
+            return
+        self.wait()
+# --8<-- [end:threads]

@@ -1,0 +1,40 @@
+"""Job functions shared by the demos, the tests and the benchmarks.
+
+They live in the package, not beside the code that uses them, because a process pool sends a
+function by name: the child process must be able to import it.
+
+:func:`spin` is the CPU-bound job. Its Go twin (``go_equivalents``) does the same arithmetic
+and returns the same number for the same ``n``, so the two sides provably do the same work.
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["fail_on", "sleep_then_square", "spin", "square"]
+
+
+def spin(n: int) -> int:
+    """Burn CPU in pure Python: *n* steps of a small hash. Holds the GIL throughout."""
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + i) % 1_000_003
+    return acc
+
+
+def square(x: int) -> int:
+    """Return ``x * x``: a job with (almost) no cost, to measure dispatch overhead."""
+    return x * x
+
+
+def sleep_then_square(x: int, seconds: float = 0.01) -> int:
+    """Block the calling thread for *seconds*, then return ``x * x``."""
+    time.sleep(seconds)
+    return x * x
+
+
+def fail_on(bad: int, x: int) -> int:
+    """Return ``x * x``, or raise ``ValueError`` when ``x == bad`` (use with functools.partial)."""
+    if x == bad:
+        raise ValueError(f"job {x} is bad")
+    return x * x

@@ -1,0 +1,150 @@
+"""Fixtures every contract suite shares.
+
+* ``variant`` is parametrized by each test module over the implementations of its pattern;
+  ``anyio_backend`` follows it, so one async test body runs on asyncio and on trio, and a sync
+  variant runs in a worker thread of the same test.
+* Nothing may outlive a test: ``no_stray_threads_or_processes`` (autouse) fails a test that
+  leaves a thread or a child process behind, and ``no_stray_tasks`` (used by every async test
+  module) fails one that leaves a task running in the event loop.
+* ``http_server`` is a real aiohttp server on 127.0.0.1 that counts requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.http_server import HttpServer, serving
+
+# Examples are cheap but each starts tasks, threads or processes: a few dozen is plenty, and
+# the fixtures below are meant to be shared by every example of one test.
+settings.register_profile(
+    "contracts",
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contracts"))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One implementation of a pattern, callable the same way from an async test."""
+
+    name: str
+    fn: Callable[..., Any]
+    backend: str = "asyncio"  # the event loop the test runs on
+    sync: bool = False  # a blocking function: the test runs it in a worker thread
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.sync:
+            return await anyio.to_thread.run_sync(partial(self.fn, *args, **kwargs))
+        return await self.fn(*args, **kwargs)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pytest.fixture
+def anyio_backend(variant: Variant) -> str:
+    return variant.backend
+
+
+# --- nothing outlives a test ----------------------------------------------------------------
+
+def _child_pids() -> set[int]:
+    pids: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+        except OSError:
+            pass
+    return pids
+
+
+# Idle threads that trio keeps in its process-wide cache (DNS look-ups run there) belong to
+# trio, not to the code under test; so do this suite's own "test-" threads.
+_NOT_OURS = ("test-", "Trio thread")
+
+
+def _live_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.is_alive() and not t.name.startswith(_NOT_OURS)}
+
+
+def _settled(check: Callable[[], set[Any]], before: set[Any], seconds: float = 5.0) -> set[Any]:
+    """What *check* finds beyond *before*, after giving it a moment to wind down."""
+    deadline = time.monotonic() + seconds
+    while (extra := check() - before) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return extra
+
+
+@pytest.fixture(autouse=True)
+def no_stray_threads_or_processes() -> Iterator[None]:
+    threads, children = _live_threads(), _child_pids()
+    yield
+    stray_threads = _settled(_live_threads, threads)
+    assert not stray_threads, f"threads outlived the test: {sorted(t.name for t in stray_threads)}"
+    stray_children = _settled(_child_pids, children)
+    assert not stray_children, f"child processes outlived the test: {sorted(stray_children)}"
+
+
+def _running_tasks() -> set[object]:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        tasks: set[object] = set()
+        pending = [trio.lowlevel.current_root_task()]
+        while pending:
+            task = pending.pop()
+            tasks.add(task)
+            for nursery in task.child_nurseries:
+                pending.extend(nursery.child_tasks)
+        return tasks
+    # The test runner drives each test and fixture from tasks of its own: not ours to judge.
+    return {t for t in asyncio.all_tasks()
+            if not t.done() and "TestRunner" not in t.get_coro().__qualname__}
+
+
+@pytest.fixture
+async def no_stray_tasks() -> Any:
+    before = _running_tasks()
+    yield
+    for _ in range(50):  # let tasks that are finishing finish
+        stray = _running_tasks() - before
+        if not stray:
+            return
+        await anyio.sleep(0.01)
+    pytest.fail(f"tasks outlived the test: {stray}")
+
+
+# --- a real HTTP server on loopback -----------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def _server_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="test-http-server", daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+@pytest.fixture
+def http_server(_server_loop: asyncio.AbstractEventLoop) -> Iterator[HttpServer]:
+    with serving(_server_loop) as server:
+        yield server
