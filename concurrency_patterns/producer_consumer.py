@@ -292,9 +292,9 @@ def pipeline_threads(
 
     def producer(source: Iterable[T]) -> None:
         try:
-            for item in source:
-                if stop.is_set():
-                    return
+            items = iter(source)
+            # Look at stop *before* taking the next item, so no item is taken and then dropped.
+            while not stop.is_set() and (item := next(items, _END)) is not _END:
                 q.put((ledger.take(item), item))
         except BaseException as exc:
             fail(exc)

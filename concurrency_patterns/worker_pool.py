@@ -26,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack
 from typing import Any, Generic, TypeVar
 
 import anyio
 
 from ._common import JobError, check_callable, check_picklable, check_positive_int, unwrap_group
+from .process_offload import new_process_pool
 
 __all__ = [
     "JobError",
@@ -260,9 +261,10 @@ def map_processes(
     cancelled and running ones finish.
 
     Args:
-        executor: a pool to reuse (it is not shut down). By default a ``ProcessPoolExecutor``
-            is started for this call and shut down before it returns; starting one costs tens of
-            milliseconds, so pass your own when you call this often.
+        executor: a pool to reuse (it is not shut down). By default a pool from
+            :func:`~concurrency_patterns.process_offload.new_process_pool` is started for this
+            call and shut down before it returns; starting one costs tens of milliseconds, so
+            pass your own when you call this often.
 
     Other arguments and results as :func:`map_asyncio`.
     """
@@ -273,7 +275,7 @@ def map_processes(
     feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
     with ExitStack() as stack:
         if executor is None:
-            executor = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            executor = stack.enter_context(new_process_pool(workers))
         running: dict[Future[R], tuple[int, J]] = {}
         try:
             while True:

@@ -56,11 +56,19 @@ class Variant:
 
 
 @pytest.fixture
-def anyio_backend(variant: Variant) -> str:
-    return variant.backend
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    if "variant" in request.fixturenames:
+        variant: Variant = request.getfixturevalue("variant")
+        return variant.backend
+    return "asyncio"
 
 
 # --- nothing outlives a test ----------------------------------------------------------------
+
+# multiprocessing starts two helpers once per program and keeps them for its whole life: the
+# fork server that new_process_pool() forks workers from, and the resource tracker.
+_HELPERS = (b"multiprocessing.forkserver", b"multiprocessing.resource_tracker")
+
 
 def _child_pids() -> set[int]:
     pids: set[int] = set()
@@ -70,7 +78,16 @@ def _child_pids() -> set[int]:
                 pids.update(int(p) for p in f.read().split())
         except OSError:
             pass
-    return pids
+    return {pid for pid in pids if not _is_helper(pid)}
+
+
+def _is_helper(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return False  # already gone
+    return any(helper in cmdline for helper in _HELPERS)
 
 
 # Idle threads that trio keeps in its process-wide cache (DNS look-ups run there) belong to

@@ -1,0 +1,205 @@
+"""The producer_consumer contract, run against every variant."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from concurrency_patterns.producer_consumer import (
+    PipelineError,
+    pipeline_anyio,
+    pipeline_asyncio,
+    pipeline_asyncio_sentinel,
+    pipeline_threads,
+)
+from tests.conftest import Variant
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_stray_tasks")]
+
+ASYNC = [
+    Variant("asyncio-sentinel", pipeline_asyncio_sentinel),
+    Variant("asyncio", pipeline_asyncio),
+    Variant("anyio-asyncio", pipeline_anyio),
+    Variant("anyio-trio", pipeline_anyio, backend="trio"),
+]
+ALL = [*ASYNC, Variant("threads", pipeline_threads, sync=True)]
+
+
+class Tally:
+    """Counts items taken from the sources and items consumed, from any thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.taken: list[Any] = []
+        self.started = 0
+        self.consumed: list[Any] = []
+        self.most_ahead = 0  # the most items taken but not yet being consumed
+
+    def source(self, items: list[Any], fail_after: int | None = None) -> Iterator[Any]:
+        for n, item in enumerate(items):
+            if n == fail_after:
+                raise RuntimeError("the source broke")
+            with self.lock:
+                self.taken.append(item)
+                self.most_ahead = max(self.most_ahead, len(self.taken) - self.started)
+            yield item
+
+    def consumer(
+        self, variant: Variant, *, delay: float = 0.0, fail_on: object = object(),
+    ) -> Callable[[Any], Any]:
+        def before(item: Any) -> None:
+            with self.lock:
+                self.started += 1
+            if item == fail_on:
+                raise ValueError(f"cannot consume {item!r}")
+
+        def after(item: Any) -> tuple[str, Any]:
+            with self.lock:
+                self.consumed.append(item)
+            return ("done", item)
+
+        if variant.sync:
+            def consume_sync(item: Any) -> tuple[str, Any]:
+                before(item)
+                time.sleep(delay)
+                return after(item)
+            return consume_sync
+
+        async def consume(item: Any) -> tuple[str, Any]:
+            before(item)
+            await anyio.sleep(delay)
+            return after(item)
+        return consume
+
+
+def numbered(sizes: list[int]) -> list[list[int]]:
+    """Distinct items split across producers: [[0, 1], [2], [3, 4, 5]] for sizes [2, 1, 3]."""
+    out, n = [], 0
+    for size in sizes:
+        out.append(list(range(n, n + size)))
+        n += size
+    return out
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@given(sizes=st.lists(st.integers(0, 20), min_size=1, max_size=4),
+       consumers=st.integers(1, 5), maxsize=st.integers(1, 6))
+async def test_every_item_is_consumed_exactly_once(
+    variant: Variant, sizes: list[int], consumers: int, maxsize: int,
+) -> None:
+    tally = Tally()
+    batches = numbered(sizes)
+    results = await variant([tally.source(b) for b in batches], tally.consumer(variant),
+                            consumers=consumers, maxsize=maxsize)
+    everything = [item for b in batches for item in b]
+    assert sorted(tally.consumed) == everything
+    assert sorted(results) == [("done", item) for item in everything]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@pytest.mark.parametrize("maxsize", [1, 4])
+async def test_backpressure_bounds_how_far_producers_get_ahead(
+    variant: Variant, maxsize: int,
+) -> None:
+    tally = Tally()
+    producers, consumers = 2, 1
+    sources = [tally.source(b) for b in numbered([15] * producers)]
+    await variant(sources, tally.consumer(variant, delay=0.005), consumers=consumers,
+                  maxsize=maxsize)
+    # Taken but not yet being consumed: the buffer, one item in the hands of each producer
+    # waiting for a free slot, and one in each consumer's between receiving and starting.
+    assert maxsize <= tally.most_ahead <= maxsize + producers + consumers
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_none_is_an_item_like_any_other(variant: Variant) -> None:
+    tally = Tally()
+    await variant([tally.source([None, 0, None])], tally.consumer(variant), consumers=3)
+    assert tally.consumed.count(None) == 2
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@given(fail_on=st.integers(0, 29), consumers=st.integers(1, 4), maxsize=st.integers(1, 5))
+async def test_a_failing_consumer_stops_the_pipeline_and_loses_nothing(
+    variant: Variant, fail_on: int, consumers: int, maxsize: int,
+) -> None:
+    tally = Tally()
+    sources = [tally.source(b) for b in numbered([10, 10, 10])]
+    with pytest.raises(PipelineError) as info:
+        await variant(sources, tally.consumer(variant, fail_on=fail_on),
+                      consumers=consumers, maxsize=maxsize)
+    error = info.value
+    assert isinstance(error.__cause__, ValueError)
+    assert fail_on in error.unprocessed
+    assert error.consumed == len(tally.consumed)
+    # Taken = consumed + unprocessed, with no item in both.
+    assert sorted(tally.consumed + error.unprocessed) == sorted(tally.taken)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_failing_producer_stops_the_pipeline_and_loses_nothing(variant: Variant) -> None:
+    tally = Tally()
+    sources = [tally.source(list(range(100)), fail_after=5), tally.source(list(range(100, 110)))]
+    with pytest.raises(PipelineError, match="the source broke") as info:
+        await variant(sources, tally.consumer(variant, delay=0.001), consumers=2, maxsize=2)
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert sorted(tally.consumed + info.value.unprocessed) == sorted(tally.taken)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_cancelling_reports_every_unprocessed_item(variant: Variant) -> None:
+    tally = Tally()
+    reported: list[Any] = []
+    sources = [tally.source(b) for b in numbered([50, 50])]
+    with anyio.move_on_after(0.1) as scope:
+        await variant(sources, tally.consumer(variant, delay=0.02), consumers=2, maxsize=3,
+                      on_unprocessed=reported.extend)
+    assert scope.cancelled_caught
+    assert reported, "a cancelled pipeline had items in flight"
+    assert sorted(tally.consumed + reported) == sorted(tally.taken)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_async_iterables_are_sources_too(variant: Variant) -> None:
+    async def ticks(start: int) -> AsyncIterator[int]:
+        for i in range(start, start + 10):
+            await anyio.sleep(0)
+            yield i
+
+    tally = Tally()
+    await variant([ticks(0), ticks(10), [20, 21]], tally.consumer(variant), consumers=2)
+    assert sorted(tally.consumed) == list(range(22))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"sources": "abc"}, TypeError, "sources"),
+        ({"sources": None}, TypeError, "sources"),
+        ({"sources": []}, ValueError, "sources"),
+        ({"sources": [3]}, TypeError, r"sources\[0\]"),
+        ({"consume": "print"}, TypeError, "consume"),
+        ({"consumers": 0}, ValueError, "consumers"),
+        ({"consumers": "2"}, TypeError, "consumers"),
+        ({"maxsize": 0}, ValueError, "maxsize"),
+        ({"maxsize": -1}, ValueError, "maxsize"),
+        ({"maxsize": 1.5}, TypeError, "maxsize"),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_parameter(
+    variant: Variant, kwargs: dict[str, Any], error: type[Exception], name: str,
+) -> None:
+    tally = Tally()
+    args: dict[str, Any] = {"sources": [tally.source([1, 2])], "consume": tally.consumer(variant)}
+    args.update(kwargs)
+    with pytest.raises(error, match=name):
+        await variant(args.pop("sources"), args.pop("consume"), **args)
+    assert tally.taken == []

@@ -1,0 +1,218 @@
+"""The worker_pool contract, run against every variant."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from concurrency_patterns import JobError, map_anyio, map_asyncio, map_processes, map_threads
+from concurrency_patterns.workloads import fail_on, square
+from tests.conftest import Variant
+
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_stray_tasks")]
+
+ASYNC = [
+    Variant("asyncio", map_asyncio),
+    Variant("anyio-asyncio", map_anyio),
+    Variant("anyio-trio", map_anyio, backend="trio"),
+]
+THREADS = Variant("threads", map_threads, sync=True)
+PROCESSES = Variant("processes", map_processes, sync=True)
+IN_PROCESS = [*ASYNC, THREADS]
+ALL = [*IN_PROCESS, PROCESSES]
+
+
+def job(variant: Variant, fn: Callable[[int], int]) -> Callable[[int], Any]:
+    """*fn* as the variant wants it: a coroutine function for async variants."""
+    if variant.sync:
+        return fn
+
+    async def run(x: int) -> int:
+        await anyio.sleep(0)
+        return fn(x)
+    return run
+
+
+class Gauge:
+    """Counts jobs running at once (from tasks or threads) and jobs started."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = self.most = self.started = self.finished = self.succeeded = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.started += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.running -= 1
+            self.finished += 1
+
+    def job(self, variant: Variant, seconds: float, fail_at: int = -1) -> Callable[[int], Any]:
+        def check(x: int) -> int:
+            if x == fail_at:
+                raise ValueError(f"job {x} is bad")
+            with self.lock:
+                self.succeeded += 1
+            return x * x
+
+        if variant.sync:
+            def run_sync(x: int) -> int:
+                self.enter()
+                try:
+                    time.sleep(seconds)
+                    return check(x)
+                finally:
+                    self.leave()
+            return run_sync
+
+        async def run(x: int) -> int:
+            self.enter()
+            try:
+                await anyio.sleep(seconds)
+                return check(x)
+            finally:
+                self.leave()
+        return run
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@settings(max_examples=15)
+@given(jobs=st.lists(st.integers(-1000, 1000), max_size=40), workers=st.integers(1, 8))
+async def test_results_come_back_in_input_order(
+    variant: Variant, jobs: list[int], workers: int,
+) -> None:
+    assert await variant(job(variant, square), jobs, workers=workers) == [x * x for x in jobs]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_unordered_results_hold_every_result(variant: Variant) -> None:
+    jobs = list(range(30))
+    results = await variant(job(variant, square), jobs, workers=4, ordered=False)
+    assert sorted(results) == [x * x for x in jobs]
+
+
+@pytest.mark.parametrize("variant", IN_PROCESS, ids=str)
+@settings(max_examples=5)
+@given(workers=st.integers(1, 6))
+async def test_at_most_workers_jobs_run_at_once_and_that_many_do(
+    variant: Variant, workers: int,
+) -> None:
+    gauge = Gauge()
+    await variant(gauge.job(variant, 0.01), range(3 * workers), workers=workers)
+    assert gauge.most == workers
+    assert gauge.started == gauge.finished == 3 * workers
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@settings(max_examples=10)
+@given(n=st.integers(1, 30), data=st.data(), workers=st.integers(1, 6))
+async def test_first_error_is_raised_naming_the_job(
+    variant: Variant, n: int, data: st.DataObject, workers: int,
+) -> None:
+    bad = data.draw(st.integers(0, n - 1), label="bad")
+    jobs = list(range(n))
+    with pytest.raises(JobError) as info:
+        await variant(job(variant, partial(fail_on, bad)), jobs, workers=workers)
+    assert (info.value.index, info.value.job) == (bad, bad)
+    assert isinstance(info.value.__cause__, ValueError)
+    assert f"job {bad}" in str(info.value)
+
+
+@pytest.mark.parametrize("variant", IN_PROCESS, ids=str)
+async def test_first_error_stops_the_other_jobs(variant: Variant) -> None:
+    gauge = Gauge()
+    with pytest.raises(JobError):
+        await variant(gauge.job(variant, 0.02, fail_at=3), range(100), workers=4)
+    # Jobs already running may finish (threads) or are cancelled (tasks); no new job starts.
+    assert gauge.started <= 3 + 4 + 1
+    if not variant.sync:  # the jobs started after the failing one were cancelled
+        assert gauge.succeeded <= 3
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_return_exceptions_runs_every_job(variant: Variant) -> None:
+    results = await variant(job(variant, partial(fail_on, 2)), range(5), workers=2,
+                            return_exceptions=True)
+    assert results[:2] == [0, 1] and results[3:] == [9, 16]
+    assert isinstance(results[2], JobError) and results[2].index == 2
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_job_may_return_an_exception_object(variant: Variant) -> None:
+    results = await variant(job(variant, ValueError), [1], workers=1)
+    assert isinstance(results[0], ValueError)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_endless_feed_is_read_lazily_and_stops_on_error(variant: Variant) -> None:
+    with pytest.raises(JobError) as info:
+        await variant(job(variant, partial(fail_on, 7)), itertools.count(), workers=3)
+    assert info.value.index == 7
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_async_iterables_feed_the_pool(variant: Variant) -> None:
+    async def feed() -> AsyncIterator[int]:
+        for i in range(20):
+            await anyio.sleep(0)
+            yield i
+
+    assert await variant(job(variant, square), feed(), workers=3) == [i * i for i in range(20)]
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_timeout_cancels_every_worker(variant: Variant) -> None:
+    gauge = Gauge()
+    with pytest.raises(TimeoutError), anyio.fail_after(0.1):
+        await variant(gauge.job(variant, 10), range(50), workers=5)
+    assert gauge.running == 0 and gauge.started == 5
+
+
+async def test_a_given_executor_is_reused_not_shut_down() -> None:
+    with ProcessPoolExecutor(2) as pool:
+        for _ in range(2):
+            results = await anyio.to_thread.run_sync(
+                partial(map_processes, square, range(5), executor=pool)
+            )
+            assert results == [0, 1, 4, 9, 16]
+        assert pool.submit(square, 3).result() == 9
+
+
+async def test_a_lambda_is_refused_before_anything_starts() -> None:
+    with pytest.raises(TypeError, match="fn must be picklable"):
+        map_processes(lambda x: x, range(3))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"fn": None}, TypeError, "fn"),
+        ({"jobs": 5}, TypeError, "jobs"),
+        ({"workers": 0}, ValueError, "workers"),
+        ({"workers": -3}, ValueError, "workers"),
+        ({"workers": "4"}, TypeError, "workers"),
+        ({"workers": True}, TypeError, "workers"),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_parameter(
+    variant: Variant, kwargs: dict[str, Any], error: type[Exception], name: str,
+) -> None:
+    args: dict[str, Any] = {"fn": job(variant, square), "jobs": [1, 2]}
+    args.update(kwargs)
+    with pytest.raises(error, match=name):
+        await variant(args.pop("fn"), args.pop("jobs"), **args)
