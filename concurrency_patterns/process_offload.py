@@ -31,6 +31,7 @@ import asyncio
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -143,6 +144,7 @@ async def offload_anyio(
         Exception: whatever ``fn`` raised in the worker.
     """
     check_picklable("fn", fn)
+    await _start_workers(1, limiter)
     return await anyio.to_process.run_sync(fn, *args, cancellable=True, limiter=limiter)
 
 
@@ -159,6 +161,8 @@ async def offload_all_anyio(
         limiter = anyio.CapacityLimiter(check_positive_int("workers", workers))
     jobs = list(items)
     results: list[Any] = [None] * len(jobs)
+    tokens = (limiter or anyio.to_process.current_default_process_limiter()).total_tokens
+    await _start_workers(min(len(jobs), int(tokens)), limiter)
 
     async def one(index: int, item: Any) -> None:
         results[index] = await anyio.to_process.run_sync(
@@ -175,6 +179,24 @@ async def offload_all_anyio(
             raise
         raise first from None
     return results
+
+
+async def _start_workers(count: int, limiter: anyio.CapacityLimiter | None) -> None:
+    """Make sure *count* of anyio's worker processes are running, without being cancelled.
+
+    anyio kills a worker whose call is cancelled — but not one cancelled while it is still
+    starting: that process is dropped alive, an orphan. So workers are started here first,
+    shielded from cancellation (a cancellation that arrives meanwhile takes effect right after),
+    and the calls that follow find them ready, in the phase where cancelling kills cleanly.
+    """
+    with anyio.CancelScope(shield=True):
+        async with anyio.create_task_group() as tg:
+            for _ in range(count):
+                tg.start_soon(partial(anyio.to_process.run_sync, _ready, limiter=limiter))
+
+
+def _ready() -> None:
+    """The no-op each starting worker runs: it proves the worker is up."""
 # --8<-- [end:anyio]
 
 

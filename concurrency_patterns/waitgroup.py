@@ -204,12 +204,17 @@ class AnyioWaitGroup:
     ) -> bool | None:
         assert self._task_group is not None
         task_group, self._task_group = self._task_group, None
-        if et is not None:
-            task_group.cancel_scope.cancel()
-        suppressed = await task_group.__aexit__(et, e, tb)
         if et is None:
+            await task_group.__aexit__(None, None, None)
             await self.wait()
-        return suppressed
+            return False
+        task_group.cancel_scope.cancel()  # the block failed or was cancelled: so are our tasks
+        try:
+            return await task_group.__aexit__(et, e, tb)
+        except BaseExceptionGroup:
+            # Our tasks never raise (run() keeps their errors), so the group only wraps the
+            # block's own error: let that go on unchanged instead.
+            return False
 # --8<-- [end:anyio]
 
 

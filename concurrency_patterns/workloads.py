@@ -9,9 +9,10 @@ and returns the same number for the same ``n``, so the two sides provably do the
 
 from __future__ import annotations
 
+import os
 import time
 
-__all__ = ["fail_on", "sleep_then_square", "spin", "square"]
+__all__ = ["fail_on", "sleep_then_square", "spin", "square", "worker_pid"]
 
 
 def spin(n: int) -> int:
@@ -38,3 +39,8 @@ def fail_on(bad: int, x: int) -> int:
     if x == bad:
         raise ValueError(f"job {x} is bad")
     return x * x
+
+
+def worker_pid(_: object = None) -> int:
+    """Return the process id of the process that runs this job."""
+    return os.getpid()

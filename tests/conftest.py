@@ -4,14 +4,15 @@
   ``anyio_backend`` follows it, so one async test body runs on asyncio and on trio, and a sync
   variant runs in a worker thread of the same test.
 * Nothing may outlive a test: ``no_stray_threads_or_processes`` (autouse) fails a test that
-  leaves a thread or a child process behind, and ``no_stray_tasks`` (used by every async test
-  module) fails one that leaves a task running in the event loop.
+  leaves a thread or a child process behind, and ``no_stray_tasks`` (given to every async test)
+  fails one that leaves a task running in the event loop.
 * ``http_server`` is a real aiohttp server on 127.0.0.1 that counts requests in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import threading
 import time
@@ -117,6 +118,9 @@ def no_stray_threads_or_processes() -> Iterator[None]:
     assert not stray_children, f"child processes outlived the test: {sorted(stray_children)}"
 
 
+_ANYIO_OWN = ("AnyIO ", "anyio._backends.")  # anyio's own housekeeping tasks
+
+
 def _running_tasks() -> set[object]:
     try:
         asyncio.get_running_loop()
@@ -127,13 +131,25 @@ def _running_tasks() -> set[object]:
         pending = [trio.lowlevel.current_root_task()]
         while pending:
             task = pending.pop()
-            tasks.add(task)
+            if not task.name.startswith(_ANYIO_OWN):
+                tasks.add(task)
             for nursery in task.child_nurseries:
                 pending.extend(nursery.child_tasks)
         return tasks
-    # The test runner drives each test and fixture from tasks of its own: not ours to judge.
+    # The test runner drives each test and fixture from tasks of its own, and anyio keeps one
+    # that shuts its worker processes down with the loop: not ours to judge.
     return {t for t in asyncio.all_tasks()
-            if not t.done() and "TestRunner" not in t.get_coro().__qualname__}
+            if not t.done() and "TestRunner" not in t.get_coro().__qualname__
+            and not t.get_name().startswith(_ANYIO_OWN)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every async test the no_stray_tasks check."""
+    for item in items:
+        fn = getattr(item, "obj", None)
+        inner = getattr(getattr(fn, "hypothesis", None), "inner_test", fn)
+        if inspect.iscoroutinefunction(inner):
+            item.fixturenames.append("no_stray_tasks")  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from concurrency_patterns.bounded_fetch import (
 from tests.conftest import Variant
 from tests.http_server import HttpServer
 
-pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_stray_tasks")]
+pytestmark = pytest.mark.anyio
 
 ASYNC = [
     Variant("asyncio", fetch_all_asyncio),

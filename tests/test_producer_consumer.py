@@ -21,7 +21,7 @@ from concurrency_patterns.producer_consumer import (
 )
 from tests.conftest import Variant
 
-pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_stray_tasks")]
+pytestmark = pytest.mark.anyio
 
 ASYNC = [
     Variant("asyncio-sentinel", pipeline_asyncio_sentinel),

@@ -19,7 +19,7 @@ from concurrency_patterns import JobError, map_anyio, map_asyncio, map_processes
 from concurrency_patterns.workloads import fail_on, square
 from tests.conftest import Variant
 
-pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("no_stray_tasks")]
+pytestmark = pytest.mark.anyio
 
 ASYNC = [
     Variant("asyncio", map_asyncio),

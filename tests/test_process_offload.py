@@ -1,0 +1,159 @@
+"""The process_offload contract, run against every variant."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.process_offload import (
+    new_process_pool,
+    offload_all_anyio,
+    offload_all_asyncio,
+    offload_all_sync,
+    offload_anyio,
+    offload_asyncio,
+    offload_sync,
+    run_sequential,
+)
+from concurrency_patterns.workloads import fail_on, sleep_then_square, spin, worker_pid
+from tests.conftest import Variant
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def pool() -> Iterator[Executor]:
+    with new_process_pool(2) as executor:
+        yield executor
+
+
+class Offload:
+    """One variant's single-call and many-call functions, with the pool wired in."""
+
+    def __init__(self, one: Any, many: Any, *, executor: bool, sync: bool = False) -> None:
+        self.one, self.many, self.executor, self.sync = one, many, executor, sync
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.sync:
+            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+        return await fn(*args, **kwargs)
+
+    async def run(self, pool: Executor, fn: Any, *args: Any) -> Any:
+        kwargs = {"executor": pool} if self.executor else {}
+        return await self._call(self.one, fn, *args, **kwargs)
+
+    async def run_all(self, pool: Executor, fn: Any, items: Any) -> Any:
+        kwargs = {"executor": pool} if self.executor else {}
+        return await self._call(self.many, fn, items, **kwargs)
+
+
+ASYNCIO = Offload(offload_asyncio, offload_all_asyncio, executor=True)
+ANYIO = Offload(offload_anyio, offload_all_anyio, executor=False)
+SYNC = Offload(offload_sync, offload_all_sync, executor=True, sync=True)
+ALL = [
+    Variant("asyncio", ASYNCIO),
+    Variant("anyio-asyncio", ANYIO),
+    Variant("anyio-trio", ANYIO, backend="trio"),
+    Variant("sync", SYNC),
+]
+
+
+def offload(variant: Variant) -> Offload:
+    return variant.fn  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_results_match_the_sequential_run(variant: Variant, pool: Executor) -> None:
+    items = [1_000, 20_000, 0, 5_000, 77]
+    assert await offload(variant).run_all(pool, spin, items) == run_sequential(spin, items)
+    assert await offload(variant).run(pool, spin, 12_345) == spin(12_345)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_the_work_runs_in_other_processes(variant: Variant, pool: Executor) -> None:
+    pids = set(await offload(variant).run_all(pool, worker_pid, range(8)))
+    assert os.getpid() not in pids
+    # The pool is reused: a second batch runs in the same few processes.
+    pids |= set(await offload(variant).run_all(pool, worker_pid, range(8)))
+    assert len(pids) <= os.cpu_count() if variant.fn is ANYIO else len(pids) <= 2  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_exception_in_the_worker_reaches_the_caller(
+    variant: Variant, pool: Executor,
+) -> None:
+    with pytest.raises(ValueError, match="job 3 is bad"):
+        await offload(variant).run(pool, partial(fail_on, 3), 3)
+    with pytest.raises(ValueError, match="job 2 is bad"):
+        await offload(variant).run_all(pool, partial(fail_on, 2), range(5))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_unpicklable_function_is_refused_before_anything_is_sent(
+    variant: Variant, pool: Executor,
+) -> None:
+    def nested(x: int) -> int:
+        return x
+
+    for fn in (lambda x: x, nested):
+        with pytest.raises(TypeError, match="fn must be picklable"):
+            await offload(variant).run(pool, fn, 1)
+        with pytest.raises(TypeError, match="fn must be picklable"):
+            await offload(variant).run_all(pool, fn, [1])
+
+
+@pytest.mark.parametrize("variant", [v for v in ALL if offload(v).executor], ids=str)
+async def test_any_executor_is_accepted_and_a_non_executor_is_not(variant: Variant) -> None:
+    with ThreadPoolExecutor(2) as threads:
+        # A thread pool runs in this process: no pickling, so a lambda is fine there.
+        assert await offload(variant).run(threads, lambda x: x + 1, 1) == 2  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        await offload(variant).run("pool", spin, 1)  # type: ignore[arg-type]
+
+
+async def test_cancelling_asyncio_drops_the_jobs_not_started(pool: Executor) -> None:
+    start = time.monotonic()
+    with anyio.move_on_after(0.2) as scope:
+        await offload_all_asyncio(partial(sleep_then_square, seconds=0.5), range(8), executor=pool)
+    assert scope.cancelled_caught
+    assert time.monotonic() - start < 0.4
+    # Two jobs were running and finish; the six waiting were dropped, so shutdown is quick.
+    pool.shutdown(wait=True)
+    assert time.monotonic() - start < 1.4
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancelling_anyio_kills_the_worker_that_runs_the_call(backend: str) -> None:
+    async def main() -> None:
+        pid = await offload_anyio(worker_pid)
+        with anyio.move_on_after(0.2) as scope:
+            await offload_anyio(partial(sleep_then_square, seconds=30), 1)
+        assert scope.cancelled_caught
+        with anyio.fail_after(5):
+            while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
+                await anyio.sleep(0.01)
+
+    start = time.monotonic()
+    anyio.run(main, backend=backend)
+    assert time.monotonic() - start < 10
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+@pytest.mark.parametrize("workers", [0, -1, "2"])
+def test_a_pool_needs_a_positive_worker_count(workers: Any) -> None:
+    with pytest.raises((ValueError, TypeError), match="workers"):
+        new_process_pool(workers)

@@ -1,0 +1,221 @@
+"""The rwmutex contract, run against every variant (threads through a facade)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from concurrency_patterns.rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
+from tests.conftest import Variant
+
+pytestmark = pytest.mark.anyio
+
+
+class ThreadRWMutexFacade:
+    """The thread lock, with its blocking calls made from worker threads."""
+
+    def __init__(self) -> None:
+        self.rw = ThreadRWMutex()
+
+    async def rlock(self) -> None:
+        await anyio.to_thread.run_sync(self.rw.rlock)
+
+    def runlock(self) -> None:
+        self.rw.runlock()
+
+    async def lock(self) -> None:
+        await anyio.to_thread.run_sync(self.rw.lock)
+
+    def unlock(self) -> None:
+        self.rw.unlock()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        await self.rlock()
+        try:
+            yield
+        finally:
+            self.runlock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        await self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
+
+
+ASYNC = [
+    Variant("asyncio", AsyncioRWMutex),
+    Variant("anyio-asyncio", AnyioRWMutex),
+    Variant("anyio-trio", AnyioRWMutex, backend="trio"),
+]
+ALL = [*ASYNC, Variant("threads", ThreadRWMutexFacade)]
+
+SETTLE = 0.03  # long enough for a waiter (even one in a worker thread) to be queued
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_readers_share_the_lock(variant: Variant) -> None:
+    rw = variant.fn()
+    inside = most = 0
+
+    async def reader() -> None:
+        nonlocal inside, most
+        async with rw.reading():
+            inside += 1
+            most = max(most, inside)
+            await anyio.sleep(SETTLE)
+            inside -= 1
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(reader)
+    assert most == 5
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@settings(max_examples=10)
+@given(ops=st.lists(st.tuples(st.sampled_from("rw"), st.integers(0, 3)), min_size=1, max_size=15))
+async def test_a_writer_is_alone_and_readers_never_meet_a_writer(
+    variant: Variant, ops: list[tuple[str, int]],
+) -> None:
+    rw = variant.fn()
+    readers = writers = 0
+
+    async def op(kind: str, ms: int) -> None:
+        nonlocal readers, writers
+        if kind == "r":
+            async with rw.reading():
+                readers += 1
+                assert writers == 0
+                await anyio.sleep(ms / 1000)
+                readers -= 1
+        else:
+            async with rw.writing():
+                writers += 1
+                assert writers == 1 and readers == 0
+                await anyio.sleep(ms / 1000)
+                writers -= 1
+
+    async with anyio.create_task_group() as tg:
+        for kind, ms in ops:
+            tg.start_soon(op, kind, ms)
+    await _assert_free(rw)
+
+
+async def _assert_free(rw: Any) -> None:
+    with anyio.fail_after(1):
+        async with rw.writing():
+            pass
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_waiting_writer_holds_back_new_readers(variant: Variant) -> None:
+    rw = variant.fn()
+    log: list[str] = []
+
+    async def reader(name: str, hold: float) -> None:
+        async with rw.reading():
+            log.append(f"{name} in")
+            await anyio.sleep(hold)
+        log.append(f"{name} out")
+
+    async def writer(name: str) -> None:
+        async with rw.writing():
+            log.append(f"{name} in")
+        log.append(f"{name} out")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(reader, "A", 3 * SETTLE)
+        await anyio.sleep(SETTLE)
+        tg.start_soon(writer, "W")  # waits for A
+        await anyio.sleep(SETTLE)
+        tg.start_soon(reader, "B", 0)  # must wait for W, although only a reader is inside
+    assert log == ["A in", "A out", "W in", "W out", "B in", "B out"]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_readers_that_waited_go_before_the_next_writer(variant: Variant) -> None:
+    rw = variant.fn()
+    log: list[str] = []
+
+    async def reader(name: str) -> None:
+        async with rw.reading():
+            log.append(f"{name} in")
+            await anyio.sleep(SETTLE)
+
+    async def writer(name: str) -> None:
+        async with rw.writing():
+            log.append(f"{name} in")
+
+    await rw.lock()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(reader, "R1")
+        tg.start_soon(reader, "R2")
+        await anyio.sleep(SETTLE)
+        tg.start_soon(writer, "W2")
+        await anyio.sleep(SETTLE)
+        rw.unlock()
+    assert sorted(log[:2]) == ["R1 in", "R2 in"] and log[2] == "W2 in"
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_cancelled_writer_lets_the_readers_behind_it_in(variant: Variant) -> None:
+    rw = variant.fn()
+    await rw.rlock()  # a reader inside
+    b_in = anyio.Event()
+
+    async def reader_b() -> None:
+        async with rw.reading():
+            b_in.set()
+
+    async with anyio.create_task_group() as tg:
+        with anyio.move_on_after(SETTLE):
+            tg.start_soon(reader_b)  # queues behind the writer below
+            await rw.lock()
+        # The writer gave up while the first reader is still inside: B must not wait for it.
+        with anyio.fail_after(1):
+            await b_in.wait()
+    rw.runlock()
+    await _assert_free(rw)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_lock_handed_to_a_cancelled_waiter_is_not_lost(variant: Variant) -> None:
+    rw = variant.fn()
+    await rw.rlock()
+    async with anyio.create_task_group() as tg:
+        scope = anyio.CancelScope()
+
+        async def writer() -> None:
+            with scope:
+                async with rw.writing():
+                    pass
+
+        tg.start_soon(writer)
+        await anyio.sleep(SETTLE)
+        rw.runlock()  # hands the lock to the writer...
+        scope.cancel()  # ...which is cancelled before it runs again
+    await _assert_free(rw)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_unlocking_what_is_not_held_raises(variant: Variant) -> None:
+    rw = variant.fn()
+    with pytest.raises(RuntimeError, match="runlock of unlocked RWMutex"):
+        rw.runlock()
+    with pytest.raises(RuntimeError, match="unlock of unlocked RWMutex"):
+        rw.unlock()
+    await rw.rlock()
+    with pytest.raises(RuntimeError, match="unlock of unlocked RWMutex"):
+        rw.unlock()  # a read lock is not the write lock
+    rw.runlock()
+    await _assert_free(rw)
