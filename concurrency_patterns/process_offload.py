@@ -31,8 +31,8 @@ import asyncio
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterable
-from functools import partial
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio

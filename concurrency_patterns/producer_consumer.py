@@ -108,7 +108,7 @@ class _Ledger(Generic[T]):
             return list(self._pending.values())  # dicts keep insertion (ticket) order
 
 
-_END = object()  # private end marker: no real item can be this object
+_END: Any = object()  # private end marker: no real item can be this object
 
 
 # --8<-- [start:asyncio_sentinel]

@@ -9,10 +9,21 @@ and returns the same number for the same ``n``, so the two sides provably do the
 
 from __future__ import annotations
 
+import json
 import os
 import time
+from pathlib import Path
+from typing import Any
 
-__all__ = ["fail_on", "sleep_then_square", "spin", "square", "worker_pid"]
+__all__ = [
+    "fail_on",
+    "load_workloads",
+    "sleep_then_square",
+    "spin",
+    "square",
+    "worker_pid",
+    "workloads_file",
+]
 
 
 def spin(n: int) -> int:
@@ -44,3 +55,28 @@ def fail_on(bad: int, x: int) -> int:
 def worker_pid(_: object = None) -> int:
     """Return the process id of the process that runs this job."""
     return os.getpid()
+
+
+def workloads_file() -> Path:
+    """Where ``workloads.json`` is: ``$CONCURRENCY_PATTERNS_WORKLOADS``, or the repository root.
+
+    The file is shared with the Go programs, so it lives at the root of the repository, beside
+    ``go_equivalents/``. The demo and the benchmarks need a clone (an editable install).
+    """
+    if override := os.environ.get("CONCURRENCY_PATTERNS_WORKLOADS"):
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "workloads.json"
+
+
+def load_workloads(section: str) -> dict[str, dict[str, Any]]:
+    """One section (``"demo"``, ``"benchmarks"``) of ``workloads.json``, keyed by pattern."""
+    path = workloads_file()
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path} not found: the demo and the benchmarks run from a clone of the repository "
+            "(pip install -e .), or set CONCURRENCY_PATTERNS_WORKLOADS to the file"
+        ) from None
+    workloads: dict[str, dict[str, Any]] = data[section]
+    return workloads

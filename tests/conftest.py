@@ -25,7 +25,7 @@ import anyio
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.http_server import HttpServer, serving
+from concurrency_patterns._loopback import HttpServer, event_loop_thread, serving
 
 # Examples are cheap but each starts tasks, threads or processes: a few dozen is plenty, and
 # the fixtures below are meant to be shared by every example of one test.
@@ -168,13 +168,8 @@ async def no_stray_tasks() -> Any:
 
 @pytest.fixture(scope="session")
 def _server_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="test-http-server", daemon=True)
-    thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    with event_loop_thread() as loop:
+        yield loop
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from concurrency_patterns._loopback import HttpServer
 from concurrency_patterns.bounded_fetch import (
     FetchError,
     fetch_all_anyio,
@@ -16,7 +17,6 @@ from concurrency_patterns.bounded_fetch import (
     fetch_all_threads,
 )
 from tests.conftest import Variant
-from tests.http_server import HttpServer
 
 pytestmark = pytest.mark.anyio
 
@@ -63,7 +63,9 @@ async def test_in_flight_never_exceeds_limit_and_reaches_it(
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
-async def test_one_bad_url_never_loses_the_others(variant: Variant, http_server: HttpServer) -> None:
+async def test_one_bad_url_never_loses_the_others(
+    variant: Variant, http_server: HttpServer,
+) -> None:
     urls = [
         http_server.url(0),
         http_server.refused_url,
@@ -84,7 +86,9 @@ async def test_one_bad_url_never_loses_the_others(variant: Variant, http_server:
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
-async def test_fail_fast_raises_the_first_failure(variant: Variant, http_server: HttpServer) -> None:
+async def test_fail_fast_raises_the_first_failure(
+    variant: Variant, http_server: HttpServer,
+) -> None:
     urls = [http_server.url(i, delay=0.5) for i in range(4)] + [http_server.url(4, status=502)]
     start = time.monotonic()
     with pytest.raises(FetchError) as info:
@@ -95,7 +99,9 @@ async def test_fail_fast_raises_the_first_failure(variant: Variant, http_server:
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
-async def test_fail_fast_drops_requests_not_started(variant: Variant, http_server: HttpServer) -> None:
+async def test_fail_fast_drops_requests_not_started(
+    variant: Variant, http_server: HttpServer,
+) -> None:
     http_server.reset()
     urls = [http_server.url(0, status=500)] + [http_server.url(i, delay=0.05) for i in range(1, 40)]
     with pytest.raises(FetchError):

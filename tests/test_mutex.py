@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,7 +75,7 @@ async def test_one_task_at_a_time_in_the_critical_section(
                 inside += 1
                 most_inside = max(most_inside, inside)
                 value = counter
-                await anyio.sleep(0)  # every other task gets to run here
+                await anyio.lowlevel.checkpoint()  # every other task gets to run here
                 counter = value + 1
                 inside -= 1
 

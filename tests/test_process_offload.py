@@ -114,7 +114,7 @@ async def test_any_executor_is_accepted_and_a_non_executor_is_not(variant: Varia
     with ThreadPoolExecutor(2) as threads:
         # A thread pool runs in this process: no pickling, so a lambda is fine there.
         assert await offload(variant).run(threads, lambda x: x + 1, 1) == 2  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
         await offload(variant).run("pool", spin, 1)  # type: ignore[arg-type]
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -170,7 +171,7 @@ async def test_cancelling_reports_every_unprocessed_item(variant: Variant) -> No
 async def test_async_iterables_are_sources_too(variant: Variant) -> None:
     async def ticks(start: int) -> AsyncIterator[int]:
         for i in range(start, start + 10):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             yield i
 
     tally = Tally()

@@ -6,16 +6,23 @@ import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns import JobError, map_anyio, map_asyncio, map_processes, map_threads
+from concurrency_patterns import (
+    JobError,
+    map_anyio,
+    map_asyncio,
+    map_processes,
+    map_threads,
+    new_process_pool,
+)
 from concurrency_patterns.workloads import fail_on, square
 from tests.conftest import Variant
 
@@ -38,7 +45,7 @@ def job(variant: Variant, fn: Callable[[int], int]) -> Callable[[int], Any]:
         return fn
 
     async def run(x: int) -> int:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return fn(x)
     return run
 
@@ -168,7 +175,7 @@ async def test_an_endless_feed_is_read_lazily_and_stops_on_error(variant: Varian
 async def test_async_iterables_feed_the_pool(variant: Variant) -> None:
     async def feed() -> AsyncIterator[int]:
         for i in range(20):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             yield i
 
     assert await variant(job(variant, square), feed(), workers=3) == [i * i for i in range(20)]
@@ -183,7 +190,7 @@ async def test_a_timeout_cancels_every_worker(variant: Variant) -> None:
 
 
 async def test_a_given_executor_is_reused_not_shut_down() -> None:
-    with ProcessPoolExecutor(2) as pool:
+    with new_process_pool(2) as pool:
         for _ in range(2):
             results = await anyio.to_thread.run_sync(
                 partial(map_processes, square, range(5), executor=pool)

@@ -1,23 +1,28 @@
-"""A real HTTP server on 127.0.0.1 for the fetch tests, run on its own event loop thread.
+"""A real HTTP server on 127.0.0.1, run on an event loop in its own thread.
 
-``GET /item/<i>?delay=<seconds>&status=<code>`` answers ``item <i>`` after the delay, with the
-status. The server counts the requests it is handling at each moment and keeps the highest
-count, so a test can check that a client never had more than ``limit`` requests in flight —
-measured where it matters, at the server.
+The tests and the demo fetch from it. ``GET /item/<i>?delay=<seconds>&status=<code>`` answers
+``item <i>`` after the delay, with the status. The server counts the requests it is handling
+at each moment and keeps the highest count, so a client's promise to keep at most ``limit``
+requests in flight is checked where it matters: at the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from aiohttp import web
 
+__all__ = ["HttpServer", "event_loop_thread", "serving"]
+
 
 class HttpServer:
+    """The running server's address and counters."""
+
     def __init__(self) -> None:
         self.base = ""
         self.in_flight = 0
@@ -75,3 +80,17 @@ def serving(loop: asyncio.AbstractEventLoop) -> Iterator[HttpServer]:
         yield server
     finally:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+
+
+@contextmanager
+def event_loop_thread(name: str = "test-http-server") -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a daemon thread, stopped and closed on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
