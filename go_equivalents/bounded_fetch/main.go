@@ -1,0 +1,184 @@
+// Bounded concurrent fetch: get N URLs with at most limit requests in flight.
+//
+// Python: concurrency_patterns.bounded_fetch — asyncio + aiohttp + asyncio.Semaphore, anyio +
+// httpx + CapacityLimiter, or threads. Go needs no event loop and no pool of threads: a
+// goroutine per URL is cheap, and a buffered channel of capacity limit is the semaphore.
+//
+//	go run ./bounded_fetch
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"concurrency-patterns/go_equivalents/internal/workloads"
+)
+
+// Result is what one URL gave, in the order of the input.
+type Result struct {
+	URL     string
+	Status  int // 0 when no answer arrived
+	Body    []byte
+	Elapsed time.Duration // from getting a slot to the last byte
+	Err     error         // a *FetchError for no answer, a timeout or a 5xx; nil otherwise
+}
+
+// FetchError says which URL failed and why. Python: bounded_fetch.FetchError.
+type FetchError struct {
+	URL    string
+	Index  int
+	Status int // the 5xx status, or 0 when no answer arrived
+	Err    error
+}
+
+func (e *FetchError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("%s: HTTP %d", e.URL, e.Status)
+	}
+	return fmt.Sprintf("%s: %v", e.URL, e.Err)
+}
+
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// NewClient returns the one client a whole call shares. Its pool keeps limit connections to a
+// host, so that no request holding a slot waits for a connection (the default keeps 2, and a
+// burst of 100 would open and close connections all the time).
+func NewClient(limit int) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxConnsPerHost = limit
+	transport.MaxIdleConnsPerHost = limit
+	return &http.Client{Transport: transport}
+}
+
+// FetchAll fetches every URL with at most limit requests in flight, each bounded by timeout.
+// It returns one Result per URL in input order; a failing URL is a Result with Err set and
+// never stops the others. Cancelling ctx stops every request, and FetchAll returns only after
+// every goroutine it started has finished.
+func FetchAll(ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration) []Result {
+	results := make([]Result, len(urls))
+	// A send takes a slot, a receive gives it back: at most limit sends can be outstanding.
+	slots := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, url := range urls {
+		wg.Go(func() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done(): // cancelled while waiting for a slot
+				results[i] = Result{URL: url, Err: &FetchError{URL: url, Index: i, Err: ctx.Err()}}
+				return
+			}
+			defer func() { <-slots }()
+			results[i] = fetch(ctx, client, i, url, timeout)
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// FetchAllFailFast is FetchAll that stops at the first failure, the way errgroup does: the
+// failure cancels a shared context, every other request sees it and stops, and the failure is
+// returned. Python: fetch_all_*(..., fail_fast=True).
+func FetchAllFailFast(ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration) ([]Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var first sync.Once
+	results := make([]Result, len(urls))
+	slots := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, url := range urls {
+		wg.Go(func() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-slots }()
+			results[i] = fetch(ctx, client, i, url, timeout)
+			if err := results[i].Err; err != nil && ctx.Err() == nil {
+				first.Do(func() { cancel(err) }) // the first failure is the cause
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+func fetch(ctx context.Context, client *http.Client, index int, url string, timeout time.Duration) Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout) // bounds the whole request, body included
+	defer cancel()
+	start := time.Now()
+	failed := func(status int, err error) Result {
+		return Result{URL: url, Status: status, Elapsed: time.Since(start),
+			Err: &FetchError{URL: url, Index: index, Status: status, Err: err}}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return failed(0, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return failed(0, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return failed(0, err)
+	}
+	result := Result{URL: url, Status: resp.StatusCode, Body: body, Elapsed: time.Since(start)}
+	if resp.StatusCode >= 500 {
+		result.Err = &FetchError{URL: url, Index: index, Status: resp.StatusCode, Err: errors.New(resp.Status)}
+	}
+	return result
+}
+
+// Demo is the demo workload of workloads.json.
+type Demo struct {
+	URLs    int   `json:"urls"`
+	Limit   int   `json:"limit"`
+	DelayMS int   `json:"delay_ms"`
+	Failing []int `json:"failing"`
+}
+
+// run fetches the demo's URLs from a loopback server and prints the line the Python demo prints.
+func run(w io.Writer, d Demo) {
+	server := StartServer()
+	defer server.Close()
+	urls := make([]string, d.URLs)
+	for i := range urls {
+		status := http.StatusOK
+		for _, bad := range d.Failing {
+			if i == bad {
+				status = http.StatusServiceUnavailable
+			}
+		}
+		urls[i] = server.URL(i, time.Duration(d.DelayMS)*time.Millisecond, status)
+	}
+	results := FetchAll(context.Background(), NewClient(d.Limit), urls, d.Limit, 10*time.Second)
+	var failed []string
+	for i, r := range results {
+		if r.Err != nil {
+			failed = append(failed, fmt.Sprintf("item %d: HTTP %d", i, r.Status))
+		}
+	}
+	fmt.Fprintf(w, "bounded_fetch: %d URLs, limit %d: %d ok, %d failed (%s), at most %d in flight\n",
+		len(urls), d.Limit, len(urls)-len(failed), len(failed), strings.Join(failed, ", "), server.MaxInFlight())
+}
+
+func main() {
+	if serveFlags() {
+		return
+	}
+	var d Demo
+	workloads.MustDemo("bounded_fetch", &d)
+	run(os.Stdout, d)
+}

@@ -1,0 +1,3 @@
+module concurrency-patterns/go_equivalents
+
+go 1.25

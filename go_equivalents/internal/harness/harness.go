@@ -1,0 +1,122 @@
+// Package harness lets the Python benchmarks time a Go pattern without timing Go itself.
+//
+// A pattern's program started with -serve reads one JSON request per line on stdin, runs the
+// named workload the requested number of rounds, and answers one JSON line on stdout with the
+// duration of each round, measured inside this process. Starting the process, building the
+// binary and setting the workload up (servers, job lists) happen outside the timed rounds, so
+// the figure is the pattern's work, as testing.B would measure it.
+package harness
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+	"time"
+
+	"concurrency-patterns/go_equivalents/internal/workloads"
+)
+
+// Request asks for rounds timed runs of one workload, after warmup untimed ones. Params, if
+// given, are merged over the workload's own (for example the address of a server to fetch from).
+type Request struct {
+	Workload string         `json:"workload"`
+	Rounds   int            `json:"rounds"`
+	Warmup   int            `json:"warmup"`
+	Params   map[string]any `json:"params"`
+}
+
+// Response holds the duration of each timed round, in seconds, or the error that stopped it.
+type Response struct {
+	Workload string    `json:"workload"`
+	Seconds  []float64 `json:"seconds,omitempty"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Setup prepares one workload from its parameters (JSON), outside the timing. It returns the
+// work to time — one round — and a cleanup to run after the last round.
+type Setup func(params json.RawMessage) (run func() error, cleanup func(), err error)
+
+// Serve answers requests from stdin until it closes, looking workloads up in named (from
+// workloads.json) and building each with setup.
+func Serve(named map[string]json.RawMessage, setup Setup) {
+	serve(os.Stdin, os.Stdout, named, setup)
+}
+
+func serve(in io.Reader, out io.Writer, named map[string]json.RawMessage, setup Setup) {
+	scanner := bufio.NewScanner(in)
+	encoder := json.NewEncoder(out)
+	fmt.Fprintln(out, `{"ready": true}`)
+	for scanner.Scan() {
+		var req Request
+		if err := json.Unmarshal(scanner.Bytes(), &req); err != nil {
+			_ = encoder.Encode(Response{Error: "bad request: " + err.Error()})
+			continue
+		}
+		_ = encoder.Encode(handle(req, named, setup))
+	}
+}
+
+func handle(req Request, named map[string]json.RawMessage, setup Setup) Response {
+	resp := Response{Workload: req.Workload}
+	raw, ok := named[req.Workload]
+	if !ok {
+		resp.Error = "no workload named " + req.Workload
+		return resp
+	}
+	params, err := merge(raw, req.Params)
+	if err != nil {
+		resp.Error = err.Error()
+		return resp
+	}
+	run, cleanup, err := setup(params)
+	if err != nil {
+		resp.Error = err.Error()
+		return resp
+	}
+	defer cleanup()
+	for range req.Warmup {
+		if err := run(); err != nil {
+			resp.Error = err.Error()
+			return resp
+		}
+	}
+	for range max(req.Rounds, 1) {
+		runtime.GC() // start every round from the same heap, as testing.B does between runs
+		start := time.Now()
+		err := run()
+		elapsed := time.Since(start)
+		if err != nil {
+			resp.Error = err.Error()
+			return resp
+		}
+		resp.Seconds = append(resp.Seconds, elapsed.Seconds())
+	}
+	return resp
+}
+
+func merge(raw json.RawMessage, extra map[string]any) (json.RawMessage, error) {
+	if len(extra) == 0 {
+		return raw, nil
+	}
+	var params map[string]any
+	if err := json.Unmarshal(raw, &params); err != nil {
+		return nil, err
+	}
+	maps.Copy(params, extra)
+	return json.Marshal(params)
+}
+
+// ServePattern serves the benchmark workloads of pattern from workloads.json; it exits the
+// program if the file cannot be read.
+func ServePattern(pattern string, setup Setup) {
+	named, err := workloads.Benchmarks(pattern)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	Serve(named, setup)
+}
