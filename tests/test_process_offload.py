@@ -157,3 +157,10 @@ def _state(pid: int) -> str:
 def test_a_pool_needs_a_positive_worker_count(workers: Any) -> None:
     with pytest.raises((ValueError, TypeError), match="workers"):
         new_process_pool(workers)
+
+
+def test_spin_returns_the_numbers_the_go_spin_returns() -> None:
+    # go_equivalents/process_offload checks Spin against the same numbers: same work, both sides.
+    assert {n: spin(n) for n in (0, 1, 10, 200000, 200003)} == {
+        0: 0, 1: 0, 10: 364560, 200000: 796956, 200003: 644409,
+    }

@@ -12,25 +12,21 @@ import (
 	"concurrency-patterns/go_equivalents/internal/harness"
 )
 
-var (
-	serve  = flag.Bool("serve", false, "time benchmark workloads asked for on stdin (see internal/harness)")
-	server = flag.Bool("server", false, "serve the loopback test server until stdin closes; print its URL first")
-)
+var server = flag.Bool("server", false, "serve the loopback test server until stdin closes; print its URL first")
 
-// serveFlags handles -serve and -server; it reports whether one of them ran.
+// serveFlags handles -serve (time workloads) and -server (be the server the Python benchmarks
+// fetch from); it reports whether one of them ran.
 func serveFlags() bool {
-	flag.Parse()
-	switch {
-	case *server:
-		s := StartServer()
-		fmt.Printf("{\"url\": %q}\n", s.Base())
-		_, _ = io.Copy(io.Discard, os.Stdin) // the Python side closes stdin to stop us
-		s.Close()
-	case *serve:
-		harness.ServePattern("bounded_fetch", setup)
-	default:
+	if harness.Serving("bounded_fetch", setup) {
+		return true
+	}
+	if !*server {
 		return false
 	}
+	s := StartServer()
+	fmt.Printf("{\"url\": %q}\n", s.Base())
+	_, _ = io.Copy(io.Discard, os.Stdin) // the Python side closes stdin to stop us
+	s.Close()
 	return true
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/leakcheck"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
@@ -150,23 +151,4 @@ func Example() {
 
 // BenchmarkFetchAll runs the benchmark workloads of workloads.json, each against its own
 // loopback server (the Python benchmarks share one server between Python and Go instead).
-func BenchmarkFetchAll(b *testing.B) {
-	named, err := workloads.Benchmarks("bounded_fetch")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for name, raw := range named {
-		b.Run(name, func(b *testing.B) {
-			run, cleanup, err := setup(raw)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cleanup()
-			for b.Loop() {
-				if err := run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkFetchAll(b *testing.B) { harness.Bench(b, "bounded_fetch", setup) }

@@ -10,11 +10,14 @@ package harness
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"runtime"
+	"slices"
+	"testing"
 	"time"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
@@ -119,4 +122,42 @@ func ServePattern(pattern string, setup Setup) {
 		os.Exit(1)
 	}
 	Serve(named, setup)
+}
+
+// Bench runs every benchmark workload of pattern as a sub-benchmark of b, with the same setup
+// the -serve mode uses: `go test -bench . ./<pattern>` times the same work the Python side does.
+func Bench(b *testing.B, pattern string, setup Setup) {
+	named, err := workloads.Benchmarks(pattern)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(named)) {
+		b.Run(name, func(b *testing.B) {
+			run, cleanup, err := setup(named[name])
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cleanup()
+			for b.Loop() {
+				if err := run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var serveFlag = flag.Bool("serve", false, "time the benchmark workloads asked for on stdin, then exit")
+
+// Serving parses the command line and, if -serve was given, serves pattern's benchmark
+// workloads and reports true: a program's main returns at once when it does.
+func Serving(pattern string, setup Setup) bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	if !*serveFlag {
+		return false
+	}
+	ServePattern(pattern, setup)
+	return true
 }
