@@ -2,6 +2,9 @@
 
 * ``demo [PATTERN...]`` runs every variant of each pattern on the demo workload and prints one
   line per pattern — the line its Go program prints too.
+* ``compare [PATTERN...]`` runs the benchmark suites and prints every variant against Go, one
+  table per pattern workload (``--quick`` for a short run; ``--json``, ``--markdown`` and
+  ``--chart`` write the results).
 * ``list`` names the patterns.
 """
 
@@ -10,9 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 # Absolute, not relative: worker processes re-run this file as a script (anyio.to_process
 # loads the main module by path), where a relative import has no package to be relative to.
+from concurrency_patterns._compare import run_compare
 from concurrency_patterns._demo import DEMOS, run_demos
 
 __all__ = ["main"]
@@ -28,12 +33,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("patterns", nargs="*", choices=[[], *DEMOS], metavar="PATTERN",
                       help=f"any of: {', '.join(DEMOS)} (default: all)")
     demo.add_argument("-v", "--verbose", action="store_true", help="name the variants run")
+    compare = commands.add_parser("compare", help="benchmark every variant against Go")
+    compare.add_argument("patterns", nargs="*", choices=[[], *DEMOS], metavar="PATTERN",
+                         help="the patterns to measure (default: all)")
+    compare.add_argument("--quick", action="store_true",
+                         help="only the workloads marked quick, with short rounds (~1 minute)")
+    compare.add_argument("--json", type=Path, metavar="FILE", help="write the tables as JSON")
+    compare.add_argument("--markdown", type=Path, metavar="FILE",
+                         help="write the tables as Markdown")
+    compare.add_argument("--chart", type=Path, metavar="FILE", help="draw the tables (PNG)")
+    compare.add_argument("--from-json", type=Path, metavar="FILE",
+                         help="read a pytest-benchmark JSON file instead of running the suites")
     commands.add_parser("list", help="name the patterns")
 
     args = parser.parse_args(argv)
     if args.command == "list":
         print("\n".join(DEMOS))
         return 0
+    if args.command == "compare":
+        return run_compare(args.patterns, quick=args.quick, json_path=args.json,
+                           markdown_path=args.markdown, chart_path=args.chart,
+                           from_json=args.from_json)
     return run_demos(args.patterns, verbose=args.verbose)
 
 

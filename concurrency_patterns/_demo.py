@@ -203,59 +203,17 @@ def demo_mutex(w: dict[str, Any]) -> Runs:
 def demo_rwmutex(w: dict[str, Any]) -> Runs:
     readers, writers, rounds = w["readers"], w["writers"], w["rounds"]
 
-    def line(state: dict[str, int], torn: int) -> Line:
+    def line(outcome: tuple[int, int]) -> Line:
         return (f"rwmutex: {readers} readers, {writers} writers, {rounds} rounds: "
-                f"final value {state['a']}, torn reads {torn}")
+                f"final value {outcome[0]}, torn reads {outcome[1]}")
 
-    async def run(lock_type: Any) -> Line:
-        rw, state, torn = lock_type(), {"a": 0, "b": 0}, 0
-
-        async def reader() -> None:
-            nonlocal torn
-            for _ in range(rounds):
-                async with rw.reading():
-                    a = state["a"]
-                    await anyio.lowlevel.checkpoint()
-                    torn += a != state["b"]
-
-        async def writer() -> None:
-            for _ in range(rounds):
-                async with rw.writing():
-                    state["a"] += 1
-                    await anyio.lowlevel.checkpoint()  # a reader here would see a != b
-                    state["b"] += 1
-
-        async with anyio.create_task_group() as tg:
-            for _ in range(readers):
-                tg.start_soon(reader)
-            for _ in range(writers):
-                tg.start_soon(writer)
-        return line(state, torn)
-
-    def run_threads() -> Line:
-        rw, state, torn = rwmutex.ThreadRWMutex(), {"a": 0, "b": 0}, [0]
-
-        def reader() -> None:
-            for _ in range(rounds):
-                with rw.reading():
-                    torn[0] += state["a"] != state["b"]
-
-        def writer() -> None:
-            for _ in range(rounds):
-                with rw.writing():
-                    state["a"] += 1
-                    state["b"] += 1
-
-        with ThreadPoolExecutor(readers + writers) as pool:
-            for f in [pool.submit(reader) for _ in range(readers)] + \
-                     [pool.submit(writer) for _ in range(writers)]:
-                f.result()
-        return line(state, torn[0])
+    async def run(exercise: Callable[[int, int, int], Awaitable[tuple[int, int]]]) -> Line:
+        return line(await exercise(readers, writers, rounds))
 
     return {
-        "asyncio": _on("asyncio", run, rwmutex.AsyncioRWMutex),
-        **_each_backend("anyio", run, rwmutex.AnyioRWMutex),
-        "threads": run_threads,
+        "asyncio": _on("asyncio", run, rwmutex.exercise_asyncio),
+        **_each_backend("anyio", run, rwmutex.exercise_anyio),
+        "threads": lambda: line(rwmutex.exercise_threads(readers, writers, rounds)),
     }
 
 

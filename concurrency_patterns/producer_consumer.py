@@ -36,9 +36,11 @@ import queue
 import sys
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._common import check_callable, check_positive_int, unwrap_group
 
@@ -243,13 +245,16 @@ async def pipeline_anyio(
     send, receive = anyio.create_memory_object_stream[tuple[int, T]](maxsize)
     results: list[R] = []
 
-    async def producer(source: Source[T], out: anyio.abc.ObjectSendStream[tuple[int, T]]) -> None:
+    async def producer(source: Source[T], out: MemoryObjectSendStream[tuple[int, T]]) -> None:
         async with out:  # closing this clone is this producer's close(ch)
-            await _produce(source, ledger, out.send)
+            await _produce(source, ledger, partial(_send, out))
 
-    async def consumer(inbox: anyio.abc.ObjectReceiveStream[tuple[int, T]]) -> None:
+    async def consumer(inbox: MemoryObjectReceiveStream[tuple[int, T]]) -> None:
         async with inbox:
-            async for ticket, item in inbox:
+            # `async for ticket, item in inbox:` reads the same; _receive skips a trip through
+            # the scheduler when an item is already waiting (see _send).
+            while (entry := await _receive(inbox)) is not _END:
+                ticket, item = entry
                 results.append(await consume(item))
                 ledger.done(ticket)
 
@@ -263,6 +268,31 @@ async def pipeline_anyio(
 
     await _supervise(run(), ledger, on_unprocessed)
     return results
+
+
+# Every anyio operation is a checkpoint: it passes through the scheduler once even when it need
+# not wait, which costs ~7 µs per item on asyncio against ~1 µs for asyncio.Queue. Like
+# asyncio.Queue, these wait only when they must; a producer that never has to wait still lets
+# others run once the buffer is full, and a consumer once the buffer is empty.
+async def _send(out: MemoryObjectSendStream[Any], entry: Any) -> None:
+    try:
+        out.send_nowait(entry)
+    except anyio.WouldBlock:
+        await out.send(entry)  # full: wait for room — the backpressure
+
+
+async def _receive(inbox: MemoryObjectReceiveStream[Any]) -> Any:
+    """The next entry, or _END once every producer has closed and the stream is drained."""
+    try:
+        return inbox.receive_nowait()
+    except anyio.WouldBlock:
+        pass
+    except anyio.EndOfStream:
+        return _END
+    try:
+        return await inbox.receive()
+    except anyio.EndOfStream:
+        return _END
 # --8<-- [end:anyio]
 
 

@@ -23,20 +23,32 @@ The contract, for every variant:
 
 The lock is not reentrant, and a reader cannot upgrade to a writer: ``rlock()`` then ``lock()``
 in one task waits forever, as in Go.
+
+:func:`exercise_asyncio`, :func:`exercise_anyio` and :func:`exercise_threads` are the demo:
+writers keep two fields equal in two steps, with a switch between; readers count the times
+they see them differ — a torn read, which the lock makes impossible.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
 import anyio
 
-__all__ = ["AnyioRWMutex", "AsyncioRWMutex", "ThreadRWMutex"]
+__all__ = [
+    "AnyioRWMutex",
+    "AsyncioRWMutex",
+    "ThreadRWMutex",
+    "exercise_anyio",
+    "exercise_asyncio",
+    "exercise_threads",
+]
 
 
 class _Event(Protocol):
@@ -163,6 +175,55 @@ class AnyioRWMutex(_AsyncRWMutex):
     """A reader–writer lock for anyio tasks, on asyncio or trio."""
 
     _new_event = anyio.Event
+
+
+async def _exercise(rw: _AsyncRWMutex, readers: int, writers: int, rounds: int,
+                    switch: Callable[[], Awaitable[None]]) -> tuple[int, int]:
+    """Run the readers and writers as asyncio or anyio tasks, whichever *rw* belongs to."""
+    state, torn = {"a": 0, "b": 0}, 0
+
+    async def reader() -> None:
+        nonlocal torn
+        for _ in range(rounds):
+            async with rw.reading():
+                a = state["a"]
+                await switch()
+                torn += a != state["b"]
+
+    async def writer() -> None:
+        for _ in range(rounds):
+            async with rw.writing():
+                state["a"] += 1
+                await switch()  # a reader let in here would see a != b
+                state["b"] += 1
+
+    if isinstance(rw, AsyncioRWMutex):
+        async with asyncio.TaskGroup() as atg:
+            for _ in range(readers):
+                atg.create_task(reader())
+            for _ in range(writers):
+                atg.create_task(writer())
+    else:
+        async with anyio.create_task_group() as tg:
+            for _ in range(readers):
+                tg.start_soon(reader)
+            for _ in range(writers):
+                tg.start_soon(writer)
+    return state["a"], torn
+
+
+async def exercise_asyncio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
+    """Readers and writers for *rounds* each; returns (final value, torn reads)."""
+    return await _exercise(AsyncioRWMutex(), readers, writers, rounds, _asyncio_switch)
+
+
+async def _asyncio_switch() -> None:
+    await asyncio.sleep(0)
+
+
+async def exercise_anyio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
+    """:func:`exercise_asyncio` with anyio, on asyncio or trio."""
+    return await _exercise(AnyioRWMutex(), readers, writers, rounds, anyio.lowlevel.checkpoint)
 # --8<-- [end:async]
 
 
@@ -251,4 +312,33 @@ class ThreadRWMutex:
             yield
         finally:
             self.unlock()
+
+
+def exercise_threads(readers: int, writers: int, rounds: int) -> tuple[int, int]:
+    """:func:`exercise_asyncio` with threads; ``time.sleep(0)`` is the switch."""
+    rw, state, torn, torn_lock = ThreadRWMutex(), {"a": 0, "b": 0}, [0], threading.Lock()
+
+    def reader() -> None:
+        for _ in range(rounds):
+            with rw.reading():
+                a = state["a"]
+                time.sleep(0)
+                if a != state["b"]:
+                    with torn_lock:  # readers hold the lock together: count under a lock
+                        torn[0] += 1
+
+    def writer() -> None:
+        for _ in range(rounds):
+            with rw.writing():
+                state["a"] += 1
+                time.sleep(0)
+                state["b"] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    threads += [threading.Thread(target=writer) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return state["a"], torn[0]
 # --8<-- [end:threads]

@@ -38,6 +38,25 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contracts"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--workloads", choices=["all", "quick"], default="all",
+                     help="benchmark workloads to run: all, or only those marked quick")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Plain ``pytest`` runs each benchmark once, untimed, as a smoke test.
+
+    Timing is switched off here rather than with ``--benchmark-disable`` in the ini file,
+    because that flag would make ``pytest --benchmark-only`` skip every benchmark.
+    """
+    config = session.config
+    bench_session = getattr(config, "_benchmarksession", None)
+    if bench_session is not None and not (
+        config.getoption("benchmark_only") or config.getoption("benchmark_enable")
+    ):
+        bench_session.disabled = True
+
+
 @dataclass(frozen=True)
 class Variant:
     """One implementation of a pattern, callable the same way from an async test."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import anyio
 import pytest
@@ -22,8 +23,9 @@ pytestmark = pytest.mark.anyio
 
 ASYNC = [
     Variant("asyncio", fetch_all_asyncio),
-    Variant("anyio-asyncio", fetch_all_anyio),
-    Variant("anyio-trio", fetch_all_anyio, backend="trio"),
+    Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp underneath
+    Variant("anyio-asyncio-httpx", partial(fetch_all_anyio, client="httpx")),
+    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpx underneath
 ]
 ALL = [*ASYNC, Variant("threads", fetch_all_threads, sync=True)]
 
@@ -153,3 +155,16 @@ async def test_bad_input_is_refused_naming_the_parameter(
     with pytest.raises(error, match=names.replace("[", r"\[")):
         await variant(args.pop("urls"), **args)
     assert http_server.requests == 0
+
+
+@pytest.mark.parametrize("variant", [Variant("anyio-trio", fetch_all_anyio, backend="trio")],
+                         ids=str)
+async def test_aiohttp_is_refused_on_trio(variant: Variant, http_server: HttpServer) -> None:
+    with pytest.raises(ValueError, match="client='aiohttp' needs asyncio"):
+        await variant([http_server.url(0)], client="aiohttp")
+
+
+@pytest.mark.parametrize("variant", [Variant("anyio-asyncio", fetch_all_anyio)], ids=str)
+async def test_an_unknown_client_is_refused(variant: Variant, http_server: HttpServer) -> None:
+    with pytest.raises(ValueError, match="client must be"):
+        await variant([http_server.url(0)], client="requests")

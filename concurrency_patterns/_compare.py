@@ -1,0 +1,357 @@
+"""``python -m concurrency_patterns compare``: every variant against Go, one table per workload.
+
+It runs the pytest-benchmark suites of ``tests/benchmarks`` (the same ones
+``pytest --benchmark-only`` runs), reads their JSON, and for each pattern workload prints each
+variant's median and interquartile range, its ratio to Go (Go = 1.00) and, where a physical
+floor exists, its efficiency against that floor. It names the machine, checks the project's
+performance targets, and can write the tables as Markdown and JSON and draw them as a chart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Row", "Table", "build_tables", "check_targets", "run_compare"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
+ANYIO_TAX_LIMIT = 1.10
+
+
+@dataclass
+class Row:
+    variant: str
+    median: float  # seconds
+    iqr: float
+    rounds: int
+    ratio_to_go: float | None = None
+    efficiency: float | None = None  # floor / median
+    per_job: float | None = None  # seconds per job, for dispatch workloads
+    speedup: float | None = None  # sequential median / median, for process_offload
+
+    @property
+    def noisy(self) -> bool:
+        return self.iqr > SPREAD_LIMIT * self.median
+
+
+@dataclass
+class Table:
+    pattern: str
+    workload: str
+    params: dict[str, Any]
+    floor: float | None
+    rows: list[Row] = field(default_factory=list)
+
+    def row(self, variant: str) -> Row | None:
+        return next((r for r in self.rows if r.variant == variant), None)
+
+
+# --- running the suites ---------------------------------------------------------------------
+
+def run_benchmarks(patterns: list[str], quick: bool, out: Path) -> int:
+    """Run the benchmark suites with pytest, printing one progress line per benchmark."""
+    suites = ROOT / "tests" / "benchmarks"
+    if not suites.is_dir():
+        print("compare needs a clone of the repository (tests/benchmarks not found)",
+              file=sys.stderr)
+        return 2
+    files = [str(suites / f"bench_{p}.py") for p in patterns] or [str(suites)]
+    command = [sys.executable, "-m", "pytest", *files, "--benchmark-only", "-v",
+               f"--benchmark-json={out}", "-p", "no:cacheprovider", "--no-header", "-rN"]
+    if quick:
+        command += ["--workloads=quick", "--benchmark-max-time=0.1", "--benchmark-min-rounds=3"]
+    start = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    done = 0
+    failed = False
+    for line in process.stdout:
+        if " PASSED" in line or " FAILED" in line or " SKIPPED" in line or " ERROR" in line:
+            done += 1
+            name = line.split(" ")[0].split("::", 1)[-1]
+            outcome = "ok" if " PASSED" in line else line.split()[1].lower()
+            failed |= outcome in ("failed", "error")
+            print(f"  [{done:3d}] {time.monotonic() - start:6.1f}s  {name}  {outcome}", flush=True)
+        elif failed or line.startswith(("E ", "FAILED", "ERROR")):
+            print(line, end="")
+    return process.wait()
+
+
+# --- building the tables --------------------------------------------------------------------
+
+def build_tables(data: dict[str, Any]) -> list[Table]:
+    """One table per pattern workload, from pytest-benchmark's JSON."""
+    tables: dict[tuple[str, str], Table] = {}
+    for b in data["benchmarks"]:
+        info = b["extra_info"]
+        key = (info["pattern"], info["workload"])
+        table = tables.setdefault(key, Table(info["pattern"], info["workload"], info["params"],
+                                             info.get("floor_seconds")))
+        stats = b["stats"]
+        table.rows.append(Row(info["variant"], stats["median"], stats["iqr"], stats["rounds"]))
+    cores = data.get("machine_info", {}).get("cores") or os.cpu_count() or 1
+    for table in tables.values():
+        _derive(table, cores)
+        table.rows.sort(key=lambda r: r.median)
+    return sorted(tables.values(), key=lambda t: (_ORDER.get(t.pattern, 99), t.workload))
+
+
+_ORDER = {p: i for i, p in enumerate(
+    ["bounded_fetch", "producer_consumer", "worker_pool", "waitgroup", "mutex", "rwmutex",
+     "once", "process_offload"])}
+
+
+def _derive(table: Table, cores: int) -> None:
+    go = table.row("go")
+    for row in table.rows:
+        if go is not None:
+            row.ratio_to_go = row.median / go.median
+        if table.floor:
+            row.efficiency = table.floor / row.median
+        if table.pattern == "worker_pool" and not table.params.get("sleep_ms"):
+            row.per_job = row.median / table.params["jobs"]
+    if table.pattern == "process_offload":
+        # The floor is the sequential time spread over every core; each language has its own.
+        for row in table.rows:
+            go_side = row.variant.startswith("go")
+            baseline = table.row("go (sequential)" if go_side else "sequential")
+            if baseline is not None:
+                row.speedup = baseline.median / row.median
+                row.efficiency = baseline.median / cores / row.median
+
+
+def check_targets(tables: list[Table]) -> list[tuple[str, bool, str]]:
+    """The project's performance targets: (what, met, the measurement)."""
+    checks: list[tuple[str, bool, str]] = []
+    for t in tables:
+        name = f"{t.pattern}: {t.workload}"
+        asyncio_row, anyio_row = t.row("asyncio"), t.row("anyio/asyncio")
+        if asyncio_row and anyio_row:
+            tax = anyio_row.median / asyncio_row.median
+            checks.append((f"{name}: anyio/asyncio at most {ANYIO_TAX_LIMIT:.2f}x asyncio",
+                           tax <= ANYIO_TAX_LIMIT, f"{tax:.2f}x"))
+        if t.pattern == "bounded_fetch" and t.params.get("urls") == 1000 and asyncio_row \
+                and asyncio_row.efficiency is not None:
+            go_row = t.row("go")
+            go_eff = f", Go {go_row.efficiency:.0%}" if go_row and go_row.efficiency else ""
+            checks.append((f"{name}: asyncio + aiohttp reaches 85% of the floor",
+                           asyncio_row.efficiency >= 0.85,
+                           f"{asyncio_row.efficiency:.0%}{go_eff}"))
+        processes, threads = t.row("processes"), t.row("threads")
+        if t.pattern == "process_offload" and processes and processes.speedup:
+            thread_speedup = ""
+            if threads and threads.speedup:
+                thread_speedup = f"; threads {threads.speedup:.2f}x"
+            checks.append((f"{name}: processes at least 1.8x faster than sequential",
+                           processes.speedup >= 1.8, f"{processes.speedup:.2f}x{thread_speedup}"))
+    return checks
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+def _unit(seconds: float) -> tuple[str, float]:
+    for name, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return name, scale
+    return "ns", 1e-9
+
+
+def _time(seconds: float) -> str:
+    name, scale = _unit(seconds)
+    return f"{seconds / scale:.3g} {name}"
+
+
+def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
+    unit, scale = _unit(min(r.median for r in table.rows))
+    header = ["variant", f"median ({unit})", "IQR", "vs Go"]
+    show_eff = any(r.efficiency is not None for r in table.rows)
+    show_job = any(r.per_job is not None for r in table.rows)
+    show_speed = any(r.speedup is not None for r in table.rows)
+    if show_eff:
+        header.append("of floor")
+    if show_job:
+        header.append("per job")
+    if show_speed:
+        header.append("vs sequential")
+    body = []
+    for r in table.rows:
+        cells = [r.variant, f"{r.median / scale:,.3g}",
+                 f"±{r.iqr / scale:,.2g}" + (" ⚠" if r.noisy else ""),
+                 f"{r.ratio_to_go:.2f}" if r.ratio_to_go is not None else "–"]
+        if show_eff:
+            cells.append(f"{r.efficiency:.0%}" if r.efficiency is not None else "–")
+        if show_job:
+            cells.append(_time(r.per_job) if r.per_job is not None else "–")
+        if show_speed:
+            cells.append(f"{r.speedup:.2f}x" if r.speedup is not None else "–")
+        body.append(cells)
+    return header, body
+
+
+def _floor_note(table: Table) -> str:
+    if table.pattern == "process_offload":
+        return "floor: the sequential time divided by the number of cores"
+    if table.floor:
+        if table.pattern == "bounded_fetch":
+            return (f"floor: ceil({table.params['urls']} / {table.params['limit']}) x "
+                    f"{table.params['delay_ms']} ms = {_time(table.floor)}")
+        return (f"floor: ceil({table.params['jobs']} / {table.params['workers']}) x "
+                f"{table.params['sleep_ms']} ms = {_time(table.floor)}")
+    return ""
+
+
+def format_text(tables: list[Table], machine: str) -> str:
+    out = [machine, ""]
+    for t in tables:
+        header, body = _cells(t)
+        widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
+        note = _floor_note(t)
+        out.append(f"{t.pattern}: {t.workload}" + (f"   ({note})" if note else ""))
+        out.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        for cells in body:
+            out.append("  " + "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        out.append("")
+    return "\n".join(out)
+
+
+def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
+                    overhead: str) -> str:
+    out = [f"**Machine:** {machine}", "", f"**Harness:** {overhead}", "",
+           "Each figure is the median of the timed rounds with its interquartile range (IQR); "
+           f"⚠ marks an IQR above {SPREAD_LIMIT:.0%} of the median. *vs Go* is the ratio to Go's "
+           "median on the same workload in the same run (Go = 1.00).", ""]
+    for t in tables:
+        header, body = _cells(t)
+        out.append(f"### {t.pattern}: {t.workload}")
+        out.append("")
+        if note := _floor_note(t):
+            out += [f"*{note[0].upper()}{note[1:]}.*", ""]
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|")
+        out += ["| " + " | ".join(cells) + " |" for cells in body]
+        out.append("")
+    out += ["### Targets", "", "| target | measured | met |", "|---|--:|:-:|"]
+    out += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, ok, got in checks]
+    return "\n".join(out) + "\n"
+
+
+def describe_machine(info: dict[str, Any]) -> str:
+    return (f"{info.get('cpu_model', '?')}, {info.get('cores', '?')} cores; "
+            f"Python {info.get('python', '?')}; {info.get('go', 'no Go')}")
+
+
+# --- the harness's own cost -----------------------------------------------------------------
+
+def measure_loop_entry() -> str:
+    """What entering the event loop once per round costs, for the notes under the tables."""
+    async def nothing() -> None:
+        pass
+
+    def median_of(call: Callable[[], Any], n: int = 500) -> float:
+        for _ in range(50):
+            call()
+        samples = []
+        for _ in range(n):
+            start = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples)
+
+    from anyio.pytest_plugin import get_runner
+
+    parts = []
+    for name, backend, options in (("asyncio", "asyncio", {}),
+                                   ("uvloop", "asyncio", {"use_uvloop": True}),
+                                   ("trio", "trio", {})):
+        with get_runner(backend, options) as runner:
+            entry = median_of(lambda r=runner: r.run_fixture(nothing, {}))  # type: ignore[misc]
+            parts.append(f"{name} {_time(entry)}")
+    return ("every async round enters one long-lived event loop, which costs "
+            + ", ".join(parts) + " per round (included in the figures); Go's rounds are timed "
+            "inside the Go process, so they include no harness time at all")
+
+
+# --- the chart ------------------------------------------------------------------------------
+
+def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 3
+    rows = math.ceil(len(tables) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 5.2, rows * 3.2), squeeze=False)
+    for ax, t in zip(axes.flat, tables, strict=False):
+        ordered = list(reversed(t.rows))
+        unit, scale = _unit(min(r.median for r in t.rows))
+        values = [r.median / scale for r in ordered]
+        errors = [r.iqr / scale / 2 for r in ordered]
+        colors = ["#00ADD8" if r.variant.startswith("go") else "#3776AB" for r in ordered]
+        ax.barh([r.variant for r in ordered], values, xerr=errors, color=colors, capsize=2)
+        ax.set_title(f"{t.pattern}\n{t.workload}", fontsize=9)
+        ax.set_xlabel(f"median time ({unit}), lower is better", fontsize=8)
+        ax.tick_params(labelsize=8)
+        if max(values) / max(min(values), 1e-12) > 50:
+            ax.set_xscale("log")
+    for ax in list(axes.flat)[len(tables):]:
+        ax.axis("off")
+    fig.suptitle(f"concurrency-patterns: Python variants and Go (blue-green) — {machine}",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
+                markdown_path: Path | None, chart_path: Path | None,
+                from_json: Path | None = None) -> int:
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = from_json or Path(scratch) / "benchmarks.json"
+        if from_json is None:
+            print("running the benchmark suites"
+                  + (" (quick workloads, short rounds)" if quick else "") + " ...", flush=True)
+            status = run_benchmarks(patterns, quick, raw)
+            if status != 0 or not raw.exists():
+                print(f"the benchmarks failed (pytest exit {status})", file=sys.stderr)
+                return status or 1
+        data = json.loads(raw.read_text())
+    tables = build_tables(data)
+    machine = describe_machine(data.get("machine_info", {}))
+    checks = check_targets(tables)
+    print()
+    print(format_text(tables, machine))
+    for what, ok, got in checks:
+        print(f"  {'met ' if ok else 'MISSED'}  {what}: {got}")
+    overhead = measure_loop_entry()
+    print(f"\n  harness: {overhead}")
+    if markdown_path:
+        markdown_path.write_text(format_markdown(tables, machine, checks, overhead))
+        print(f"wrote {markdown_path}")
+    if json_path:
+        json_path.write_text(json.dumps({
+            "machine": data.get("machine_info", {}), "datetime": data.get("datetime"),
+            "tables": [asdict(t) for t in tables],
+            "targets": [{"target": w, "met": ok, "measured": g} for w, ok, g in checks],
+        }, indent=2) + "\n")
+        print(f"wrote {json_path}")
+    if chart_path:
+        draw_chart(tables, chart_path, machine)
+        print(f"wrote {chart_path}")
+    return 0

@@ -1,0 +1,59 @@
+"""once: N callers race for one fresh Once each round; the initialisation returns at once."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
+from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+
+PATTERN = "once"
+
+
+async def init() -> int:
+    return 42
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "once_type"),
+    [
+        ("asyncio", "asyncio", AsyncioOnce),
+        ("asyncio+uvloop", "uvloop", AsyncioOnce),
+        ("anyio/asyncio", "asyncio", AnyioOnce),
+        ("anyio/trio", "trio", AnyioOnce),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_async(bench: Bench, variant: str, backend: str, once_type: Any) -> None:
+    callers = bench.params["callers"]
+
+    async def one_round() -> None:
+        once = once_type()
+        async with anyio.create_task_group() as tg:
+            for _ in range(callers):
+                tg.start_soon(once.do, init)
+
+    bench.on_loop(variant, backend, one_round)
+
+
+def test_threads(bench: Bench) -> None:
+    callers = bench.params["callers"]
+
+    def one_round() -> None:
+        once: ThreadOnce[int] = ThreadOnce()
+        threads = [threading.Thread(target=once.do, args=(lambda: 42,)) for _ in range(callers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    bench.sync("threads", one_round)
+
+
+@GO_TIMER
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)

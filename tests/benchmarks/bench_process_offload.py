@@ -1,0 +1,70 @@
+"""process_offload: CPU-bound jobs of about 100 ms (spin(n)), run one after another, on threads
+(the GIL lets one run at a time), and in processes. The floor is the sequential time divided by
+the number of cores; Go runs the same jobs on goroutines."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from concurrency_patterns.process_offload import (
+    new_process_pool,
+    offload_all_anyio,
+    offload_all_asyncio,
+    offload_all_sync,
+    run_sequential,
+)
+from concurrency_patterns.workloads import spin
+from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+
+PATTERN = "process_offload"
+CORES = os.cpu_count() or 1
+
+
+def jobs(params: dict[str, Any]) -> list[int]:
+    return [params["spin"]] * params["jobs"]
+
+
+def test_sequential(bench: Bench) -> None:
+    bench.sync("sequential", lambda: run_sequential(spin, jobs(bench.params)))
+
+
+def test_threads(bench: Bench) -> None:
+    with ThreadPoolExecutor(CORES) as pool:
+        bench.sync("threads", lambda: offload_all_sync(spin, jobs(bench.params), executor=pool))
+
+
+def test_processes(bench: Bench) -> None:
+    with new_process_pool(CORES) as pool:  # started before timing; the warm-up round warms it
+        bench.sync("processes", lambda: offload_all_sync(spin, jobs(bench.params), executor=pool))
+
+
+def test_asyncio_processes(bench: Bench) -> None:
+    with new_process_pool(CORES) as pool:
+        async def one_round() -> list[int]:
+            return await offload_all_asyncio(spin, jobs(bench.params), executor=pool)
+
+        bench.on_loop("asyncio + processes", "asyncio", one_round)
+
+
+@pytest.mark.parametrize(("variant", "backend"), [("anyio/asyncio", "asyncio"),
+                                                  ("anyio/trio", "trio")])
+def test_anyio(bench: Bench, variant: str, backend: str) -> None:
+    async def one_round() -> list[int]:
+        # anyio keeps its worker processes per event loop: the warm-up round starts them.
+        return await offload_all_anyio(spin, jobs(bench.params), workers=CORES)
+
+    bench.on_loop(variant, backend, one_round)
+
+
+@GO_TIMER
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)
+
+
+@GO_TIMER
+def test_go_sequential(bench: Bench, go: GoProcess) -> None:
+    bench.go(go, {"mode": "sequential"}, variant="go (sequential)")

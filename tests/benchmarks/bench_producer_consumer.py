@@ -1,0 +1,60 @@
+"""producer_consumer: P producers, C consumers, a bounded queue; the consumer does no work, so
+the figure is the cost of moving items through the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from concurrency_patterns.producer_consumer import (
+    pipeline_anyio,
+    pipeline_asyncio,
+    pipeline_asyncio_sentinel,
+    pipeline_threads,
+)
+from concurrency_patterns.workloads import square
+from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+
+PATTERN = "producer_consumer"
+
+
+def sources(params: dict[str, Any]) -> list[range]:
+    per = params["items"] // params["producers"]
+    return [range(p * per, (p + 1) * per) for p in range(params["producers"])]
+
+
+async def consume(x: int) -> int:
+    return x * x
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "pipeline"),
+    [
+        ("asyncio", "asyncio", pipeline_asyncio),
+        ("asyncio (sentinel)", "asyncio", pipeline_asyncio_sentinel),
+        ("asyncio+uvloop", "uvloop", pipeline_asyncio),
+        ("anyio/asyncio", "asyncio", pipeline_anyio),
+        ("anyio/trio", "trio", pipeline_anyio),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
+    p = bench.params
+
+    async def one_round() -> Any:
+        return await pipeline(sources(p), consume, consumers=p["consumers"], maxsize=p["maxsize"])
+
+    assert len(bench.on_loop(variant, backend, one_round)) == p["items"]
+
+
+def test_threads(bench: Bench) -> None:
+    p = bench.params
+    results = bench.sync("threads", lambda: pipeline_threads(
+        sources(p), square, consumers=p["consumers"], maxsize=p["maxsize"]))
+    assert len(results) == p["items"]
+
+
+@GO_TIMER
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)

@@ -1,0 +1,69 @@
+"""waitgroup: start N tasks that do nothing, then wait — the cost of the group itself. The
+asyncio TaskGroup, which usually replaces a WaitGroup in Python, is measured beside it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
+from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+
+PATTERN = "waitgroup"
+
+
+async def nothing() -> None:
+    pass
+
+
+def with_group(group: Any, tasks: int) -> Any:
+    async def one_round() -> None:
+        async with group() as wg:
+            for _ in range(tasks):
+                wg.go(nothing)
+            await wg.wait()
+    return one_round
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "group"),
+    [
+        ("asyncio", "asyncio", AsyncioWaitGroup),
+        ("asyncio+uvloop", "uvloop", AsyncioWaitGroup),
+        ("anyio/asyncio", "asyncio", AnyioWaitGroup),
+        ("anyio/trio", "trio", AnyioWaitGroup),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
+    bench.on_loop(variant, backend, with_group(group, bench.params["tasks"]))
+
+
+def test_asyncio_taskgroup(bench: Bench) -> None:
+    tasks = bench.params["tasks"]
+
+    async def one_round() -> None:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(tasks):
+                tg.create_task(nothing())
+
+    bench.on_loop("asyncio TaskGroup", "asyncio", one_round)
+
+
+def test_threads(bench: Bench) -> None:
+    tasks = bench.params["tasks"]
+
+    def one_round() -> None:
+        wg = ThreadWaitGroup()
+        for _ in range(tasks):
+            wg.go(lambda: None)
+        wg.wait()
+
+    bench.sync("threads", one_round)
+
+
+@GO_TIMER
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)

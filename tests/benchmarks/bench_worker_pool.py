@@ -1,0 +1,84 @@
+"""worker_pool: W workers over N jobs — jobs that return at once (the figure is the cost of
+dispatching a job) and jobs that sleep (compared with the floor, ceil(N/W) x sleep)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from functools import partial
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
+from concurrency_patterns.process_offload import new_process_pool
+from concurrency_patterns.workloads import sleep_then_square, square
+from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+
+PATTERN = "worker_pool"
+
+
+def floor(params: dict[str, Any]) -> float | None:
+    if not params["sleep_ms"]:
+        return None  # jobs that cost nothing have no floor worth stating
+    return math.ceil(params["jobs"] / params["workers"]) * params["sleep_ms"] / 1000
+
+
+def async_job(params: dict[str, Any], sleep: Any) -> Any:
+    seconds = params["sleep_ms"] / 1000
+
+    async def job(x: int) -> int:
+        if seconds:
+            await sleep(seconds)
+        return x * x
+    return job
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "pool_map", "sleep"),
+    [
+        ("asyncio", "asyncio", map_asyncio, asyncio.sleep),
+        ("asyncio+uvloop", "uvloop", map_asyncio, asyncio.sleep),
+        ("anyio/asyncio", "asyncio", map_anyio, anyio.sleep),
+        ("anyio/trio", "trio", map_anyio, anyio.sleep),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: Any) -> None:
+    p = bench.params
+    job, jobs = async_job(p, sleep), range(p["jobs"])
+
+    async def one_round() -> Any:
+        return await pool_map(job, jobs, workers=p["workers"])
+
+    assert len(bench.on_loop(variant, backend, one_round)) == p["jobs"]
+
+
+def sync_job(params: dict[str, Any]) -> Any:
+    if params["sleep_ms"]:
+        return partial(sleep_then_square, seconds=params["sleep_ms"] / 1000)
+    return square
+
+
+def test_threads(bench: Bench) -> None:
+    p = bench.params
+    job = sync_job(p)
+    results = bench.sync("threads",
+                         lambda: map_threads(job, range(p["jobs"]), workers=p["workers"]))
+    assert len(results) == p["jobs"]
+
+
+def test_processes(bench: Bench) -> None:
+    p = bench.params
+    job = sync_job(p)
+    # The pool is started before timing (its start-up is not the pattern's work) and reused.
+    with new_process_pool(p["workers"]) as pool:
+        results = bench.sync("processes", lambda: map_processes(
+            job, range(p["jobs"]), workers=p["workers"], executor=pool))
+    assert len(results) == p["jobs"]
+
+
+@GO_TIMER
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)
