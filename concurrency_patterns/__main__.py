@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     compare.add_argument("--markdown", type=Path, metavar="FILE",
                          help="write the tables as Markdown")
     compare.add_argument("--chart", type=Path, metavar="FILE", help="draw the tables (PNG)")
+    compare.add_argument("--docs", type=Path, metavar="DIR",
+                         help="write the docs' tables and charts (all, and one per pattern)")
     compare.add_argument("--from-json", type=Path, metavar="FILE",
                          help="read a pytest-benchmark JSON file instead of running the suites")
     commands.add_parser("list", help="name the patterns")
@@ -53,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "compare":
         return run_compare(args.patterns, quick=args.quick, json_path=args.json,
                            markdown_path=args.markdown, chart_path=args.chart,
-                           from_json=args.from_json)
+                           from_json=args.from_json, docs_dir=args.docs)
     return run_demos(args.patterns, verbose=args.verbose)
 
 

@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Row", "Table", "build_tables", "check_targets", "run_compare"]
+__all__ = ["Row", "Table", "build_tables", "check_targets", "run_compare", "write_docs"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
@@ -229,14 +227,14 @@ def format_text(tables: list[Table], machine: str) -> str:
 
 
 def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
-                    overhead: str) -> str:
-    out = [f"**Machine:** {machine}", "", f"**Harness:** {overhead}", "",
+                    overhead: str, *, heading: str = "###") -> str:
+    out = [f"**Machine:** {machine}", "", f"**How:** {overhead}.", "",
            "Each figure is the median of the timed rounds with its interquartile range (IQR); "
            f"⚠ marks an IQR above {SPREAD_LIMIT:.0%} of the median. *vs Go* is the ratio to Go's "
            "median on the same workload in the same run (Go = 1.00).", ""]
     for t in tables:
         header, body = _cells(t)
-        out.append(f"### {t.pattern}: {t.workload}")
+        out.append(f"{heading} {t.pattern}: {t.workload}")
         out.append("")
         if note := _floor_note(t):
             out += [f"*{note[0].upper()}{note[1:]}.*", ""]
@@ -244,9 +242,24 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         out.append("|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|")
         out += ["| " + " | ".join(cells) + " |" for cells in body]
         out.append("")
-    out += ["### Targets", "", "| target | measured | met |", "|---|--:|:-:|"]
-    out += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, ok, got in checks]
+    if checks:
+        out += [f"{heading} Targets", "", "| target | measured | met |", "|---|--:|:-:|"]
+        out += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, ok, got in checks]
     return "\n".join(out) + "\n"
+
+
+def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
+               overhead: str, directory: Path) -> None:
+    """The tables and charts the docs include: all of them, and each pattern's own."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "benchmarks.md").write_text(format_markdown(tables, machine, checks, overhead))
+    draw_chart(tables, directory / "benchmarks.png", machine)
+    for pattern in sorted({t.pattern for t in tables}):
+        mine = [t for t in tables if t.pattern == pattern]
+        my_checks = [c for c in checks if c[0].startswith(f"{pattern}:")]
+        (directory / f"{pattern}.md").write_text(
+            format_markdown(mine, machine, my_checks, overhead, heading="####"))
+        draw_chart(mine, directory / f"{pattern}.png", machine)
 
 
 def describe_machine(info: dict[str, Any]) -> str:
@@ -254,35 +267,11 @@ def describe_machine(info: dict[str, Any]) -> str:
             f"Python {info.get('python', '?')}; {info.get('go', 'no Go')}")
 
 
-# --- the harness's own cost -----------------------------------------------------------------
+# --- how the figures were taken ---------------------------------------------------------------
 
-def measure_loop_entry() -> str:
-    """What entering the event loop once per round costs, for the notes under the tables."""
-    async def nothing() -> None:
-        pass
-
-    def median_of(call: Callable[[], Any], n: int = 500) -> float:
-        for _ in range(50):
-            call()
-        samples = []
-        for _ in range(n):
-            start = time.perf_counter()
-            call()
-            samples.append(time.perf_counter() - start)
-        return statistics.median(samples)
-
-    from anyio.pytest_plugin import get_runner
-
-    parts = []
-    for name, backend, options in (("asyncio", "asyncio", {}),
-                                   ("uvloop", "asyncio", {"use_uvloop": True}),
-                                   ("trio", "trio", {})):
-        with get_runner(backend, options) as runner:
-            entry = median_of(lambda r=runner: r.run_fixture(nothing, {}))  # type: ignore[misc]
-            parts.append(f"{name} {_time(entry)}")
-    return ("every async round enters one long-lived event loop, which costs "
-            + ", ".join(parts) + " per round (included in the figures); Go's rounds are timed "
-            "inside the Go process, so they include no harness time at all")
+HARNESS = ("each round is timed where it runs and nothing else is: async rounds inside one "
+           "event loop per benchmark, blocking calls around the call, Go rounds inside the Go "
+           "process; loops, pools, servers and processes are started before timing")
 
 
 # --- the chart ------------------------------------------------------------------------------
@@ -293,7 +282,7 @@ def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = 3
+    cols = min(3, len(tables))
     rows = math.ceil(len(tables) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 5.2, rows * 3.2), squeeze=False)
     for ax, t in zip(axes.flat, tables, strict=False):
@@ -321,7 +310,7 @@ def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
 
 def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 markdown_path: Path | None, chart_path: Path | None,
-                from_json: Path | None = None) -> int:
+                from_json: Path | None = None, docs_dir: Path | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         raw = from_json or Path(scratch) / "benchmarks.json"
         if from_json is None:
@@ -339,8 +328,8 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
     print(format_text(tables, machine))
     for what, ok, got in checks:
         print(f"  {'met ' if ok else 'MISSED'}  {what}: {got}")
-    overhead = measure_loop_entry()
-    print(f"\n  harness: {overhead}")
+    overhead = HARNESS
+    print(f"\n  how: {overhead}")
     if markdown_path:
         markdown_path.write_text(format_markdown(tables, machine, checks, overhead))
         print(f"wrote {markdown_path}")
@@ -354,4 +343,7 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
     if chart_path:
         draw_chart(tables, chart_path, machine)
         print(f"wrote {chart_path}")
+    if docs_dir:
+        write_docs(tables, machine, checks, overhead, docs_dir)
+        print(f"wrote the docs' tables and charts to {docs_dir}")
     return 0

@@ -7,7 +7,7 @@ URLs) and one shared ``http.Client``.
 
 Every variant keeps the same promises:
 
-* Results come back **in input order**, one :class:`FetchResult` per URL, each with the status,
+* Results come back **in input order**, one ``FetchResult`` per URL, each with the status,
   the body and the time the request took once it got its slot.
 * **At most** ``limit`` requests are in flight at any moment, and one client (one connection
   pool) serves the whole call.
@@ -15,16 +15,16 @@ Every variant keeps the same promises:
   error result; one bad URL never loses the others. A 4xx answer is a result, not an error: the
   server answered, and asking again will not change it.
 * With ``fail_fast=True`` the first failure cancels the requests still running and is raised as
-  :class:`FetchError`.
+  ``FetchError``.
 * Cancelling the call cancels every request it started; nothing outlives it.
 
 Which to pick:
 
-* :func:`fetch_all_anyio` (anyio + ``CapacityLimiter`` + a task group) is the one to import:
+* ``fetch_all_anyio`` (anyio + ``CapacityLimiter`` + a task group) is the one to import:
   it runs on asyncio, with aiohttp, and on trio, with httpx (the ``[trio]`` extra).
-* :func:`fetch_all_asyncio` (asyncio + aiohttp + ``Semaphore``) is the articles' idiom and the
+* ``fetch_all_asyncio`` (asyncio + aiohttp + ``Semaphore``) is the articles' idiom and the
   fastest client here; it runs on asyncio only.
-* :func:`fetch_all_threads` (a ``ThreadPoolExecutor`` and a blocking client) fits code that is
+* ``fetch_all_threads`` (a ``ThreadPoolExecutor`` and a blocking client) fits code that is
   not async. Threads cost far more than tasks, so keep ``limit`` in the tens.
 """
 
@@ -118,7 +118,7 @@ async def fetch_all_asyncio(
         fail_fast: raise the first failure instead of returning it as a result.
 
     Returns:
-        One :class:`FetchResult` per URL, in input order.
+        One ``FetchResult`` per URL, in input order.
 
     Raises:
         FetchError: with ``fail_fast=True``, the first URL that failed.
@@ -172,7 +172,7 @@ async def fetch_all_anyio(
 ) -> list[FetchResult]:
     """Fetch every URL with anyio, at most *limit* at a time, on asyncio or trio.
 
-    Same arguments, results and errors as :func:`fetch_all_asyncio`, plus:
+    Same arguments, results and errors as ``fetch_all_asyncio``, plus:
 
     Args:
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and httpx on trio (httpx
@@ -254,7 +254,7 @@ def fetch_all_threads(
 ) -> list[FetchResult]:
     """Fetch every URL from *limit* threads sharing one blocking httpx client.
 
-    Same arguments, results and errors as :func:`fetch_all_asyncio`. A blocking call cannot be
+    Same arguments, results and errors as ``fetch_all_asyncio``. A blocking call cannot be
     interrupted, so ``timeout`` bounds each phase of a request (connect, each read) rather than
     the whole of it, and with ``fail_fast=True`` requests already running finish before the
     error is raised (requests not yet started are dropped). Requires httpx.

@@ -15,12 +15,12 @@ The classes give the Go names over each model's own lock:
 * A new mutex is unlocked, like Go's zero value.
 * A task cancelled while waiting in ``lock()`` does not get the lock and does not leave it held.
 
-Differences from Go worth knowing: :class:`AnyioMutex` belongs to the task that locked it —
+Differences from Go worth knowing: ``AnyioMutex`` belongs to the task that locked it —
 only that task may unlock it — where Go lets any goroutine unlock; asyncio's and threading's
 locks, like Go's, do not check. None of these is reentrant. There is no ``TryLock``: Go's own
 documentation calls its correct uses rare.
 
-:func:`count_asyncio`, :func:`count_anyio` and :func:`count_threads` are the articles' counter,
+``count_asyncio``, ``count_anyio`` and ``count_threads`` are the articles' counter,
 with a switch forced inside the critical section so that the lock has work to do.
 """
 
@@ -141,7 +141,7 @@ class AnyioMutex:
 
 
 async def count_anyio(tasks: int, increments: int) -> int:
-    """:func:`count_asyncio` with anyio, on asyncio or trio."""
+    """``count_asyncio`` with anyio, on asyncio or trio."""
     check_positive_int("tasks", tasks)
     check_positive_int("increments", increments)
     mu = AnyioMutex()
@@ -197,7 +197,7 @@ class ThreadMutex:
 
 
 def count_threads(threads: int, increments: int) -> int:
-    """:func:`count_asyncio` with threads."""
+    """``count_asyncio`` with threads."""
     check_positive_int("threads", threads)
     check_positive_int("increments", increments)
     mu = ThreadMutex()

@@ -10,18 +10,18 @@ this module simply starts one goroutine per job.
 
 Which to pick:
 
-* :func:`offload_anyio` — ``anyio.to_process.run_sync``, on asyncio or trio. anyio keeps a pool
+* ``offload_anyio`` — ``anyio.to_process.run_sync``, on asyncio or trio. anyio keeps a pool
   of worker processes per event loop, reuses them, and **kills** the worker running a call that
   is cancelled (a timeout, a cancelled task), so nothing runs on for a caller that gave up.
-* :func:`offload_asyncio` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
-  typically a :func:`new_process_pool` reused for the life of the program. A cancelled call drops
+* ``offload_asyncio`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
+  typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
   a job that has not started; a job already running finishes, and its result is discarded.
-* :func:`offload_sync` — the same from plain synchronous code.
+* ``offload_sync`` — the same from plain synchronous code.
 
 Every variant refuses an unpicklable function (a lambda, a nested function) with ``TypeError``
 before anything is submitted. Arguments and results cross the process boundary by pickling, so
 send small things: a job that ships a large array both ways can cost more than it saves.
-No process outlives its pool: :func:`new_process_pool` is a context manager whose exit waits for
+No process outlives its pool: ``new_process_pool`` is a context manager whose exit waits for
 the workers, and anyio's workers end with the event loop.
 """
 
@@ -94,7 +94,7 @@ async def offload_asyncio(fn: Callable[..., R], *args: Any, executor: Executor) 
 
     Args:
         fn: a module-level function (picklable, unless *executor* is a thread pool).
-        executor: any ``concurrent.futures.Executor``, usually a :func:`new_process_pool`.
+        executor: any ``concurrent.futures.Executor``, usually a ``new_process_pool``.
 
     Raises:
         TypeError: *fn* is not picklable, or *executor* is not an Executor.

@@ -8,21 +8,21 @@ puts back for the next one; Go builds it with a buffered channel that the produc
 Closing is the clean way to say "no more items": a consumer cannot confuse it with an item
 (``None`` may be a real item) and nobody has to count sentinels. This module shows both:
 
-* :func:`pipeline_asyncio_sentinel` — the articles' idiom, done right: one private end marker
+* ``pipeline_asyncio_sentinel`` — the articles' idiom, done right: one private end marker
   per consumer, put after every producer has finished.
-* :func:`pipeline_asyncio` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
+* ``pipeline_asyncio`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
   (on 3.11/3.12, where it does not exist, the close is emulated with end markers).
-* :func:`pipeline_anyio` — anyio memory object streams, the closest thing to a Go channel:
+* ``pipeline_anyio`` — anyio memory object streams, the closest thing to a Go channel:
   each producer holds a clone of the send side, and when the last clone is closed every
   consumer's ``async for`` ends. Runs on asyncio and trio: the one to import.
-* :func:`pipeline_threads` — ``queue.Queue`` and threads, for blocking code
+* ``pipeline_threads`` — ``queue.Queue`` and threads, for blocking code
   (``Queue.shutdown()`` on 3.13+, end markers before).
 
 The contract, for every variant:
 
 * Every item a producer takes from its source is consumed **exactly once**.
 * The queue never holds more than ``maxsize`` items.
-* If a producer or a consumer raises, the others stop and :class:`PipelineError` is raised. Its
+* If a producer or a consumer raises, the others stop and ``PipelineError`` is raised. Its
   ``unprocessed`` lists every item taken from a source but not consumed — nothing is silently
   lost — and the original exception is its ``__cause__``.
 * If the caller cancels, every task stops, and ``on_unprocessed`` (if given) receives the items
@@ -122,7 +122,7 @@ async def pipeline_asyncio_sentinel(
 
     The end of input is signalled the articles' way — with end markers, one per consumer, put
     after every producer has finished — but with a private marker, so ``None`` stays a valid
-    item. Arguments, results and errors as :func:`pipeline_asyncio`.
+    item. Arguments, results and errors as ``pipeline_asyncio``.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -238,7 +238,7 @@ async def pipeline_anyio(
 
     Each producer owns a clone of the send side and closes it when its source is exhausted;
     when the last clone closes, every consumer's ``async for`` ends — Go's ``close(ch)`` and
-    ``range ch``. Arguments, results and errors as :func:`pipeline_asyncio`.
+    ``range ch``. Arguments, results and errors as ``pipeline_asyncio``.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -307,7 +307,7 @@ def pipeline_threads(
     take no new items, and consumers keep draining the queue without processing, so that no
     producer stays blocked on a full queue. Every thread is joined before this returns.
 
-    Args and errors as :func:`pipeline_asyncio`, with plain iterables and a plain function.
+    Args and errors as ``pipeline_asyncio``, with plain iterables and a plain function.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()

@@ -24,7 +24,7 @@ The contract, for every variant:
 The lock is not reentrant, and a reader cannot upgrade to a writer: ``rlock()`` then ``lock()``
 in one task waits forever, as in Go.
 
-:func:`exercise_asyncio`, :func:`exercise_anyio` and :func:`exercise_threads` are the demo:
+``exercise_asyncio``, ``exercise_anyio`` and ``exercise_threads`` are the demo:
 writers keep two fields equal in two steps, with a switch between; readers count the times
 they see them differ — a torn read, which the lock makes impossible.
 """
@@ -222,7 +222,7 @@ async def _asyncio_switch() -> None:
 
 
 async def exercise_anyio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
-    """:func:`exercise_asyncio` with anyio, on asyncio or trio."""
+    """``exercise_asyncio`` with anyio, on asyncio or trio."""
     return await _exercise(AnyioRWMutex(), readers, writers, rounds, anyio.lowlevel.checkpoint)
 # --8<-- [end:async]
 
@@ -315,7 +315,7 @@ class ThreadRWMutex:
 
 
 def exercise_threads(readers: int, writers: int, rounds: int) -> tuple[int, int]:
-    """:func:`exercise_asyncio` with threads; ``time.sleep(0)`` is the switch."""
+    """``exercise_asyncio`` with threads; ``time.sleep(0)`` is the switch."""
     rw, state, torn, torn_lock = ThreadRWMutex(), {"a": 0, "b": 0}, [0], threading.Lock()
 
     def reader() -> None:

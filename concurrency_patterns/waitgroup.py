@@ -99,7 +99,7 @@ class AsyncioWaitGroup:
         """Wait until the counter is zero.
 
         Raises:
-            ExceptionGroup: the errors of functions started with :meth:`go`.
+            ExceptionGroup: the errors of functions started with ``go``.
         """
         await self._zero.wait()
         self._counter.raise_errors()
@@ -167,7 +167,7 @@ class AnyioWaitGroup:
         self.add(-1)
 
     async def wait(self) -> None:
-        """Wait until the counter is zero; raise the errors of :meth:`go` functions."""
+        """Wait until the counter is zero; raise the errors of ``go`` functions."""
         if self._counter.count > 0:
             if self._zero is None:
                 self._zero = anyio.Event()
@@ -253,7 +253,7 @@ class ThreadWaitGroup:
             ``True`` if the counter reached zero, ``False`` on timeout.
 
         Raises:
-            ExceptionGroup: the errors of functions started with :meth:`go`.
+            ExceptionGroup: the errors of functions started with ``go``.
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._counter.count == 0, timeout):

@@ -11,14 +11,14 @@ Every variant keeps the same contract:
   early.
 * Results come back in **input order**, or with ``ordered=False`` in the order jobs finished.
 * Errors follow **errgroup** by default: the first failing job stops the rest (async workers are
-  cancelled; threads and processes start no new job) and :class:`JobError` is raised, naming the
+  cancelled; threads and processes start no new job) and ``JobError`` is raised, naming the
   job, with the original exception as ``__cause__``. With ``return_exceptions=True`` — as in
-  ``asyncio.gather`` — every job runs and a failing job's slot holds its :class:`JobError`.
+  ``asyncio.gather`` — every job runs and a failing job's slot holds its ``JobError``.
 * Cancelling an async call cancels every worker before it returns.
 
-Which to pick: :func:`map_anyio` for async code (asyncio or trio); :func:`map_asyncio` if you
-are on asyncio and want no dependency; :func:`map_threads` for blocking I/O in sync code;
-:func:`map_processes` for CPU-bound work, which threads cannot speed up under the GIL.
+Which to pick: ``map_anyio`` for async code (asyncio or trio); ``map_asyncio`` if you
+are on asyncio and want no dependency; ``map_threads`` for blocking I/O in sync code;
+``map_processes`` for CPU-bound work, which threads cannot speed up under the GIL.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ async def map_asyncio(
         workers: how many jobs run at once (>= 1).
         ordered: results in input order (default), or in the order jobs finished.
         return_exceptions: keep going after a failure; the failing job's slot holds its
-            :class:`JobError`.
+            ``JobError``.
 
     Returns:
         One result per job.
@@ -183,7 +183,7 @@ async def map_anyio(
 ) -> list[Any]:
     """Run ``await fn(job)`` for every job on *workers* anyio tasks, on asyncio or trio.
 
-    Arguments, results and errors as :func:`map_asyncio`.
+    Arguments, results and errors as ``map_asyncio``.
     """
     _check(fn, jobs, workers)
     feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
@@ -206,8 +206,8 @@ def map_threads(
     """Run ``fn(job)`` for every job on *workers* threads.
 
     A running thread cannot be cancelled: after the first failure no new job starts, the jobs
-    already running finish, and then :class:`JobError` is raised. Every thread has ended by
-    the time this returns. Arguments and results as :func:`map_asyncio`, with a plain function.
+    already running finish, and then ``JobError`` is raised. Every thread has ended by
+    the time this returns. Arguments and results as ``map_asyncio``, with a plain function.
     """
     _check(fn, jobs, workers)
     if isinstance(jobs, AsyncIterable):
@@ -262,11 +262,11 @@ def map_processes(
 
     Args:
         executor: a pool to reuse (it is not shut down). By default a pool from
-            :func:`~concurrency_patterns.process_offload.new_process_pool` is started for this
+            ``new_process_pool`` is started for this
             call and shut down before it returns; starting one costs tens of milliseconds, so
             pass your own when you call this often.
 
-    Other arguments and results as :func:`map_asyncio`.
+    Other arguments and results as ``map_asyncio``.
     """
     _check(fn, jobs, workers)
     check_picklable("fn", fn)

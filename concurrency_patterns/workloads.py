@@ -3,7 +3,7 @@
 They live in the package, not beside the code that uses them, because a process pool sends a
 function by name: the child process must be able to import it.
 
-:func:`spin` is the CPU-bound job. Its Go twin (``go_equivalents``) does the same arithmetic
+``spin`` is the CPU-bound job. Its Go twin (``go_equivalents``) does the same arithmetic
 and returns the same number for the same ``n``, so the two sides provably do the same work.
 """
 

@@ -47,6 +47,8 @@ func (e *FetchError) Error() string {
 
 func (e *FetchError) Unwrap() error { return e.Err }
 
+// --8<-- [start:go]
+
 // NewClient returns the one client a whole call shares. Its pool keeps limit connections to a
 // host, so that no request holding a slot waits for a connection (the default keeps 2, and a
 // burst of 100 would open and close connections all the time).
@@ -112,6 +114,8 @@ func FetchAllFailFast(ctx context.Context, client *http.Client, urls []string, l
 	}
 	return results, nil
 }
+
+// --8<-- [end:go]
 
 func fetch(ctx context.Context, client *http.Client, index int, url string, timeout time.Duration) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout) // bounds the whole request, body included

@@ -19,6 +19,8 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
+// --8<-- [start:go]
+
 // Count has tasks goroutines each add 1 to a shared counter increments times, under a
 // sync.Mutex, and returns the counter. The zero Mutex is unlocked: no constructor needed.
 func Count(tasks, increments int) int {
@@ -39,6 +41,8 @@ func Count(tasks, increments int) int {
 	wg.Wait()
 	return counter
 }
+
+// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

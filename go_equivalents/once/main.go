@@ -26,6 +26,8 @@ type Demo struct {
 	Callers int `json:"callers"`
 }
 
+// --8<-- [start:go]
+
 func run(w io.Writer, d Demo) {
 	var calls atomic.Int64
 	config := sync.OnceValue(func() string {
@@ -49,6 +51,8 @@ func run(w io.Writer, d Demo) {
 	}
 	fmt.Fprintf(w, "once: %d concurrent callers: init ran %d time(s), every caller got %s\n", d.Callers, calls.Load(), got)
 }
+
+// --8<-- [end:go]
 
 func main() {
 	if harness.Serving("once", setup) {

@@ -20,6 +20,8 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
+// --8<-- [start:go]
+
 // Spin burns CPU: n steps of the same small hash as the Python workloads.spin, so that both
 // sides do the same work and return the same number.
 func Spin(n int) int {
@@ -50,6 +52,8 @@ func Sequential(fn func(int) int, inputs []int) []int {
 	}
 	return results
 }
+
+// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

@@ -77,6 +77,8 @@ func (l *ledger[T]) unprocessed() []T {
 	return out
 }
 
+// --8<-- [start:go]
+
 // Pipeline runs one producer goroutine per source (a lazy sequence, read as needed) and
 // consumers consumer goroutines over a channel of capacity maxsize, and returns what consume
 // returned for each item, in the order the items finished. Every item taken from a source is consumed exactly once, or, if consume
@@ -139,6 +141,8 @@ func Pipeline[T, R any](ctx context.Context, sources []iter.Seq[T], consume func
 	}
 	return results, nil
 }
+
+// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

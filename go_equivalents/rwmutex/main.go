@@ -21,6 +21,8 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
+// --8<-- [start:go]
+
 // state is written in two steps; readers must never see one step without the other.
 type state struct {
 	mu   sync.RWMutex
@@ -60,6 +62,8 @@ func Exercise(readers, writers, rounds int) (final int, torn int64) {
 	wg.Wait()
 	return s.a, tornReads.Load()
 }
+
+// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

@@ -24,6 +24,8 @@ type Demo struct {
 	Tasks int `json:"tasks"`
 }
 
+// --8<-- [start:go]
+
 func run(w io.Writer, d Demo) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -41,6 +43,8 @@ func run(w io.Writer, d Demo) {
 	wg.Wait()
 	fmt.Fprintf(w, "waitgroup: %d tasks started with go(); wait() returned after %d finished\n", d.Tasks, finished)
 }
+
+// --8<-- [end:go]
 
 func main() {
 	if harness.Serving("waitgroup", setup) {

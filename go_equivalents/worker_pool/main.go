@@ -33,6 +33,8 @@ func (e *JobError[J]) Error() string {
 
 func (e *JobError[J]) Unwrap() error { return e.Err }
 
+// --8<-- [start:go]
+
 // Map runs fn on every job with workers goroutines and returns the results in input order.
 // The first job to fail cancels the context the others run under, no new job starts, and Map
 // returns a *JobError for it. Map returns only after every goroutine it started has finished.
@@ -77,6 +79,8 @@ func Map[J, R any](ctx context.Context, fn func(context.Context, J) (R, error), 
 	}
 	return results, nil
 }
+
+// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

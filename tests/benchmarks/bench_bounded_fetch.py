@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.bounded_fetch import fetch_all_anyio, fetch_all_asyncio, fetch_all_threads
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "bounded_fetch"
 
@@ -52,6 +52,5 @@ def test_threads(bench: Bench, fetch_server: str) -> None:
     assert all(r.ok for r in results)
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess, fetch_server: str) -> None:
     bench.go(go, {"base_url": fetch_server})

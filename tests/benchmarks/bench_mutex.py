@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.mutex import count_anyio, count_asyncio, count_threads
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "mutex"
 
@@ -38,6 +38,5 @@ def test_threads(bench: Bench) -> None:
     assert counter == p["tasks"] * p["increments"]
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

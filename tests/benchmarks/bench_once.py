@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "once"
 
@@ -54,6 +54,5 @@ def test_threads(bench: Bench) -> None:
     bench.sync("threads", one_round)
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

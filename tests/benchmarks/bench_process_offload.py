@@ -18,7 +18,7 @@ from concurrency_patterns.process_offload import (
     run_sequential,
 )
 from concurrency_patterns.workloads import spin
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "process_offload"
 CORES = os.cpu_count() or 1
@@ -60,11 +60,9 @@ def test_anyio(bench: Bench, variant: str, backend: str) -> None:
     bench.on_loop(variant, backend, one_round)
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)
 
 
-@GO_TIMER
 def test_go_sequential(bench: Bench, go: GoProcess) -> None:
     bench.go(go, {"mode": "sequential"}, variant="go (sequential)")

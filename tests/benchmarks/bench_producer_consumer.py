@@ -14,7 +14,7 @@ from concurrency_patterns.producer_consumer import (
     pipeline_threads,
 )
 from concurrency_patterns.workloads import square
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "producer_consumer"
 
@@ -55,6 +55,5 @@ def test_threads(bench: Bench) -> None:
     assert len(results) == p["items"]
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

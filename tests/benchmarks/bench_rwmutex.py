@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.rwmutex import exercise_anyio, exercise_asyncio, exercise_threads
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "rwmutex"
 
@@ -38,6 +38,5 @@ def test_threads(bench: Bench) -> None:
     assert outcome == (p["writers"] * p["rounds"], 0)
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

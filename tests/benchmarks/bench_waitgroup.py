@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "waitgroup"
 
@@ -64,6 +64,5 @@ def test_threads(bench: Bench) -> None:
     bench.sync("threads", one_round)
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

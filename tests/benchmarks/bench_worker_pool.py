@@ -14,7 +14,7 @@ import pytest
 from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
 from concurrency_patterns.process_offload import new_process_pool
 from concurrency_patterns.workloads import sleep_then_square, square
-from tests.benchmarks.conftest import GO_TIMER, Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "worker_pool"
 
@@ -79,6 +79,5 @@ def test_processes(bench: Bench) -> None:
     assert len(results) == p["jobs"]
 
 
-@GO_TIMER
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)

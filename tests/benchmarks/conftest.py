@@ -1,13 +1,15 @@
-"""What every benchmark suite shares: workloads, event loops, the Go side, and how rounds run.
+"""What every benchmark suite shares: workloads, the Go side, and how rounds are timed.
 
 * The workloads are the ``benchmarks`` section of ``workloads.json`` — the same file the Go
   programs read. ``--workloads=quick`` keeps the ones marked ``quick``.
-* Async code runs in **one event loop per benchmark**, made before timing starts; each round
-  enters it once, through anyio's test runner. That entry costs about 10-40 µs, under 1 % of
-  every round here; the compare command reports it beside the figures.
-* Go's rounds are timed by the Go process itself (``-serve``, see
-  ``go_equivalents/internal/harness``), started once per pattern; a virtual clock hands those
-  durations to pytest-benchmark, so the pipe between the two processes is never in the figure.
+* **Every round is timed where it runs**, and only the round: a blocking call with
+  ``time.perf_counter`` around it; async code inside one event loop per benchmark (one
+  ``anyio.run`` on asyncio, uvloop or trio, whose root task lives through every round), with
+  ``perf_counter`` around each ``await``; Go inside the Go process (``-serve``, see
+  ``go_equivalents/internal/harness``), started once per pattern. Making the loop, starting a
+  process or crossing a pipe is never in a figure.
+* The durations reach pytest-benchmark through ``MEASURED``, a clock that advances by exactly
+  the measured duration of each round, so its statistics, tables and JSON are the usual ones.
 * Plain ``pytest`` runs every benchmark once, untimed, as a smoke test (``tests/conftest.py``
   turns timing off unless ``--benchmark-only`` is given); ``pytest --benchmark-only`` times
   them.
@@ -23,11 +25,11 @@ import shutil
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from concurrency_patterns.workloads import load_workloads
@@ -46,37 +48,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("workload", names)
 
 
-# --- event loops ------------------------------------------------------------------------------
-
-@contextmanager
-def event_loop(backend: str) -> Iterator[Callable[[Callable[[], Awaitable[Any]]], Any]]:
-    """An event loop for one benchmark, and a call that runs one async function in it.
-
-    anyio's test runner keeps one event loop and one root task alive and runs each call inside
-    them, as a real program's ``asyncio.run(main())`` would (anyio ties its worker processes to
-    the root task, so a new root task per round would kill them). Entering it costs 10-40 µs.
-    """
-    from anyio.pytest_plugin import get_runner
-
-    name, options = {
-        "asyncio": ("asyncio", {}),
-        "uvloop": ("asyncio", {"use_uvloop": True}),
-        "trio": ("trio", {}),
-    }[backend]
-    with get_runner(name, options) as runner:
-        yield lambda fn: runner.run_fixture(fn, {})
-
-
 # --- the Go side ------------------------------------------------------------------------------
 
-class VirtualClock:
-    """A clock that advances only by the durations the Go process reports.
+class MeasuredClock:
+    """The clock pytest-benchmark reads: it advances only by the durations measured where the
+    rounds ran.
 
-    pytest-benchmark times a round as ``clock() - clock()`` around the call; with this clock
-    that difference is exactly Go's own measurement of the round.
+    pytest-benchmark times a call as ``clock()`` after minus ``clock()`` before; when the call
+    does nothing but ``advance(d)``, that difference is exactly *d*.
     """
 
-    __name__ = "go_clock"  # how pytest-benchmark's JSON names the timer
+    __name__ = "measured_clock"  # how pytest-benchmark's JSON names the timer
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -84,8 +66,18 @@ class VirtualClock:
     def __call__(self) -> float:
         return self.now
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
-GO_CLOCK = VirtualClock()
+
+MEASURED = MeasuredClock()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every benchmark here reads MEASURED."""
+    for item in items:
+        if "benchmark" in getattr(item, "fixturenames", ()) and "benchmarks" in item.path.parts:
+            item.add_marker(pytest.mark.benchmark(timer=MEASURED))
 
 
 class GoProcess:
@@ -161,6 +153,7 @@ class Bench:
         return WORKLOADS[self.pattern][self.workload]
 
     def _label(self, variant: str) -> None:
+        assert self.benchmark._timer is MEASURED, "benchmarks here must read MEASURED"
         self.benchmark.group = f"{self.pattern}: {self.workload}"
         self.benchmark.name = variant
         self.benchmark.extra_info.update(
@@ -168,44 +161,66 @@ class Bench:
             **self.extra,
         )
 
-    def _rounds(self, one_round: Callable[[], Any], clock: Callable[[], float]) -> int:
-        """Run one warm-up round, untimed, and from its length choose how many to time:
-        enough to fill --benchmark-max-time, at least --benchmark-min-rounds."""
-        start = clock()
-        one_round()
-        took = max(clock() - start, 1e-9)
+    def _rounds(self, warmup: float) -> int:
+        """How many rounds to time, from how long the warm-up round took: enough to fill
+        --benchmark-max-time, at least --benchmark-min-rounds, at most 200. Plain pytest: 0."""
+        if self.benchmark.disabled:
+            return 0
         budget = float(self.config.getoption("benchmark_max_time"))
         return max(int(self.config.getoption("benchmark_min_rounds")),
-                   min(200, math.ceil(budget / took)))
+                   min(200, math.ceil(budget / max(warmup, 1e-9))))
 
-    def _time(self, one_round: Callable[[], Any], clock: Callable[[], float]) -> Any:
-        if self.benchmark.disabled:  # plain pytest: one round, untimed, to see that it works
-            return self.benchmark.pedantic(one_round)
-        rounds = self._rounds(one_round, clock)
-        return self.benchmark.pedantic(one_round, rounds=rounds)
+    def _report(self, durations: list[float]) -> None:
+        """Hand the measured rounds to pytest-benchmark (in plain pytest, the one untimed run)."""
+        rounds = iter(durations)
+        self.benchmark.pedantic(lambda: MEASURED.advance(next(rounds)),
+                                rounds=max(len(durations), 1))
 
     def sync(self, variant: str, fn: Callable[[], Any]) -> Any:
         """Time a blocking call; returns what the last round returned."""
         self._label(variant)
-        return self._time(fn, time.perf_counter)
+        warmup, result = _timed(fn)
+        durations = []
+        for _ in range(self._rounds(warmup)):
+            took, result = _timed(fn)
+            durations.append(took)
+        self._report(durations or [0.0])
+        return result
 
     def on_loop(self, variant: str, backend: str, fn: Callable[[], Awaitable[Any]]) -> Any:
-        """Time an async function, every round in one event loop of *backend*."""
+        """Time an async function: every round inside one event loop of *backend*."""
         self._label(variant)
         self.benchmark.extra_info["backend"] = backend
-        with event_loop(backend) as call:
-            return self._time(lambda: call(fn), time.perf_counter)
+
+        async def all_rounds() -> tuple[list[float], Any]:
+            start = time.perf_counter()
+            result = await fn()  # the warm-up round, which also sizes the run
+            rounds = self._rounds(time.perf_counter() - start)
+            durations = []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                result = await fn()
+                durations.append(time.perf_counter() - start)
+            return durations or [0.0], result
+
+        name, options = {"asyncio": ("asyncio", {}), "uvloop": ("asyncio", {"use_uvloop": True}),
+                         "trio": ("trio", {})}[backend]
+        durations, result = anyio.run(all_rounds, backend=name, backend_options=options)
+        self._report(durations)
+        return result
 
     def go(self, process: GoProcess, params: dict[str, Any] | None = None,
            variant: str = "go") -> None:
         """Time the Go program's rounds of this workload, as Go measures them."""
-        assert self.benchmark._timer is GO_CLOCK, "mark the Go benchmark with @GO_TIMER"
         self._label(variant)
+        rounds = self._rounds(process.time_round(self.workload, params))
+        self._report([process.time_round(self.workload, params) for _ in range(rounds)] or [0.0])
 
-        def one_round() -> None:
-            GO_CLOCK.now += process.time_round(self.workload, params)
 
-        self._time(one_round, GO_CLOCK)
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 @pytest.fixture
@@ -217,10 +232,6 @@ def bench(benchmark: Any, request: pytest.FixtureRequest, workload: str) -> Benc
     if hasattr(module, "floor") and (floor := module.floor(b.params)) is not None:
         b.extra["floor_seconds"] = floor
     return b
-
-
-# Every Go benchmark must read the virtual clock: mark the "go" parameter with this.
-GO_TIMER = pytest.mark.benchmark(timer=GO_CLOCK)
 
 
 def pytest_benchmark_update_machine_info(

@@ -1,0 +1,109 @@
+"""Open the built docs site in headless Chromium, as a reader would, and check what it shows.
+
+Serves ``site/`` on 127.0.0.1, loads every page with Chromium (JavaScript on), and fails if a
+pattern page lacks its tabs, its code or its benchmark table, if an image is missing, or if any
+page shows a snippet marker or a traceback. Screenshots go to a temporary directory, never into
+the repository.
+
+Usage: python .ci/check_site.py [SITE_DIR]
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+PATTERNS = ["bounded_fetch", "producer_consumer", "worker_pool", "waitgroup", "mutex",
+            "rwmutex", "once", "process_offload"]
+OTHER_PAGES = ["", "choosing/", "benchmarks/", "reference/"]
+# The flags a root process needs to run Chromium headless on a machine with no network.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    sys.exit("check_site: no Chromium found (apt-get install chromium)")
+
+
+def render(browser: str, profile: str, url: str, screenshot: Path | None = None) -> str:
+    """The page's DOM after its scripts ran."""
+    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+               "--virtual-time-budget=3000", "--dump-dom", url]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    if screenshot is not None:
+        subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                        "--window-size=1280,2400", f"--screenshot={screenshot}", url],
+                       capture_output=True, timeout=120)
+    return dom
+
+
+def check_page(dom: str, site: Path, page: str) -> list[str]:
+    problems = []
+    if "<body" not in dom:
+        return [f"{page}: did not render"]
+    text = re.sub(r"<[^>]+>", " ", dom)
+    for bad in ("--8<--", "Traceback (most recent call last)", "Snippet not found"):
+        if bad in text:
+            problems.append(f"{page}: shows {bad!r}")
+    for src in re.findall(r'<img[^>]+src="([^"]+)"', dom):
+        if not src.startswith(("http", "data:")):
+            target = (site / page / src).resolve()
+            if not target.exists():
+                problems.append(f"{page}: image {src} is missing")
+    return problems
+
+
+def check_pattern(dom: str, slug: str) -> list[str]:
+    problems = []
+    labels = re.findall(r'<label[^>]*for="__tabbed_[^"]*"[^>]*>(.*?)</label>', dom, re.S)
+    labels = [re.sub(r"<[^>]+>", "", label).strip() for label in labels]
+    for wanted in ("asyncio", "Go"):
+        if wanted not in labels:
+            problems.append(f"{slug}: no {wanted!r} tab (tabs: {labels})")
+    if dom.count('class="highlight') < len(labels):
+        problems.append(f"{slug}: a tab has no code")
+    if "vs Go" not in dom:
+        problems.append(f"{slug}: no benchmark table")
+    return problems
+
+
+def main() -> int:
+    site = Path(sys.argv[1] if len(sys.argv) > 1 else "site").resolve()
+    if not (site / "index.html").exists():
+        sys.exit(f"check_site: {site} has no index.html; run mkdocs build first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    browser = chromium()
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as shots:
+        for slug in PATTERNS:
+            page = f"patterns/{slug}/"
+            shot = Path(shots) / f"{slug}.png" if slug == "bounded_fetch" else None
+            dom = render(browser, profile, base + page, shot)
+            problems += check_page(dom, site, page) + check_pattern(dom, slug)
+            print(f"  {page:32s} {'ok' if not problems else 'problems'}")
+        for page in OTHER_PAGES:
+            problems += check_page(render(browser, profile, base + page), site, page)
+            print(f"  {page or '(home)':32s} {'ok' if not problems else 'problems'}")
+    server.shutdown()
+    for problem in problems:
+        print(f"check_site: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
