@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,10 @@ class Table:
         return next((r for r in self.rows if r.variant == variant), None)
 
 
+# "tests/benchmarks/bench_mutex.py::test_async[workload-variant] PASSED   [ 5%]"
+_RESULT = re.compile(r"\S*bench_(\w+)\.py::(\w+)(?:\[(.*?)\])? (PASSED|FAILED|SKIPPED|ERROR)")
+
+
 # --- running the suites ---------------------------------------------------------------------
 
 def run_benchmarks(patterns: list[str], quick: bool, out: Path) -> int:
@@ -76,12 +81,14 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path) -> int:
     done = 0
     failed = False
     for line in process.stdout:
-        if " PASSED" in line or " FAILED" in line or " SKIPPED" in line or " ERROR" in line:
+        result = _RESULT.match(line)
+        if result:
             done += 1
-            name = line.split(" ")[0].split("::", 1)[-1]
-            outcome = "ok" if " PASSED" in line else line.split()[1].lower()
-            failed |= outcome in ("failed", "error")
-            print(f"  [{done:3d}] {time.monotonic() - start:6.1f}s  {name}  {outcome}", flush=True)
+            pattern, test, variant, outcome = result.groups()
+            failed |= outcome in ("FAILED", "ERROR")
+            name = f"{pattern}: {test}" + (f"[{variant}]" if variant else "")
+            print(f"  [{done:3d}] {time.monotonic() - start:6.1f}s  {name}  {outcome.lower()}",
+                  flush=True)
         elif failed or line.startswith(("E ", "FAILED", "ERROR")):
             print(line, end="")
     return process.wait()

@@ -1,9 +1,10 @@
-"""Once: run an initialisation exactly once, however many callers race for it — Go's ``sync.Once``.
+"""Once: run an initialisation exactly once, however many callers race — Go's ``sync.Once``.
 
-Many tasks need a shared thing (a connection pool, a parsed file) and the first to need it should
-make it. ``once.do(f)`` calls ``f`` if and only if no earlier call succeeded; every concurrent
-caller waits until that one call has finished, and all get its value — ``do`` returns what ``f``
-returned, like Go's ``sync.OnceValue``.
+One of the Go ``sync`` tools the articles list. Many tasks need a shared thing (a connection
+pool, a parsed file) and the first to need it should make it. ``once.do(f)`` calls ``f`` if and
+only if no earlier call succeeded; every concurrent caller waits until that one call has
+finished, and all get its value — ``do`` returns what ``f`` returned, like Go's
+``sync.OnceValue``.
 
 What happens when ``f`` fails is where Python and Go part ways:
 

@@ -1,8 +1,9 @@
 """RWMutex: many readers or one writer — Go's ``sync.RWMutex``.
 
-When a value is read far more often than it is written (a configuration, a cache), a plain mutex
-makes readers queue behind each other for no reason. A reader–writer lock lets any number of
-readers in together and gives a writer the lock alone.
+One of the Go ``sync`` tools the articles list. When a value is read far more often than it is
+written (a configuration, a cache), a plain mutex makes readers queue behind each other for no
+reason. A reader–writer lock lets any number of readers in together and gives a writer the lock
+alone.
 
 The hard part is fairness. If readers may always join readers already inside, a steady stream
 of them keeps a writer out forever. These locks follow Go's policy, which starves neither side:

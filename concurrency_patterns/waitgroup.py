@@ -1,9 +1,10 @@
 """WaitGroup: wait for a collection of tasks to finish — Go's ``sync.WaitGroup``.
 
-A WaitGroup is a counter. ``add(n)`` raises it before starting n tasks, each task calls
-``done()`` when it finishes, and ``wait()`` blocks until the counter is back to zero. ``go(fn)``
-does all three for one function, like Go 1.25's ``wg.Go(f)``. The counter may never go below
-zero: where Go panics, these raise ``ValueError`` and leave the counter unchanged.
+The articles list ``sync.WaitGroup`` first among Go's sync tools. A WaitGroup is a counter.
+``add(n)`` raises it before starting n tasks, each task calls ``done()`` when it finishes, and
+``wait()`` blocks until the counter is back to zero. ``go(fn)`` does all three for one function,
+like Go 1.25's ``wg.Go(f)``. The counter may never go below zero: where Go panics, these raise
+``ValueError`` and leave the counter unchanged.
 
 Why Python rarely needs one. A WaitGroup only *counts*; it does not own the tasks. Forget a
 ``done()`` and ``wait()`` hangs forever; call ``wait()`` never and the tasks outlive the code

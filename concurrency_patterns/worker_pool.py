@@ -1,9 +1,10 @@
 """Worker pool: W workers take jobs from one feed and run a function on each.
 
-In Go this is a ``jobs`` channel read by W goroutines and a ``results`` channel they write to;
-with ``errgroup`` the first error cancels the shared context and is what ``Wait`` returns. Here
-the W workers pull from one shared iterator — the feed plays the jobs channel — so a job list
-of any length (or an endless async iterable) never turns into more than W tasks.
+The articles write it in Go as a ``jobs`` channel read by W goroutines that write to a
+``results`` channel, and in Python as a ``multiprocessing.Pool``. Go adds ``errgroup``: the first
+error cancels the shared context and is what ``Wait`` returns. Here the W workers pull from one
+shared iterator — the feed plays the jobs channel — so a job list of any length (or an endless
+async iterable) never turns into more than W tasks.
 
 Every variant keeps the same contract:
 

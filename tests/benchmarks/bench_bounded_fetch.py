@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.bounded_fetch import fetch_all_anyio, fetch_all_asyncio, fetch_all_threads
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "bounded_fetch"
 
@@ -25,7 +25,7 @@ def urls(base: str, params: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize(
     ("variant", "backend", "fetch_all"),
-    [
+    variants(
         ("asyncio", "asyncio", fetch_all_asyncio),
         ("asyncio+uvloop", "uvloop", fetch_all_asyncio),
         ("anyio/asyncio", "asyncio", fetch_all_anyio),  # aiohttp underneath
@@ -33,8 +33,7 @@ def urls(base: str, params: dict[str, Any]) -> list[str]:
         # for every queued request).
         ("anyio/asyncio (httpx)", "asyncio", partial(fetch_all_anyio, client="httpx")),
         ("anyio/trio", "trio", fetch_all_anyio),  # httpx underneath
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, fetch_server: str, variant: str, backend: str, fetch_all: Any) -> None:
     targets, limit = urls(fetch_server, bench.params), bench.params["limit"]

@@ -8,20 +8,19 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.mutex import count_anyio, count_asyncio, count_threads
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "mutex"
 
 
 @pytest.mark.parametrize(
     ("variant", "backend", "count"),
-    [
+    variants(
         ("asyncio", "asyncio", count_asyncio),
         ("asyncio+uvloop", "uvloop", count_asyncio),
         ("anyio/asyncio", "asyncio", count_anyio),
         ("anyio/trio", "trio", count_anyio),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, count: Any) -> None:
     p = bench.params

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "once"
 
@@ -20,13 +20,12 @@ async def init() -> int:
 
 @pytest.mark.parametrize(
     ("variant", "backend", "once_type"),
-    [
+    variants(
         ("asyncio", "asyncio", AsyncioOnce),
         ("asyncio+uvloop", "uvloop", AsyncioOnce),
         ("anyio/asyncio", "asyncio", AnyioOnce),
         ("anyio/trio", "trio", AnyioOnce),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, once_type: Any) -> None:
     callers = bench.params["callers"]

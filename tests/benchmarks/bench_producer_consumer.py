@@ -14,7 +14,7 @@ from concurrency_patterns.producer_consumer import (
     pipeline_threads,
 )
 from concurrency_patterns.workloads import square
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "producer_consumer"
 
@@ -30,14 +30,13 @@ async def consume(x: int) -> int:
 
 @pytest.mark.parametrize(
     ("variant", "backend", "pipeline"),
-    [
+    variants(
         ("asyncio", "asyncio", pipeline_asyncio),
         ("asyncio (sentinel)", "asyncio", pipeline_asyncio_sentinel),
         ("asyncio+uvloop", "uvloop", pipeline_asyncio),
         ("anyio/asyncio", "asyncio", pipeline_anyio),
         ("anyio/trio", "trio", pipeline_anyio),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
     p = bench.params

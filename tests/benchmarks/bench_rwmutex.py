@@ -7,20 +7,19 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.rwmutex import exercise_anyio, exercise_asyncio, exercise_threads
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "rwmutex"
 
 
 @pytest.mark.parametrize(
     ("variant", "backend", "exercise"),
-    [
+    variants(
         ("asyncio", "asyncio", exercise_asyncio),
         ("asyncio+uvloop", "uvloop", exercise_asyncio),
         ("anyio/asyncio", "asyncio", exercise_anyio),
         ("anyio/trio", "trio", exercise_anyio),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, exercise: Any) -> None:
     p = bench.params

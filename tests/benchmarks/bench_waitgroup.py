@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "waitgroup"
 
@@ -29,13 +29,12 @@ def with_group(group: Any, tasks: int) -> Any:
 
 @pytest.mark.parametrize(
     ("variant", "backend", "group"),
-    [
+    variants(
         ("asyncio", "asyncio", AsyncioWaitGroup),
         ("asyncio+uvloop", "uvloop", AsyncioWaitGroup),
         ("anyio/asyncio", "asyncio", AnyioWaitGroup),
         ("anyio/trio", "trio", AnyioWaitGroup),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
     bench.on_loop(variant, backend, with_group(group, bench.params["tasks"]))

@@ -14,7 +14,7 @@ import pytest
 from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
 from concurrency_patterns.process_offload import new_process_pool
 from concurrency_patterns.workloads import sleep_then_square, square
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "worker_pool"
 
@@ -37,13 +37,12 @@ def async_job(params: dict[str, Any], sleep: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("variant", "backend", "pool_map", "sleep"),
-    [
+    variants(
         ("asyncio", "asyncio", map_asyncio, asyncio.sleep),
         ("asyncio+uvloop", "uvloop", map_asyncio, asyncio.sleep),
         ("anyio/asyncio", "asyncio", map_anyio, anyio.sleep),
         ("anyio/trio", "trio", map_anyio, anyio.sleep),
-    ],
-    ids=lambda v: v if isinstance(v, str) else "",
+    ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: Any) -> None:
     p = bench.params

@@ -223,6 +223,11 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def variants(*rows: tuple[Any, ...]) -> list[Any]:
+    """Parametrize rows that start with the variant's name, each test named by that name."""
+    return [pytest.param(*row, id=row[0]) for row in rows]
+
+
 @pytest.fixture
 def bench(benchmark: Any, request: pytest.FixtureRequest, workload: str) -> Bench:
     """The benchmark of this test's workload; the module may define ``floor(params)``, the
