@@ -192,8 +192,14 @@ async def fetch_all_anyio(
     async with _anyio_client(client == "httpx" or not on_asyncio, limit, timeout) as get:
 
         async def fetch_one(index: int, url: str) -> None:
-            async with limiter:
+            try:
+                limiter.acquire_nowait()  # a free slot: take it without a scheduler pass
+            except anyio.WouldBlock:
+                await limiter.acquire()
+            try:
                 result = await get(index, url)
+            finally:
+                limiter.release()
             results[index] = result
             if fail_fast and result.error is not None:
                 raise result.error

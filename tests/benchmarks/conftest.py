@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -170,8 +171,14 @@ class Bench:
         return max(int(self.config.getoption("benchmark_min_rounds")),
                    min(200, math.ceil(budget / max(warmup, 1e-9))))
 
-    def _report(self, durations: list[float]) -> None:
-        """Hand the measured rounds to pytest-benchmark (in plain pytest, the one untimed run)."""
+    def _report(self, durations: list[float], cpu: list[float] | None = None) -> None:
+        """Hand the measured rounds to pytest-benchmark (in plain pytest, the one untimed run).
+
+        *cpu* is this process's CPU time in each round: beside the wall time it tells whether
+        the client was waiting or working (a fetch whose CPU exceeds its floor cannot reach it).
+        """
+        if cpu:
+            self.benchmark.extra_info["cpu_seconds"] = statistics.median(cpu)
         rounds = iter(durations)
         self.benchmark.pedantic(lambda: MEASURED.advance(next(rounds)),
                                 rounds=max(len(durations), 1))
@@ -179,12 +186,13 @@ class Bench:
     def sync(self, variant: str, fn: Callable[[], Any]) -> Any:
         """Time a blocking call; returns what the last round returned."""
         self._label(variant)
-        warmup, result = _timed(fn)
-        durations = []
+        warmup, _, result = _timed(fn)
+        durations, cpu = [], []
         for _ in range(self._rounds(warmup)):
-            took, result = _timed(fn)
+            took, used, result = _timed(fn)
             durations.append(took)
-        self._report(durations or [0.0])
+            cpu.append(used)
+        self._report(durations or [0.0], cpu)
         return result
 
     def on_loop(self, variant: str, backend: str, fn: Callable[[], Awaitable[Any]]) -> Any:
@@ -192,21 +200,22 @@ class Bench:
         self._label(variant)
         self.benchmark.extra_info["backend"] = backend
 
-        async def all_rounds() -> tuple[list[float], Any]:
+        async def all_rounds() -> tuple[list[float], list[float], Any]:
             start = time.perf_counter()
             result = await fn()  # the warm-up round, which also sizes the run
             rounds = self._rounds(time.perf_counter() - start)
-            durations = []
+            durations, cpu = [], []
             for _ in range(rounds):
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 result = await fn()
                 durations.append(time.perf_counter() - start)
-            return durations or [0.0], result
+                cpu.append(time.process_time() - cpu_start)
+            return durations or [0.0], cpu, result
 
         name, options = {"asyncio": ("asyncio", {}), "uvloop": ("asyncio", {"use_uvloop": True}),
                          "trio": ("trio", {})}[backend]
-        durations, result = anyio.run(all_rounds, backend=name, backend_options=options)
-        self._report(durations)
+        durations, cpu, result = anyio.run(all_rounds, backend=name, backend_options=options)
+        self._report(durations, cpu)
         return result
 
     def go(self, process: GoProcess, params: dict[str, Any] | None = None,
@@ -217,10 +226,11 @@ class Bench:
         self._report([process.time_round(self.workload, params) for _ in range(rounds)] or [0.0])
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = fn()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - cpu_start, result
 
 
 def variants(*rows: tuple[Any, ...]) -> list[Any]:
