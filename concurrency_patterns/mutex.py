@@ -50,11 +50,10 @@ def _unlocked_error() -> RuntimeError:
 
 
 # --8<-- [start:asyncio]
-class AsyncioMutex:
-    """A mutex for asyncio tasks (over ``asyncio.Lock``: first come, first served)."""
+class _AsyncMutex:
+    """Go's mutex API over an event loop's lock; the subclasses choose asyncio's or anyio's."""
 
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
+    _lock: asyncio.Lock | anyio.Lock
 
     def locked(self) -> bool:
         """Whether some task holds the mutex."""
@@ -77,6 +76,13 @@ class AsyncioMutex:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
     ) -> None:
         self._lock.release()
+
+
+class AsyncioMutex(_AsyncMutex):
+    """A mutex for asyncio tasks (over ``asyncio.Lock``: first come, first served)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
 
 
 async def count_asyncio(tasks: int, increments: int) -> int:
@@ -102,10 +108,10 @@ async def count_asyncio(tasks: int, increments: int) -> int:
 
 
 # --8<-- [start:anyio]
-class AnyioMutex:
+class AnyioMutex(_AsyncMutex):
     """A mutex for anyio tasks, on asyncio or trio (over ``anyio.Lock``, which is fair).
 
-    Only the task that locked it may unlock it.
+    Only the task that locked it may unlock it (``unlock`` raises ``RuntimeError`` otherwise).
 
     Args:
         fast_acquire: take a free mutex without passing through the scheduler, as asyncio's
@@ -116,28 +122,6 @@ class AnyioMutex:
 
     def __init__(self, *, fast_acquire: bool = True) -> None:
         self._lock = anyio.Lock(fast_acquire=fast_acquire)
-
-    def locked(self) -> bool:
-        """Whether some task holds the mutex."""
-        return self._lock.locked()
-
-    async def lock(self) -> None:
-        """Wait until the mutex is free and take it."""
-        await self._lock.acquire()
-
-    def unlock(self) -> None:
-        """Release the mutex. Raises ``RuntimeError`` if it is not locked, or not by this task."""
-        if not self._lock.locked():
-            raise _unlocked_error()
-        self._lock.release()
-
-    async def __aenter__(self) -> None:
-        await self._lock.acquire()
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
-    ) -> None:
-        self._lock.release()
 
 
 async def count_anyio(tasks: int, increments: int) -> int:
