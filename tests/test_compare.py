@@ -1,0 +1,86 @@
+"""The compare command's arithmetic, on a pytest-benchmark JSON whose answers are known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from concurrency_patterns.__main__ import main
+from concurrency_patterns._compare import build_tables, check_targets
+
+
+def bench(pattern: str, workload: str, variant: str, median: float, iqr: float = 0.0,
+          params: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "extra_info": {"pattern": pattern, "workload": workload, "variant": variant,
+                       "params": params or {}, **extra},
+        "stats": {"median": median, "iqr": iqr, "rounds": 7},
+    }
+
+
+FETCH = {"urls": 1000, "limit": 100, "delay_ms": 10}
+POOL = {"jobs": 1000, "workers": 8, "sleep_ms": 0}
+DATA = {
+    "machine_info": {"cpu_model": "Test CPU", "cores": 2, "python": "3.11.7", "go": "go1.27"},
+    "benchmarks": [
+        bench("bounded_fetch", "w", "go", 0.125, params=FETCH, floor_seconds=0.1),
+        bench("bounded_fetch", "w", "asyncio", 0.2, iqr=0.05, params=FETCH, floor_seconds=0.1,
+              cpu_seconds=0.15),
+        bench("bounded_fetch", "w", "anyio/asyncio", 0.21, params=FETCH, floor_seconds=0.1),
+        bench("worker_pool", "d", "go", 0.001, params=POOL),
+        bench("worker_pool", "d", "asyncio", 0.004, params=POOL),
+        bench("worker_pool", "d", "anyio/asyncio", 0.006, params=POOL),
+        bench("process_offload", "p", "sequential", 0.8),
+        bench("process_offload", "p", "processes", 0.4),
+        bench("process_offload", "p", "threads", 0.8),
+        bench("process_offload", "p", "go (sequential)", 0.08),
+        bench("process_offload", "p", "go", 0.04),
+    ],
+}
+
+
+def test_tables_hold_ratios_floors_and_costs() -> None:
+    fetch, pool, offload = build_tables(DATA)
+    assert [r.variant for r in fetch.rows] == ["go", "asyncio", "anyio/asyncio"]  # fastest first
+    asyncio_row = fetch.row("asyncio")
+    assert asyncio_row is not None
+    assert asyncio_row.ratio_to_go == pytest.approx(1.6)
+    assert asyncio_row.efficiency == pytest.approx(0.5)
+    assert asyncio_row.noisy  # IQR of 25 % of the median
+    anyio_row = pool.row("anyio/asyncio")
+    assert anyio_row is not None and anyio_row.per_job == pytest.approx(6e-6)
+    processes = offload.row("processes")
+    assert processes is not None and processes.speedup == pytest.approx(2.0)
+    assert processes.efficiency == pytest.approx(1.0)  # sequential / 2 cores
+
+
+def test_targets_are_checked_with_their_measurements() -> None:
+    checks = {what: (ok, got) for what, ok, got in check_targets(build_tables(DATA))}
+    assert checks["bounded_fetch: w: anyio/asyncio at most 1.10x asyncio"] == (True, "1.05x")
+    assert checks["worker_pool: d: anyio/asyncio at most 1.10x asyncio"] == (False, "1.50x")
+    ok, got = checks["bounded_fetch: w: asyncio + aiohttp reaches 85% of the floor"]
+    assert not ok and got.startswith("50% (Go 80%)") and "CPU-bound" in got
+    ok, got = checks["process_offload: p: processes at least 1.8x faster than sequential"]
+    assert ok and got == "2.00x; threads 1.00x"
+
+
+def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.json"
+    raw.write_text(json.dumps(DATA))
+    out = tmp_path / "out"
+    status = main(["compare", "--from-json", str(raw), "--markdown", str(tmp_path / "t.md"),
+                   "--json", str(tmp_path / "t.json"), "--chart", str(tmp_path / "t.png"),
+                   "--docs", str(out)])
+    assert status == 0
+    markdown = (tmp_path / "t.md").read_text()
+    assert "Test CPU, 2 cores" in markdown and "| asyncio | 200 | ±50 ⚠ | 1.60 | 50% |" in markdown
+    summary = json.loads((tmp_path / "t.json").read_text())
+    assert [t["pattern"] for t in summary["tables"]] == ["bounded_fetch", "worker_pool",
+                                                         "process_offload"]
+    assert (tmp_path / "t.png").stat().st_size > 1000
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{name}.{ext}" for name in ("benchmarks", "bounded_fetch", "worker_pool",
+                                      "process_offload") for ext in ("md", "png")])
