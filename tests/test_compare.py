@@ -68,6 +68,7 @@ def test_targets_are_checked_with_their_measurements() -> None:
 
 
 def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="charts need matplotlib (the [dev] extra)")
     raw = tmp_path / "raw.json"
     raw.write_text(json.dumps(DATA))
     out = tmp_path / "out"
