@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -35,21 +33,9 @@ class ThreadRWMutexFacade:
     def unlock(self) -> None:
         self.rw.unlock()
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[None]:
-        await self.rlock()
-        try:
-            yield
-        finally:
-            self.runlock()
-
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[None]:
-        await self.lock()
-        try:
-            yield
-        finally:
-            self.unlock()
+    # The library's context managers only call the four methods above: reuse them.
+    reading = AsyncioRWMutex.reading
+    writing = AsyncioRWMutex.writing
 
 
 ASYNC = [
