@@ -1,0 +1,484 @@
+"""CPU-bound claims: how fast each language computes, and what runs in parallel.
+
+The functions at the top of each claim are the Python measurements; they run in a fresh
+interpreter (``Context.python``). The Go side is ``go_equivalents/claims`` (cpu.go).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from concurrency_patterns._claims.core import (
+    Claim,
+    Context,
+    Judgement,
+    Measured,
+    Unmeasurable,
+    Verdict,
+    peak_rss,
+    quantity,
+    ratio_text,
+    timed,
+)
+from concurrency_patterns.process_offload import new_process_pool, offload_all_sync, run_sequential
+
+__all__ = ["count_up", "fib"]
+
+
+# --- cpu-fib ----------------------------------------------------------------------------------
+
+# --8<-- [start:fib]
+def fib(n: int) -> int:
+    """The articles' CPU benchmark, as naive in Python as in Go: about 2·fib(n+1) calls."""
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+# --8<-- [end:fib]
+
+
+def fib_calls(n: int) -> int:
+    """How many calls fib(n) makes: 2·fib(n+1) − 1."""
+    a, b = 0, 1
+    for _ in range(n + 1):
+        a, b = b, a + b
+    return 2 * a - 1
+
+
+def time_fib(n: int, repeat: int) -> list[float]:
+    fib(min(n, 20))  # warm-up
+    return [timed(lambda: fib(n)) for _ in range(repeat)]
+
+
+class CpuFib(Claim):
+    id = "cpu-fib"
+    title = "Go is 10×+ faster than Python on CPU-bound work"
+    articles = ("003", "002")
+    said = "fib(35): 15 vs 200 req/s (13×); fib(40): 45.2 s vs 0.8 s (56×)"
+    gist = ("Both articles time the naive recursive Fibonacci. One serves fib(35) over HTTP "
+            "(Python 15 req/s, Go 200 req/s) and concludes Go is 10+ times faster for "
+            "CPU-intensive work; the other times fib(40): 45.2 s in Python, 0.8 s in Go.")
+    method = ("The same recursive `fib(n)` in both languages, each timed in its own process "
+              "around the call only (Go's binary is built beforehand). n = 35, scaled down from "
+              "40 so a run takes seconds (27 with `--quick`); fib(40) makes 11× as many calls "
+              "as fib(35), so the ledger also shows each side scaled up to fib(40) by call "
+              "count. Wall time, median of the rounds.")
+    rule = ("Ratio = Python's median time / Go's. **Holds** at 10× or more; **holds only "
+            "partly** from 3× up to 10×; **does not hold** below 3×.")
+    patterns = ("process_offload",)
+
+    def measure(self, ctx: Context) -> Measured:
+        n = 27 if ctx.quick else 35
+        m = Measured(params={"n": n})
+        ctx.progress(f"Python fib({n})")
+        m.add("python", f"Python fib({n})", ctx.python(time_fib, n=n, repeat=3 if ctx.quick
+                                                        else 5), "s")
+        ctx.progress(f"Go fib({n})")
+        go = ctx.go("fib", "-n", str(n), "-repeat", "10" if ctx.quick else "20")
+        m.add("go", f"Go fib({n})", go["seconds"], "s")
+        scale = fib_calls(40) / fib_calls(n)
+        m.add("python40", "Python fib(40), scaled by calls", m.median("python") * scale, "s")
+        m.add("go40", "Go fib(40), scaled by calls", m.median("go") * scale, "s")
+        # The HTTP figures cannot both be right: by Little's law, 15 req/s at a 2.5 s median
+        # latency means ~37 requests in flight, sharing one GIL.
+        fib35 = m.median("python") * fib_calls(35) / fib_calls(n)
+        m.notes.append(
+            f"The article's HTTP figures disagree with each other: 15 req/s at a 2.5 s median "
+            f"latency means about 37 requests in flight (Little's law), which leaves one "
+            f"GIL-bound Python process about 67 ms of CPU per request — but fib(35) takes "
+            f"{quantity(fib35, 's')} of CPU here.")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        r = m.median("python") / m.median("go")
+        if r >= 10:
+            return Judgement(Verdict.HOLDS, f"Go is {ratio_text(r)} faster on fib({m.params['n']})")
+        if r >= 3:
+            return Judgement(Verdict.PARTLY, f"Go is faster, but by {ratio_text(r)}, not 10×")
+        return Judgement(Verdict.FAILS, f"Go is only {ratio_text(r)} faster")
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        n = m.params["n"]
+        return (f"fib({n}): Python {m['python'].text()}, Go {m['go'].text()}; scaled to "
+                f"fib(40): {m['python40'].text()} vs {m['go40'].text()}",
+                f"Py/Go {ratio_text(m.median('python') / m.median('go'))}")
+
+
+# --- gil-threads ------------------------------------------------------------------------------
+
+# --8<-- [start:count_up]
+def count_up(n: int) -> int:
+    """The article's CPU-bound loop: pure Python bytecode, so the GIL is held throughout."""
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+# --8<-- [end:count_up]
+
+
+def _threaded(fn: Callable[[], Any], threads: int) -> float:
+    workers = [threading.Thread(target=fn) for _ in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - start
+
+
+def time_threads(n: int, threads: int, repeat: int) -> dict[str, Any]:
+    """``threads`` calls of count_up(n): one after another, then one per thread. The two are
+    timed alternately, so a slow patch of a noisy machine hits both."""
+    sequential, threaded = [], []
+    count_up(n // 10)  # warm-up
+    for _ in range(repeat):
+        sequential.append(timed(lambda: [count_up(n) for _ in range(threads)]))
+        threaded.append(_threaded(lambda: count_up(n), threads))
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return {"sequential": sequential, "threaded": threaded, "gil": gil,
+            "python": sys.version.split()[0]}
+
+
+class GilThreads(Claim):
+    id = "gil-threads"
+    title = "CPU-bound Python on 4 threads is no faster than on 1"
+    articles = ("003",)
+    said = "4 threads no faster than 1"
+    gist = ("Because of the GIL, only one thread runs Python bytecode at a time: four threads "
+            "each running a CPU-bound loop finish no sooner than one thread running the loop "
+            "four times.")
+    method = ("The article's loop (`total += i` for i in range(n), n = 10 million; 2 million "
+              "with `--quick`), four times in one thread, then once in each of four threads; "
+              "the two timed alternately, three times each. Wall time. The interpreter is the "
+              "default (GIL) build; the table says so.")
+    rule = ("Speed-up = one thread's time / four threads' time. **Holds** at 1.1× or less; "
+            "**holds only partly** up to 1.5×; **does not hold** above (a free-threaded build "
+            "would get there).")
+    patterns = ("process_offload", "worker_pool")
+
+    def measure(self, ctx: Context) -> Measured:
+        n = 2_000_000 if ctx.quick else 10_000_000
+        ctx.progress(f"4 × count_up({n:,}) on 1 thread and on 4")
+        got = ctx.python(time_threads, n=n, threads=4, repeat=3)
+        m = Measured(params={"n": n, "threads": 4, "gil": got["gil"], "python": got["python"]})
+        m.add("sequential", "4 loops, 1 thread", got["sequential"], "s")
+        m.add("threaded", "4 loops, 4 threads", got["threaded"], "s")
+        if not got["gil"]:
+            m.notes.append("This interpreter runs without the GIL (free-threaded build).")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        s = m.median("sequential") / m.median("threaded")
+        if s <= 1.1:
+            return Judgement(Verdict.HOLDS, f"4 threads: {s:.2f}× the speed of 1 (GIL "
+                             f"{'on' if m.params.get('gil', True) else 'off'})")
+        if s <= 1.5:
+            return Judgement(Verdict.PARTLY, f"4 threads are {s:.2f}× faster: a little")
+        return Judgement(Verdict.FAILS, f"4 threads are {s:.2f}× faster than 1")
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        s = m.median("sequential") / m.median("threaded")
+        return (f"1 thread {m['sequential'].text()}, 4 threads {m['threaded'].text()} "
+                f"(Python {m.params['python']})", f"{s:.2f}× speed-up")
+
+
+# --- go-parallel ------------------------------------------------------------------------------
+
+class GoParallel(Claim):
+    id = "go-parallel"
+    title = "Goroutines run CPU-bound work on every core"
+    articles = ("002",)
+    said = "CPU parallelism: Python no (GIL), Go yes (GOMAXPROCS)"
+    gist = ("The concurrency table contrasts Python's lack of CPU parallelism (the GIL) with "
+            "Go, whose goroutines run on as many cores as GOMAXPROCS allows.")
+    method = ("Go's fib(n) (n = 35; 30 with `--quick`), once per core: all on one goroutine, "
+              "then one goroutine each; wall time, median of 7 rounds. The Python side of the "
+              "contrast is gil-threads.")
+    rule = ("Efficiency = speed-up / cores. **Holds** at 75% or more; **holds only partly** "
+            "while the speed-up is at least 1.2×; **does not hold** below.")
+    patterns = ("process_offload", "worker_pool")
+
+    def measure(self, ctx: Context) -> Measured:
+        n, cores = (30 if ctx.quick else 35), ctx.cores
+        m = Measured(params={"n": n, "cores": cores})
+        ctx.progress(f"Go: {cores} × fib({n}) on 1 goroutine and on {cores}")
+        for key, goroutines in (("one", 1), ("all", cores)):
+            got = ctx.go("fib", "-n", str(n), "-units", str(cores), "-goroutines",
+                         str(goroutines), "-repeat", "7")
+            m.add(key, f"{cores} × fib({n}), {goroutines} goroutine(s)", got["seconds"], "s")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        cores = m.params["cores"]
+        s = m.median("one") / m.median("all")
+        if cores < 2:
+            return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
+        if s / cores >= 0.75:
+            return Judgement(Verdict.HOLDS, f"{s:.2f}× on {cores} cores ({s / cores:.0%})")
+        if s >= 1.2:
+            return Judgement(Verdict.PARTLY, f"only {s:.2f}× on {cores} cores")
+        return Judgement(Verdict.FAILS, f"{s:.2f}× on {cores} cores")
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        s = m.median("one") / m.median("all")
+        return (f"1 goroutine {m['one'].text()}, {m.params['cores']} goroutines "
+                f"{m['all'].text()}", f"{s:.2f}× speed-up")
+
+
+# --- processes --------------------------------------------------------------------------------
+
+def time_processes(n: int, units: int, workers: int, repeat: int) -> dict[str, list[float]]:
+    """``units`` calls of count_up(n), in this process and on a process pool (this project's
+    ``new_process_pool``), timed alternately. The pool is started and warmed up first: the
+    figure is the work, not process start-up."""
+    items = [n] * units
+    sequential, pooled = [], []
+    with new_process_pool(workers) as pool:
+        offload_all_sync(count_up, [1] * workers * 2, executor=pool)  # start every worker
+        for _ in range(repeat):
+            sequential.append(timed(lambda: run_sequential(count_up, items)))
+            pooled.append(timed(lambda: offload_all_sync(count_up, items, executor=pool)))
+    return {"sequential": sequential, "pooled": pooled}
+
+
+class Processes(Claim):
+    id = "processes"
+    title = "A process pool gives true parallelism for CPU-bound Python"
+    articles = ("003",)
+    said = "each process has its own GIL: truly parallel"
+    gist = ("Each process has its own interpreter and GIL, so CPU-bound work spread over a "
+            "process pool (the article uses `multiprocessing.Pool(4)`) runs truly in parallel.")
+    method = ("The article's loop (n = 10 million; 1 million with `--quick`), 2 jobs per "
+              "core, run in this process and then on this project's `new_process_pool` with "
+              "one worker per core, through `offload_all_sync`; timed alternately, 3 times "
+              "each, with the pool started and warmed up before timing. Wall time.")
+    rule = ("Efficiency = speed-up / cores. **Holds** at 75% or more; **holds only partly** "
+            "while the speed-up is at least 1.2×; **does not hold** below.")
+    patterns = ("process_offload", "worker_pool")
+
+    def measure(self, ctx: Context) -> Measured:
+        n, cores = (1_000_000 if ctx.quick else 10_000_000), ctx.cores
+        units = 2 * cores
+        ctx.progress(f"{units} × count_up({n:,}) in 1 process and on {cores} workers")
+        got = ctx.python(time_processes, n=n, units=units, workers=cores, repeat=3)
+        m = Measured(params={"n": n, "cores": cores, "units": units})
+        m.add("sequential", f"{units} loops, 1 process", got["sequential"], "s")
+        m.add("pooled", f"{units} loops, {cores} worker processes", got["pooled"], "s")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        cores = m.params["cores"]
+        s = m.median("sequential") / m.median("pooled")
+        if cores < 2:
+            return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
+        if s / cores >= 0.75:
+            return Judgement(Verdict.HOLDS, f"{s:.2f}× on {cores} cores ({s / cores:.0%})")
+        if s >= 1.2:
+            return Judgement(Verdict.PARTLY, f"only {s:.2f}× on {cores} cores")
+        return Judgement(Verdict.FAILS, f"{s:.2f}× on {cores} cores")
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        s = m.median("sequential") / m.median("pooled")
+        return (f"1 process {m['sequential'].text()}, {m.params['cores']} workers "
+                f"{m['pooled'].text()}", f"{s:.2f}× speed-up")
+
+
+# --- numpy-gil --------------------------------------------------------------------------------
+
+# NumPy's linear algebra may itself start threads (OpenBLAS, MKL); with those, "two threads"
+# would be measuring the library's parallelism, not Python's. One thread each, then.
+SINGLE_THREADED_BLAS = {name: "1" for name in (
+    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")}
+
+
+def time_numpy(threads: int, repeat: int, scale: float) -> dict[str, Any]:
+    """Three NumPy workloads, ``threads`` units each, run one after another and then one unit per
+    thread: big matrix products (BLAS, compute-bound), an element-wise function over a
+    million floats, and the same function over a hundred floats, many times (call overhead)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    matrix = rng.random((256, 256))
+    big, out = rng.random(1_000_000), np.empty(1_000_000)
+    small = rng.random(100)
+    work: dict[str, Callable[[], Any]] = {
+        "matmul": lambda: [matrix @ matrix for _ in range(int(60 * scale))],
+        "large": lambda: [np.sin(big, out=out) for _ in range(int(15 * scale))],
+        "small": lambda: [np.sin(small) for _ in range(int(60_000 * scale))],
+    }
+    result: dict[str, Any] = {"numpy": np.__version__}
+    for name, fn in work.items():
+        fn()  # warm-up
+        sequential: list[float] = []
+        threaded: list[float] = []
+
+        def one_after_another(fn: Callable[[], Any] = fn) -> None:
+            for _ in range(threads):
+                fn()
+
+        for _ in range(repeat):
+            sequential.append(timed(one_after_another))
+            threaded.append(_threaded(fn, threads))
+        result[name] = {"sequential": sequential, "threaded": threaded}
+    return result
+
+
+class NumpyGil(Claim):
+    id = "numpy-gil"
+    title = "NumPy releases the GIL, so numerical work runs in parallel on threads"
+    articles = ("003",)
+    said = "C extensions such as NumPy release the GIL: truly parallel"
+    gist = ("Libraries written in C, like NumPy, release the GIL while they compute, so "
+            "numerical work on several threads truly runs in parallel.")
+    method = ("Three NumPy workloads, one unit per core: 256×256 matrix products (with the BLAS "
+              "library held to one thread of its own, so only Python's threads are measured), "
+              "`np.sin` over a million floats, and `np.sin` over 100 floats called many times. "
+              "Each run in one thread, then one unit per thread; wall time, median of 3 "
+              "alternating rounds. `--quick` does a fifth of the work.")
+    rule = ("Speed-up on as many threads as cores. **Holds** if both the matrix products and "
+            "the small calls reach 1.5× (on 2 cores); **holds only partly** if the large "
+            "operations do but the small calls do not; **does not hold** if the matrix "
+            "products do not.")
+    patterns = ("process_offload",)
+
+    def measure(self, ctx: Context) -> Measured:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            raise Unmeasurable("NumPy is not installed (it comes with the [dev] extra)") from None
+        ctx.progress(f"NumPy: 3 workloads on 1 thread and on {ctx.cores}")
+        got = ctx.python(time_numpy, threads=ctx.cores, repeat=3,
+                         scale=0.2 if ctx.quick else 1.0, env=SINGLE_THREADED_BLAS)
+        m = Measured(params={"cores": ctx.cores, "numpy": got["numpy"]})
+        labels = {"matmul": "256×256 matrix products", "large": "np.sin, 1M floats",
+                  "small": "np.sin, 100 floats"}
+        for key, label in labels.items():
+            seq, par = got[key]["sequential"], got[key]["threaded"]
+            m.add(f"{key}_seq", f"{label}, 1 thread", seq, "s")
+            m.add(f"{key}_par", f"{label}, {ctx.cores} threads", par, "s")
+            m.add(key, f"{label}: speed-up", [a / b for a, b in zip(seq, par, strict=True)],
+                  "x")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        matmul, large, small = m.median("matmul"), m.median("large"), m.median("small")
+        figures = f"matrix products {matmul:.2f}×, 1M floats {large:.2f}×, 100 floats {small:.2f}×"
+        if matmul < 1.5:
+            return Judgement(Verdict.FAILS, f"no parallel speed-up: {figures}")
+        if small < 1.5:
+            return Judgement(Verdict.PARTLY, f"{figures}: a short call holds the GIL for most "
+                             "of its time")
+        return Judgement(Verdict.HOLDS, figures)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        return (f"on {m.params['cores']} threads: matrix products {m['matmul'].text()}, "
+                f"1M floats {m['large'].text()}, 100 floats {m['small'].text()}",
+                f"{m.median('matmul'):.2f}× speed-up")
+
+
+# --- json-parse -------------------------------------------------------------------------------
+
+def write_records(path: str, n: int) -> dict[str, int]:
+    """A JSON array of n user-like records (the same file both languages parse)."""
+    rng = random.Random(0)
+    records = [{"id": i, "name": f"user{i}", "email": f"user{i}@example.com",
+                "active": rng.random() < 0.5, "score": round(rng.random() * 100, 3),
+                "tags": rng.sample(["admin", "beta", "ops", "dev", "qa"], 2)} for i in range(n)]
+    with open(path, "w") as f:
+        json.dump(records, f)
+    return {"bytes": os.path.getsize(path)}
+
+
+def time_json_parse(path: str, library: str, repeat: int) -> dict[str, Any]:
+    """Time ``loads`` of the whole file (read into memory first: parsing, not the disk)."""
+    data = open(path, "rb").read()  # noqa: SIM115 - read once, closed by refcount
+    if library == "orjson":
+        import orjson
+
+        loads: Callable[[bytes], Any] = orjson.loads
+    else:
+        loads = json.loads
+    seconds, count = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        records = loads(data)
+        seconds.append(time.perf_counter() - start)
+        count = len(records)
+        del records
+    return {"seconds": seconds, "records": count, "peak_rss": peak_rss()}
+
+
+def _has_orjson() -> bool:
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class JsonParse(Claim):
+    id = "json-parse"
+    title = "Parsing 1M JSON records: Python 12.5 s, orjson 3.2 s, Go 1.8 s"
+    articles = ("002",)
+    said = "json 12.5 s, orjson 3.2 s, Go 1.8 s (json/Go 6.9×)"
+    gist = ("Parsing a million JSON records takes 12.5 s with Python's `json`, 3.2 s with "
+            "orjson and 1.8 s in Go (memory 1.2 GB, 800 MB, 400 MB).")
+    method = ("One file, a JSON array of 1 million user-like records (id, name, e-mail, flag, "
+              "score, two tags; about 110 MB) — 50,000 with `--quick` — parsed whole, after "
+              "reading it into memory, by `json.loads`, `orjson.loads` (if installed) and Go's "
+              "`json.Unmarshal`, into typed structs (what Go code does) and into `[]any` (what "
+              "Python builds). Wall time, median of 3; peak RSS of each process beside it.")
+    rule = ("**Holds** if Go (typed) is fastest, orjson second, and `json`/Go is within a "
+            "factor of 2 of the article's 6.9× (3.5× to 14×); **holds only partly** if Go "
+            "still beats `json` but the order or the size of the gap differs; **does not "
+            "hold** if `json` is as fast as Go.")
+    patterns = ()
+
+    def measure(self, ctx: Context) -> Measured:
+        n = 50_000 if ctx.quick else 1_000_000
+        path = str(ctx.scratch / f"records-{n}.json")
+        ctx.progress(f"writing {n:,} records")
+        size = ctx.python(write_records, path=path, n=n)["bytes"]
+        m = Measured(params={"records": n, "bytes": size})
+        libraries = ["json", *(["orjson"] if _has_orjson() else [])]
+        for library in libraries:
+            ctx.progress(f"Python {library}.loads")
+            got = ctx.python(time_json_parse, path=path, library=library, repeat=3)
+            m.add(library, f"Python {library}.loads", got["seconds"], "s")
+            m.add(f"{library}_rss", f"Python {library}: peak RSS", got["peak_rss"], "B", "RSS")
+        if "orjson" not in libraries:
+            m.notes.append("orjson is not installed here, so it was not measured.")
+        for key, flag in (("go", []), ("go_any", ["-untyped"])):
+            ctx.progress("Go json.Unmarshal" + (" into []any" if flag else ""))
+            got = ctx.go("json", "-file", path, "-repeat", "3", *flag)
+            label = "Go json.Unmarshal into " + ("[]any" if flag else "[]Record")
+            m.add(key, label, got["seconds"], "s")
+            m.add(f"{key}_rss", f"{label}: peak RSS", got["peak_rss"], "B", "RSS")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        py, go = m.median("json"), m.median("go")
+        r = py / go
+        orjson = m.median("orjson") if "orjson" in m else None
+        if r <= 1:
+            return Judgement(Verdict.FAILS, f"json.loads is {1 / r:.2f}× as fast as Go")
+        order = orjson is None or go < orjson < py
+        if order and 3.5 <= r <= 14:
+            return Judgement(Verdict.HOLDS, f"json/Go {ratio_text(r)}"
+                             + (f", orjson/Go {ratio_text(orjson / go)}" if orjson else ""))
+        why = [f"json/Go is {ratio_text(r)}, not 6.9×"] if not 3.5 <= r <= 14 else []
+        if orjson is not None and orjson <= go:
+            why.append(f"orjson beats Go's encoding/json by {ratio_text(go / orjson)}")
+        return Judgement(Verdict.PARTLY, "Go beats json.loads, but " + "; ".join(why))
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        parts = [f"json {m['json'].text()}"]
+        if "orjson" in m:
+            parts.append(f"orjson {m['orjson'].text()}")
+        parts += [f"Go {m['go'].text()} (into []any: {m['go_any'].text()})"]
+        return f"{m.params['records']:,} records: " + ", ".join(parts), \
+            ratio_text(m.median("json") / m.median("go"))

@@ -1,0 +1,483 @@
+"""Memory claims: what a goroutine, a coroutine, a thread and a point cost, and how many fit.
+
+"Memory" means different things, and the articles rarely say which. The ledger names the kind
+beside every figure:
+
+* **RSS** (resident set size, from ``/proc``): the pages of a process that are in RAM — what
+  the machine really spends. It moves in 4 KiB pages and includes the allocator's slack.
+* **heap**: what the language's allocator handed out — ``tracemalloc`` in Python,
+  ``runtime.MemStats`` in Go. Exact to the byte and blind to the rest of the process.
+* **virtual** (``VmSize``): address space reserved, most of it never touched. A thread's stack
+  is reserved here in full but only becomes RSS as it is used.
+
+Every Python figure comes from a fresh interpreter, as a difference between two readings in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import threading
+import time
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from concurrency_patterns._claims.core import (
+    Claim,
+    Context,
+    Judgement,
+    Measured,
+    Verdict,
+    peak_rss,
+    ratio_text,
+    read_proc_status,
+    size_text,
+)
+
+__all__ = ["Point", "PointOptimized"]
+
+
+def _rss() -> int:
+    return read_proc_status()["VmRSS"]
+
+
+# --- goroutine-mem ----------------------------------------------------------------------------
+
+class GoroutineMem(Claim):
+    id = "goroutine-mem"
+    title = "1000 goroutines cost about 2 MB; a goroutine about 2 KB"
+    articles = ("003", "002")
+    said = "1000 goroutines ≈ 2 MB; ≈ 2 KB each"
+    gist = ("Launching 1000 goroutines adds only about 2 MB of memory; a goroutine starts with "
+            "a stack of about 2 KB.")
+    method = ("Go starts n goroutines that each block on one channel and measures, while all "
+              "are parked: the process's **RSS** growth (what the claim is about) and, from "
+              "`runtime.MemStats`, the goroutine stacks (`StackInuse`) and heap (`HeapInuse`, "
+              "where each goroutine's descriptor lives). n = 1,000 (the article's) and 100,000 "
+              "(per-goroutine cost without page rounding). Median of 3 processes.")
+    rule = ("**Holds** if 1,000 goroutines add 1–4 MB of RSS and one goroutine costs 1–4 kB "
+            "of RSS (at 100,000); **holds only partly** if one of the two is in range; **does "
+            "not hold** if neither is.")
+    patterns = ("waitgroup",)
+
+    def measure(self, ctx: Context) -> Measured:
+        m = Measured(params={"sizes": [1000, 100_000]})
+        for n in (1000, 100_000):
+            ctx.progress(f"Go: {n:,} parked goroutines")
+            runs = [ctx.go("goroutines", "-n", str(n)) for _ in range(3)]
+            m.add(f"rss{n}", f"{n:,} goroutines: RSS growth", [r["rss_delta"] for r in runs],
+                  "B", "RSS")
+            m.add(f"per{n}", f"per goroutine (of {n:,}): RSS",
+                  [r["rss_delta"] / n for r in runs], "B", "RSS")
+            m.add(f"stack{n}", f"per goroutine (of {n:,}): stack",
+                  [r["stack_delta"] / n for r in runs], "B", "Go stacks (StackInuse)")
+            m.add(f"heap{n}", f"per goroutine (of {n:,}): heap",
+                  [r["heap_delta"] / n for r in runs], "B", "Go heap (HeapInuse)")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        total, each = m.median("rss1000"), m.median("per100000")
+        total_ok, each_ok = 1e6 <= total <= 4e6, 1e3 <= each <= 4e3
+        figures = f"1,000 goroutines: {size_text(total)}; one: {size_text(each)} of RSS"
+        if total_ok and each_ok:
+            return Judgement(Verdict.HOLDS, figures)
+        if total_ok or each_ok:
+            return Judgement(Verdict.PARTLY, figures)
+        return Judgement(Verdict.FAILS, figures)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        return (f"1,000: {m['rss1000'].text()} RSS; each (of 100,000): "
+                f"{m['per100000'].text()} RSS = {m['stack100000'].text(spread=False)} stack + "
+                f"{m['heap100000'].text(spread=False)} heap", "")
+
+
+# --- coroutine-mem ----------------------------------------------------------------------------
+
+async def _parked(event: asyncio.Event) -> None:
+    await event.wait()
+
+
+def coroutine_memory(n: int, trace: bool) -> dict[str, float]:
+    """Bytes per coroutine object and per Task parked on an Event: from tracemalloc's count
+    (heap) when *trace*, else from RSS (tracemalloc's own bookkeeping would inflate RSS)."""
+    if trace:
+        tracemalloc.start()
+
+    def reading() -> int:
+        return tracemalloc.get_traced_memory()[0] if trace else _rss()
+
+    async def main() -> dict[str, float]:
+        event = asyncio.Event()
+        holder: list[Any] = [None] * n  # the list itself is allocated before the baseline
+        gc.collect()
+        base = reading()
+        for i in range(n):
+            holder[i] = _parked(event)
+        bare = reading() - base
+        for i in range(n):
+            holder[i] = asyncio.create_task(holder[i])
+        await asyncio.sleep(0)  # every task runs to its first await and parks there
+        await asyncio.sleep(0)
+        task = reading() - base
+        event.set()
+        await asyncio.gather(*holder)
+        return {"coroutine": bare / n, "task": task / n}
+
+    return asyncio.run(main())
+
+
+class CoroutineMem(Claim):
+    id = "coroutine-mem"
+    title = "A Python coroutine costs about 1 KB"
+    articles = ("002",)
+    said = "~1 KB per coroutine (Go: ~2 KB per goroutine)"
+    gist = ("The concurrency table puts Python's overhead at about 1 KB per coroutine, against "
+            "about 2 KB per goroutine.")
+    method = ("100,000 coroutines (20,000 with `--quick`) of `async def f(): await "
+              "event.wait()`: first as bare coroutine objects (created, never started), "
+              "then each wrapped in an asyncio Task and run to its `await` — the unit "
+              "that actually runs concurrently, as a goroutine does. **Heap** from "
+              "tracemalloc (exact, in one interpreter) and **RSS** growth from a second "
+              "interpreter without tracemalloc. Median of 3 runs each (2 with `--quick`).")
+    rule = ("**Holds** if both a bare coroutine and a parked Task cost 0.5–2 kB (heap); "
+            "**holds only partly** if one of them does — the claim does not say which it "
+            "means; **does not hold** if neither does.")
+    patterns = ("waitgroup", "bounded_fetch")
+
+    def measure(self, ctx: Context) -> Measured:
+        n, runs = (20_000, 2) if ctx.quick else (100_000, 3)
+        m = Measured(params={"n": n, "python": sys.version.split()[0]})
+        ctx.progress(f"{n:,} coroutines and tasks: heap")
+        heap = [ctx.python(coroutine_memory, n=n, trace=True) for _ in range(runs)]
+        ctx.progress(f"{n:,} coroutines and tasks: RSS")
+        rss = [ctx.python(coroutine_memory, n=n, trace=False) for _ in range(runs)]
+        m.add("coroutine", "bare coroutine object: heap", [r["coroutine"] for r in heap], "B",
+              "heap (tracemalloc)")
+        m.add("task", "parked asyncio Task (with its coroutine): heap",
+              [r["task"] for r in heap], "B", "heap (tracemalloc)")
+        m.add("coroutine_rss", "bare coroutine object: RSS", [r["coroutine"] for r in rss], "B",
+              "RSS")
+        m.add("task_rss", "parked asyncio Task: RSS", [r["task"] for r in rss], "B", "RSS")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        coro, task = m.median("coroutine"), m.median("task")
+        coro_ok, task_ok = 500 <= coro <= 2000, 500 <= task <= 2000
+        figures = f"bare coroutine {size_text(coro)}, parked Task {size_text(task)} (heap)"
+        if coro_ok and task_ok:
+            return Judgement(Verdict.HOLDS, figures)
+        if task_ok:
+            return Judgement(Verdict.PARTLY, f"true of a Task, not a bare coroutine: {figures}")
+        if coro_ok:
+            return Judgement(Verdict.PARTLY, f"true of a bare coroutine, not a Task: {figures}")
+        return Judgement(Verdict.FAILS, figures)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        return (f"heap: coroutine {m['coroutine'].text()}, Task {m['task'].text()}; RSS: "
+                f"Task {m['task_rss'].text()}", "")
+
+
+# --- thread-mem -------------------------------------------------------------------------------
+
+def thread_memory(n: int) -> dict[str, Any]:
+    """RSS and virtual size added by n threads parked on an Event."""
+    import resource
+
+    release = threading.Event()
+    threads = [threading.Thread(target=release.wait) for _ in range(n)]
+    before = read_proc_status()
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    after = read_proc_status()
+    release.set()
+    for t in threads:
+        t.join()
+    stack_limit = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    return {"rss": after["VmRSS"] - before["VmRSS"], "virtual": after["VmSize"] - before["VmSize"],
+            "stack_size": threading.stack_size(), "rlimit_stack": stack_limit}
+
+
+class ThreadMem(Claim):
+    id = "thread-mem"
+    title = "An OS thread costs 1–8 MB; 1000 Python threads might need 1–2 GB"
+    articles = ("003",)
+    said = "1–8 MB per thread; 1000 threads ≈ 1–2 GB"
+    gist = ("An OS thread costs about 1–8 MB, so where 1000 goroutines add about 2 MB, 1000 "
+            "Java or Python threads \"might need 1–2 GB\".")
+    method = ("1,000 Python threads (real OS threads) parked on an Event; growth of the "
+              "process's **RSS** (memory in use) and of its **virtual** size (address space "
+              "reserved: each thread's stack is reserved in full, by default the stack rlimit, "
+              "and only touched pages become RSS). Median of 3 processes.")
+    rule = ("Per thread: **holds** if RSS is 1–8.5 MB; **holds only partly** if RSS is "
+            "below that but the address space reserved (virtual) is 1 MB or more — a cost in "
+            "address space, not in memory; **does not hold** otherwise.")
+    patterns = ("worker_pool", "bounded_fetch")
+
+    def measure(self, ctx: Context) -> Measured:
+        n = 1000
+        ctx.progress(f"{n:,} parked threads")
+        runs = [ctx.python(thread_memory, n=n) for _ in range(3)]
+        m = Measured(params={"n": n, "rlimit_stack": runs[0]["rlimit_stack"],
+                             "stack_size": runs[0]["stack_size"]})
+        m.add("rss", f"{n:,} threads: RSS growth", [r["rss"] for r in runs], "B", "RSS")
+        m.add("virtual", f"{n:,} threads: virtual growth", [r["virtual"] for r in runs], "B",
+              "virtual (VmSize)")
+        m.add("rss_each", "per thread: RSS", [r["rss"] / n for r in runs], "B", "RSS")
+        m.add("virtual_each", "per thread: virtual", [r["virtual"] / n for r in runs], "B",
+              "virtual (VmSize)")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        rss, virtual = m.median("rss_each"), m.median("virtual_each")
+        figures = (f"a thread uses {size_text(rss)} of RSS and reserves {size_text(virtual)}; "
+                   f"1,000 use {size_text(m.median('rss'))}")
+        if 1e6 <= rss <= 8.5e6:
+            return Judgement(Verdict.HOLDS, figures)
+        if rss < 1e6 <= virtual:
+            return Judgement(Verdict.PARTLY, f"only as reserved address space: {figures}")
+        return Judgement(Verdict.FAILS, figures)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        return (f"1,000 threads: RSS {m['rss'].text()}, virtual {m['virtual'].text()}; each "
+                f"{m['rss_each'].text(spread=False)} RSS, "
+                f"{m['virtual_each'].text(spread=False)} reserved", "")
+
+
+# --- max-concurrent ---------------------------------------------------------------------------
+
+def many_tasks(n: int) -> dict[str, float]:
+    """Start n asyncio tasks that park on one Event, then release them all and wait."""
+    async def main() -> dict[str, float]:
+        event = asyncio.Event()
+        gc.collect()
+        before = _rss()
+        start = time.perf_counter()
+        tasks = [asyncio.create_task(_parked(event)) for _ in range(n)]
+        await asyncio.sleep(0)  # each task runs to its await
+        spawned = time.perf_counter() - start
+        rss = _rss() - before
+        event.set()
+        await asyncio.gather(*tasks)
+        return {"spawn_seconds": spawned, "total_seconds": time.perf_counter() - start,
+                "rss_delta": rss, "peak_rss": peak_rss()}
+
+    return asyncio.run(main())
+
+
+def many_threads(n: int) -> dict[str, float]:
+    """Start n threads that park on one Event, then release them all and join them."""
+    release = threading.Event()
+    before = _rss()
+    start = time.perf_counter()
+    threads = [threading.Thread(target=release.wait) for _ in range(n)]
+    for t in threads:
+        t.start()
+    spawned = time.perf_counter() - start
+    rss = _rss() - before
+    release.set()
+    for t in threads:
+        t.join()
+    return {"spawn_seconds": spawned, "total_seconds": time.perf_counter() - start,
+            "rss_delta": rss, "peak_rss": peak_rss()}
+
+
+def _memory_total() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class MaxConcurrent(Claim):
+    id = "max-concurrent"
+    title = "asyncio handles 100K+ concurrent tasks; Go 1M+ goroutines"
+    articles = ("002", "003")
+    said = ("asyncio 100K+, Go 1M+ (003: goroutines \"hundreds of thousands\", threads "
+            "\"thousands\")")
+    gist = ("The concurrency table gives asyncio a maximum of 100K+ concurrent tasks (I/O "
+            "bound) and Go 1M+ goroutines; the other article's table puts the limit at "
+            "thousands of OS threads and hundreds of thousands of goroutines.")
+    method = ("n tasks (asyncio), goroutines (Go) or threads, each parked on one event, then "
+              "all released and waited for; the time to start them all, the total, and the "
+              "**RSS** growth while all are alive. asyncio and Go at 10K, 100K and 1M (asyncio "
+              "1M is left out with `--quick`), threads at 1K and 10K (1K with `--quick`). One "
+              "fresh process per size.")
+    rule = ("**Holds** if asyncio runs 100,000 tasks and Go 1,000,000 goroutines, each in "
+            "under 60 s and half this machine's memory; **holds only partly** if only one "
+            "does; **does not hold** if neither does. The larger sizes are reported beside.")
+    patterns = ("waitgroup", "worker_pool")
+
+    def measure(self, ctx: Context) -> Measured:
+        m = Measured(params={"memory": _memory_total()})
+        sizes = {"asyncio": [10_000, 100_000] + ([] if ctx.quick else [1_000_000]),
+                 "go": [10_000, 100_000, 1_000_000],
+                 "threads": [1000] + ([] if ctx.quick else [10_000])}
+        m.params["sizes"] = sizes
+        for model, ns in sizes.items():
+            for n in ns:
+                ctx.progress(f"{model}: {n:,} at once")
+                if model == "go":
+                    got = ctx.go("goroutines", "-n", str(n))
+                elif model == "asyncio":
+                    got = ctx.python(many_tasks, n=n)
+                else:
+                    got = ctx.python(many_threads, n=n)
+                name = {"go": "goroutines", "asyncio": "asyncio tasks", "threads": "threads"}
+                label = f"{n:,} {name[model]}"
+                m.add(f"{model}{n}_time", f"{label}: start, run, finish", got["total_seconds"],
+                      "s")
+                m.add(f"{model}{n}_rss", f"{label}: RSS growth", got["rss_delta"], "B", "RSS")
+        return m
+
+    def _ok(self, m: Measured, model: str, n: int) -> bool:
+        key = f"{model}{n}"
+        if f"{key}_time" not in m:
+            return False
+        memory = m.params.get("memory") or float("inf")
+        return m.median(f"{key}_time") < 60 and m.median(f"{key}_rss") < memory / 2
+
+    def judge(self, m: Measured) -> Judgement:
+        py, go = self._ok(m, "asyncio", 100_000), self._ok(m, "go", 1_000_000)
+        figures = []
+        for model, n, name in (("asyncio", 100_000, "asyncio 100K"),
+                               ("asyncio", 1_000_000, "asyncio 1M"),
+                               ("go", 1_000_000, "Go 1M")):
+            if f"{model}{n}_time" in m:
+                figures.append(f"{name}: {m[f'{model}{n}_time'].text(spread=False)}, "
+                               f"{m[f'{model}{n}_rss'].text(spread=False)}")
+        text = "; ".join(figures)
+        if py and go:
+            return Judgement(Verdict.HOLDS, text)
+        if py or go:
+            return Judgement(Verdict.PARTLY, text)
+        return Judgement(Verdict.FAILS, text)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        parts = []
+        for model, name in (("asyncio", "asyncio"), ("go", "Go"), ("threads", "threads")):
+            largest = max(m.params["sizes"][model])
+            key = f"{model}{largest}"
+            parts.append(f"{name} {largest:,}: {m[f'{key}_time'].text(spread=False)}, "
+                         f"{m[f'{key}_rss'].text(spread=False)}")
+        return "; ".join(parts), ""
+
+
+# --- points-mem -------------------------------------------------------------------------------
+
+# --8<-- [start:points]
+@dataclass
+class Point:
+    x: float
+    y: float
+    z: float
+
+
+@dataclass
+class PointOptimized:
+    __slots__ = ("x", "y", "z")  # no per-instance __dict__
+    x: float
+    y: float
+    z: float
+# --8<-- [end:points]
+
+
+def points_memory(n: int, kind: str, trace: bool) -> dict[str, float]:
+    """Memory of the article's list of n points (``Point(i, i*2, i*3)``), or of an n×3 NumPy
+    array: heap from tracemalloc when *trace*, else RSS growth."""
+    if kind == "numpy":
+        import numpy as np  # before the baseline: the module is not part of the figure
+    if trace:
+        tracemalloc.start()
+    gc.collect()
+    base = tracemalloc.get_traced_memory()[0] if trace else _rss()
+    points: Any
+    if kind == "numpy":
+        points = np.empty((n, 3))
+        points[:, 0] = np.arange(n)
+        points[:, 1] = points[:, 0] * 2
+        points[:, 2] = points[:, 0] * 3
+        printed = points.nbytes
+    else:
+        cls = Point if kind == "dataclass" else PointOptimized
+        points = [cls(i, i * 2, i * 3) for i in range(n)]
+        printed = sys.getsizeof(points)  # what the article's code prints: the list alone
+    used = (tracemalloc.get_traced_memory()[0] if trace else _rss()) - base
+    return {"bytes": used, "printed": printed, "count": len(points)}
+
+
+class PointsMem(Claim):
+    id = "points-mem"
+    title = "1M points: dataclass ~200 MB, with __slots__ ~70 MB, Go ~24 MB"
+    articles = ("002",)
+    said = "dataclass ~200 MB, __slots__ ~70 MB, Go ~24 MB"
+    gist = ("A million `Point(x, y, z)` dataclass instances take about 200 MB, about 70 MB "
+            "with `__slots__`, and a Go slice of a million three-float structs about 24 MB.")
+    method = ("The article's code: a list of `Point(i, i*2, i*3)` for i below 1 million, with "
+              "the plain dataclass and with `__slots__`; Go's `make([]Point, n)`. **Heap** "
+              "growth (tracemalloc; `MemStats.HeapAlloc` in Go), and **RSS** growth from "
+              "separate processes. A NumPy n×3 array is measured as Python's contiguous "
+              "equivalent. MB here is 10⁶ bytes, as 24 MB = 1M × 24 bytes shows.")
+    rule = ("Each of the three figures (dataclass, `__slots__`, Go; heap) **matches** if it is "
+            "within ±30% of the article's. **Holds** if all three match; **holds only "
+            "partly** if one or two do; **does not hold** if none does.")
+    patterns = ()
+
+    CLAIMED: ClassVar[dict[str, float]] = {"dataclass": 200e6, "slots": 70e6, "go": 24e6}
+
+    def measure(self, ctx: Context) -> Measured:
+        n = 1_000_000
+        m = Measured(params={"n": n})
+        labels = {"dataclass": "@dataclass Point", "slots": "@dataclass with __slots__",
+                  "numpy": "NumPy array (n×3 float64)"}
+        for kind, label in labels.items():
+            if kind == "numpy" and not _has_numpy():
+                m.notes.append("NumPy is not installed: its row was not measured.")
+                continue
+            ctx.progress(f"1M points: {label}")
+            heap = ctx.python(points_memory, n=n, kind=kind, trace=True)
+            rss = ctx.python(points_memory, n=n, kind=kind, trace=False)
+            m.add(kind, f"Python {label}: heap", heap["bytes"], "B", "heap (tracemalloc)")
+            m.add(f"{kind}_rss", f"Python {label}: RSS", rss["bytes"], "B", "RSS")
+            if kind != "numpy":
+                m.add(f"{kind}_printed", f"Python {label}: sys.getsizeof(points)",
+                      heap["printed"], "B", "what the article's code prints")
+        ctx.progress("1M points: Go")
+        got = ctx.go("points", "-n", str(n))
+        m.add("go", "Go []Point: heap", got["heap_delta"], "B", "Go heap (HeapAlloc)")
+        m.add("go_rss", "Go []Point: RSS", got["rss_delta"], "B", "RSS")
+        m.notes.append(
+            f"The article's Python prints `sys.getsizeof(points)`, which is the list's own array "
+            f"of pointers — {m['dataclass_printed'].text()} — not the points it refers to. Its "
+            f"Go prints `m.Alloc/1024/1024`, in MiB: {got['printed_mib']} for the same 24 MB.")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        matches = [k for k, claimed in self.CLAIMED.items()
+                   if abs(m.median(k) - claimed) <= 0.3 * claimed]
+        figures = ", ".join(f"{k} {size_text(m.median(k))}" for k in self.CLAIMED)
+        if len(matches) == len(self.CLAIMED):
+            return Judgement(Verdict.HOLDS, figures)
+        if matches:
+            misses = [k for k in self.CLAIMED if k not in matches]
+            return Judgement(Verdict.PARTLY, f"{figures}; off by more than 30%: "
+                             + ", ".join(misses))
+        return Judgement(Verdict.FAILS, figures)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        parts = [f"dataclass {m['dataclass'].text()}", f"__slots__ {m['slots'].text()}"]
+        if "numpy" in m:
+            parts.append(f"NumPy {m['numpy'].text()}")
+        parts.append(f"Go {m['go'].text()} (heap)")
+        return ", ".join(parts), f"Py/Go {ratio_text(m.median('dataclass') / m.median('go'))}"
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -1,0 +1,234 @@
+"""The ledger's outputs: a table for the terminal, the docs page (Markdown), and JSON."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from concurrency_patterns._claims.core import Claim, Judgement, Measured, Verdict, quantity
+
+__all__ = ["ARTICLES", "Outcome", "describe_machine", "format_markdown", "format_text"]
+
+# The four articles the ledger checks, by the number the claims cite.
+ARTICLES = {
+    "000": "Choosing Between Python/FastAPI and Go for Your WebAssembly-Driven Qt Web Page "
+           "(January 2026)",
+    "001": "Go vs Python for Web Development: Which Language Should You Choose? (2026)",
+    "002": "Python vs Go: Choosing the Right Backend Language in 2025",
+    "003": "Python vs Golang High Concurrency: FastAPI, asyncio and Goroutine Practical "
+           "Comparison (2025)",
+}
+
+PATTERN_TITLES = {
+    "bounded_fetch": "Bounded fetch", "producer_consumer": "Producer–consumer",
+    "worker_pool": "Worker pool", "waitgroup": "WaitGroup", "mutex": "Mutex",
+    "rwmutex": "RWMutex", "once": "Once", "process_offload": "Process offload",
+}
+
+# Claims the articles make that this machine cannot check, and why.
+NOT_MEASURED = [
+    ("PyPy is 2–5× faster than CPython (003)",
+     "no PyPy interpreter is installed with the project; the ledger measures CPython only."),
+    ("Cython brings fib(40) to 2.1 s (002)",
+     "compiling extensions is outside this project; fib is measured in plain Python and Go."),
+    ("Framework figures: FastAPI, Flask, Django, Gin, Fiber, Express (001, 002, 003)",
+     "the project's servers are aiohttp and Go's net/http; http-json measures those, one core "
+     "each, and compares ratios rather than the articles' absolute requests/s."),
+    ("Container images: Go under 20 MB, Python 100–300 MB (001)",
+     "no container engine runs here."),
+    ("Uber cut its servers by 30%; Python is 23% of TIOBE (001)",
+     "reports about other organisations, not measurements anyone can repeat."),
+]
+
+
+@dataclass
+class Outcome:
+    """One claim's run: what was measured, the verdict, and how long it took."""
+
+    claim: Claim
+    measured: Measured | None
+    judgement: Judgement
+    seconds: float
+    error: str = ""
+
+    def cells(self) -> tuple[str, str]:
+        if self.measured is None:
+            return "–", "–"
+        return self.claim.summary(self.measured)
+
+    def to_json(self) -> dict[str, Any]:
+        measured, ratio = self.cells()
+        return {"id": self.claim.id, "title": self.claim.title, "articles": self.claim.articles,
+                "said": self.claim.said, "measured": measured, "ratio": ratio,
+                "verdict": str(self.judgement.verdict), "reason": self.judgement.reason,
+                "seconds": round(self.seconds, 2), "error": self.error,
+                "data": self.measured.to_json() if self.measured else None}
+
+
+# --- the machine --------------------------------------------------------------------------------
+
+def describe_machine() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpu": _cpu_model(), "cores": os.cpu_count(),
+                            "memory": _memory_total(), "os": f"{platform.system()} "
+                            f"{platform.release()}", "python": platform.python_version()}
+    go = shutil.which("go")
+    if go:
+        done = subprocess.run([go, "version"], capture_output=True, text=True,
+                              env={**os.environ, "GOTOOLCHAIN": "local"})
+        info["go"] = done.stdout.strip().removeprefix("go version ")
+    return info
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    memory = f"{info['memory'] / 2**30:.0f} GiB" if info.get("memory") else "? GiB"
+    return (f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores, {memory}; "
+            f"{info.get('os', '?')}; Python {info.get('python', '?')}; "
+            f"Go {info.get('go', 'not installed')}")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_total() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+# --- the terminal -------------------------------------------------------------------------------
+
+WIDTHS = (14, 28, 46, 14, 17)  # claim, article, measured, ratio, verdict
+
+
+def format_text(outcomes: list[Outcome], machine: dict[str, Any], quick: bool) -> str:
+    header = ("claim", "article says", "measured here", "ratio", "verdict")
+    rule = "  ".join("─" * w for w in WIDTHS)
+    lines = [f"machine: {machine_line(machine)}" + ("   (--quick: sizes scaled down)"
+                                                     if quick else ""), "", _row(header), rule]
+    for o in outcomes:
+        measured, ratio = o.cells()
+        lines.append(_row((o.claim.id, o.claim.said, measured, ratio, str(o.judgement.verdict))))
+        lines += textwrap.wrap(f"↳ {o.judgement.reason}", width=sum(WIDTHS) + 8,
+                               initial_indent=" " * 16, subsequent_indent=" " * 18)
+        lines.append("")
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[str(o.judgement.verdict)] = counts.get(str(o.judgement.verdict), 0) + 1
+    lines.append("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    return "\n".join(lines)
+
+
+def _row(cells: tuple[str, ...]) -> str:
+    wrapped = [textwrap.wrap(c, w) or [""] for c, w in zip(cells, WIDTHS, strict=True)]
+    height = max(len(w) for w in wrapped)
+    return "\n".join("  ".join((w[i] if i < len(w) else "").ljust(width)
+                               for w, width in zip(wrapped, WIDTHS, strict=True)).rstrip()
+                     for i in range(height))
+
+
+# --- the docs page ------------------------------------------------------------------------------
+
+_BADGE = {Verdict.HOLDS: "✅ holds", Verdict.PARTLY: "🟡 holds only partly",
+          Verdict.FAILS: "❌ does not hold", Verdict.UNMEASURED: "⚪ not measured"}
+
+
+def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: bool,
+                    when: str) -> str:
+    out = [
+        "# Claims ledger",
+        "",
+        "<!-- Generated by `python -m concurrency_patterns claims --markdown docs/claims.md`; "
+        "edit the claims in concurrency_patterns/_claims/, not this page. -->",
+        "",
+        "The four articles this project started from make many numeric claims about Python "
+        "and Go. Here each one is an executable measurement on this project's machine, with "
+        "a verdict decided by a rule written in code beside the measurement — and repeated "
+        "below — so the goal posts cannot move after the figures are in.",
+        "",
+        "```sh",
+        "python -m concurrency_patterns claims            # every claim (a few minutes)",
+        "python -m concurrency_patterns claims cpu-fib io-gap --quick",
+        "python -m concurrency_patterns claims --json out.json --markdown out.md",
+        "```",
+        "",
+        f"**Machine:** {machine_line(machine)}. **Run:** {when}"
+        + (", `--quick` (sizes scaled down)" if quick else "") + ".",
+        "",
+        "**Verdicts.** *Holds*: the measurement agrees with the claim, within the tolerance "
+        "its rule states. *Holds only partly*: part of the claim survives — the rule says "
+        "which part. *Does not hold*: the measurement contradicts it. These are verdicts "
+        "about this machine (a noisy two-core virtual machine): absolute figures differ from "
+        "the articles' machines, so the rules compare ratios wherever the articles allow it.",
+        "",
+        "**Memory** is named by kind: **RSS** is the memory a process has in RAM, as the "
+        "operating system counts it; **heap** is what the language's allocator handed out "
+        "(`tracemalloc`, Go's `runtime.MemStats`); **virtual** is address space reserved. "
+        "Every figure is a median, with its spread (half the range, as ±%) where there "
+        "were several rounds.",
+        "",
+        "## Summary",
+        "",
+        "| claim | the articles say | measured here | ratio | verdict |",
+        "|---|---|---|--:|---|",
+    ]
+    for o in outcomes:
+        measured, ratio = o.cells()
+        out.append(f"| [{o.claim.id}](#{o.claim.id}) | {_md(o.claim.said)} | {_md(measured)} | "
+                   f"{_md(ratio) or '–'} | {_BADGE[o.judgement.verdict]} |")
+    out.append("")
+    for o in outcomes:
+        out += _section(o)
+    out += ["## Not measured here", "",
+            "Some of the articles' claims cannot be checked on this machine:", ""]
+    out += [f"- **{what}** — {why}" for what, why in NOT_MEASURED]
+    out += ["", "## The articles", ""]
+    out += [f"- **{number}** — *{title}*" for number, title in ARTICLES.items()]
+    return "\n".join(out) + "\n"
+
+
+def _section(o: Outcome) -> list[str]:
+    c = o.claim
+    out = [f"## {c.id}: {c.title} {{ #{c.id} }}", "",
+           f"**{_BADGE[o.judgement.verdict]}** — {_md(o.judgement.reason)}", "",
+           f"**The claim** (article{'s' if len(c.articles) > 1 else ''} "
+           f"{', '.join(c.articles)}). {c.gist}", "",
+           f"**How it is measured.** {c.method}", "",
+           f"**The rule.** {c.rule}", ""]
+    if o.measured is not None:
+        out += ["| figure | kind | median | range | n |", "|---|---|--:|--:|--:|"]
+        for s in o.measured.samples.values():
+            spread = (f"{quantity(s.low, s.unit)} – {quantity(s.high, s.unit)}"
+                      if len(s.values) > 1 else "")
+            out.append(f"| {_md(s.label)} | {s.kind} | {quantity(s.median, s.unit)} | "
+                       f"{spread} | {len(s.values)} |")
+        out.append("")
+        out += [f"- {_md(note)}" for note in o.measured.notes]
+        if o.measured.notes:
+            out.append("")
+    if o.error:
+        out += [f"The measurement failed: `{o.error}`", ""]
+    if c.patterns:
+        links = ", ".join(f"[{PATTERN_TITLES[p]}](patterns/{p}.md)" for p in c.patterns)
+        out += [f"*Patterns this concerns:* {links}.", ""]
+    return out
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
