@@ -80,7 +80,7 @@ def run_claims(ids: list[str], *, quick: bool, json_path: Path | None = None,
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="claims-") as scratch:
             for number, claim in enumerate(chosen, 1):
-                tag = f"[{number:2d}/{len(chosen)}] {claim.id}"
+                tag = f"[{number:{len(str(len(chosen)))}d}/{len(chosen)}] {claim.id}"
 
                 def progress(step: str, tag: str = tag) -> None:
                     print(f"  {time.monotonic() - started:6.1f}s  {tag}: {step}",

@@ -316,6 +316,27 @@ class Context:
             return False
         return True
 
+    def parallel_capacity(self) -> float:
+        """How many times one process's throughput this machine gives ``cores`` independent
+        processes right now: the ceiling of any parallel speed-up measured at this moment.
+
+        On a virtual machine it varies: two virtual cores may be two physical cores, or two
+        hyperthreads of one, or share a core with a neighbour. Go's fib(32) is run alone, then
+        once per core at the same time, each process timing its own rounds.
+        """
+        go, args = str(self.go_binary()), ["fib", "-n", "32", "-repeat", "15"]
+        alone: float = statistics.median(self.go(*args)["seconds"])
+        together = [subprocess.Popen([go, *args], stdout=subprocess.PIPE, text=True)
+                    for _ in range(self.cores)]
+        slowest = 0.0
+        for process in together:
+            out, _ = process.communicate(timeout=120)
+            if process.returncode != 0:
+                raise RuntimeError(f"the parallel capacity check failed (exit "
+                                   f"{process.returncode})")
+            slowest = max(slowest, statistics.median(json.loads(out)["seconds"]))
+        return self.cores * alone / slowest
+
     def pinned(self, role: str) -> set[int] | None:
         """The cores for a role in a client–server measurement: the server gets core 0, the
         load side (load generator, upstream) the rest. None on a one-core machine."""

@@ -100,6 +100,10 @@ def run_load(ctx: Context, servers: dict[str, Service], path: str, *, connection
     upstream's) around each run."""
     duration, warmup = (1.0, 0.3) if ctx.quick else (3.0, 0.5)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
+    for name, server in servers.items():  # first contact: connections, caches, allocators
+        ctx.progress(f"{name}: warming up")
+        ctx.go("load", "-url", server.url + path, "-c", str(connections), "-duration", "0.5s",
+               "-warmup", "0s", cpus=ctx.pinned("load"))
     for r in range(rounds):
         for name, server in servers.items():
             ctx.progress(f"{name}: {connections} connections on {path}, round {r + 1}/{rounds}")

@@ -35,18 +35,23 @@ func listen(handler http.Handler) error {
 	return server.Close()
 }
 
-// --8<-- [start:serve]
-
-// runServe is the Go server of the HTTP claims. GET /json answers a small JSON object; GET
-// /data/{id} calls the upstream API and the cache concurrently, then answers both results.
+// runServe is the Go server of the HTTP claims (see newServer).
 func runServe(args []string) (any, error) {
 	fs := flags("serve")
 	upstream := fs.String("upstream", "", "base URL of the upstream (for /data)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	// One client, so connections to the upstream are kept alive and reused.
+	// One client for the server's life, so connections to the upstream are kept and reused.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
+	return nil, listen(newServer(*upstream, client))
+}
+
+// --8<-- [start:serve]
+
+// newServer routes GET /json to a small JSON object, and GET /data/{id} to a handler that
+// calls the upstream API and the cache concurrently, then answers both results.
+func newServer(upstream string, client *http.Client) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -58,8 +63,8 @@ func runServe(args []string) (any, error) {
 		var cache string
 		var apiErr, cacheErr error
 		var wg sync.WaitGroup
-		wg.Go(func() { apiErr = getJSON(r, client, *upstream+"/api/"+id, &api) })
-		wg.Go(func() { cache, cacheErr = getText(r, client, *upstream+"/cache/"+id) })
+		wg.Go(func() { apiErr = getJSON(r, client, upstream+"/api/"+id, &api) })
+		wg.Go(func() { cache, cacheErr = getText(r, client, upstream+"/cache/"+id) })
 		wg.Wait()
 		if err := errors.Join(apiErr, cacheErr); err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -68,7 +73,7 @@ func runServe(args []string) (any, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"api": api, "cache": cache})
 	})
-	return nil, listen(mux)
+	return mux
 }
 
 // --8<-- [end:serve]
@@ -103,18 +108,23 @@ func get(r *http.Request, client *http.Client, target string) ([]byte, error) {
 	return body, err
 }
 
-// runUpstream stands in for the remote API and the cache of the articles' I/O-bound endpoint:
-// GET /api/{id} answers a JSON object after -delay; GET /cache/{id} answers at once.
+// runUpstream serves newUpstream until stdin closes.
 func runUpstream(args []string) (any, error) {
 	fs := flags("upstream")
 	delay := fs.Duration("delay", 20*time.Millisecond, "how long the API takes to answer")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	return nil, listen(newUpstream(*delay))
+}
+
+// newUpstream stands in for the remote API and the cache of the articles' I/O-bound endpoint:
+// GET /api/{id} answers a JSON object after delay; GET /cache/{id} answers at once.
+func newUpstream(delay time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/{id}", func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case <-time.After(*delay):
+		case <-time.After(delay):
 		case <-r.Context().Done():
 			return
 		}
@@ -124,7 +134,7 @@ func runUpstream(args []string) (any, error) {
 	mux.HandleFunc("GET /cache/{id}", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "cached %s", r.PathValue("id"))
 	})
-	return nil, listen(mux)
+	return mux
 }
 
 type loadResult struct {

@@ -1,0 +1,325 @@
+"""The claims ledger: every verdict rule against made-up measurements, the outputs, the docs
+page, and — where Go is installed — a few real measurements end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from concurrency_patterns._claims import CLAIMS, ORDER, run_claims, run_one
+from concurrency_patterns._claims.core import (
+    Context,
+    Judgement,
+    Measured,
+    Sample,
+    Unmeasurable,
+    Verdict,
+    quantity,
+)
+from concurrency_patterns._claims.report import (
+    ARTICLES,
+    PATTERN_TITLES,
+    Outcome,
+    format_markdown,
+    format_text,
+)
+from concurrency_patterns._demo import DEMOS
+
+ROOT = Path(__file__).resolve().parent.parent
+HOLDS, PARTLY, FAILS, UNMEASURED = (Verdict.HOLDS, Verdict.PARTLY, Verdict.FAILS,
+                                    Verdict.UNMEASURED)
+needs_go = pytest.mark.skipif(shutil.which("go") is None,
+                              reason="no Go toolchain (it comes with the [dev] extra)")
+
+
+def measured(params: dict[str, Any] | None = None, **medians: float) -> Measured:
+    """A made-up measurement: one reading per key."""
+    m = Measured(params=dict(params or {}))
+    for key, value in medians.items():
+        m.add(key, key, value, "s")
+    return m
+
+
+# --- every rule, on made-up readings ------------------------------------------------------------
+
+FIB = {"n": 35}
+CORES = {"cores": 2}
+IO = {"jobs": 40, "threads": 10}
+GAP = {"light": 8, "heavy": 256}
+MEM = {"memory": 24e9}
+SLEEPS = {"delays": [1.0, 2.0, 3.0]}
+BIG = {"asyncio100000_time": 2.0, "asyncio100000_rss": 1.1e8}
+GO1M = {"go1000000_time": 9.0, "go1000000_rss": 2.7e9}
+
+CASES: list[tuple[str, dict[str, Any], dict[str, float], Verdict]] = [
+    ("cpu-fib", FIB, {"python": 1.0, "go": 0.05}, HOLDS),
+    ("cpu-fib", FIB, {"python": 1.0, "go": 0.1}, HOLDS),  # exactly 10×
+    ("cpu-fib", FIB, {"python": 1.0, "go": 0.2}, PARTLY),
+    ("cpu-fib", FIB, {"python": 1.0, "go": 0.5}, FAILS),
+    ("gil-threads", {}, {"sequential": 1.0, "threaded": 1.02}, HOLDS),
+    ("gil-threads", {}, {"sequential": 1.0, "threaded": 0.8}, PARTLY),
+    ("gil-threads", {}, {"sequential": 1.0, "threaded": 0.3}, FAILS),
+    ("go-parallel", CORES, {"one": 2.0, "all": 1.05}, HOLDS),
+    ("go-parallel", CORES, {"one": 2.0, "all": 1.5}, PARTLY),
+    ("go-parallel", CORES, {"one": 2.0, "all": 1.9}, FAILS),
+    ("go-parallel", {"cores": 1}, {"one": 2.0, "all": 2.0}, UNMEASURED),
+    ("go-parallel", CORES, {"one": 2.0, "all": 1.5, "capacity": 1.4}, HOLDS),  # the machine's
+    ("go-parallel", CORES, {"one": 2.0, "all": 2.0, "capacity": 1.1}, UNMEASURED),  # ceiling
+    ("processes", CORES, {"sequential": 2.0, "pooled": 1.1}, HOLDS),
+    ("processes", CORES, {"sequential": 2.0, "pooled": 1.5}, PARTLY),
+    ("processes", CORES, {"sequential": 2.0, "pooled": 1.9}, FAILS),
+    ("numpy-gil", CORES, {"matmul": 1.9, "large": 1.6, "small": 1.8}, HOLDS),
+    ("numpy-gil", CORES, {"matmul": 1.9, "large": 1.6, "small": 0.9}, PARTLY),
+    ("numpy-gil", CORES, {"matmul": 1.1, "large": 1.0, "small": 0.9}, FAILS),
+    ("numpy-gil", CORES, {"matmul": 1.3, "large": 1.3, "small": 1.3, "capacity": 1.4}, HOLDS),
+    ("json-parse", {}, {"json": 7.0, "orjson": 3.0, "go": 1.0}, HOLDS),
+    ("json-parse", {}, {"json": 7.0, "go": 1.0}, HOLDS),  # without orjson
+    ("json-parse", {}, {"json": 1.7, "orjson": 0.8, "go": 1.0}, PARTLY),
+    ("json-parse", {}, {"json": 30.0, "orjson": 3.0, "go": 1.0}, PARTLY),  # gap too wide
+    ("json-parse", {}, {"json": 0.9, "orjson": 0.5, "go": 1.0}, FAILS),
+    ("goroutine-mem", {}, {"rss1000": 2.7e6, "per100000": 2.7e3}, HOLDS),
+    ("goroutine-mem", {}, {"rss1000": 0.5e6, "per100000": 2.7e3}, PARTLY),
+    ("goroutine-mem", {}, {"rss1000": 9e6, "per100000": 9e3}, FAILS),
+    ("coroutine-mem", {}, {"coroutine": 1000.0, "task": 1100.0}, HOLDS),
+    ("coroutine-mem", {}, {"coroutine": 200.0, "task": 1100.0}, PARTLY),
+    ("coroutine-mem", {}, {"coroutine": 800.0, "task": 3000.0}, PARTLY),
+    ("coroutine-mem", {}, {"coroutine": 100.0, "task": 3000.0}, FAILS),
+    ("thread-mem", {}, {"rss_each": 2e6, "virtual_each": 8.4e6, "rss": 2e9}, HOLDS),
+    ("thread-mem", {}, {"rss_each": 14e3, "virtual_each": 9.4e6, "rss": 14e6}, PARTLY),
+    ("thread-mem", {}, {"rss_each": 14e3, "virtual_each": 0.2e6, "rss": 14e6}, FAILS),
+    ("max-concurrent", MEM, {**BIG, **GO1M}, HOLDS),
+    ("max-concurrent", MEM, BIG, PARTLY),  # Go's million never ran
+    ("max-concurrent", MEM, {**BIG, **GO1M, "go1000000_time": 75.0}, PARTLY),  # too slow
+    ("max-concurrent", MEM, {**BIG, **GO1M, "asyncio100000_rss": 13e9}, PARTLY),  # too big
+    ("max-concurrent", MEM, {}, FAILS),
+    ("io-threads", IO, {"one": 0.9, "many": 0.1}, HOLDS),
+    ("io-threads", IO, {"one": 0.9, "many": 0.4}, PARTLY),
+    ("io-threads", IO, {"one": 0.9, "many": 0.8}, FAILS),
+    ("gather-sleeps", SLEEPS, {"asyncio": 3.01}, HOLDS),
+    ("gather-sleeps", SLEEPS, {"asyncio": 4.0}, PARTLY),
+    ("gather-sleeps", SLEEPS, {"asyncio": 6.0}, FAILS),
+    ("io-gap", GAP, {"go_light": 370, "aiohttp_light": 357, "go_heavy": 5000,
+                     "aiohttp_heavy": 3000, "aiohttp_heavy_cpu": 1.0}, HOLDS),
+    ("io-gap", GAP, {"go_light": 370, "aiohttp_light": 357, "go_heavy": 9000,
+                     "aiohttp_heavy": 2700, "aiohttp_heavy_cpu": 1.0}, PARTLY),
+    ("io-gap", GAP, {"go_light": 370, "aiohttp_light": 140, "go_heavy": 9000,
+                     "aiohttp_heavy": 2700, "aiohttp_heavy_cpu": 1.0}, FAILS),
+    ("http-json", {}, {"go": 60000, "aiohttp": 15000}, HOLDS),
+    ("http-json", {}, {"go": 60000, "aiohttp": 28000, "uvloop": 30000}, PARTLY),
+    ("http-json", {}, {"go": 60000, "aiohttp": 50000}, FAILS),
+    ("points-mem", {}, {"dataclass": 200e6, "slots": 70e6, "go": 24e6}, HOLDS),
+    ("points-mem", {}, {"dataclass": 200e6, "slots": 160e6, "go": 24e6}, PARTLY),
+    ("points-mem", {}, {"dataclass": 400e6, "slots": 160e6, "go": 48e6}, FAILS),
+    ("spawn-cost", {}, {"go_thread": 33e-6, "goroutine": 0.5e-6}, HOLDS),
+    ("spawn-cost", {}, {"go_thread": 33e-6, "goroutine": 5e-6}, PARTLY),
+    ("spawn-cost", {}, {"go_thread": 33e-6, "goroutine": 20e-6}, FAILS),
+    ("switch-cost", {}, {"go_thread": 76e-6, "goroutine": 0.3e-6}, HOLDS),
+    ("switch-cost", {}, {"go_thread": 76e-6, "goroutine": 20e-6}, PARTLY),
+    ("switch-cost", {}, {"go_thread": 76e-6, "goroutine": 60e-6}, FAILS),
+]
+
+
+@pytest.mark.parametrize(("claim", "params", "medians", "verdict"), CASES,
+                         ids=[f"{c[0]}-{i}-{c[3].name.lower()}" for i, c in enumerate(CASES)])
+def test_the_rule_gives_the_verdict(claim: str, params: dict[str, Any],
+                                    medians: dict[str, float], verdict: Verdict) -> None:
+    judgement = CLAIMS[claim].judge(measured(params, **medians))
+    assert judgement.verdict is verdict
+    assert judgement.reason and "\n" not in judgement.reason
+
+
+def test_every_claim_has_rules_tested_for_each_verdict_it_can_give() -> None:
+    verdicts: dict[str, set[Verdict]] = {}
+    for claim, _, _, verdict in CASES:
+        verdicts.setdefault(claim, set()).add(verdict)
+    for claim in ORDER:
+        assert {HOLDS, PARTLY, FAILS} <= verdicts.get(claim, set()), claim
+
+
+def test_the_load_generator_being_the_limit_is_said() -> None:
+    m = measured(go=60000, aiohttp=15000, go_load=0.95)
+    assert "load generator was 95% busy" in CLAIMS["http-json"].judge(m).reason
+
+
+# --- the ledger's texts ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("claim_id", ORDER)
+def test_every_claim_says_what_how_and_by_which_rule(claim_id: str) -> None:
+    claim = CLAIMS[claim_id]
+    assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", claim.id)
+    for text in (claim.title, claim.said, claim.gist, claim.method, claim.rule):
+        assert text.strip() and "\n" not in text
+    assert "**Holds**" in claim.rule or "**holds**" in claim.rule.lower()
+    assert set(claim.articles) <= set(ARTICLES)
+    assert set(claim.patterns) <= set(DEMOS) == set(PATTERN_TITLES)
+
+
+def test_order_lists_every_claim_once() -> None:
+    assert sorted(ORDER) == sorted(CLAIMS) and len(set(ORDER)) == len(ORDER)
+
+
+# --- readings and formatting ----------------------------------------------------------------
+
+def test_a_sample_reports_its_median_and_spread() -> None:
+    s = Sample("x", (1.0, 1.2, 0.8), "s")
+    assert s.median == 1.0 and s.low == 0.8 and s.high == 1.2
+    assert s.spread == pytest.approx(0.2)
+    assert s.text() == "1 s ±20%"
+    assert Sample("x", (0.0021,), "s").text() == "2.1 ms"  # one reading: no spread
+    with pytest.raises(ValueError, match="no values"):
+        Sample("x", (), "s")
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (3.2, "s", "3.2 s"), (0.00042, "s", "420 µs"), (5e-8, "s", "50 ns"),
+    (2_048, "B", "2.05 kB"), (24e6, "B", "24 MB"), (2.7e9, "B", "2.7 GB"), (512, "B", "512 B"),
+    (61062.3, "req/s", "61,062 req/s"), (2.25, "x", "2.2×"), (27.4, "x", "27×"),
+])
+def test_quantities_read_naturally(value: float, unit: str, text: str) -> None:
+    assert quantity(value, unit) == text
+
+
+def test_measurements_survive_json() -> None:
+    m = measured({"n": 3}, a=1.0)
+    m.notes.append("a note")
+    again = Measured.from_json(json.loads(json.dumps(m.to_json())))
+    assert again == m
+
+
+def _outcomes() -> list[Outcome]:
+    fib = CLAIMS["cpu-fib"]
+    m = measured(FIB, python=1.0, go=0.05, python40=11.0, go40=0.55)
+    return [
+        Outcome(fib, m, fib.judge(m), 1.0),
+        Outcome(CLAIMS["json-parse"], None, Judgement(UNMEASURED, "no Go toolchain"), 0.0),
+        Outcome(CLAIMS["io-gap"], None, Judgement(UNMEASURED, "the measurement failed"), 0.5,
+                error="RuntimeError: boom"),
+    ]
+
+
+def test_the_table_shows_each_claim_and_its_verdict() -> None:
+    text = format_text(_outcomes(), {"cpu": "test CPU", "cores": 2}, quick=True)
+    assert "test CPU, 2 cores" in text and "--quick" in text
+    assert re.search(r"cpu-fib .* holds", text) and "↳ Go is 20× faster" in text
+    assert "not measured" in text and "verdicts: 1 holds, 2 not measured" in text
+
+
+def test_the_page_has_a_section_per_claim_with_its_rule_and_readings() -> None:
+    page = format_markdown(_outcomes(), {"cpu": "test CPU"}, quick=False, when="2026-11-22")
+    assert "| [cpu-fib](#cpu-fib) |" in page and "{ #cpu-fib }" in page
+    assert CLAIMS["cpu-fib"].rule in page and "| python | wall time | 1 s |" in page
+    assert "RuntimeError: boom" in page and "## Not measured here" in page
+    assert "[Process offload](patterns/process_offload.md)" in page
+
+
+# --- the committed docs page ------------------------------------------------------------------
+
+def test_the_docs_page_is_the_committed_results_rendered(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/claims.md is regenerated from docs/generated/claims.json by the current code: a
+    changed claim text or rule that was not regenerated fails here."""
+    page = tmp_path / "claims.md"
+    assert run_claims([], quick=False, from_json=ROOT / "docs/generated/claims.json",
+                      markdown_path=page) == 0
+    assert page.read_text() == (ROOT / "docs/claims.md").read_text(), (
+        "docs/claims.md is stale: python -m concurrency_patterns claims "
+        "--from-json docs/generated/claims.json --markdown docs/claims.md")
+    committed = json.loads((ROOT / "docs/generated/claims.json").read_text())
+    assert [c["id"] for c in committed["claims"]] == ORDER
+    assert not committed["quick"]
+
+
+# --- running claims -----------------------------------------------------------------------------
+
+def test_a_missing_tool_is_not_measured_and_a_failure_is_kept(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    claim = CLAIMS["gather-sleeps"]
+    ctx = Context(quick=True, scratch=tmp_path)
+
+    def no_go(ctx: Context) -> Measured:
+        raise Unmeasurable("no Go toolchain on PATH")
+
+    monkeypatch.setattr(claim, "measure", no_go)
+    outcome = run_one(claim, ctx)
+    assert outcome.judgement == Judgement(UNMEASURED, "no Go toolchain on PATH")
+    assert not outcome.error
+
+    def broken(ctx: Context) -> Measured:
+        raise RuntimeError("the server stopped")
+
+    monkeypatch.setattr(claim, "measure", broken)
+    outcome = run_one(claim, ctx)
+    assert outcome.judgement.verdict is UNMEASURED
+    assert outcome.error == "RuntimeError: the server stopped"
+    assert run_claims(["gather-sleeps"], quick=True) == 1  # a failed measurement fails the run
+
+
+def test_the_probe_runs_only_ledger_measurements() -> None:
+    done = subprocess.run([sys.executable, "-m", "concurrency_patterns._claims.probe",
+                           "os:system", '{"command": "true"}'], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "not a ledger measurement" in done.stderr
+    done = subprocess.run([sys.executable, "-m", "concurrency_patterns._claims.probe",
+                           "concurrency_patterns._claims.cpu:time_fib",
+                           '{"n": 10, "repeat": 2}'], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == 2
+
+
+@needs_go
+def test_the_python_server_answers_like_the_go_server(tmp_path: Path) -> None:
+    ctx = Context(quick=True, scratch=tmp_path)
+    go = str(ctx.go_binary())
+    with ctx.service([go, "upstream", "-delay", "1ms"]) as upstream, \
+            ctx.service([sys.executable, "-m", "concurrency_patterns._claims.server",
+                         "--upstream", upstream.url]) as python, \
+            ctx.service([go, "serve", "-upstream", upstream.url]) as go_server:
+        for server in (python, go_server):
+            assert _get(f"{server.url}/json") == {"message": "pong"}
+            assert _get(f"{server.url}/data/7") == {
+                "api": {"id": "7", "name": "item 7", "price": 9.99}, "cache": "cached 7"}
+        assert _get(f"{python.url}/data-naive/7") == _get(f"{python.url}/data/7")
+        assert python.rss() > 0 and python.cpu_seconds() > 0
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@needs_go
+@pytest.mark.slow
+def test_claims_run_end_to_end_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "claims.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "concurrency_patterns", "claims", "gather-sleeps", "spawn-cost",
+         "--quick", "--json", str(out), "--markdown", str(tmp_path / "claims.md")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "[1/2] gather-sleeps" in done.stderr  # progress, as it runs
+    results = {c["id"]: c for c in json.loads(out.read_text())["claims"]}
+    assert set(results) == {"gather-sleeps", "spawn-cost"}
+    assert all(c["verdict"] != "not measured" for c in results.values())
+    assert "## gather-sleeps" in (tmp_path / "claims.md").read_text()
+
+
+def test_an_unknown_claim_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from concurrency_patterns.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["claims", "no-such-claim"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pattern", sorted(DEMOS))
+def test_each_pattern_page_links_the_claims_that_concern_it(pattern: str) -> None:
+    page = (ROOT / "docs" / "patterns" / f"{pattern}.md").read_text()
+    linked = set(re.findall(r"\(\.\./claims\.md#([a-z0-9-]+)\)", page))
+    assert linked == {c for c in ORDER if pattern in CLAIMS[c].patterns}
