@@ -194,6 +194,30 @@ def test_measurements_survive_json() -> None:
     assert again == m
 
 
+def test_round_by_round_ratios_resist_a_slow_patch() -> None:
+    """A busy moment slowed the first pooled rounds (figures from a real run): the median of
+    the paired ratios still finds the speed-up the quiet rounds show."""
+    m = Measured()
+    m.add("sequential", "1 process", [0.85, 1.40, 0.86, 0.84, 0.85], "s")
+    m.add("pooled", "2 processes", [0.73, 0.66, 0.63, 0.41, 0.42], "s")
+    assert m.ratio("sequential", "pooled") == pytest.approx(0.85 / 0.63)  # ratio of medians
+    m.add_ratios("sequential", "pooled", "speed-up")
+    assert m.ratio("sequential", "pooled") == pytest.approx(0.86 / 0.42)
+    with pytest.raises(ValueError, match="different numbers of rounds"):
+        m.add("short", "short", [1.0], "s")
+        m.add_ratios("sequential", "short", "x")
+
+
+def test_a_noisy_figure_that_the_rule_reads_is_flagged() -> None:
+    claim = CLAIMS["spawn-cost"]
+    quiet = measured(go_thread=33e-6, goroutine=0.5e-6)
+    quiet.add("task", "asyncio task", [5e-6, 9e-6], "s")  # noisy, but not judged
+    assert not Outcome(claim, quiet, claim.judge(quiet), 1.0).noisy
+    quiet.add("goroutine", "goroutine", [0.3e-6, 0.5e-6, 0.9e-6], "s")
+    outcome = Outcome(claim, quiet, claim.judge(quiet), 1.0)
+    assert outcome.noisy and outcome.verdict_text() == "holds ⚠"
+
+
 def _outcomes() -> list[Outcome]:
     fib = CLAIMS["cpu-fib"]
     m = measured(FIB, python=1.0, go=0.05, python40=11.0, go40=0.55)

@@ -169,6 +169,21 @@ class Measured:
     def median(self, key: str) -> float:
         return self.samples[key].median
 
+    def add_ratios(self, a: str, b: str, label: str) -> Sample:
+        """Round-by-round ratios of two samples taken in turn, as sample ``"a/b"``: each ratio
+        compares two runs moments apart, so a slow patch of a noisy machine that hits one
+        round does not tilt the whole comparison, as it would a ratio of medians."""
+        x, y = self.samples[a].values, self.samples[b].values
+        if len(x) != len(y):
+            raise ValueError(f"{a} and {b} have different numbers of rounds")
+        return self.add(f"{a}/{b}", label, [p / q for p, q in zip(x, y, strict=True)], "x")
+
+    def ratio(self, a: str, b: str) -> float:
+        """The median round-by-round ratio if there is one, else the ratio of medians."""
+        if f"{a}/{b}" in self.samples:
+            return self.median(f"{a}/{b}")
+        return self.median(a) / self.median(b)
+
     def to_json(self) -> dict[str, Any]:
         return {"samples": {k: s.to_json() for k, s in self.samples.items()},
                 "params": self.params, "notes": self.notes}
@@ -199,6 +214,7 @@ class Claim:
     method: ClassVar[str]  # how it is measured here, what kind of figure, what was scaled
     rule: ClassVar[str]  # the verdict rule, in words (judge() is the same rule in code)
     patterns: ClassVar[tuple[str, ...]] = ()  # pattern pages this claim concerns
+    judged: ClassVar[tuple[str, ...]] = ()  # the samples the rule reads (their noise counts)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

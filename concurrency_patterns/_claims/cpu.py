@@ -70,6 +70,7 @@ class CpuFib(Claim):
     rule = ("Ratio = Python's median time / Go's. **Holds** at 10× or more; **holds only "
             "partly** from 3× up to 10×; **does not hold** below 3×.")
     patterns = ("process_offload",)
+    judged = ("python", "go")
 
     def measure(self, ctx: Context) -> Measured:
         n = 27 if ctx.quick else 35
@@ -159,6 +160,7 @@ class GilThreads(Claim):
             "**holds only partly** up to 1.5×; **does not hold** above (a free-threaded build "
             "would get there).")
     patterns = ("process_offload", "worker_pool")
+    judged = ("sequential/threaded",)
 
     def measure(self, ctx: Context) -> Measured:
         n = 2_000_000 if ctx.quick else 10_000_000
@@ -167,12 +169,13 @@ class GilThreads(Claim):
         m = Measured(params={"n": n, "threads": 4, "gil": got["gil"], "python": got["python"]})
         m.add("sequential", "4 loops, 1 thread", got["sequential"], "s")
         m.add("threaded", "4 loops, 4 threads", got["threaded"], "s")
+        m.add_ratios("sequential", "threaded", "speed-up, round by round")
         if not got["gil"]:
             m.notes.append("This interpreter runs without the GIL (free-threaded build).")
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        s = m.median("sequential") / m.median("threaded")
+        s = m.ratio("sequential", "threaded")
         if s <= 1.1:
             return Judgement(Verdict.HOLDS, f"4 threads: {s:.2f}× the speed of 1 (GIL "
                              f"{'on' if m.params.get('gil', True) else 'off'})")
@@ -181,7 +184,7 @@ class GilThreads(Claim):
         return Judgement(Verdict.FAILS, f"4 threads are {s:.2f}× faster than 1")
 
     def summary(self, m: Measured) -> tuple[str, str]:
-        s = m.median("sequential") / m.median("threaded")
+        s = m.ratio("sequential", "threaded")
         return (f"1 thread {m['sequential'].text()}, 4 threads {m['threaded'].text()} "
                 f"(Python {m.params['python']})", f"{s:.2f}× speed-up")
 
@@ -243,6 +246,7 @@ class GoParallel(Claim):
               "wall time, median. The Python side of the contrast is gil-threads.")
     rule = PARALLEL_RULE.format(cores="as many")
     patterns = ("process_offload", "worker_pool")
+    judged = ("one/all", "capacity")
 
     def measure(self, ctx: Context) -> Measured:
         n, cores = (32 if ctx.quick else 35), ctx.cores
@@ -261,15 +265,16 @@ class GoParallel(Claim):
         with_capacity(ctx, m, rounds)
         m.add("one", f"{cores} × fib({n}), 1 goroutine", one, "s")
         m.add("all", f"{cores} × fib({n}), {cores} goroutines", every, "s")
+        m.add_ratios("one", "all", "speed-up, round by round")
         return m
 
     def judge(self, m: Measured) -> Judgement:
         if m.params["cores"] < 2:
             return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
-        return judge_speedup(m, m.median("one") / m.median("all"), "goroutines:")
+        return judge_speedup(m, m.ratio("one", "all"), "goroutines:")
 
     def summary(self, m: Measured) -> tuple[str, str]:
-        s = m.median("one") / m.median("all")
+        s = m.ratio("one", "all")
         return (f"1 goroutine {m['one'].text()}, {m.params['cores']} goroutines "
                 f"{m['all'].text()}", f"{s:.2f}× speed-up")
 
@@ -299,10 +304,12 @@ class Processes(Claim):
             "process pool (the article uses `multiprocessing.Pool(4)`) runs truly in parallel.")
     method = ("The article's loop (n = 10 million; 1 million with `--quick`), 2 jobs per "
               "core, run in this process and then on this project's `new_process_pool` with "
-              "one worker per core, through `offload_all_sync`; timed alternately, 3 times "
-              "each, with the pool started and warmed up before timing. Wall time.")
+              "one worker per core, through `offload_all_sync`; timed alternately, 5 times "
+              "each (3 with `--quick`), with the pool started and warmed up before timing. "
+              "Wall time.")
     rule = PARALLEL_RULE.format(cores="as many")
     patterns = ("process_offload", "worker_pool")
+    judged = ("sequential/pooled", "capacity")
 
     def measure(self, ctx: Context) -> Measured:
         n, cores = (1_000_000 if ctx.quick else 10_000_000), ctx.cores
@@ -312,20 +319,22 @@ class Processes(Claim):
 
         def run() -> None:
             ctx.progress(f"{units} × count_up({n:,}) in 1 process and on {cores} workers")
-            got.update(ctx.python(time_processes, n=n, units=units, workers=cores, repeat=3))
+            got.update(ctx.python(time_processes, n=n, units=units, workers=cores,
+                                  repeat=3 if ctx.quick else 5))
 
         with_capacity(ctx, m, run)
         m.add("sequential", f"{units} loops, 1 process", got["sequential"], "s")
         m.add("pooled", f"{units} loops, {cores} worker processes", got["pooled"], "s")
+        m.add_ratios("sequential", "pooled", "speed-up, round by round")
         return m
 
     def judge(self, m: Measured) -> Judgement:
         if m.params["cores"] < 2:
             return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
-        return judge_speedup(m, m.median("sequential") / m.median("pooled"), "processes:")
+        return judge_speedup(m, m.ratio("sequential", "pooled"), "processes:")
 
     def summary(self, m: Measured) -> tuple[str, str]:
-        s = m.median("sequential") / m.median("pooled")
+        s = m.ratio("sequential", "pooled")
         return (f"1 process {m['sequential'].text()}, {m.params['cores']} workers "
                 f"{m['pooled'].text()}", f"{s:.2f}× speed-up")
 
@@ -388,6 +397,7 @@ class NumpyGil(Claim):
             "products do but the small calls do not; **does not hold** if the matrix products "
             "do not. If the machine itself gave less than 1.2×, *not measured*.")
     patterns = ("process_offload",)
+    judged = ("matmul", "small", "capacity")
 
     def measure(self, ctx: Context) -> Measured:
         try:
@@ -492,6 +502,7 @@ class JsonParse(Claim):
             "still beats `json` but the order or the size of the gap differs; **does not "
             "hold** if `json` is as fast as Go.")
     patterns = ()
+    judged = ("json", "orjson", "go")
 
     def measure(self, ctx: Context) -> Measured:
         n = 50_000 if ctx.quick else 1_000_000

@@ -62,6 +62,7 @@ class GoroutineMem(Claim):
             "of RSS (at 100,000); **holds only partly** if one of the two is in range; **does "
             "not hold** if neither is.")
     patterns = ("waitgroup",)
+    judged = ("rss1000", "per100000")
 
     def measure(self, ctx: Context) -> Measured:
         m = Measured(params={"sizes": [1000, 100_000]})
@@ -146,6 +147,7 @@ class CoroutineMem(Claim):
             "**holds only partly** if one of them does — the claim does not say which it "
             "means; **does not hold** if neither does.")
     patterns = ("waitgroup", "bounded_fetch")
+    judged = ("coroutine", "task")
 
     def measure(self, ctx: Context) -> Measured:
         n, runs = (20_000, 2) if ctx.quick else (100_000, 3)
@@ -216,6 +218,7 @@ class ThreadMem(Claim):
             "below that but the address space reserved (virtual) is 1 MB or more — a cost in "
             "address space, not in memory; **does not hold** otherwise.")
     patterns = ("worker_pool", "bounded_fetch")
+    judged = ("rss_each", "virtual_each")
 
     def measure(self, ctx: Context) -> Measured:
         n = 1000
@@ -425,6 +428,7 @@ class PointsMem(Claim):
             "within ±30% of the article's. **Holds** if all three match; **holds only "
             "partly** if one or two do; **does not hold** if none does.")
     patterns = ()
+    judged = ("dataclass", "slots", "go")
 
     CLAIMED: ClassVar[dict[str, float]] = {"dataclass": 200e6, "slots": 70e6, "go": 24e6}
 

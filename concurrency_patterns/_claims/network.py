@@ -64,6 +64,7 @@ class IoThreads(Claim):
             "more; **holds only partly** from 1.5×; **does not hold** below.")
     patterns = ("bounded_fetch",)
 
+    judged = ("one/many",)
     JOBS, THREADS, DELAY = 40, 10, "20ms"
 
     def measure(self, ctx: Context) -> Measured:
@@ -74,10 +75,11 @@ class IoThreads(Claim):
                              threads=self.THREADS, repeat=3)
         m.add("one", f"{self.JOBS} requests, 1 thread", got["one"], "s")
         m.add("many", f"{self.JOBS} requests, {self.THREADS} threads", got["many"], "s")
+        m.add_ratios("one", "many", "speed-up, round by round")
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        s = m.median("one") / m.median("many")
+        s = m.ratio("one", "many")
         ideal = min(m.params["threads"], m.params["jobs"])
         text = f"{m.params['threads']} threads fetch {s:.1f}× faster than 1 (ideal {ideal}×)"
         if s >= ideal / 2:
@@ -88,7 +90,7 @@ class IoThreads(Claim):
 
     def summary(self, m: Measured) -> tuple[str, str]:
         return (f"1 thread {m['one'].text()}, {m.params['threads']} threads {m['many'].text()}",
-                f"{m.median('one') / m.median('many'):.1f}× speed-up")
+                f"{m.ratio('one', 'many'):.1f}× speed-up")
 
 
 # --- load, shared by the server claims ----------------------------------------------------------
@@ -187,6 +189,7 @@ class HttpJson(Claim):
             "(\"several times\"; the articles' own ratios run from 2.7× to 7.9×); **holds only "
             "partly** from 1.5×; **does not hold** below.")
     patterns = ("bounded_fetch",)
+    judged = ("go/aiohttp",)
 
     def measure(self, ctx: Context) -> Measured:
         connections, rounds = (64, 2) if ctx.quick else (256, 3)
@@ -203,10 +206,11 @@ class HttpJson(Claim):
                           ("aiohttp + uvloop", "uvloop")):
             if name in runs:
                 add_load(m, key, name, runs[name])
+        m.add_ratios("go", "aiohttp", "Go / aiohttp, round by round")
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        r = m.median("go") / m.median("aiohttp")
+        r = m.ratio("go", "aiohttp")
         text = f"Go serves {ratio_text(r)} aiohttp's requests/s"
         if "uvloop" in m:
             text += f" ({ratio_text(m.median('go') / m.median('uvloop'))} with uvloop)"
@@ -222,7 +226,7 @@ class HttpJson(Claim):
         if "uvloop" in m:
             parts.append(f"uvloop {m['uvloop'].text()}")
         return (", ".join(parts) + f" (one core each, {m.params['connections']} connections)",
-                ratio_text(m.median("go") / m.median("aiohttp")))
+                ratio_text(m.ratio("go", "aiohttp")))
 
 
 # --- io-gap -----------------------------------------------------------------------------------
@@ -250,6 +254,7 @@ class IoGap(Claim):
             "load — the gap narrows while Python has CPU to spare and reopens once it is "
             "busy; **does not hold** if it is above 2.5× under both.")
     patterns = ("bounded_fetch",)
+    judged = ("go_light/aiohttp_light", "go_heavy/aiohttp_heavy")
 
     DELAY = "20ms"
 
@@ -272,6 +277,8 @@ class IoGap(Claim):
                 add_load(m, f"go_{tag}", f"Go, {connections} connections", runs["Go net/http"])
                 add_load(m, f"aiohttp_{tag}", f"aiohttp, {connections} connections",
                          runs["aiohttp"])
+                m.add_ratios(f"go_{tag}", f"aiohttp_{tag}",
+                             f"Go / aiohttp at {connections} connections, round by round")
             naive = run_load(ctx, {"aiohttp (the article's handler)": servers["aiohttp"]},
                              "/data-naive/{i}", connections=heavy, rounds=1,
                              upstream=upstream)
@@ -284,8 +291,7 @@ class IoGap(Claim):
         return m
 
     def ratios(self, m: Measured) -> tuple[float, float]:
-        return (m.median("go_light") / m.median("aiohttp_light"),
-                m.median("go_heavy") / m.median("aiohttp_heavy"))
+        return m.ratio("go_light", "aiohttp_light"), m.ratio("go_heavy", "aiohttp_heavy")
 
     def judge(self, m: Measured) -> Judgement:
         light, heavy = self.ratios(m)

@@ -47,6 +47,9 @@ NOT_MEASURED = [
 ]
 
 
+NOISY = 0.25  # a figure whose rounds spread more than ±25% makes its claim's verdict suspect
+
+
 @dataclass
 class Outcome:
     """One claim's run: what was measured, the verdict, and how long it took."""
@@ -56,6 +59,19 @@ class Outcome:
     judgement: Judgement
     seconds: float
     error: str = ""
+
+    @property
+    def noisy(self) -> bool:
+        """Whether a figure its rule reads varied by more than NOISY between rounds."""
+        if self.measured is None:
+            return False
+        samples = self.measured.samples
+        judged = [samples[k] for k in self.claim.judged if k in samples] or [
+            s for s in samples.values() if s.unit in ("s", "req/s")]
+        return any(s.spread > NOISY for s in judged)
+
+    def verdict_text(self) -> str:
+        return str(self.judgement.verdict) + (" ⚠" if self.noisy else "")
 
     def cells(self) -> tuple[str, str]:
         if self.measured is None:
@@ -124,7 +140,7 @@ def format_text(outcomes: list[Outcome], machine: dict[str, Any], quick: bool) -
                                                      if quick else ""), "", _row(header), rule]
     for o in outcomes:
         measured, ratio = o.cells()
-        lines.append(_row((o.claim.id, o.claim.said, measured, ratio, str(o.judgement.verdict))))
+        lines.append(_row((o.claim.id, o.claim.said, measured, ratio, o.verdict_text())))
         lines += textwrap.wrap(f"↳ {o.judgement.reason}", width=sum(WIDTHS) + 8,
                                initial_indent=" " * 16, subsequent_indent=" " * 18)
         lines.append("")
@@ -132,6 +148,9 @@ def format_text(outcomes: list[Outcome], machine: dict[str, Any], quick: bool) -
     for o in outcomes:
         counts[str(o.judgement.verdict)] = counts.get(str(o.judgement.verdict), 0) + 1
     lines.append("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    if any(o.noisy for o in outcomes):
+        lines.append(f"⚠ a figure of that claim varied by more than ±{NOISY:.0%} between rounds: "
+                     "the machine was busy; run it again before trusting its verdict")
     return "\n".join(lines)
 
 
@@ -191,8 +210,12 @@ def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: 
     for o in outcomes:
         measured, ratio = o.cells()
         out.append(f"| [{o.claim.id}](#{o.claim.id}) | {_md(o.claim.said)} | {_md(measured)} | "
-                   f"{_md(ratio) or '–'} | {_BADGE[o.judgement.verdict]} |")
+                   f"{_md(ratio) or '–'} | {_BADGE[o.judgement.verdict]}"
+                   f"{' ⚠' if o.noisy else ''} |")
     out.append("")
+    if any(o.noisy for o in outcomes):
+        out += [f"⚠ marks a claim with a figure that varied by more than ±{NOISY:.0%} between "
+                "rounds: the machine was busy, and the verdict should be taken with care.", ""]
     for o in outcomes:
         out += _section(o)
     out += ["## Not measured here", "",

@@ -58,6 +58,7 @@ class GatherSleeps(Claim):
             "longest sleep; **holds only partly** if the time is still under 90% of the sum of "
             "the sleeps; **does not hold** otherwise.")
     patterns = ("waitgroup",)
+    judged = ("asyncio",)
 
     def measure(self, ctx: Context) -> Measured:
         scale = 0.1 if ctx.quick else 1.0
@@ -141,6 +142,7 @@ class SpawnCost(Claim):
     rule = ("Ratio = a Go OS thread's cost / a goroutine's. **Holds** at 10× or more; "
             "**holds only partly** from 3×; **does not hold** below.")
     patterns = ("waitgroup", "worker_pool")
+    judged = ("go_thread", "goroutine")
 
     def measure(self, ctx: Context) -> Measured:
         m = Measured()
@@ -239,6 +241,7 @@ class SwitchCost(Claim):
     rule = ("Ratio = a round trip between Go's OS threads / between goroutines. **Holds** at "
             "5× or more; **holds only partly** from 2×; **does not hold** below.")
     patterns = ("producer_consumer", "mutex")
+    judged = ("go_thread", "goroutine")
 
     def measure(self, ctx: Context) -> Measured:
         m = Measured()
