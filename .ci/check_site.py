@@ -22,7 +22,7 @@ from pathlib import Path
 
 PATTERNS = ["bounded_fetch", "producer_consumer", "worker_pool", "waitgroup", "mutex",
             "rwmutex", "once", "process_offload"]
-OTHER_PAGES = ["", "choosing/", "benchmarks/", "reference/"]
+OTHER_PAGES = ["", "choosing/", "benchmarks/", "claims/", "reference/"]
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -83,6 +83,17 @@ def check_pattern(dom: str, slug: str) -> list[str]:
     return problems
 
 
+def check_claims(dom: str) -> list[str]:
+    """The ledger shows every claim, each with its own section and a verdict."""
+    from concurrency_patterns._claims import ORDER
+
+    problems = [f"claims: no section for {c}" for c in ORDER if f'id="{c}"' not in dom]
+    verdicts = len(re.findall(r"holds only partly|does not hold|not measured|holds", dom))
+    if verdicts < 2 * len(ORDER):  # once in the summary, once in the section
+        problems.append(f"claims: only {verdicts} verdicts shown for {len(ORDER)} claims")
+    return problems
+
+
 def main() -> int:
     site = Path(sys.argv[1] if len(sys.argv) > 1 else "site").resolve()
     if not (site / "index.html").exists():
@@ -101,7 +112,10 @@ def main() -> int:
             problems += check_page(dom, site, page) + check_pattern(dom, slug)
             print(f"  {page:32s} {'ok' if not problems else 'problems'}")
         for page in OTHER_PAGES:
-            problems += check_page(render(browser, profile, base + page), site, page)
+            dom = render(browser, profile, base + page)
+            problems += check_page(dom, site, page)
+            if page == "claims/":
+                problems += check_claims(dom)
             print(f"  {page or '(home)':32s} {'ok' if not problems else 'problems'}")
     server.shutdown()
     for problem in problems:

@@ -202,7 +202,7 @@ def test_round_by_round_ratios_resist_a_slow_patch() -> None:
     m.add("pooled", "2 processes", [0.73, 0.66, 0.63, 0.41, 0.42], "s")
     assert m.ratio("sequential", "pooled") == pytest.approx(0.85 / 0.63)  # ratio of medians
     m.add_ratios("sequential", "pooled", "speed-up")
-    assert m.ratio("sequential", "pooled") == pytest.approx(0.86 / 0.42)
+    assert m.ratio("sequential", "pooled") == pytest.approx(0.85 / 0.42)
     with pytest.raises(ValueError, match="different numbers of rounds"):
         m.add("short", "short", [1.0], "s")
         m.add_ratios("sequential", "short", "x")
