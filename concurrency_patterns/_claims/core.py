@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import platform
 import resource
 import shutil
 import statistics
@@ -33,6 +34,9 @@ __all__ = [
     "Service",
     "Unmeasurable",
     "Verdict",
+    "cpu_model",
+    "graded",
+    "memory_total",
     "ratio_text",
     "read_proc_status",
     "size_text",
@@ -53,6 +57,16 @@ class Verdict(enum.StrEnum):
 class Judgement:
     verdict: Verdict
     reason: str  # one line: why this verdict, with the figures that decided it
+
+
+def graded(value: float, holds_at: float, partly_at: float, reason: str) -> Judgement:
+    """The usual shape of a rule: *holds* at ``holds_at`` or more, *holds only partly* from
+    ``partly_at``, *does not hold* below."""
+    if value >= holds_at:
+        return Judgement(Verdict.HOLDS, reason)
+    if value >= partly_at:
+        return Judgement(Verdict.PARTLY, reason)
+    return Judgement(Verdict.FAILS, reason)
 
 
 class Unmeasurable(Exception):
@@ -270,6 +284,27 @@ def read_proc_status(pid: int | str = "self") -> dict[str, int]:
         if len(parts) == 2 and parts[1] == "kB":
             out[name] = int(parts[0]) * 1024
     return out
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_total() -> int:
+    """This machine's memory in bytes (0 where /proc/meminfo is missing)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def peak_rss() -> int:

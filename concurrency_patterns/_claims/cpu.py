@@ -220,6 +220,8 @@ def capacity(m: Measured) -> float:
 
 def judge_speedup(m: Measured, speedup: float, what: str) -> Judgement:
     """The shared rule of the parallel claims (PARALLEL_RULE)."""
+    if m.params["cores"] < 2:
+        return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
     ceiling = capacity(m)
     text = f"{what} {speedup:.2f}× of a possible {ceiling:.2f}× ({speedup / ceiling:.0%})"
     if ceiling < 1.2:
@@ -269,8 +271,6 @@ class GoParallel(Claim):
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        if m.params["cores"] < 2:
-            return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
         return judge_speedup(m, m.ratio("one", "all"), "goroutines:")
 
     def summary(self, m: Measured) -> tuple[str, str]:
@@ -329,8 +329,6 @@ class Processes(Claim):
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        if m.params["cores"] < 2:
-            return Judgement(Verdict.UNMEASURED, "one core: nothing to run in parallel on")
         return judge_speedup(m, m.ratio("sequential", "pooled"), "processes:")
 
     def summary(self, m: Measured) -> tuple[str, str]:

@@ -22,7 +22,6 @@ import threading
 import time
 import tracemalloc
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from concurrency_patterns._claims.core import (
@@ -31,6 +30,7 @@ from concurrency_patterns._claims.core import (
     Judgement,
     Measured,
     Verdict,
+    memory_total,
     peak_rss,
     ratio_text,
     read_proc_status,
@@ -288,13 +288,6 @@ def many_threads(n: int) -> dict[str, float]:
             "rss_delta": rss, "peak_rss": peak_rss()}
 
 
-def _memory_total() -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 class MaxConcurrent(Claim):
     id = "max-concurrent"
     title = "asyncio handles 100K+ concurrent tasks; Go 1M+ goroutines"
@@ -315,7 +308,7 @@ class MaxConcurrent(Claim):
     patterns = ("waitgroup", "worker_pool")
 
     def measure(self, ctx: Context) -> Measured:
-        m = Measured(params={"memory": _memory_total()})
+        m = Measured(params={"memory": memory_total()})
         sizes = {"asyncio": [10_000, 100_000] + ([] if ctx.quick else [1_000_000]),
                  "go": [10_000, 100_000, 1_000_000],
                  "threads": [1000] + ([] if ctx.quick else [10_000])}

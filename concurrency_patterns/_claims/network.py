@@ -22,6 +22,7 @@ from concurrency_patterns._claims.core import (
     Measured,
     Service,
     Verdict,
+    graded,
     ratio_text,
 )
 from concurrency_patterns.bounded_fetch import fetch_all_threads
@@ -81,12 +82,8 @@ class IoThreads(Claim):
     def judge(self, m: Measured) -> Judgement:
         s = m.ratio("one", "many")
         ideal = min(m.params["threads"], m.params["jobs"])
-        text = f"{m.params['threads']} threads fetch {s:.1f}× faster than 1 (ideal {ideal}×)"
-        if s >= ideal / 2:
-            return Judgement(Verdict.HOLDS, text)
-        if s >= 1.5:
-            return Judgement(Verdict.PARTLY, text)
-        return Judgement(Verdict.FAILS, text)
+        return graded(s, ideal / 2, 1.5, f"{m.params['threads']} threads fetch {s:.1f}× "
+                      f"faster than 1 (ideal {ideal}×)")
 
     def summary(self, m: Measured) -> tuple[str, str]:
         return (f"1 thread {m['one'].text()}, {m.params['threads']} threads {m['many'].text()}",
@@ -214,12 +211,7 @@ class HttpJson(Claim):
         text = f"Go serves {ratio_text(r)} aiohttp's requests/s"
         if "uvloop" in m:
             text += f" ({ratio_text(m.median('go') / m.median('uvloop'))} with uvloop)"
-        text += saturated_load(m, "go")
-        if r >= 3:
-            return Judgement(Verdict.HOLDS, text)
-        if r >= 1.5:
-            return Judgement(Verdict.PARTLY, text)
-        return Judgement(Verdict.FAILS, text)
+        return graded(r, 3, 1.5, text + saturated_load(m, "go"))
 
     def summary(self, m: Measured) -> tuple[str, str]:
         parts = [f"Go {m['go'].text()}", f"aiohttp {m['aiohttp'].text()}"]

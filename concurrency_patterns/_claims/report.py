@@ -8,10 +8,17 @@ import shutil
 import subprocess
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from concurrency_patterns._claims.core import Claim, Judgement, Measured, Verdict, quantity
+from concurrency_patterns._claims.core import (
+    Claim,
+    Judgement,
+    Measured,
+    Verdict,
+    cpu_model,
+    memory_total,
+    quantity,
+)
 
 __all__ = ["ARTICLES", "Outcome", "describe_machine", "format_markdown", "format_text"]
 
@@ -90,8 +97,8 @@ class Outcome:
 # --- the machine --------------------------------------------------------------------------------
 
 def describe_machine() -> dict[str, Any]:
-    info: dict[str, Any] = {"cpu": _cpu_model(), "cores": os.cpu_count(),
-                            "memory": _memory_total(), "os": f"{platform.system()} "
+    info: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(),
+                            "memory": memory_total(), "os": f"{platform.system()} "
                             f"{platform.release()}", "python": platform.python_version()}
     go = shutil.which("go")
     if go:
@@ -106,26 +113,6 @@ def machine_line(info: dict[str, Any]) -> str:
     return (f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores, {memory}; "
             f"{info.get('os', '?')}; Python {info.get('python', '?')}; "
             f"Go {info.get('go', 'not installed')}")
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _memory_total() -> int:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 # --- the terminal -------------------------------------------------------------------------------

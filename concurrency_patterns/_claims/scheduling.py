@@ -16,6 +16,7 @@ from concurrency_patterns._claims.core import (
     Judgement,
     Measured,
     Verdict,
+    graded,
     quantity,
     ratio_text,
 )
@@ -161,13 +162,9 @@ class SpawnCost(Claim):
 
     def judge(self, m: Measured) -> Judgement:
         r = m.median("go_thread") / m.median("goroutine")
-        text = (f"an OS thread costs {ratio_text(r)} a goroutine "
-                f"({m['go_thread'].text(spread=False)} vs {m['goroutine'].text(spread=False)})")
-        if r >= 10:
-            return Judgement(Verdict.HOLDS, text)
-        if r >= 3:
-            return Judgement(Verdict.PARTLY, text)
-        return Judgement(Verdict.FAILS, text)
+        return graded(r, 10, 3, f"an OS thread costs {ratio_text(r)} a goroutine "
+                      f"({m['go_thread'].text(spread=False)} vs "
+                      f"{m['goroutine'].text(spread=False)})")
 
     def summary(self, m: Measured) -> tuple[str, str]:
         return (f"Go: goroutine {m['goroutine'].text()}, OS thread {m['go_thread'].text()}; "
@@ -260,13 +257,9 @@ class SwitchCost(Claim):
 
     def judge(self, m: Measured) -> Judgement:
         r = m.median("go_thread") / m.median("goroutine")
-        text = (f"a round trip between OS threads costs {ratio_text(r)} one between goroutines "
-                f"({m['go_thread'].text(spread=False)} vs {m['goroutine'].text(spread=False)})")
-        if r >= 5:
-            return Judgement(Verdict.HOLDS, text)
-        if r >= 2:
-            return Judgement(Verdict.PARTLY, text)
-        return Judgement(Verdict.FAILS, text)
+        return graded(r, 5, 2, f"a round trip between OS threads costs {ratio_text(r)} one "
+                      f"between goroutines ({m['go_thread'].text(spread=False)} vs "
+                      f"{m['goroutine'].text(spread=False)})")
 
     def summary(self, m: Measured) -> tuple[str, str]:
         return (f"round trip — Go: goroutines {m['goroutine'].text()}, OS threads "

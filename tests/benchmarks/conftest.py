@@ -33,6 +33,7 @@ from typing import Any
 import anyio
 import pytest
 
+from concurrency_patterns._claims.core import cpu_model
 from concurrency_patterns.workloads import load_workloads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,7 +254,7 @@ def pytest_benchmark_update_machine_info(
     config: pytest.Config, machine_info: dict[str, Any],
 ) -> None:
     """Name the machine: CPU model, cores, Python, Go."""
-    machine_info["cpu_model"] = _cpu_model()
+    machine_info["cpu_model"] = cpu_model()
     machine_info["cores"] = os.cpu_count()
     machine_info["python"] = platform.python_version()
     go = shutil.which("go")
@@ -261,16 +262,6 @@ def pytest_benchmark_update_machine_info(
         version = subprocess.run([go, "version"], capture_output=True, text=True,
                                  env={**os.environ, "GOTOOLCHAIN": "local"})
         machine_info["go"] = version.stdout.strip()
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # --- the shared fetch target --------------------------------------------------------------------
