@@ -9,6 +9,7 @@ judges. ``measure`` takes readings (usually in fresh subprocesses, through :clas
 from __future__ import annotations
 
 import enum
+import importlib.util
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ __all__ = [
     "Verdict",
     "cpu_model",
     "graded",
+    "installed",
     "memory_total",
     "ratio_text",
     "read_proc_status",
@@ -284,6 +286,11 @@ def read_proc_status(pid: int | str = "self") -> dict[str, int]:
         if len(parts) == 2 and parts[1] == "kB":
             out[name] = int(parts[0]) * 1024
     return out
+
+
+def installed(module: str) -> bool:
+    """Whether an optional module (numpy, orjson, uvloop) can be imported here."""
+    return importlib.util.find_spec(module) is not None
 
 
 def cpu_model() -> str:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from concurrency_patterns._claims.core import (
@@ -22,6 +23,7 @@ from concurrency_patterns._claims.core import (
     Measured,
     Unmeasurable,
     Verdict,
+    installed,
     peak_rss,
     quantity,
     ratio_text,
@@ -399,10 +401,8 @@ class NumpyGil(Claim):
     judged = ("matmul", "small", "capacity")
 
     def measure(self, ctx: Context) -> Measured:
-        try:
-            import numpy  # noqa: F401
-        except ImportError:
-            raise Unmeasurable("NumPy is not installed (it comes with the [dev] extra)") from None
+        if not installed("numpy"):
+            raise Unmeasurable("NumPy is not installed (it comes with the [dev] extra)")
         m = Measured(params={"cores": ctx.cores})
         got: dict[str, Any] = {}
 
@@ -459,7 +459,7 @@ def write_records(path: str, n: int) -> dict[str, int]:
 
 def time_json_parse(path: str, library: str, repeat: int) -> dict[str, Any]:
     """Time ``loads`` of the whole file (read into memory first: parsing, not the disk)."""
-    data = open(path, "rb").read()  # noqa: SIM115 - read once, closed by refcount
+    data = Path(path).read_bytes()
     if library == "orjson":
         import orjson
 
@@ -474,14 +474,6 @@ def time_json_parse(path: str, library: str, repeat: int) -> dict[str, Any]:
         count = len(records)
         del records
     return {"seconds": seconds, "records": count, "peak_rss": peak_rss()}
-
-
-def _has_orjson() -> bool:
-    try:
-        import orjson  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class JsonParse(Claim):
@@ -509,7 +501,7 @@ class JsonParse(Claim):
         ctx.progress(f"writing {n:,} records")
         size = ctx.python(write_records, path=path, n=n)["bytes"]
         m = Measured(params={"records": n, "bytes": size})
-        libraries = ["json", *(["orjson"] if _has_orjson() else [])]
+        libraries = ["json", *(["orjson"] if installed("orjson") else [])]
         for library in libraries:
             ctx.progress(f"Python {library}.loads")
             got = ctx.python(time_json_parse, path=path, library=library, repeat=3)

@@ -30,6 +30,7 @@ from concurrency_patterns._claims.core import (
     Judgement,
     Measured,
     Verdict,
+    installed,
     memory_total,
     peak_rss,
     ratio_text,
@@ -431,7 +432,7 @@ class PointsMem(Claim):
         labels = {"dataclass": "@dataclass Point", "slots": "@dataclass with __slots__",
                   "numpy": "NumPy array (n×3 float64)"}
         for kind, label in labels.items():
-            if kind == "numpy" and not _has_numpy():
+            if kind == "numpy" and not installed("numpy"):
                 m.notes.append("NumPy is not installed: its row was not measured.")
                 continue
             ctx.progress(f"1M points: {label}")
@@ -470,11 +471,3 @@ class PointsMem(Claim):
             parts.append(f"NumPy {m['numpy'].text()}")
         parts.append(f"Go {m['go'].text()} (heap)")
         return ", ".join(parts), f"Py/Go {ratio_text(m.median('dataclass') / m.median('go'))}"
-
-
-def _has_numpy() -> bool:
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True

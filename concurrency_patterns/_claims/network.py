@@ -23,6 +23,7 @@ from concurrency_patterns._claims.core import (
     Service,
     Verdict,
     graded,
+    installed,
     ratio_text,
 )
 from concurrency_patterns.bounded_fetch import fetch_all_threads
@@ -66,11 +67,13 @@ class IoThreads(Claim):
     patterns = ("bounded_fetch",)
 
     judged = ("one/many",)
-    JOBS, THREADS, DELAY = 40, 10, "20ms"
+    JOBS, THREADS, DELAY_MS = 40, 10, 20
 
     def measure(self, ctx: Context) -> Measured:
-        m = Measured(params={"jobs": self.JOBS, "threads": self.THREADS, "delay": self.DELAY})
-        with ctx.service([str(ctx.go_binary()), "upstream", "-delay", self.DELAY]) as upstream:
+        m = Measured(params={"jobs": self.JOBS, "threads": self.THREADS,
+                             "delay": f"{self.DELAY_MS}ms"})
+        with ctx.service([str(ctx.go_binary()), "upstream", "-delay",
+                          f"{self.DELAY_MS}ms"]) as upstream:
             ctx.progress(f"{self.JOBS} requests on 1 thread and on {self.THREADS}")
             got = ctx.python(time_thread_fetch, base=upstream.url, jobs=self.JOBS,
                              threads=self.THREADS, repeat=3)
@@ -147,14 +150,6 @@ def python_server(ctx: Context, *args: str) -> Iterator[Service]:
         yield service
 
 
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def saturated_load(m: Measured, key: str) -> str:
     """A note when the load generator, not the server, was the limit."""
     if f"{key}_load" in m and m.median(f"{key}_load") > 0.9:
@@ -196,7 +191,7 @@ class HttpJson(Claim):
             servers = {"Go net/http": stack.enter_context(
                 ctx.service([str(ctx.go_binary()), "serve"], cpus=ctx.pinned("server"))),
                 "aiohttp": stack.enter_context(python_server(ctx))}
-            if _has_uvloop():
+            if installed("uvloop"):
                 servers["aiohttp + uvloop"] = stack.enter_context(python_server(ctx, "--uvloop"))
             runs = run_load(ctx, servers, "/json", connections=connections, rounds=rounds)
         for name, key in (("Go net/http", "go"), ("aiohttp", "aiohttp"),
@@ -248,15 +243,16 @@ class IoGap(Claim):
     patterns = ("bounded_fetch",)
     judged = ("go_light/aiohttp_light", "go_heavy/aiohttp_heavy")
 
-    DELAY = "20ms"
+    DELAY_MS = 20
 
     def measure(self, ctx: Context) -> Measured:
         light, heavy = 8, 256
         rounds = 2 if ctx.quick else 3
-        m = Measured(params={"delay": self.DELAY, "light": light, "heavy": heavy})
+        delay = f"{self.DELAY_MS}ms"
+        m = Measured(params={"delay": delay, "light": light, "heavy": heavy})
         go = str(ctx.go_binary())
         with ExitStack() as stack:
-            upstream = stack.enter_context(ctx.service([go, "upstream", "-delay", self.DELAY],
+            upstream = stack.enter_context(ctx.service([go, "upstream", "-delay", delay],
                                                        cpus=ctx.pinned("load")))
             servers = {
                 "Go net/http": stack.enter_context(ctx.service(
@@ -276,8 +272,8 @@ class IoGap(Claim):
                              upstream=upstream)
             add_load(m, "naive_heavy", f"aiohttp, the article's handler, {heavy} connections",
                      naive["aiohttp (the article's handler)"])
-        ceiling = light / _seconds(self.DELAY)
-        m.notes.append(f"With {light} connections and a {self.DELAY} upstream no server can "
+        ceiling = light / (self.DELAY_MS / 1000)
+        m.notes.append(f"With {light} connections and a {delay} upstream no server can "
                        f"exceed {ceiling:,.0f} req/s: at the light load both wait, and the "
                        "ratio says how close each comes to that ceiling.")
         return m
@@ -302,11 +298,3 @@ class IoGap(Claim):
                 f"{m['aiohttp_light'].text()}; {m.params['heavy']}: Go {m['go_heavy'].text()}, "
                 f"aiohttp {m['aiohttp_heavy'].text()}",
                 f"{ratio_text(light)} → {ratio_text(heavy)}")
-
-
-def _seconds(duration: str) -> float:
-    """'20ms' → 0.02 (the Go duration strings used here)."""
-    for suffix, scale in (("ms", 1e-3), ("s", 1.0)):
-        if duration.endswith(suffix):
-            return float(duration[: -len(suffix)]) * scale
-    raise ValueError(f"not a duration: {duration!r}")
