@@ -20,8 +20,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-PATTERNS = ["bounded_fetch", "producer_consumer", "worker_pool", "waitgroup", "mutex",
-            "rwmutex", "once", "process_offload"]
+from concurrency_patterns.tools.registry import PATTERNS
+
 OTHER_PAGES = ["", "choosing/", "benchmarks/", "claims/", "reference/"]
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -69,8 +69,10 @@ def check_page(dom: str, site: Path, page: str) -> list[str]:
     return problems
 
 
-def check_pattern(dom: str, slug: str) -> list[str]:
+def check_pattern(dom: str, slug: str, title: str) -> list[str]:
     problems = []
+    if title.replace("–", "&ndash;") not in dom and title not in dom:
+        problems.append(f"{slug}: the page does not show its title {title!r}")
     labels = re.findall(r'<label[^>]*for="__tabbed_[^"]*"[^>]*>(.*?)</label>', dom, re.S)
     labels = [re.sub(r"<[^>]+>", "", label).strip() for label in labels]
     for wanted in ("asyncio", "Go"):
@@ -85,7 +87,7 @@ def check_pattern(dom: str, slug: str) -> list[str]:
 
 def check_claims(dom: str) -> list[str]:
     """The ledger shows every claim, each with its own section and a verdict."""
-    from concurrency_patterns._claims import ORDER
+    from concurrency_patterns.tools.claims import ORDER
 
     problems = [f"claims: no section for {c}" for c in ORDER if f'id="{c}"' not in dom]
     verdicts = len(re.findall(r"holds only partly|does not hold|not measured|holds", dom))
@@ -105,11 +107,12 @@ def main() -> int:
     browser = chromium()
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as shots:
-        for slug in PATTERNS:
+        for pattern in PATTERNS:
+            slug = pattern.slug
             page = f"patterns/{slug}/"
             shot = Path(shots) / f"{slug}.png" if slug == "bounded_fetch" else None
             dom = render(browser, profile, base + page, shot)
-            problems += check_page(dom, site, page) + check_pattern(dom, slug)
+            problems += check_page(dom, site, page) + check_pattern(dom, slug, pattern.title)
             print(f"  {page:32s} {'ok' if not problems else 'problems'}")
         for page in OTHER_PAGES:
             dom = render(browser, profile, base + page)

@@ -14,11 +14,17 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
+Each module's docstring says which variant to pick; each class and function states its
+contract (arguments, errors, cancellation) in its own docstring.
+
+The package's ``tools`` subpackage is the command line (``concurrency-patterns``) and what the
+repository's demo, benchmarks and docs use. It is not part of the library: no pattern imports
+it, and nothing from it is exported here.
 """
 
 from __future__ import annotations
 
-from ._common import JobError
+from ._core import JobError
 from .bounded_fetch import (
     FetchError,
     FetchResult,
@@ -36,7 +42,6 @@ from .process_offload import (
     offload_anyio,
     offload_asyncio,
     offload_sync,
-    run_sequential,
 )
 from .producer_consumer import (
     PipelineError,
@@ -94,5 +99,4 @@ __all__ = [
     "offload_anyio",
     "offload_asyncio",
     "offload_sync",
-    "run_sequential",
 ]

@@ -1,7 +1,7 @@
 """Bounded concurrent fetch: get N URLs with at most ``limit`` requests in flight.
 
-This is the articles' first example of Python concurrency: ``aiohttp`` plus an
-``asyncio.Semaphore`` around each request, gathered in one event loop. Go writes the same thing
+The classic Python version is ``aiohttp`` plus an ``asyncio.Semaphore`` around each request,
+gathered in one event loop. Go writes the same thing
 with a buffered channel used as a semaphore (or ``limit`` worker goroutines reading a channel of
 URLs) and one shared ``http.Client``.
 
@@ -22,7 +22,7 @@ Which to pick:
 
 * ``fetch_all_anyio`` (anyio + ``CapacityLimiter`` + a task group) is the one to import:
   it runs on asyncio, with aiohttp, and on trio, with httpx (the ``[trio]`` extra).
-* ``fetch_all_asyncio`` (asyncio + aiohttp + ``Semaphore``) is the articles' idiom and the
+* ``fetch_all_asyncio`` (asyncio + aiohttp + ``Semaphore``) is the classic idiom and the
   fastest client here; it runs on asyncio only.
 * ``fetch_all_threads`` (a ``ThreadPoolExecutor`` and a blocking client) fits code that is
   not async. Threads cost far more than tasks, so keep ``limit`` in the tens.
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import aiohttp
 import anyio
 
-from ._common import check_positive_int, check_positive_number, unwrap_group
+from ._core import check_positive_int, check_positive_number, unwrap_group
 
 if TYPE_CHECKING:
     import httpx
@@ -111,6 +111,11 @@ async def fetch_all_asyncio(
 ) -> list[FetchResult]:
     """Fetch every URL with asyncio and aiohttp, at most *limit* at a time.
 
+    One session (one connection pool of *limit* connections) serves the whole call. A failing
+    URL becomes an error result and never stops the others, unless *fail_fast*. Cancelling
+    the call (``asyncio.timeout`` around it, a cancelled task) cancels every request it
+    started before the cancellation goes on.
+
     Args:
         urls: the URLs, as a list or other sequence of strings.
         limit: the most requests in flight at once (>= 1).
@@ -174,11 +179,21 @@ async def fetch_all_anyio(
 
     Same arguments, results and errors as ``fetch_all_asyncio``, plus:
 
+    Cancelling the call (a cancelled task group, ``anyio.fail_after`` around it) cancels
+    every request it started before the cancellation goes on.
+
     Args:
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and httpx on trio (httpx
-            needs the ``[trio]`` extra). On asyncio, httpx is measurably slower at high
-            concurrency: its connection pool rescans every connection for every queued
-            request, so at ``limit=100`` it spends most of its time there.
+            needs the ``[trio]`` extra). Pass ``"httpx"`` on asyncio when the same client on
+            both backends matters more than speed (httpx's behaviour, for example on
+            redirects, differs from aiohttp's). It costs: at high concurrency httpx's
+            connection pool rescans every connection for every queued request, so at
+            ``limit=100`` it spends most of its time there.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed.
+        TypeError, ValueError: for bad arguments, before any request is sent; also
+            ``client="aiohttp"`` on trio.
     """
     urls = _check_args(urls, limit, timeout)
     if client not in ("auto", "aiohttp", "httpx"):

@@ -1,7 +1,7 @@
 """Once: run an initialisation exactly once, however many callers race — Go's ``sync.Once``.
 
-One of the Go ``sync`` tools the articles list. Many tasks need a shared thing (a connection
-pool, a parsed file) and the first to need it should make it. ``once.do(f)`` calls ``f`` if and
+Many tasks need a shared thing (a connection pool, a parsed file) and the first to need it
+should make it. ``once.do(f)`` calls ``f`` if and
 only if no earlier call succeeded; every concurrent caller waits until that one call has
 finished, and all get its value — ``do`` returns what ``f`` returned, like Go's
 ``sync.OnceValue``.
@@ -20,6 +20,8 @@ What happens when ``f`` fails is where Python and Go part ways:
 
 Happens-before, as in Go: everything ``f`` did is visible to every caller that returns from
 ``do``. Calling ``do`` on the same Once from inside ``f`` deadlocks, as in Go.
+
+Which to pick: the Once of your model. ``AnyioOnce`` runs on asyncio and trio.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
-from ._common import check_callable
+from ._core import check_callable
 
 __all__ = ["AnyioOnce", "AsyncioOnce", "ThreadOnce"]
 
@@ -51,8 +53,15 @@ class _Attempt:
         self.error: BaseException | None = None  # set if f raised; None if it was cancelled
 
 
+def _describe(once: object, done: bool, running: bool) -> str:
+    state = "done" if done else "running" if running else "not done"
+    return f"<{type(once).__name__} {state}>"
+
+
 # --8<-- [start:async]
 class _AsyncOnce(Generic[T]):
+    """The Once for one event loop; the subclasses choose asyncio's or anyio's Event."""
+
     _new_event: Callable[[], _Event]
 
     def __init__(self) -> None:
@@ -65,12 +74,31 @@ class _AsyncOnce(Generic[T]):
         """Whether ``f`` has returned successfully."""
         return self._done
 
+    def __repr__(self) -> str:
+        return _describe(self, self._done, self._attempt is not None)
+
     async def do(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``await fn(*args)`` unless a call already succeeded; return its value.
 
+        The first caller runs *fn*; callers that arrive while it runs wait for it and get its
+        value. Once a call has succeeded, ``do`` returns the stored value at once and never
+        calls *fn* again, whatever *fn* a later caller passes.
+
+        If the caller running *fn* is cancelled, *fn* is interrupted, the Once is not done,
+        and one of the waiting callers runs *fn* again. A waiting caller that is cancelled
+        only stops waiting.
+
+        Args:
+            fn: an async function; only the first successful call's value is kept.
+            *args: its arguments.
+
+        Returns:
+            The value of the call that succeeded.
+
         Raises:
-            Exception: whatever ``fn`` raised, in the caller that ran it and in every caller
-                that was waiting for that run.
+            TypeError: *fn* is not callable.
+            Exception: whatever *fn* raised, in the caller that ran it and in every caller
+                that was waiting for that run; the next call tries again.
         """
         check_callable("fn", fn)
         while not self._done:  # the fast path is one attribute read, as Go's atomic load
@@ -99,13 +127,20 @@ class _AsyncOnce(Generic[T]):
 
 
 class AsyncioOnce(_AsyncOnce[T]):
-    """Run an async initialisation once among asyncio tasks."""
+    """Run an async initialisation once among asyncio tasks, and share its value.
+
+    A new Once has not run. An error is not cached: the next ``do`` tries again (where Go's
+    Once stays done after a panic). ``repr(once)`` shows whether it is done or running.
+    """
 
     _new_event = asyncio.Event
 
 
 class AnyioOnce(_AsyncOnce[T]):
-    """Run an async initialisation once among anyio tasks, on asyncio or trio."""
+    """Run an async initialisation once among anyio tasks, on asyncio or trio.
+
+    The same contract as ``AsyncioOnce``, over ``anyio.Event``.
+    """
 
     _new_event = anyio.Event
 # --8<-- [end:async]
@@ -113,7 +148,11 @@ class AnyioOnce(_AsyncOnce[T]):
 
 # --8<-- [start:threads]
 class ThreadOnce(Generic[T]):
-    """Run an initialisation once among threads, with the same contract."""
+    """Run an initialisation once among threads, and share its value.
+
+    The same contract as ``AsyncioOnce``, except that a running *fn* cannot be cancelled.
+    ``repr(once)`` shows whether it is done or running.
+    """
 
     def __init__(self) -> None:
         self._done = False
@@ -126,8 +165,20 @@ class ThreadOnce(Generic[T]):
         """Whether ``f`` has returned successfully."""
         return self._done
 
+    def __repr__(self) -> str:
+        return _describe(self, self._done, self._attempt is not None)
+
     def do(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` unless a call already succeeded; return its value."""
+        """Run ``fn(*args)`` unless a call already succeeded; return its value.
+
+        The first caller runs *fn* in its own thread; callers that arrive while it runs block
+        until it finishes and get its value.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            Exception: whatever *fn* raised, in the caller that ran it and in every caller
+                that was waiting for that run; the next call tries again.
+        """
         check_callable("fn", fn)
         while not self._done:
             with self._lock:

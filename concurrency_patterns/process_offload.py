@@ -1,12 +1,10 @@
 """Process offload: run CPU-bound functions in other processes, from async or sync code.
 
-The articles' point: CPython runs Python bytecode in one thread at a time (the GIL), so threads
-do not make CPU-bound Python faster, and a CPU-bound call inside an event loop freezes every
-other task. The way out is another process — each has its own interpreter and its own GIL —
-reached from async code with ``loop.run_in_executor(process_pool, fn, *args)``.
-
-Go needs none of this: goroutines run on every core (``GOMAXPROCS``), so the Go program beside
-this module simply starts one goroutine per job.
+CPython runs Python bytecode in one thread at a time (the GIL), so threads do not make
+CPU-bound Python faster, and a CPU-bound call inside an event loop freezes every other task.
+The way out is another process — each has its own interpreter and its own GIL — reached from
+async code with ``loop.run_in_executor(process_pool, fn, *args)``. Go needs none of this:
+goroutines run on every core (``GOMAXPROCS``).
 
 Which to pick:
 
@@ -18,27 +16,38 @@ Which to pick:
   a job that has not started; a job already running finishes, and its result is discarded.
 * ``offload_sync`` — the same from plain synchronous code.
 
-Every variant refuses an unpicklable function (a lambda, a nested function) with ``TypeError``
-before anything is submitted. Arguments and results cross the process boundary by pickling, so
-send small things: a job that ships a large array both ways can cost more than it saves.
-No process outlives its pool: ``new_process_pool`` is a context manager whose exit waits for
-the workers, and anyio's workers end with the event loop.
+The contract, for every variant:
+
+* **Bad input**: an unpicklable function (a lambda, a nested function) is refused with
+  ``TypeError`` naming ``fn`` before anything is submitted; so is an ``executor`` that is not
+  a ``concurrent.futures.Executor``.
+* **Errors**: the exception ``fn`` raised in the worker is raised to the caller, as itself.
+  The ``offload_all_*`` calls raise the first one after cancelling the jobs not yet started.
+* **Cancellation**: see each function; anyio kills running workers, an executor cannot.
+* **Cost**: arguments and results cross the process boundary by pickling, so send small
+  things: a job that ships a large array both ways can cost more than it saves.
+* **Nothing outlives its pool**: ``new_process_pool`` is a context manager whose exit waits
+  for the workers, and anyio's workers end with the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_process
 
-from ._common import check_callable, check_picklable, check_positive_int, unwrap_group
+from ._core import (
+    check_callable,
+    check_picklable,
+    check_positive_int,
+    new_process_pool,
+    unwrap_group,
+)
 
 __all__ = [
     "new_process_pool",
@@ -48,32 +57,9 @@ __all__ = [
     "offload_anyio",
     "offload_asyncio",
     "offload_sync",
-    "run_sequential",
 ]
 
 R = TypeVar("R")
-
-
-def new_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Make a process pool that is safe to start from a program that has threads.
-
-    Forking a process that has other threads running copies their locks in whatever state they
-    were in, which can deadlock the child; so on POSIX the pool starts its workers from a clean
-    *forkserver* process (the default from Python 3.14 on). The fork server imports this package
-    once, when it starts, so that each worker it forks is ready at once (about 25 ms for a pool
-    of two, against 250 ms when every worker imports it again). Use the pool as a context
-    manager, create it once and reuse it.
-
-    Args:
-        workers: how many processes; by default one per CPU.
-    """
-    if workers is not None:
-        check_positive_int("workers", workers)
-    if sys.platform == "win32":
-        return ProcessPoolExecutor(max_workers=workers)
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __package__ or "concurrency_patterns"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _check_offload(fn: object, executor: object) -> None:
@@ -92,13 +78,24 @@ def _check_offload(fn: object, executor: object) -> None:
 async def offload_asyncio(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
     """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
 
+    Cancelling the caller cancels the job if it has not started; a job already running in a
+    worker cannot be stopped, so it finishes and its result is discarded. (A process pool
+    hands a few jobs to its workers ahead of time, and a job already handed over counts as
+    started.)
+
     Args:
         fn: a module-level function (picklable, unless *executor* is a thread pool).
-        executor: any ``concurrent.futures.Executor``, usually a ``new_process_pool``.
+        *args: its arguments, pickled to the worker.
+        executor: any ``concurrent.futures.Executor``, usually a ``new_process_pool``. It is
+            not shut down.
+
+    Returns:
+        What ``fn(*args)`` returned.
 
     Raises:
-        TypeError: *fn* is not picklable, or *executor* is not an Executor.
-        Exception: whatever ``fn`` raised in the worker.
+        TypeError: *fn* is not picklable, or *executor* is not an Executor (before anything
+            is submitted).
+        Exception: whatever ``fn`` raised in the worker, as itself.
     """
     _check_offload(fn, executor)
     loop = asyncio.get_running_loop()
@@ -110,8 +107,22 @@ async def offload_all_asyncio(
 ) -> list[R]:
     """Run ``fn(item)`` for every item on *executor*, all submitted at once; results in order.
 
-    The first exception is raised once every job has finished or been cancelled: jobs not yet
-    started are cancelled, so no work is left behind.
+    On the first exception, or when the caller is cancelled, the jobs not yet started are
+    cancelled and the call waits for the running ones to finish before it raises: no work is
+    left behind.
+
+    Args:
+        fn: a module-level function of one item (picklable, unless *executor* is a thread
+            pool).
+        items: the items; every one is submitted at once.
+        executor: any ``concurrent.futures.Executor``; it is not shut down.
+
+    Returns:
+        ``fn(item)`` for each item, in input order.
+
+    Raises:
+        TypeError: *fn* is not picklable, or *executor* is not an Executor.
+        Exception: the first exception a job raised, as itself.
     """
     _check_offload(fn, executor)
     loop = asyncio.get_running_loop()
@@ -132,16 +143,21 @@ async def offload_anyio(
 ) -> R:
     """Run ``fn(*args)`` in one of anyio's worker processes, on asyncio or trio.
 
-    Cancellation (a ``fail_after`` timeout, a cancelled task group) kills the worker process that
-    runs the call; anyio starts a fresh one when needed.
+    Cancellation (a ``fail_after`` timeout, a cancelled task group) kills the worker process
+    that runs the call, so nothing runs on for a caller that gave up; anyio starts a fresh
+    worker when one is next needed. The workers belong to the event loop and end with it.
 
     Args:
         fn: a module-level function.
-        limiter: caps how many calls run at once; by default, one per CPU.
+        *args: its arguments, pickled to the worker.
+        limiter: caps how many calls run at once; by default anyio's, one per CPU.
+
+    Returns:
+        What ``fn(*args)`` returned.
 
     Raises:
-        TypeError: *fn* is not picklable.
-        Exception: whatever ``fn`` raised in the worker.
+        TypeError: *fn* is not picklable (before any process starts).
+        Exception: whatever ``fn`` raised in the worker, as itself.
     """
     check_picklable("fn", fn)
     await _start_workers(1, limiter)
@@ -153,7 +169,20 @@ async def offload_all_anyio(
 ) -> list[R]:
     """Run ``fn(item)`` for every item in anyio worker processes; results in order.
 
-    The first exception cancels the calls still running (killing their workers) and is raised.
+    The first exception cancels the calls still running (killing their workers) and is
+    raised; so does cancelling the caller.
+
+    Args:
+        fn: a module-level function of one item.
+        items: the items.
+        workers: how many run at once (>= 1); by default anyio's limit, one per CPU.
+
+    Returns:
+        ``fn(item)`` for each item, in input order.
+
+    Raises:
+        TypeError, ValueError: *fn* is not picklable or *workers* is not an int >= 1.
+        Exception: the first exception a job raised, as itself.
     """
     check_picklable("fn", fn)
     limiter = None
@@ -202,7 +231,20 @@ def _ready() -> None:
 
 # --8<-- [start:sync]
 def offload_sync(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
-    """Run ``fn(*args)`` on *executor* from synchronous code and wait for the result."""
+    """Run ``fn(*args)`` on *executor* from synchronous code and wait for the result.
+
+    Args:
+        fn: a module-level function (picklable, unless *executor* is a thread pool).
+        *args: its arguments.
+        executor: any ``concurrent.futures.Executor``; it is not shut down.
+
+    Returns:
+        What ``fn(*args)`` returned.
+
+    Raises:
+        TypeError: *fn* is not picklable, or *executor* is not an Executor.
+        Exception: whatever ``fn`` raised in the worker, as itself.
+    """
     _check_offload(fn, executor)
     return executor.submit(fn, *args).result()
 
@@ -212,7 +254,21 @@ def offload_all_sync(
 ) -> list[R]:
     """Run ``fn(item)`` for every item on *executor*; results in order.
 
-    On the first exception, jobs not yet started are cancelled before it is raised.
+    On the first exception (or a ``KeyboardInterrupt`` while waiting), the jobs not yet
+    started are cancelled before it is raised; jobs already running finish in their workers.
+
+    Args:
+        fn: a module-level function of one item (picklable, unless *executor* is a thread
+            pool).
+        items: the items; every one is submitted at once.
+        executor: any ``concurrent.futures.Executor``; it is not shut down.
+
+    Returns:
+        ``fn(item)`` for each item, in input order.
+
+    Raises:
+        TypeError: *fn* is not picklable, or *executor* is not an Executor.
+        Exception: the first exception a job raised, in input order, as itself.
     """
     _check_offload(fn, executor)
     futures = [executor.submit(fn, item) for item in items]
@@ -221,10 +277,4 @@ def offload_all_sync(
     finally:
         for future in futures:
             future.cancel()
-
-
-def run_sequential(fn: Callable[[Any], R], items: Iterable[Any]) -> list[R]:
-    """The baseline: ``fn(item)`` for every item, one after another, in this thread."""
-    check_callable("fn", fn)
-    return [fn(item) for item in items]
 # --8<-- [end:sync]

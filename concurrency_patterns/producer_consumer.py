@@ -1,6 +1,6 @@
 """Producer–consumer: P producers feed C consumers through a bounded queue.
 
-The articles build this with an ``asyncio.Queue`` and a ``None`` sentinel that each consumer
+The common asyncio idiom is an ``asyncio.Queue`` with a ``None`` sentinel that each consumer
 puts back for the next one; Go builds it with a buffered channel that the producer side closes
 (``close(ch)``) and consumers drain with ``for item := range ch``. The bounded buffer gives
 *backpressure*: a producer that gets ahead waits for a free slot instead of filling memory.
@@ -8,7 +8,7 @@ puts back for the next one; Go builds it with a buffered channel that the produc
 Closing is the clean way to say "no more items": a consumer cannot confuse it with an item
 (``None`` may be a real item) and nobody has to count sentinels. This module shows both:
 
-* ``pipeline_asyncio_sentinel`` — the articles' idiom, done right: one private end marker
+* ``pipeline_asyncio_sentinel`` — the sentinel idiom, done right: one private end marker
   per consumer, put after every producer has finished.
 * ``pipeline_asyncio`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
   (on 3.11/3.12, where it does not exist, the close is emulated with end markers).
@@ -42,7 +42,7 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._common import check_callable, check_positive_int, unwrap_group
+from ._core import check_callable, check_positive_int, unwrap_group
 
 __all__ = [
     "PipelineError",
@@ -120,7 +120,7 @@ async def pipeline_asyncio_sentinel(
 ) -> list[R]:
     """Run one producer per source and *consumers* consumers over an ``asyncio.Queue``.
 
-    The end of input is signalled the articles' way — with end markers, one per consumer, put
+    The end of input is signalled the sentinel way — with end markers, one per consumer, put
     after every producer has finished — but with a private marker, so ``None`` stays a valid
     item. Arguments, results and errors as ``pipeline_asyncio``.
     """

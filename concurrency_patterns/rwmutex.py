@@ -1,9 +1,8 @@
 """RWMutex: many readers or one writer — Go's ``sync.RWMutex``.
 
-One of the Go ``sync`` tools the articles list. When a value is read far more often than it is
-written (a configuration, a cache), a plain mutex makes readers queue behind each other for no
-reason. A reader–writer lock lets any number of readers in together and gives a writer the lock
-alone.
+When a value is read far more often than it is written (a configuration, a cache), a plain
+mutex makes readers queue behind each other for no reason. A reader–writer lock lets any number
+of readers in together and gives a writer the lock alone.
 
 The hard part is fairness. If readers may always join readers already inside, a steady stream
 of them keeps a writer out forever. These locks follow Go's policy, which starves neither side:
@@ -25,18 +24,15 @@ The contract, for every variant:
 The lock is not reentrant, and a reader cannot upgrade to a writer: ``rlock()`` then ``lock()``
 in one task waits forever, as in Go.
 
-``exercise_asyncio``, ``exercise_anyio`` and ``exercise_threads`` are the demo:
-writers keep two fields equal in two steps, with a switch between; readers count the times
-they see them differ — a torn read, which the lock makes impossible.
+Which to pick: the lock of your model. ``AnyioRWMutex`` runs on asyncio and trio.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
@@ -46,9 +42,6 @@ __all__ = [
     "AnyioRWMutex",
     "AsyncioRWMutex",
     "ThreadRWMutex",
-    "exercise_anyio",
-    "exercise_asyncio",
-    "exercise_threads",
 ]
 
 
@@ -64,6 +57,11 @@ class _Batch:
     def __init__(self) -> None:
         self.count = 0
         self.admitted: _Event | None = None
+
+
+def _describe(rw: object, readers: int, writer: bool, writers: int, waiting: int) -> str:
+    held = "write-locked" if writer else f"{readers} reader(s) inside" if readers else "unlocked"
+    return f"<{type(rw).__name__} {held}, {writers} writer(s) and {waiting} reader(s) waiting>"
 
 
 # --8<-- [start:async]
@@ -84,7 +82,12 @@ class _AsyncRWMutex:
         self._batch = _Batch()  # readers waiting
 
     async def rlock(self) -> None:
-        """Wait for a read lock."""
+        """Wait for a read lock, then hold it alongside any other readers.
+
+        A reader gets in at once unless a writer holds the lock or waits for it; otherwise it
+        waits for that writer's turn to end, and then gets in with every reader that queued
+        meanwhile. A task cancelled while it waits does not get the lock and leaves no trace.
+        """
         if not self._writer and not self._writers:
             self._readers += 1
             return
@@ -102,7 +105,11 @@ class _AsyncRWMutex:
             raise
 
     def runlock(self) -> None:
-        """Release a read lock. Raises ``RuntimeError`` if no read lock is held."""
+        """Release a read lock; the last reader out lets the next writer in.
+
+        Raises:
+            RuntimeError: no read lock is held.
+        """
         if self._readers == 0:
             raise RuntimeError("runlock of unlocked RWMutex")
         self._readers -= 1
@@ -110,7 +117,12 @@ class _AsyncRWMutex:
             self._hand_to_writer()
 
     async def lock(self) -> None:
-        """Wait for the write lock."""
+        """Wait for the write lock, then hold it alone.
+
+        Writers get the lock one at a time, in arrival order. Once a writer waits, new readers
+        queue behind it, so a stream of readers cannot starve it. A task cancelled while it
+        waits does not get the lock, and readers that were queued only behind it get in.
+        """
         if not self._writer and not self._readers and not self._writers:
             self._writer = True
             return
@@ -128,7 +140,11 @@ class _AsyncRWMutex:
             raise
 
     def unlock(self) -> None:
-        """Release the write lock. Raises ``RuntimeError`` if it is not held."""
+        """Release the write lock: the readers that queued meanwhile go first, then the next writer.
+
+        Raises:
+            RuntimeError: the write lock is not held.
+        """
         if not self._writer:
             raise RuntimeError("unlock of unlocked RWMutex")
         self._writer = False
@@ -146,6 +162,9 @@ class _AsyncRWMutex:
     def _hand_to_writer(self) -> None:
         self._writer = True
         self._writers.popleft().set()
+
+    def __repr__(self) -> str:
+        return _describe(self, self._readers, self._writer, len(self._writers), self._batch.count)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[None]:
@@ -167,74 +186,39 @@ class _AsyncRWMutex:
 
 
 class AsyncioRWMutex(_AsyncRWMutex):
-    """A reader–writer lock for asyncio tasks."""
+    """A reader–writer lock for asyncio tasks: many readers or one writer, neither starved.
+
+    A new lock is unlocked. ``async with rw.reading():`` and ``async with rw.writing():`` hold
+    it for a block; ``rlock``/``runlock`` and ``lock``/``unlock`` are Go's names. Any task may
+    release a lock another task took, as in Go. It is not reentrant, and a reader cannot
+    upgrade: ``rlock()`` then ``lock()`` in one task waits forever.
+
+    ``repr(rw)`` shows the readers inside, whether a writer holds it, and who waits.
+    """
 
     _new_event = asyncio.Event
 
 
 class AnyioRWMutex(_AsyncRWMutex):
-    """A reader–writer lock for anyio tasks, on asyncio or trio."""
+    """A reader–writer lock for anyio tasks, on asyncio or trio.
+
+    The same contract and policy as ``AsyncioRWMutex``, over ``anyio.Event``.
+    """
 
     _new_event = anyio.Event
-
-
-async def _exercise(rw: _AsyncRWMutex, readers: int, writers: int, rounds: int,
-                    switch: Callable[[], Awaitable[None]]) -> tuple[int, int]:
-    """Run the readers and writers as asyncio or anyio tasks, whichever *rw* belongs to."""
-    state, torn = {"a": 0, "b": 0}, 0
-
-    async def reader() -> None:
-        nonlocal torn
-        for _ in range(rounds):
-            async with rw.reading():
-                a = state["a"]
-                await switch()
-                torn += a != state["b"]
-
-    async def writer() -> None:
-        for _ in range(rounds):
-            async with rw.writing():
-                state["a"] += 1
-                await switch()  # a reader let in here would see a != b
-                state["b"] += 1
-
-    if isinstance(rw, AsyncioRWMutex):
-        async with asyncio.TaskGroup() as atg:
-            for _ in range(readers):
-                atg.create_task(reader())
-            for _ in range(writers):
-                atg.create_task(writer())
-    else:
-        async with anyio.create_task_group() as tg:
-            for _ in range(readers):
-                tg.start_soon(reader)
-            for _ in range(writers):
-                tg.start_soon(writer)
-    return state["a"], torn
-
-
-async def exercise_asyncio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
-    """Readers and writers for *rounds* each; returns (final value, torn reads)."""
-    return await _exercise(AsyncioRWMutex(), readers, writers, rounds, _asyncio_switch)
-
-
-async def _asyncio_switch() -> None:
-    await asyncio.sleep(0)
-
-
-async def exercise_anyio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
-    """``exercise_asyncio`` with anyio, on asyncio or trio."""
-    return await _exercise(AnyioRWMutex(), readers, writers, rounds, anyio.lowlevel.checkpoint)
 # --8<-- [end:async]
 
 
 # --8<-- [start:threads]
 class ThreadRWMutex:
-    """A reader–writer lock for threads, with the same policy and the same hand-over.
+    """A reader–writer lock for threads, with the same contract, policy and hand-over.
 
-    One condition variable guards the state. A waiting reader is let in when its batch number
-    moves on; a waiting writer, when the lock is granted to its ticket.
+    ``with rw.reading():`` and ``with rw.writing():`` hold it for a block. A blocked thread
+    cannot be cancelled from outside. ``repr(rw)`` shows its state.
     """
+
+    # One condition variable guards the state. A waiting reader is let in when its batch
+    # number moves on; a waiting writer, when the lock is granted to its ticket.
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -247,7 +231,11 @@ class ThreadRWMutex:
         self._batch_count = 0
 
     def rlock(self) -> None:
-        """Block until a read lock is held."""
+        """Block until a read lock is held, alongside any other readers.
+
+        The same policy as the async locks: a reader waits while a writer holds the lock or
+        waits for it. A blocked thread cannot be cancelled.
+        """
         with self._cond:
             if not self._writer and not self._writers:
                 self._readers += 1
@@ -257,7 +245,11 @@ class ThreadRWMutex:
             self._cond.wait_for(lambda: self._batch != batch)
 
     def runlock(self) -> None:
-        """Release a read lock. Raises ``RuntimeError`` if no read lock is held."""
+        """Release a read lock; the last reader out lets the next writer in.
+
+        Raises:
+            RuntimeError: no read lock is held.
+        """
         with self._cond:
             if self._readers == 0:
                 raise RuntimeError("runlock of unlocked RWMutex")
@@ -266,7 +258,7 @@ class ThreadRWMutex:
                 self._hand_to_writer()
 
     def lock(self) -> None:
-        """Block until the write lock is held."""
+        """Block until the write lock is held, alone; writers are served in arrival order."""
         with self._cond:
             if not self._writer and not self._readers and not self._writers:
                 self._writer = True
@@ -278,7 +270,11 @@ class ThreadRWMutex:
             self._granted = None
 
     def unlock(self) -> None:
-        """Release the write lock. Raises ``RuntimeError`` if it is not held."""
+        """Release the write lock: the readers that queued meanwhile go first, then the next writer.
+
+        Raises:
+            RuntimeError: the write lock is not held.
+        """
         with self._cond:
             if not self._writer:
                 raise RuntimeError("unlock of unlocked RWMutex")
@@ -295,6 +291,9 @@ class ThreadRWMutex:
         self._writer = True
         self._granted = self._writers.popleft()
         self._cond.notify_all()
+
+    def __repr__(self) -> str:
+        return _describe(self, self._readers, self._writer, len(self._writers), self._batch_count)
 
     @contextmanager
     def reading(self) -> Iterator[None]:
@@ -313,33 +312,4 @@ class ThreadRWMutex:
             yield
         finally:
             self.unlock()
-
-
-def exercise_threads(readers: int, writers: int, rounds: int) -> tuple[int, int]:
-    """``exercise_asyncio`` with threads; ``time.sleep(0)`` is the switch."""
-    rw, state, torn, torn_lock = ThreadRWMutex(), {"a": 0, "b": 0}, [0], threading.Lock()
-
-    def reader() -> None:
-        for _ in range(rounds):
-            with rw.reading():
-                a = state["a"]
-                time.sleep(0)
-                if a != state["b"]:
-                    with torn_lock:  # readers hold the lock together: count under a lock
-                        torn[0] += 1
-
-    def writer() -> None:
-        for _ in range(rounds):
-            with rw.writing():
-                state["a"] += 1
-                time.sleep(0)
-                state["b"] += 1
-
-    threads = [threading.Thread(target=reader) for _ in range(readers)]
-    threads += [threading.Thread(target=writer) for _ in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return state["a"], torn[0]
 # --8<-- [end:threads]

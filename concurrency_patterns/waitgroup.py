@@ -1,10 +1,10 @@
 """WaitGroup: wait for a collection of tasks to finish — Go's ``sync.WaitGroup``.
 
-The articles list ``sync.WaitGroup`` first among Go's sync tools. A WaitGroup is a counter.
-``add(n)`` raises it before starting n tasks, each task calls ``done()`` when it finishes, and
-``wait()`` blocks until the counter is back to zero. ``go(fn)`` does all three for one function,
-like Go 1.25's ``wg.Go(f)``. The counter may never go below zero: where Go panics, these raise
-``ValueError`` and leave the counter unchanged.
+A WaitGroup is a counter. ``add(n)`` raises it before starting n tasks, each task calls
+``done()`` when it finishes, and ``wait()`` blocks until the counter is back to zero.
+``go(fn)`` does all three for one function, like Go 1.25's ``wg.Go(f)``. The counter may
+never go below zero: where Go panics, these raise ``ValueError`` and leave the counter
+unchanged.
 
 Why Python rarely needs one. A WaitGroup only *counts*; it does not own the tasks. Forget a
 ``done()`` and ``wait()`` hangs forever; call ``wait()`` never and the tasks outlive the code
@@ -56,6 +56,10 @@ class _Counter:
         self.count += delta
         return self.count
 
+    def describe(self, group: object) -> str:
+        errors = f", {len(self.errors)} error(s) kept" if self.errors else ""
+        return f"<{type(group).__name__} count={self.count}{errors}>"
+
     def raise_errors(self) -> None:
         if self.errors:
             raise ExceptionGroup("functions started with WaitGroup.go() raised", self.errors)
@@ -65,9 +69,15 @@ class _Counter:
 class AsyncioWaitGroup:
     """A WaitGroup for asyncio tasks.
 
-    ``go()`` starts an ``asyncio`` task (a strong reference is kept, so it cannot be garbage
-    collected mid-flight). Used as ``async with``, the group waits on exit, and if the block
-    raised or was cancelled, it cancels the tasks it started and waits for them first.
+    A new group has a counter of zero, ready to use. ``go()`` starts an ``asyncio`` task (a
+    strong reference is kept, so it cannot be garbage collected mid-flight). Used as
+    ``async with``, the group waits on exit; if the block raised or was cancelled, it cancels
+    the tasks it started and waits for them before the error goes on.
+
+    Do not call ``add`` with a positive delta while a ``wait`` of the previous round is still
+    returning: start a new round only after ``wait`` has returned, as in Go.
+
+    ``repr(wg)`` shows the counter and how many errors are kept.
     """
 
     def __init__(self) -> None:
@@ -81,11 +91,15 @@ class AsyncioWaitGroup:
         """The current counter."""
         return self._counter.count
 
+    def __repr__(self) -> str:
+        return self._counter.describe(self)
+
     def add(self, delta: int = 1) -> None:
-        """Add *delta* (which may be negative) to the counter.
+        """Add *delta* (which may be negative) to the counter; at zero, every waiter wakes.
 
         Raises:
-            ValueError: if the counter would go below zero.
+            TypeError: *delta* is not an int.
+            ValueError: the counter would go below zero; it is left unchanged.
         """
         if self._counter.apply(delta) == 0:
             self._zero.set()
@@ -97,16 +111,22 @@ class AsyncioWaitGroup:
         self.add(-1)
 
     async def wait(self) -> None:
-        """Wait until the counter is zero.
+        """Wait until the counter is zero; return at once if it already is.
+
+        Cancelling a waiting task only stops that task's wait: the counted tasks go on.
 
         Raises:
-            ExceptionGroup: the errors of functions started with ``go``.
+            ExceptionGroup: the errors of functions started with ``go``, all of them.
         """
         await self._zero.wait()
         self._counter.raise_errors()
 
     def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        """Run ``await fn(*args)`` in a new task, counted by this group."""
+        """Run ``await fn(*args)`` in a new task, counted by this group.
+
+        An ``Exception`` that *fn* raises is kept for ``wait`` and does not cancel the other
+        tasks. Must be called from a running event loop.
+        """
         self.add(1)
 
         async def run() -> None:
@@ -140,9 +160,13 @@ class AsyncioWaitGroup:
 class AnyioWaitGroup:
     """A WaitGroup for anyio, on asyncio or trio.
 
-    ``add``, ``done`` and ``wait`` work anywhere. ``go()`` needs somewhere to put the task, and
-    anyio has no unowned tasks: use the group as ``async with AnyioWaitGroup() as wg:``, which
-    opens a task group for ``go()`` — a WaitGroup that is, in the end, a task group that counts.
+    A new group has a counter of zero. ``add``, ``done`` and ``wait`` work anywhere. ``go()``
+    needs somewhere to put the task, and anyio has no unowned tasks: use the group as
+    ``async with AnyioWaitGroup() as wg:``, which opens a task group for ``go()`` — a
+    WaitGroup that is, in the end, a task group that counts. If the block raises or is
+    cancelled, the tasks started with ``go()`` are cancelled before the error goes on.
+
+    ``repr(wg)`` shows the counter and how many errors are kept.
     """
 
     def __init__(self) -> None:
@@ -155,8 +179,16 @@ class AnyioWaitGroup:
         """The current counter."""
         return self._counter.count
 
+    def __repr__(self) -> str:
+        return self._counter.describe(self)
+
     def add(self, delta: int = 1) -> None:
-        """Add *delta* to the counter; raises ``ValueError`` if it would go below zero."""
+        """Add *delta* (which may be negative) to the counter; at zero, every waiter wakes.
+
+        Raises:
+            TypeError: *delta* is not an int.
+            ValueError: the counter would go below zero; it is left unchanged.
+        """
         if self._counter.apply(delta) == 0 and self._zero is not None:
             # An anyio Event cannot be cleared: wake every waiter, and let the next wait()
             # that finds the counter above zero make a fresh one.
@@ -168,7 +200,13 @@ class AnyioWaitGroup:
         self.add(-1)
 
     async def wait(self) -> None:
-        """Wait until the counter is zero; raise the errors of ``go`` functions."""
+        """Wait until the counter is zero; return at once if it already is.
+
+        Cancelling a waiting task only stops that task's wait.
+
+        Raises:
+            ExceptionGroup: the errors of functions started with ``go``, all of them.
+        """
         if self._counter.count > 0:
             if self._zero is None:
                 self._zero = anyio.Event()
@@ -177,6 +215,8 @@ class AnyioWaitGroup:
 
     def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Run ``await fn(*args)`` in the group's task group, counted by this group.
+
+        An ``Exception`` that *fn* raises is kept for ``wait`` and does not cancel the others.
 
         Raises:
             RuntimeError: outside ``async with``, where there is no task group to run it in.
@@ -223,8 +263,11 @@ class AnyioWaitGroup:
 class ThreadWaitGroup:
     """A WaitGroup for threads.
 
-    ``go()`` starts a thread. Used as ``with``, the group waits on exit (a thread cannot be
-    cancelled, so even when the block raised, its threads are joined before the error goes on).
+    A new group has a counter of zero. ``go()`` starts a thread. Used as ``with``, the group
+    waits on exit: a thread cannot be cancelled, so even when the block raised, its counted
+    work finishes before the error goes on.
+
+    ``repr(wg)`` shows the counter and how many errors are kept.
     """
 
     def __init__(self) -> None:
@@ -237,8 +280,17 @@ class ThreadWaitGroup:
         with self._cond:
             return self._counter.count
 
+    def __repr__(self) -> str:
+        with self._cond:
+            return self._counter.describe(self)
+
     def add(self, delta: int = 1) -> None:
-        """Add *delta* to the counter; raises ``ValueError`` if it would go below zero."""
+        """Add *delta* (which may be negative) to the counter; at zero, every waiter wakes.
+
+        Raises:
+            TypeError: *delta* is not an int.
+            ValueError: the counter would go below zero; it is left unchanged.
+        """
         with self._cond:
             if self._counter.apply(delta) == 0:
                 self._cond.notify_all()
@@ -249,6 +301,9 @@ class ThreadWaitGroup:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the counter is zero, or *timeout* seconds pass.
+
+        A blocked thread cannot be cancelled from outside: pass a *timeout* where a caller must
+        be able to give up.
 
         Returns:
             ``True`` if the counter reached zero, ``False`` on timeout.
@@ -263,7 +318,10 @@ class ThreadWaitGroup:
             return True
 
     def go(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` in a new thread, counted by this group."""
+        """Run ``fn(*args)`` in a new thread, counted by this group.
+
+        An ``Exception`` that *fn* raises is kept for ``wait``.
+        """
         self.add(1)
 
         def run() -> None:

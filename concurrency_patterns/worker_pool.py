@@ -1,7 +1,7 @@
 """Worker pool: W workers take jobs from one feed and run a function on each.
 
-The articles write it in Go as a ``jobs`` channel read by W goroutines that write to a
-``results`` channel, and in Python as a ``multiprocessing.Pool``. Go adds ``errgroup``: the first
+Go writes it as a ``jobs`` channel read by W goroutines that write to a ``results``
+channel; Python's classic is a ``multiprocessing.Pool``. Go adds ``errgroup``: the first
 error cancels the shared context and is what ``Wait`` returns. Here the W workers pull from one
 shared iterator — the feed plays the jobs channel — so a job list of any length (or an endless
 async iterable) never turns into more than W tasks.
@@ -33,8 +33,14 @@ from typing import Any, Generic, TypeVar
 
 import anyio
 
-from ._common import JobError, check_callable, check_picklable, check_positive_int, unwrap_group
-from .process_offload import new_process_pool
+from ._core import (
+    JobError,
+    check_callable,
+    check_picklable,
+    check_positive_int,
+    new_process_pool,
+    unwrap_group,
+)
 
 __all__ = [
     "JobError",
@@ -147,6 +153,10 @@ async def map_asyncio(
     workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
 ) -> list[Any]:
     """Run ``await fn(job)`` for every job on *workers* asyncio tasks.
+
+    *workers* tasks pull jobs from the feed one at a time, so a long or endless feed never
+    becomes more than *workers* tasks. Cancelling the call cancels every worker before the
+    cancellation goes on; an error in the feed itself is raised as it is.
 
     Args:
         fn: an async function of one job.

@@ -25,7 +25,7 @@ import anyio
 import pytest
 from hypothesis import HealthCheck, settings
 
-from concurrency_patterns._loopback import HttpServer, event_loop_thread, serving
+from concurrency_patterns.tools.loopback import HttpServer, event_loop_thread, serving
 
 # Examples are cheap but each starts tasks, threads or processes: a few dozen is plenty, and
 # the fixtures below are meant to be shared by every example of one test.

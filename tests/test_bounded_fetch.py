@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns._loopback import HttpServer
 from concurrency_patterns.bounded_fetch import (
     FetchError,
     fetch_all_anyio,
     fetch_all_asyncio,
     fetch_all_threads,
 )
+from concurrency_patterns.tools.loopback import HttpServer
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio

@@ -14,14 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns.mutex import (
-    AnyioMutex,
-    AsyncioMutex,
-    ThreadMutex,
-    count_anyio,
-    count_asyncio,
-    count_threads,
-)
+from concurrency_patterns.mutex import AnyioMutex, AsyncioMutex, ThreadMutex
+from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -153,13 +147,3 @@ async def test_waiters_get_the_mutex_in_arrival_order(variant: Variant) -> None:
 )
 async def test_the_articles_counter_loses_no_update(variant: Variant) -> None:
     assert await variant(20, 25) == 500
-
-
-@pytest.mark.parametrize("variant", [Variant("asyncio", count_asyncio),
-                                     Variant("threads", count_threads, sync=True)], ids=str)
-@pytest.mark.parametrize(("args", "name"), [((0, 1), "tasks|threads"), ((1, 0), "increments")])
-async def test_the_counter_refuses_bad_input(
-    variant: Variant, args: tuple[int, int], name: str,
-) -> None:
-    with pytest.raises(ValueError, match=name):
-        await variant(*args)

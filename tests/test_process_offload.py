@@ -20,9 +20,8 @@ from concurrency_patterns.process_offload import (
     offload_anyio,
     offload_asyncio,
     offload_sync,
-    run_sequential,
 )
-from concurrency_patterns.workloads import fail_on, sleep_then_square, spin, worker_pid
+from concurrency_patterns.tools.workloads import fail_on, sleep_then_square, spin, worker_pid
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -72,7 +71,7 @@ def offload(variant: Variant) -> Offload:
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_results_match_the_sequential_run(variant: Variant, pool: Executor) -> None:
     items = [1_000, 20_000, 0, 5_000, 77]
-    assert await offload(variant).run_all(pool, spin, items) == run_sequential(spin, items)
+    assert await offload(variant).run_all(pool, spin, items) == [spin(item) for item in items]
     assert await offload(variant).run(pool, spin, 12_345) == spin(12_345)
 
 

@@ -23,7 +23,7 @@ from concurrency_patterns import (
     map_threads,
     new_process_pool,
 )
-from concurrency_patterns.workloads import fail_on, square
+from concurrency_patterns.tools.workloads import fail_on, square
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio

@@ -152,3 +152,8 @@ func Example() {
 // BenchmarkFetchAll runs the benchmark workloads of workloads.json, each against its own
 // loopback server (the Python benchmarks share one server between Python and Go instead).
 func BenchmarkFetchAll(b *testing.B) { harness.Bench(b, "bounded_fetch", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./bounded_fetch.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "bounded_fetch", setup) }

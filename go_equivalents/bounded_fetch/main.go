@@ -179,9 +179,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if serveFlags() {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("bounded_fetch", &d)
 	run(os.Stdout, d)

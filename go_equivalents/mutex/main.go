@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"sync"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -55,9 +54,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if harness.Serving("mutex", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("mutex", &d)
 	run(os.Stdout, d)

@@ -40,3 +40,8 @@ func Example() {
 }
 
 func BenchmarkCount(b *testing.B) { harness.Bench(b, "mutex", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./mutex.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "mutex", setup) }

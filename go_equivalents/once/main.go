@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -55,9 +54,6 @@ func run(w io.Writer, d Demo) {
 // --8<-- [end:go]
 
 func main() {
-	if harness.Serving("once", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("once", &d)
 	run(os.Stdout, d)

@@ -73,3 +73,8 @@ func Example() {
 }
 
 func BenchmarkOnceValue(b *testing.B) { harness.Bench(b, "once", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./once.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "once", setup) }

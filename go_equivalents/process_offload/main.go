@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -72,9 +71,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if harness.Serving("process_offload", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("process_offload", &d)
 	run(os.Stdout, d)

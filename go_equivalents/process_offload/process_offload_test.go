@@ -10,7 +10,7 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-// The same numbers concurrency_patterns.workloads.spin returns: the two sides do the same work.
+// The same numbers concurrency_patterns.tools.workloads.spin returns: the two sides do the same work.
 func TestSpinMatchesThePythonWorkload(t *testing.T) {
 	for n, want := range map[int]int{0: 0, 1: 0, 10: 364560, 200000: 796956, 200003: 644409} {
 		if got := Spin(n); got != want {
@@ -37,3 +37,8 @@ func Example() {
 }
 
 func BenchmarkOffload(b *testing.B) { harness.Bench(b, "process_offload", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./process_offload.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "process_offload", setup) }

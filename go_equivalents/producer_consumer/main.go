@@ -17,7 +17,6 @@ import (
 	"os"
 	"sync"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -183,9 +182,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if harness.Serving("producer_consumer", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("producer_consumer", &d)
 	run(os.Stdout, d)

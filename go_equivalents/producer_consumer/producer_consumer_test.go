@@ -138,3 +138,8 @@ func Example() {
 }
 
 func BenchmarkPipeline(b *testing.B) { harness.Bench(b, "producer_consumer", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./producer_consumer.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "producer_consumer", setup) }

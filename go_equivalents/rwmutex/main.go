@@ -17,7 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -79,9 +78,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if harness.Serving("rwmutex", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("rwmutex", &d)
 	run(os.Stdout, d)

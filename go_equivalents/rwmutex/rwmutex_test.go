@@ -67,3 +67,8 @@ func Example() {
 }
 
 func BenchmarkExercise(b *testing.B) { harness.Bench(b, "rwmutex", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./rwmutex.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "rwmutex", setup) }

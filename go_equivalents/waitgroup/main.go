@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -47,9 +46,6 @@ func run(w io.Writer, d Demo) {
 // --8<-- [end:go]
 
 func main() {
-	if harness.Serving("waitgroup", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("waitgroup", &d)
 	run(os.Stdout, d)

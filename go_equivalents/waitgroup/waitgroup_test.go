@@ -73,3 +73,8 @@ func Example() {
 }
 
 func BenchmarkWaitGroup(b *testing.B) { harness.Bench(b, "waitgroup", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./waitgroup.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "waitgroup", setup) }

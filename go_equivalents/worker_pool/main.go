@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"concurrency-patterns/go_equivalents/internal/harness"
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
@@ -113,9 +112,6 @@ func run(w io.Writer, d Demo) {
 }
 
 func main() {
-	if harness.Serving("worker_pool", setup) {
-		return
-	}
 	var d Demo
 	workloads.MustDemo("worker_pool", &d)
 	run(os.Stdout, d)

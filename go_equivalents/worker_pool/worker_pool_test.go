@@ -102,3 +102,8 @@ func Example() {
 }
 
 func BenchmarkMap(b *testing.B) { harness.Bench(b, "worker_pool", setup) }
+
+// TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
+// (go test -c, then ./worker_pool.test -test.run '^TestServe$' -serve), it times the workloads asked
+// for on stdin. Without -serve it is skipped. See internal/harness.
+func TestServe(t *testing.T) { harness.Serve(t, "worker_pool", setup) }

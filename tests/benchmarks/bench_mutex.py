@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from concurrency_patterns.mutex import count_anyio, count_asyncio, count_threads
+from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "mutex"

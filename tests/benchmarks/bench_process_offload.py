@@ -15,9 +15,9 @@ from concurrency_patterns.process_offload import (
     offload_all_anyio,
     offload_all_asyncio,
     offload_all_sync,
-    run_sequential,
 )
-from concurrency_patterns.workloads import spin
+from concurrency_patterns.tools.demos.process_offload import run_sequential
+from concurrency_patterns.tools.workloads import spin
 from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "process_offload"

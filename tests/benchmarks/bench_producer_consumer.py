@@ -13,7 +13,7 @@ from concurrency_patterns.producer_consumer import (
     pipeline_asyncio_sentinel,
     pipeline_threads,
 )
-from concurrency_patterns.workloads import square
+from concurrency_patterns.tools.workloads import square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "producer_consumer"

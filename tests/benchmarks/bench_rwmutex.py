@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
-from concurrency_patterns.rwmutex import exercise_anyio, exercise_asyncio, exercise_threads
+from concurrency_patterns.tools.demos.rwmutex import (
+    exercise_anyio,
+    exercise_asyncio,
+    exercise_threads,
+)
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "rwmutex"

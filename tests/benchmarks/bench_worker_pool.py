@@ -13,7 +13,7 @@ import pytest
 
 from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
 from concurrency_patterns.process_offload import new_process_pool
-from concurrency_patterns.workloads import sleep_then_square, square
+from concurrency_patterns.tools.workloads import sleep_then_square, square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "worker_pool"

@@ -5,8 +5,9 @@
 * **Every round is timed where it runs**, and only the round: a blocking call with
   ``time.perf_counter`` around it; async code inside one event loop per benchmark (one
   ``anyio.run`` on asyncio, uvloop or trio, whose root task lives through every round), with
-  ``perf_counter`` around each ``await``; Go inside the Go process (``-serve``, see
-  ``go_equivalents/internal/harness``), started once per pattern. Making the loop, starting a
+  ``perf_counter`` around each ``await``; Go inside the Go process (the pattern's test binary
+  run as ``TestServe -serve``, see ``go_equivalents/internal/harness``), started once per
+  pattern. Making the loop, starting a
   process or crossing a pipe is never in a figure.
 * The durations reach pytest-benchmark through ``MEASURED``, a clock that advances by exactly
   the measured duration of each round, so its statistics, tables and JSON are the usual ones.
@@ -33,8 +34,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns._claims.core import cpu_model
-from concurrency_patterns.workloads import load_workloads
+from concurrency_patterns.tools.claims.core import cpu_model
+from concurrency_patterns.tools.registry import SLUGS
+from concurrency_patterns.tools.workloads import load_workloads
 
 ROOT = Path(__file__).resolve().parents[2]
 GO_DIR = ROOT / "go_equivalents"
@@ -83,12 +85,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class GoProcess:
-    """One pattern's Go program in ``-serve`` mode: ask for a timed round, get its duration."""
+    """One pattern's Go test binary serving timing requests (its ``TestServe``, with ``-serve``):
+    ask for a timed round, get its duration."""
 
     def __init__(self, binary: Path) -> None:
         self.process = subprocess.Popen(
-            [str(binary), "-serve"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True, env={**os.environ, "GOTOOLCHAIN": "local"},
+            [str(binary), "-test.run", "^TestServe$", "-serve"], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "GOTOOLCHAIN": "local"},
         )
         assert json.loads(self._readline()) == {"ready": True}
 
@@ -118,12 +122,13 @@ class GoProcess:
 
 @pytest.fixture(scope="session")
 def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """Every Go program, built once; None where there is no Go toolchain."""
+    """Every pattern's Go test binary (``<slug>.test``), built once; None without Go."""
     go = shutil.which("go")
     if go is None:
         return None
     out = tmp_path_factory.mktemp("go-bin")
-    subprocess.run([go, "build", "-o", str(out), "./..."], cwd=GO_DIR, check=True, timeout=600,
+    subprocess.run([go, "test", "-c", "-o", f"{out}/", *(f"./{slug}" for slug in SLUGS)],
+                   cwd=GO_DIR, check=True, timeout=600,
                    env={**os.environ, "GOTOOLCHAIN": "local"})
     return out
 
@@ -133,7 +138,7 @@ def go(request: pytest.FixtureRequest, go_binaries: Path | None) -> Iterator[GoP
     """The module's pattern's Go program, serving timing requests."""
     if go_binaries is None:
         pytest.skip("no Go toolchain (it comes with the [dev] extra)")
-    process = GoProcess(go_binaries / request.module.PATTERN)
+    process = GoProcess(go_binaries / f"{request.module.PATTERN}.test")
     yield process
     process.close()
 
@@ -268,12 +273,14 @@ def pytest_benchmark_update_machine_info(
 
 @pytest.fixture(scope="session")
 def fetch_server(go_binaries: Path | None) -> Iterator[str]:
-    """The Go net/http server of go_equivalents/bounded_fetch, in its own process: the one
-    target every client, Python and Go, fetches from. Its base URL."""
+    """The Go net/http server of go_equivalents/bounded_fetch (its ``TestLoopbackServer``, with
+    ``-server``), in its own process: the one target every client, Python and Go, fetches
+    from. Its base URL."""
     if go_binaries is None:
         pytest.skip("no Go toolchain (it comes with the [dev] extra)")
-    server = subprocess.Popen([str(go_binaries / "bounded_fetch"), "-server"], cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(go_binaries / "bounded_fetch.test"), "-test.run", "^TestLoopbackServer$",
+         "-server"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None and server.stdin is not None
     base: str = json.loads(server.stdout.readline())["url"]
     yield base

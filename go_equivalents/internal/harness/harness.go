@@ -1,10 +1,17 @@
-// Package harness lets the Python benchmarks time a Go pattern without timing Go itself.
+// Package harness times a pattern's benchmark workloads, for go test -bench and for the
+// Python benchmarks, with the same setup in both.
 //
-// A pattern's program started with -serve reads one JSON request per line on stdin, runs the
-// named workload the requested number of rounds, and answers one JSON line on stdout with the
+// A pattern's tests hook in with two one-line functions: BenchmarkX calls Bench, and
+// TestServe calls Serve. Run with -serve (go test -c, then ./<slug>.test -test.run
+// '^TestServe$' -serve), TestServe reads one JSON request per line on stdin, runs the named
+// workload the requested number of rounds, and answers one JSON line on stdout with the
 // duration of each round, measured inside this process. Starting the process, building the
 // binary and setting the workload up (servers, job lists) happen outside the timed rounds, so
 // the figure is the pattern's work, as testing.B would measure it.
+//
+// The pattern programs themselves (main.go) never import this package, and this package does
+// not import testing: Bench and Serve take the few methods of *testing.B and *testing.T they
+// use, so only test binaries carry the testing machinery.
 package harness
 
 import (
@@ -17,7 +24,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"testing"
 	"time"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
@@ -42,12 +48,6 @@ type Response struct {
 // Setup prepares one workload from its parameters (JSON), outside the timing. It returns the
 // work to time — one round — and a cleanup to run after the last round.
 type Setup func(params json.RawMessage) (run func() error, cleanup func(), err error)
-
-// Serve answers requests from stdin until it closes, looking workloads up in named (from
-// workloads.json) and building each with setup.
-func Serve(named map[string]json.RawMessage, setup Setup) {
-	serve(os.Stdin, os.Stdout, named, setup)
-}
 
 func serve(in io.Reader, out io.Writer, named map[string]json.RawMessage, setup Setup) {
 	scanner := bufio.NewScanner(in)
@@ -113,31 +113,50 @@ func merge(raw json.RawMessage, extra map[string]any) (json.RawMessage, error) {
 	return json.Marshal(params)
 }
 
-// ServePattern serves the benchmark workloads of pattern from workloads.json; it exits the
-// program if the file cannot be read.
-func ServePattern(pattern string, setup Setup) {
+var serveFlag = flag.Bool("serve", false, "TestServe: time the benchmark workloads asked for on stdin")
+
+// Skipper is the part of *testing.T that Serve uses.
+type Skipper interface {
+	Skip(args ...any)
+	Fatal(args ...any)
+}
+
+// Serve, called from a pattern's TestServe, answers timing requests for pattern's benchmark
+// workloads (from workloads.json) on stdin until it closes, building each with setup. Without
+// the -serve flag it skips the test: go test ./... never waits on stdin.
+func Serve(t Skipper, pattern string, setup Setup) {
+	if !*serveFlag {
+		t.Skip("serves only with -serve: the Python benchmarks' way of timing Go")
+	}
 	named, err := workloads.Benchmarks(pattern)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		t.Fatal(err)
 	}
-	Serve(named, setup)
+	serve(os.Stdin, os.Stdout, named, setup)
+}
+
+// Benchmarker is the part of *testing.B that Bench uses (B is *testing.B itself).
+type Benchmarker[B any] interface {
+	Run(name string, f func(B)) bool
+	Loop() bool
+	Fatal(args ...any)
+	Cleanup(f func())
 }
 
 // Bench runs every benchmark workload of pattern as a sub-benchmark of b, with the same setup
-// the -serve mode uses: `go test -bench . ./<pattern>` times the same work the Python side does.
-func Bench(b *testing.B, pattern string, setup Setup) {
+// Serve uses: `go test -bench . ./<pattern>` times the same work the Python side does.
+func Bench[B Benchmarker[B]](b B, pattern string, setup Setup) {
 	named, err := workloads.Benchmarks(pattern)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(named)) {
-		b.Run(name, func(b *testing.B) {
+		b.Run(name, func(b B) {
 			run, cleanup, err := setup(named[name])
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer cleanup()
+			b.Cleanup(cleanup)
 			for b.Loop() {
 				if err := run(); err != nil {
 					b.Fatal(err)
@@ -145,19 +164,4 @@ func Bench(b *testing.B, pattern string, setup Setup) {
 			}
 		})
 	}
-}
-
-var serveFlag = flag.Bool("serve", false, "time the benchmark workloads asked for on stdin, then exit")
-
-// Serving parses the command line and, if -serve was given, serves pattern's benchmark
-// workloads and reports true: a program's main returns at once when it does.
-func Serving(pattern string, setup Setup) bool {
-	if !flag.Parsed() {
-		flag.Parse()
-	}
-	if !*serveFlag {
-		return false
-	}
-	ServePattern(pattern, setup)
-	return true
 }

@@ -4,14 +4,21 @@ package leakcheck
 
 import (
 	"runtime"
-	"testing"
 	"time"
 )
+
+// TB is the part of testing.TB that Check uses; leakcheck does not import testing, so that
+// nothing outside _test.go files links it.
+type TB interface {
+	Helper()
+	Cleanup(f func())
+	Errorf(format string, args ...any)
+}
 
 // Check records how many goroutines run now and, when the test ends, fails it if more are
 // still running after a grace period for goroutines that are finishing. Call it first, so its
 // cleanup runs after the test's other cleanups (servers closed, connections dropped).
-func Check(t testing.TB) {
+func Check(t TB) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {

@@ -1,5 +1,6 @@
-// Package workloads reads workloads.json, the file at the repository root that holds the inputs
-// of every demo and benchmark, so that the Python and Go sides always run the same workload.
+// Package workloads reads workloads.json, the file that holds the inputs of every demo and
+// benchmark, so that the Python and Go sides always run the same workload. It lives in the
+// Python package (concurrency_patterns/tools/workloads.json), which ships it as package data.
 package workloads
 
 import (
@@ -13,9 +14,12 @@ import (
 // EnvVar names a variable that, when set, is the path of the workloads file.
 const EnvVar = "CONCURRENCY_PATTERNS_WORKLOADS"
 
-// Path returns where workloads.json is: $CONCURRENCY_PATTERNS_WORKLOADS, or the first
-// workloads.json found walking up from the working directory (go run and go test both run
-// inside go_equivalents/, one or two levels below the repository root).
+// File is where workloads.json is, relative to the repository root.
+var File = filepath.Join("concurrency_patterns", "tools", "workloads.json")
+
+// Path returns where workloads.json is: $CONCURRENCY_PATTERNS_WORKLOADS, or the repository's,
+// found walking up from the working directory (go run and go test both run inside
+// go_equivalents/, one or two levels below the repository root).
 func Path() (string, error) {
 	if p := os.Getenv(EnvVar); p != "" {
 		return p, nil
@@ -25,13 +29,13 @@ func Path() (string, error) {
 		return "", err
 	}
 	for {
-		candidate := filepath.Join(dir, "workloads.json")
+		candidate := filepath.Join(dir, File)
 		if _, err := os.Stat(candidate); err == nil {
 			return candidate, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("workloads.json not found above the working directory; set " + EnvVar)
+			return "", errors.New(File + " not found above the working directory; set " + EnvVar)
 		}
 		dir = parent
 	}

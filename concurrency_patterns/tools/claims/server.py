@@ -1,6 +1,6 @@
 """The Python server of the HTTP claims: aiohttp, the same routes as the Go server.
 
-    python -m concurrency_patterns._claims.server [--upstream URL] [--uvloop]
+    python -m concurrency_patterns.tools.claims.server [--upstream URL] [--uvloop]
 
 It listens on a free port of 127.0.0.1, prints ``{"url": ...}`` and serves until its stdin
 closes. Routes:
@@ -97,7 +97,7 @@ async def serve(upstream: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m concurrency_patterns._claims.server")
+    parser = argparse.ArgumentParser(prog="python -m concurrency_patterns.tools.claims.server")
     parser.add_argument("--upstream", default="", help="base URL of the upstream (for /data)")
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop")
     args = parser.parse_args(argv)

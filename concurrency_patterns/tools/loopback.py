@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1, run on an event loop in its own thread.
 
-The tests and the demo fetch from it. ``GET /item/<i>?delay=<seconds>&status=<code>`` answers
-``item <i>`` after the delay, with the status. The server counts the requests it is handling
+The contract tests and the demo fetch from it. ``GET /item/<i>?delay=<seconds>&status=<code>``
+answers ``item <i>`` after the delay, with the status. The server counts the requests it is handling
 at each moment and keeps the highest count, so a client's promise to keep at most ``limit``
 requests in flight is checked where it matters: at the server.
 """
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-__all__ = ["HttpServer", "event_loop_thread", "serving"]
+__all__ = ["HttpServer", "event_loop_thread", "loopback_server", "serving"]
 
 
 class HttpServer:
@@ -94,3 +94,10 @@ def event_loop_thread(name: str = "test-http-server") -> Iterator[asyncio.Abstra
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
+
+
+@contextmanager
+def loopback_server(name: str = "loopback-http-server") -> Iterator[HttpServer]:
+    """A fresh server on its own event loop thread, for one use: both are stopped on exit."""
+    with event_loop_thread(name) as loop, serving(loop) as server:
+        yield server

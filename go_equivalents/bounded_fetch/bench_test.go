@@ -7,27 +7,24 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"testing"
 	"time"
-
-	"concurrency-patterns/go_equivalents/internal/harness"
 )
 
-var server = flag.Bool("server", false, "serve the loopback test server until stdin closes; print its URL first")
+var serverFlag = flag.Bool("server", false, "serve the loopback test server until stdin closes; print its URL first")
 
-// serveFlags handles -serve (time workloads) and -server (be the server the Python benchmarks
-// fetch from); it reports whether one of them ran.
-func serveFlags() bool {
-	if harness.Serving("bounded_fetch", setup) {
-		return true
-	}
-	if !*server {
-		return false
+// TestLoopbackServer is the one fetch target of the Python benchmarks: run with -server (go
+// test -c, then ./bounded_fetch.test -test.run '^TestLoopbackServer$' -server), it prints the
+// server's URL as JSON and serves until stdin closes, the Python side's way of saying stop.
+// Without -server it is skipped.
+func TestLoopbackServer(t *testing.T) {
+	if !*serverFlag {
+		t.Skip("serves only with -server: the Python benchmarks' fetch target")
 	}
 	s := StartServer()
+	defer s.Close()
 	fmt.Printf("{\"url\": %q}\n", s.Base())
-	_, _ = io.Copy(io.Discard, os.Stdin) // the Python side closes stdin to stop us
-	s.Close()
-	return true
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
 // Workload is a benchmark workload of workloads.json. BaseURL, given by the Python benchmark,

@@ -1,4 +1,4 @@
-"""``python -m concurrency_patterns compare``: every variant against Go, one table per workload.
+"""``concurrency-patterns compare``: every variant against Go, one table per workload.
 
 It runs the pytest-benchmark suites of ``tests/benchmarks`` (the same ones
 ``pytest --benchmark-only`` runs), reads their JSON, and for each pattern workload prints each
@@ -21,9 +21,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .registry import SLUGS
+from .repo import CHECKOUT
+
 __all__ = ["Row", "Table", "build_tables", "check_targets", "run_compare", "write_docs"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = CHECKOUT
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
 ANYIO_TAX_LIMIT = 1.10
 
@@ -66,10 +69,6 @@ _RESULT = re.compile(r"\S*bench_(\w+)\.py::(\w+)(?:\[(.*?)\])? (PASSED|FAILED|SK
 def run_benchmarks(patterns: list[str], quick: bool, out: Path) -> int:
     """Run the benchmark suites with pytest, printing one progress line per benchmark."""
     suites = ROOT / "tests" / "benchmarks"
-    if not suites.is_dir():
-        print("compare needs a clone of the repository (tests/benchmarks not found)",
-              file=sys.stderr)
-        return 2
     files = [str(suites / f"bench_{p}.py") for p in patterns] or [str(suites)]
     command = [sys.executable, "-m", "pytest", *files, "--benchmark-only", "-v",
                f"--benchmark-json={out}", "-p", "no:cacheprovider", "--no-header", "-rN"]
@@ -115,9 +114,7 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
     return sorted(tables.values(), key=lambda t: (_ORDER.get(t.pattern, 99), t.workload))
 
 
-_ORDER = {p: i for i, p in enumerate(
-    ["bounded_fetch", "producer_consumer", "worker_pool", "waitgroup", "mutex", "rwmutex",
-     "once", "process_offload"])}
+_ORDER = {slug: i for i, slug in enumerate(SLUGS)}
 
 
 def _derive(table: Table, cores: int) -> None:

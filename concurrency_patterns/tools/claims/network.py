@@ -1,6 +1,6 @@
 """I/O-bound claims: threads that wait, servers under load, and the gap between the languages.
 
-Every request here crosses real sockets on 127.0.0.1. The servers are ``_claims/server.py``
+Every request here crosses real sockets on 127.0.0.1. The servers are ``tools/claims/server.py``
 (aiohttp) and ``go_equivalents/claims`` (net/http); the load generator is the Go program's
 ``load`` subcommand, a lean keep-alive HTTP/1.1 client. On a machine with two or more cores the
 server under test is pinned to one core and the load side (load generator, upstream) to the
@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from concurrency_patterns._claims.core import (
+from concurrency_patterns.bounded_fetch import fetch_all_threads
+from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
     Judgement,
@@ -26,11 +27,10 @@ from concurrency_patterns._claims.core import (
     installed,
     ratio_text,
 )
-from concurrency_patterns.bounded_fetch import fetch_all_threads
 
 __all__: list[str] = []
 
-SERVER_MODULE = "concurrency_patterns._claims.server"
+SERVER_MODULE = "concurrency_patterns.tools.claims.server"
 
 
 # --- io-threads -------------------------------------------------------------------------------

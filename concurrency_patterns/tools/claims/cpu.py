@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from concurrency_patterns._claims.core import (
+from concurrency_patterns.process_offload import new_process_pool, offload_all_sync
+from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
     Judgement,
@@ -29,7 +30,7 @@ from concurrency_patterns._claims.core import (
     ratio_text,
     timed,
 )
-from concurrency_patterns.process_offload import new_process_pool, offload_all_sync, run_sequential
+from concurrency_patterns.tools.demos.process_offload import run_sequential
 
 __all__ = ["count_up", "fib"]
 

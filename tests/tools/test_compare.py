@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.__main__ import main
-from concurrency_patterns._compare import build_tables, check_targets
+from concurrency_patterns.tools.compare import build_tables, check_targets
 
 
 def bench(pattern: str, workload: str, variant: str, median: float, iqr: float = 0.0,

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from concurrency_patterns.tools.repo import CHECKOUT
+
 __all__ = [
     "CLAIMS",
     "Claim",
@@ -44,7 +46,7 @@ __all__ = [
     "size_text",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = CHECKOUT
 GO_DIR = ROOT / "go_equivalents"
 
 
@@ -339,7 +341,7 @@ class Context:
                cpus: set[int] | None = None, timeout: float = 600, **kwargs: Any) -> Any:
         """Run ``probe(**kwargs)`` in a new interpreter and return its (JSON) result."""
         target = f"{probe.__module__}:{probe.__qualname__}"
-        command = [sys.executable, "-m", "concurrency_patterns._claims.probe", target,
+        command = [sys.executable, "-m", "concurrency_patterns.tools.claims.probe", target,
                    json.dumps(kwargs)]
         return self._run_json(command, env=env, cpus=cpus, timeout=timeout)
 
@@ -348,7 +350,7 @@ class Context:
         return self._run_json([str(self.go_binary()), *args], cpus=cpus, timeout=timeout)
 
     def go_binary(self) -> Path:
-        """go_equivalents/claims, built once per run; Unmeasurable without a Go toolchain."""
+        """go_equivalents/cmd/claims, built once per run; Unmeasurable without a Go toolchain."""
         if self._go_binary is None and not self._go_error:
             go = shutil.which("go")
             if go is None:
@@ -357,11 +359,11 @@ class Context:
                 self._go_error = "go_equivalents/ not found: the ledger needs a clone"
             else:
                 out = self.scratch / "claims-go"
-                build = subprocess.run([go, "build", "-o", str(out), "./claims"], cwd=GO_DIR,
+                build = subprocess.run([go, "build", "-o", str(out), "./cmd/claims"], cwd=GO_DIR,
                                        capture_output=True, text=True, timeout=600,
                                        env={**os.environ, "GOTOOLCHAIN": "local"})
                 if build.returncode != 0:
-                    raise RuntimeError(f"go build ./claims failed:\n{build.stderr}")
+                    raise RuntimeError(f"go build ./cmd/claims failed:\n{build.stderr}")
                 self._go_binary = out
         if self._go_binary is None:
             raise Unmeasurable(self._go_error)

@@ -1,7 +1,11 @@
-"""Job functions shared by the demos, the tests and the benchmarks.
+"""The demo and benchmark inputs, and the job functions the demos, tests and benchmarks share.
 
-They live in the package, not beside the code that uses them, because a process pool sends a
-function by name: the child process must be able to import it.
+``workloads.json``, beside this module, holds every demo and benchmark input; the Go programs
+read the same file (``go_equivalents/internal/workloads``), so both sides run the same work.
+It ships in the package, so the demo runs from an installed wheel.
+
+The job functions live in the package, not beside the code that uses them, because a process
+pool sends a function by name: the child process must be able to import it.
 
 ``spin`` is the CPU-bound job. Its Go twin (``go_equivalents``) does the same arithmetic
 and returns the same number for the same ``n``, so the two sides provably do the same work.
@@ -58,25 +62,13 @@ def worker_pid(_: object = None) -> int:
 
 
 def workloads_file() -> Path:
-    """Where ``workloads.json`` is: ``$CONCURRENCY_PATTERNS_WORKLOADS``, or the repository root.
-
-    The file is shared with the Go programs, so it lives at the root of the repository, beside
-    ``go_equivalents/``. The demo and the benchmarks need a clone (an editable install).
-    """
+    """Where ``workloads.json`` is: ``$CONCURRENCY_PATTERNS_WORKLOADS``, or beside this module."""
     if override := os.environ.get("CONCURRENCY_PATTERNS_WORKLOADS"):
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "workloads.json"
+    return Path(__file__).with_name("workloads.json")
 
 
 def load_workloads(section: str) -> dict[str, dict[str, Any]]:
     """One section (``"demo"``, ``"benchmarks"``) of ``workloads.json``, keyed by pattern."""
-    path = workloads_file()
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{path} not found: the demo and the benchmarks run from a clone of the repository "
-            "(pip install -e .), or set CONCURRENCY_PATTERNS_WORKLOADS to the file"
-        ) from None
-    workloads: dict[str, dict[str, Any]] = data[section]
+    workloads: dict[str, dict[str, Any]] = json.loads(workloads_file().read_text())[section]
     return workloads

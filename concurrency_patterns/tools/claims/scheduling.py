@@ -10,7 +10,7 @@ import queue
 import threading
 import time
 
-from concurrency_patterns._claims.core import (
+from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
     Judgement,

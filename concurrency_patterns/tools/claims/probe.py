@@ -1,7 +1,7 @@
 """Run one measurement function in this fresh interpreter and print its result as JSON.
 
-    python -m concurrency_patterns._claims.probe \
-        concurrency_patterns._claims.cpu:time_fib '{"n": 27, "repeat": 3}'
+    python -m concurrency_patterns.tools.claims.probe \
+        concurrency_patterns.tools.claims.cpu:time_fib '{"n": 27, "repeat": 3}'
 
 The ledger starts a new interpreter for each Python measurement, so a memory figure starts
 from a clean heap and no measurement inherits another's threads, tasks or warm caches.
@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
         return 2
     target, arguments = argv
     module_name, _, name = target.partition(":")
-    if not module_name.startswith("concurrency_patterns._claims."):
+    if not module_name.startswith("concurrency_patterns.tools.claims."):
         print(f"not a ledger measurement: {target}", file=sys.stderr)
         return 2
     function = getattr(importlib.import_module(module_name), name)

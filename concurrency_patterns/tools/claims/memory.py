@@ -24,7 +24,7 @@ import tracemalloc
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from concurrency_patterns._claims.core import (
+from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
     Judgement,

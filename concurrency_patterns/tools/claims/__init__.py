@@ -1,6 +1,6 @@
 """The claims ledger: ``python -m concurrency_patterns claims``.
 
-Each measurable claim of the articles is a :class:`~concurrency_patterns._claims.core.Claim`
+Each measurable claim of the articles is a :class:`~concurrency_patterns.tools.claims.core.Claim`
 with a measurement and a verdict rule side by side; this module runs them, shows progress, and
 writes the table, the JSON and the docs page (``docs/claims.md``).
 
@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from concurrency_patterns._claims import cpu, memory, network, scheduling
-from concurrency_patterns._claims.core import (
+from concurrency_patterns.tools.claims import cpu, memory, network, scheduling
+from concurrency_patterns.tools.claims.core import (
     CLAIMS,
     Claim,
     Context,
@@ -28,7 +28,7 @@ from concurrency_patterns._claims.core import (
     Unmeasurable,
     Verdict,
 )
-from concurrency_patterns._claims.report import (
+from concurrency_patterns.tools.claims.report import (
     Outcome,
     describe_machine,
     format_markdown,

@@ -1,0 +1,132 @@
+"""The command line: ``concurrency-patterns <command>`` (or ``python -m concurrency_patterns``).
+
+* ``demo [PATTERN...]`` runs every variant of each pattern on the demo workload and prints one
+  line per pattern — the line its Go program prints too. It runs from an installed wheel.
+* ``compare [PATTERN...]`` runs the benchmark suites and prints every variant against Go, one
+  table per pattern workload (``--quick`` for a short run; ``--json``, ``--markdown`` and
+  ``--chart`` write the results). It needs a clone of the repository.
+* ``claims [ID...]`` checks the articles' measurable claims on this machine and prints each
+  with the article's figure, ours and a verdict (``--quick``; ``--json``, ``--markdown``).
+  It needs a clone of the repository.
+* ``list`` names the patterns, what each does, and the claims that concern it.
+
+Patterns are named by slug, with underscores or dashes (``worker_pool``, ``worker-pool``).
+Exit status: 0 on success, 1 when a run failed, 2 for a usage error or a command that needs
+the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import __version__
+from .registry import PATTERNS, SLUGS, pattern
+from .repo import NeedsRepository, repository
+
+__all__ = ["main"]
+
+
+def _slug(name: str) -> str:
+    try:
+        return pattern(name).slug
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"no pattern {name!r} (choose from {', '.join(SLUGS)})") from None
+
+
+def _claim_id(name: str) -> str:
+    from .claims import ORDER
+
+    if name not in ORDER:
+        raise argparse.ArgumentTypeError(f"no claim {name!r} (choose from {', '.join(ORDER)})")
+    return name
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="concurrency-patterns",
+        description="Concurrency patterns in every Python model, beside Go.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser("demo", help="run every variant of each pattern once")
+    demo.add_argument("patterns", nargs="*", type=_slug, metavar="PATTERN",
+                      help="the patterns to run (default: all)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="name the variants run")
+
+    compare = commands.add_parser(
+        "compare", help="benchmark every variant against Go (needs a clone of the repository)")
+    compare.add_argument("patterns", nargs="*", type=_slug, metavar="PATTERN",
+                         help="the patterns to measure (default: all)")
+    compare.add_argument("--quick", action="store_true",
+                         help="only the workloads marked quick, with short rounds (~1 minute)")
+    compare.add_argument("--json", type=Path, metavar="FILE", help="write the tables as JSON")
+    compare.add_argument("--markdown", type=Path, metavar="FILE",
+                         help="write the tables as Markdown")
+    compare.add_argument("--chart", type=Path, metavar="FILE", help="draw the tables (PNG)")
+    compare.add_argument("--docs", type=Path, metavar="DIR",
+                         help="write the docs' tables and charts (all, and one per pattern)")
+    compare.add_argument("--from-json", type=Path, metavar="FILE",
+                         help="read a pytest-benchmark JSON file instead of running the suites")
+
+    claims = commands.add_parser(
+        "claims", help="measure the articles' claims here and give each a verdict "
+                       "(needs a clone of the repository)")
+    claims.add_argument("ids", nargs="*", type=_claim_id, metavar="ID",
+                        help="the claims to check (default: all; `list` names them)")
+    claims.add_argument("--quick", action="store_true",
+                        help="smaller sizes and shorter runs (about a minute and a half)")
+    claims.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    claims.add_argument("--markdown", type=Path, metavar="FILE",
+                        help="write the ledger as a Markdown page (docs/claims.md)")
+    claims.add_argument("--from-json", type=Path, metavar="FILE",
+                        help="read the results from a --json file instead of measuring")
+    commands.add_parser("list", help="name the patterns and the claims that concern each")
+    return parser
+
+
+def _list() -> None:
+    from .claims import CLAIMS, ORDER
+
+    width = max(len(s) for s in SLUGS)
+    for p in PATTERNS:
+        print(f"{p.slug:<{width}}  {p.summary.replace('`', '')}")
+        ids = [i for i in ORDER if p.slug in CLAIMS[i].patterns]
+        if ids:
+            print(f"{'':<{width}}  claims: {', '.join(ids)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with *argv* (default: ``sys.argv[1:]``); return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if args.command == "list":
+        _list()
+        return 0
+    if args.command == "demo":
+        from .demos import run_demos
+
+        return run_demos(args.patterns, verbose=args.verbose)
+    try:
+        # Only a run needs the repository: --from-json re-reads results anywhere.
+        if args.from_json is None:
+            repository(args.command)
+    except NeedsRepository as exc:
+        print(f"concurrency-patterns: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "claims":
+        from .claims import run_claims
+
+        return run_claims(args.ids, quick=args.quick, json_path=args.json,
+                          markdown_path=args.markdown, from_json=args.from_json)
+    from .compare import run_compare
+
+    return run_compare(args.patterns, quick=args.quick, json_path=args.json,
+                       markdown_path=args.markdown, chart_path=args.chart,
+                       from_json=args.from_json, docs_dir=args.docs)

@@ -1,0 +1,36 @@
+"""Where the repository is, for the tools that need more than the installed package.
+
+``compare`` runs the benchmark suites in ``tests/benchmarks`` and the claims ledger builds the
+Go programs in ``go_equivalents``: both need a clone of the repository (the README's editable
+install). From a wheel they say so in one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["CHECKOUT", "NEEDS", "NeedsRepository", "repository"]
+
+# The directory above the package: the repository root when the package is a clone's.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+class NeedsRepository(Exception):
+    """A command needs the repository and this is an installed copy of the package."""
+
+
+# What each command runs from the repository.
+NEEDS = {
+    "compare": ("tests/benchmarks", "its benchmark suites"),
+    "claims": ("go_equivalents/cmd/claims", "its Go measurements"),
+}
+
+
+def repository(command: str) -> Path:
+    """The repository root, or ``NeedsRepository`` naming *command* and what it lacks."""
+    path, what = NEEDS[command]
+    if not (CHECKOUT / path).exists():
+        raise NeedsRepository(
+            f"{command} runs {what} ({path}), which only a clone of the repository has: "
+            "clone it and `pip install -e '.[dev]'` there")
+    return CHECKOUT

@@ -1,0 +1,79 @@
+"""The command line, run the way a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from concurrency_patterns import __version__
+from concurrency_patterns.tools.cli import main
+from concurrency_patterns.tools.registry import SLUGS
+
+
+def test_demo_prints_one_agreed_line_per_pattern() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "concurrency_patterns", "demo"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.splitlines()
+    assert [line.split(":")[0] for line in out] == list(SLUGS)
+    assert "counter = 1000" in out[SLUGS.index("mutex")]
+
+
+def test_list_names_every_pattern_with_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines if not line.startswith(" ")] == list(SLUGS)
+    assert any("claims: " in line and "switch-cost" in line for line in lines)
+
+
+def test_a_slug_may_be_written_with_dashes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "waitgroup", "process-offload"]) == 0
+    assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()] \
+        == ["waitgroup", "process_offload"]
+
+
+@pytest.mark.parametrize("argv", [["demo", "spinlock"], ["compare", "spinlock"]])
+def test_an_unknown_pattern_is_refused_naming_the_choices(
+    capsys: pytest.CaptureFixture[str], argv: list[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no pattern 'spinlock'" in err and "worker_pool" in err and "[]" not in err
+
+
+def test_an_unknown_claim_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["claims", "go-is-fast"])
+    assert exit_info.value.code == 2
+    assert "no claim 'go-is-fast'" in capsys.readouterr().err
+
+
+def test_a_bare_command_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: concurrency-patterns") and "demo" in out and "compare" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"concurrency-patterns {__version__}"
+
+
+@pytest.mark.parametrize("command", ["compare", "claims"])
+def test_without_the_repository_compare_and_claims_say_so_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, command: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from concurrency_patterns.tools import repo
+
+    monkeypatch.setattr(repo, "CHECKOUT", tmp_path)  # an installed copy: nothing beside it
+    assert main([command]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "only a clone of the repository has" in err
+    assert err.startswith(f"concurrency-patterns: {command} runs ")

@@ -1,0 +1,57 @@
+"""The Python and Go sides cannot drift apart: same patterns, same output for the same input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from concurrency_patterns.tools.demos import runs
+from concurrency_patterns.tools.registry import SLUGS
+
+ROOT = Path(__file__).resolve().parents[2]
+GO = ROOT / "go_equivalents"
+NOT_PATTERNS = {"cmd", "internal"}  # the Go module's tools and shared helpers
+
+
+def test_every_go_pattern_folder_is_a_registered_pattern() -> None:
+    folders = {p.name for p in GO.iterdir() if p.is_dir()} - NOT_PATTERNS
+    assert folders == set(SLUGS)
+
+
+def test_every_go_folder_holds_only_its_program_and_its_tests() -> None:
+    """Go by Example's shape: ``main.go`` is the pattern and its ``main()``; the tests and
+    the benchmark workloads are ``_test.go`` files; nothing else is compiled into the program
+    (bounded_fetch also has its loopback server, which its demo fetches from)."""
+    for slug in SLUGS:
+        programs = {p.name for p in (GO / slug).glob("*.go") if not p.name.endswith("_test.go")}
+        assert programs <= {"main.go", "server.go"}, (slug, programs)
+        assert (GO / slug / f"{slug}_test.go").is_file(), slug
+
+
+def go_env() -> dict[str, str]:
+    return {**os.environ, "GOTOOLCHAIN": "local"}
+
+
+@pytest.fixture(scope="module")
+def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("no Go toolchain (it comes with the [dev] extra)")
+    out = tmp_path_factory.mktemp("go-bin")
+    subprocess.run([go, "build", "-o", str(out), *(f"./{slug}" for slug in SLUGS)], cwd=GO,
+                   env=go_env(), check=True, timeout=300)
+    return out
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_go_prints_what_python_prints(go_binaries: Path, slug: str) -> None:
+    go_line = subprocess.run(
+        [str(go_binaries / slug)], cwd=GO / slug, env=go_env(), capture_output=True, text=True,
+        check=True, timeout=60,
+    ).stdout.strip()
+    python_line = next(iter(runs(slug).values()))()  # every variant prints the same (test_cli)
+    assert go_line == python_line
