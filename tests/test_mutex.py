@@ -147,3 +147,34 @@ async def test_waiters_get_the_mutex_in_arrival_order(variant: Variant) -> None:
 )
 async def test_the_articles_counter_loses_no_update(variant: Variant) -> None:
     assert await variant(20, 25) == 500
+
+
+async def settle() -> None:
+    """Long enough for a waiter, even one in a worker thread, to be queued."""
+    await anyio.sleep(0.03)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_repr_shows_whether_it_is_held_and_who_waits(variant: Variant) -> None:
+    mu = new(variant)
+    real = getattr(mu, "mutex", mu)  # the thread variant's facade holds the real mutex
+    assert repr(real).startswith(f"<{type(real).__name__} unlocked")
+    got_it, leave = anyio.Event(), anyio.Event()
+
+    async def waiter() -> None:
+        async with mu:
+            got_it.set()
+            await leave.wait()
+
+    await mu.lock()
+    assert " locked" in repr(real)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await settle()
+        if variant in ASYNC:  # a thread's lock does not count its waiters
+            assert "locked, 1 waiting" in repr(real)
+        mu.unlock()
+        await got_it.wait()
+        assert " locked" in repr(real)
+        leave.set()
+    assert "unlocked" in repr(real)

@@ -124,3 +124,23 @@ async def test_fn_must_be_callable(variant: Variant) -> None:
         outcome = target.do(42)
         if inspect.isawaitable(outcome):
             await outcome
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_repr_shows_whether_it_is_done_or_running(variant: Variant) -> None:
+    once = variant.fn()
+    real = getattr(once, "once", once)  # the thread variant's facade holds the real Once
+    assert repr(real) == f"<{type(real).__name__} not done>"
+    started, release = anyio.Event(), anyio.Event()
+
+    async def init() -> str:
+        started.set()
+        await release.wait()
+        return "value"
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(once.do, init)
+        await started.wait()
+        assert repr(real) == f"<{type(real).__name__} running>"
+        release.set()
+    assert repr(real) == f"<{type(real).__name__} done>"

@@ -205,3 +205,29 @@ async def test_unlocking_what_is_not_held_raises(variant: Variant) -> None:
         rw.unlock()  # a read lock is not the write lock
     rw.runlock()
     await _assert_free(rw)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_repr_shows_readers_writer_and_who_waits(variant: Variant) -> None:
+    rw = variant.fn()
+    real = getattr(rw, "rw", rw)  # the thread variant's facade holds the real lock
+    assert "unlocked" in repr(real)
+    await rw.rlock()
+    await rw.rlock()
+    assert "2 reader(s) inside" in repr(real)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(rw.lock)
+        await anyio.sleep(SETTLE)
+        assert "1 writer(s)" in repr(real)
+        tg.start_soon(rw.rlock)  # behind the waiting writer
+        await anyio.sleep(SETTLE)
+        assert "1 reader(s) waiting" in repr(real)
+        rw.runlock()
+        rw.runlock()  # the writer gets in
+        await anyio.sleep(SETTLE)
+        assert "write-locked" in repr(real) and "0 writer(s)" in repr(real)
+        rw.unlock()  # the reader that waited gets in
+        await anyio.sleep(SETTLE)
+    assert "1 reader(s) inside, 0 writer(s) and 0 reader(s) waiting" in repr(real)
+    rw.runlock()
+    assert "unlocked" in repr(real)

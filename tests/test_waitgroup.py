@@ -160,3 +160,23 @@ async def test_go_outside_async_with_is_refused() -> None:
 
     with pytest.raises(RuntimeError, match="async with"):
         AnyioWaitGroup().go(nothing)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_repr_shows_the_counter_and_the_kept_errors(variant: Variant) -> None:
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(ExceptionGroup):  # the exit's own wait() raises the kept error too
+        async with variant.fn() as wg:
+            real = getattr(wg, "wg", wg)  # the thread variant's facade holds the real group
+            name = type(real).__name__
+            assert repr(real) == f"<{name} count=0>"
+            wg.add(2)
+            assert repr(real) == f"<{name} count=2>"
+            wg.done()
+            wg.done()
+            wg.go(boom)
+            with pytest.raises(ExceptionGroup):
+                await wg.wait()
+            assert repr(real) == f"<{name} count=0, 1 error(s) kept>"
