@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ._core import JobError
 from .bounded_fetch import (
+    MAX_REDIRECTS,
     FetchError,
     FetchResult,
     fetch_all_anyio,
@@ -58,6 +59,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # bounded_fetch
+    "MAX_REDIRECTS",
     "FetchError",
     "FetchResult",
     "fetch_all_anyio",

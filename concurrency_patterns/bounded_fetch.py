@@ -11,6 +11,9 @@ Every variant keeps the same promises:
   the body and the time the request took once it got its slot.
 * **At most** ``limit`` requests are in flight at any moment, and one client (one connection
   pool) serves the whole call.
+* **Redirects** are followed by every variant, up to ``MAX_REDIRECTS`` (10) for one URL;
+  ``FetchResult.final_url`` is where the answer came from. An 11th redirect makes the URL an
+  error result. (Go's ``http.Client`` gives up at its 10th.)
 * ``timeout`` bounds each request. A refused connection, a timeout or a 5xx answer becomes an
   error result; one bad URL never loses the others. A 4xx answer is a result, not an error: the
   server answered, and asking again will not change it.
@@ -48,12 +51,16 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "MAX_REDIRECTS",
     "FetchError",
     "FetchResult",
     "fetch_all_anyio",
     "fetch_all_asyncio",
     "fetch_all_threads",
 ]
+
+
+MAX_REDIRECTS = 10  # redirects followed per URL, by every variant; one more is an error
 
 
 class FetchError(Exception):
@@ -84,7 +91,8 @@ class FetchResult:
     """What one URL gave: its status and body, or the error, and how long it took.
 
     ``elapsed`` counts from the moment the request got its slot (not the time spent waiting
-    for one) to the end of the body, in seconds.
+    for one) to the end of the body, in seconds. ``final_url`` is the URL that answered, after
+    any redirects (``None`` when no answer arrived).
     """
 
     url: str
@@ -92,6 +100,7 @@ class FetchResult:
     body: bytes
     elapsed: float
     error: FetchError | None = field(default=None, compare=False)
+    final_url: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,12 +169,14 @@ async def fetch_all_asyncio(
 async def _get_aiohttp(session: aiohttp.ClientSession, index: int, url: str) -> FetchResult:
     start = time.perf_counter()
     try:
-        async with session.get(url) as response:
+        # aiohttp stops at its max_redirects-th redirect; the others follow that many.
+        async with session.get(url, max_redirects=MAX_REDIRECTS + 1) as response:
             body = await response.read()
             status = response.status
+            final_url = str(response.url)
     except Exception as exc:  # any failure of this URL is this URL's result, not the call's
         return _failed(url, index, start, exc, timed_out=isinstance(exc, TimeoutError))
-    return _answered(url, index, start, status, body)
+    return _answered(url, index, start, status, body, final_url)
 # --8<-- [end:asyncio]
 
 
@@ -242,7 +253,8 @@ async def _anyio_client(use_httpx: bool, limit: int, timeout: float) -> AsyncIte
         return
     httpx = _import_httpx()
     pool = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
-    async with httpx.AsyncClient(limits=pool, timeout=timeout) as http:
+    async with httpx.AsyncClient(limits=pool, timeout=timeout, follow_redirects=True,
+                                 max_redirects=MAX_REDIRECTS) as http:
         yield partial(_get_httpx, http, timeout=timeout)
 
 
@@ -257,7 +269,8 @@ async def _get_httpx(
             response = await client.get(url)
     except Exception as exc:
         return _failed(url, index, start, exc, timed_out=_is_timeout(exc))
-    return _answered(url, index, start, response.status_code, response.content)
+    return _answered(url, index, start, response.status_code, response.content,
+                     str(response.url))
 
 
 def _running_on_asyncio() -> bool:
@@ -290,10 +303,12 @@ def fetch_all_threads(
             response = client.get(url)
         except Exception as exc:
             return _failed(url, index, start, exc, timed_out=_is_timeout(exc))
-        return _answered(url, index, start, response.status_code, response.content)
+        return _answered(url, index, start, response.status_code, response.content,
+                         str(response.url))
 
     # httpx.Client is thread-safe: one client, one connection pool, for every thread.
-    with httpx.Client(limits=pool, timeout=timeout) as client, \
+    with httpx.Client(limits=pool, timeout=timeout, follow_redirects=True,
+                      max_redirects=MAX_REDIRECTS) as client, \
             ThreadPoolExecutor(max_workers=limit, thread_name_prefix="fetch") as executor:
         futures = [executor.submit(fetch_one, i, url) for i, url in enumerate(urls)]
         if fail_fast:
@@ -325,10 +340,12 @@ def _check_args(urls: Sequence[str], limit: int, timeout: float) -> list[str]:
     return list(urls)
 
 
-def _answered(url: str, index: int, start: float, status: int, body: bytes) -> FetchResult:
+def _answered(
+    url: str, index: int, start: float, status: int, body: bytes, final_url: str,
+) -> FetchResult:
     elapsed = time.perf_counter() - start
     error = FetchError(url, index, f"HTTP {status}", status=status) if status >= 500 else None
-    return FetchResult(url, status, body, elapsed, error)
+    return FetchResult(url, status, body, elapsed, error, final_url)
 
 
 def _failed(url: str, index: int, start: float, exc: Exception, *, timed_out: bool) -> FetchResult:

@@ -13,7 +13,10 @@ Which to pick:
   is cancelled (a timeout, a cancelled task), so nothing runs on for a caller that gave up.
 * ``offload_asyncio`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
   typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
-  a job that has not started; a job already running finishes, and its result is discarded.
+  the jobs its pool has not yet handed to a worker process; the jobs already handed over run
+  to completion and their results are discarded. A ``ProcessPoolExecutor`` hands over up to
+  ``max_workers + 1`` jobs at once (one waits in its call queue), so that many can still run
+  after a cancellation.
 * ``offload_sync`` — the same from plain synchronous code.
 
 The contract, for every variant:
@@ -107,9 +110,10 @@ async def offload_all_asyncio(
 ) -> list[R]:
     """Run ``fn(item)`` for every item on *executor*, all submitted at once; results in order.
 
-    On the first exception, or when the caller is cancelled, the jobs not yet started are
-    cancelled and the call waits for the running ones to finish before it raises: no work is
-    left behind.
+    On the first exception, or when the caller is cancelled, the jobs the pool has not yet
+    handed to a worker are cancelled, and the call waits for the ones handed over (up to
+    ``max_workers + 1`` for a process pool) to finish before it raises: no work is left
+    behind.
 
     Args:
         fn: a module-level function of one item (picklable, unless *executor* is a thread

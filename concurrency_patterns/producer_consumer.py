@@ -159,7 +159,9 @@ async def pipeline_asyncio(
     """Run one producer per source and *consumers* consumers over a closable ``asyncio.Queue``.
 
     When the last producer finishes, the queue is shut down (Go's ``close(ch)``): consumers
-    drain what is left and stop.
+    drain what is left and stop. Cancelling the call cancels every producer and consumer
+    before the cancellation goes on; *on_unprocessed* then receives the items taken from a
+    source but not consumed.
 
     Args:
         sources: one iterable or async iterable per producer (at least one).
@@ -309,7 +311,7 @@ def pipeline_threads(
 
     Args and errors as ``pipeline_asyncio``, with plain iterables and a plain function.
     """
-    _check_args(sources, consume, consumers, maxsize)
+    _check_args(sources, consume, consumers, maxsize, sync=True)
     ledger: _Ledger[T] = _Ledger()
     q: queue.Queue[Any] = queue.Queue(maxsize)
     results: list[R] = []
@@ -411,7 +413,8 @@ async def _supervise(
         raise
 
 
-def _check_args(sources: object, consume: object, consumers: object, maxsize: object) -> None:
+def _check_args(sources: object, consume: object, consumers: object, maxsize: object, *,
+                sync: bool = False) -> None:
     if isinstance(sources, str | bytes) or not isinstance(sources, Sequence):
         raise TypeError(
             f"sources must be a sequence of iterables (one per producer), "
@@ -422,6 +425,9 @@ def _check_args(sources: object, consume: object, consumers: object, maxsize: ob
     for i, source in enumerate(sources):
         if not isinstance(source, Iterable | AsyncIterable):
             raise TypeError(f"sources[{i}] must be iterable, got {type(source).__name__}")
+        if sync and not isinstance(source, Iterable):
+            raise TypeError(f"sources[{i}] must be a plain iterable for threads, "
+                            f"not an async iterable ({type(source).__name__})")
     check_callable("consume", consume)
     check_positive_int("consumers", consumers)
     # asyncio.Queue(0) and queue.Queue(0) mean *unbounded*: no backpressure at all.

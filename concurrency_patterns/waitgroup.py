@@ -24,7 +24,9 @@ failing function: ``wait()`` raises them all as an ``ExceptionGroup`` once the c
 
 Happens-before, as in Go: everything a task did before its ``done()`` is visible to code that
 returns from ``wait()``. A WaitGroup may be reused, but new ``add`` calls must come after every
-earlier ``wait`` has returned.
+earlier ``wait`` has returned. Errors belong to the round they happened in — from the counter
+leaving zero to its return to zero: ``wait()`` raises the errors of the round it ends (or, on
+a counter already at zero, of the last round), and a new round starts clean.
 """
 
 from __future__ import annotations
@@ -42,27 +44,39 @@ __all__ = ["AnyioWaitGroup", "AsyncioWaitGroup", "ThreadWaitGroup"]
 
 
 class _Counter:
-    """The counter and the errors, with the checks every WaitGroup shares."""
+    """The counter and the errors, with the checks every WaitGroup shares.
+
+    A *round* runs from the counter leaving zero to its return to zero. The errors of ``go()``
+    functions belong to the round they ran in: ``wait()`` raises those of the round it saw
+    end (or, when the counter is already zero, of the last round that ended), and the next
+    round starts with none, so an old failure is never raised again after a clean round.
+    """
 
     def __init__(self) -> None:
         self.count = 0
-        self.errors: list[Exception] = []
+        self.errors: list[Exception] = []  # the running round's
+        self.ended: list[Exception] = []  # the last ended round's: what wait() raises
 
     def apply(self, delta: int) -> int:
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise TypeError(f"delta must be an int, got {type(delta).__name__}")
         if self.count + delta < 0:
             raise ValueError(f"negative WaitGroup counter ({self.count} + {delta})")
+        if self.count == 0 and delta > 0:
+            self.errors = []  # a new round
         self.count += delta
+        if self.count == 0 and delta < 0:
+            self.ended = self.errors
         return self.count
 
     def describe(self, group: object) -> str:
-        errors = f", {len(self.errors)} error(s) kept" if self.errors else ""
+        kept = self.errors if self.count else self.ended
+        errors = f", {len(kept)} error(s) kept" if kept else ""
         return f"<{type(group).__name__} count={self.count}{errors}>"
 
     def raise_errors(self) -> None:
-        if self.errors:
-            raise ExceptionGroup("functions started with WaitGroup.go() raised", self.errors)
+        if self.ended:
+            raise ExceptionGroup("functions started with WaitGroup.go() raised", self.ended)
 
 
 # --8<-- [start:asyncio]
@@ -116,7 +130,8 @@ class AsyncioWaitGroup:
         Cancelling a waiting task only stops that task's wait: the counted tasks go on.
 
         Raises:
-            ExceptionGroup: the errors of functions started with ``go``, all of them.
+            ExceptionGroup: every error of the functions started with ``go`` in the round
+                this wait ends (or, on a counter already at zero, in the last round).
         """
         await self._zero.wait()
         self._counter.raise_errors()
@@ -205,7 +220,8 @@ class AnyioWaitGroup:
         Cancelling a waiting task only stops that task's wait.
 
         Raises:
-            ExceptionGroup: the errors of functions started with ``go``, all of them.
+            ExceptionGroup: every error of the functions started with ``go`` in the round
+                this wait ends (or, on a counter already at zero, in the last round).
         """
         if self._counter.count > 0:
             if self._zero is None:
@@ -309,7 +325,8 @@ class ThreadWaitGroup:
             ``True`` if the counter reached zero, ``False`` on timeout.
 
         Raises:
-            ExceptionGroup: the errors of functions started with ``go``.
+            ExceptionGroup: every error of the functions started with ``go`` in the round
+                this wait ends (or, on a counter already at zero, in the last round).
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._counter.count == 0, timeout):

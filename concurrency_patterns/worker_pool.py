@@ -15,6 +15,8 @@ Every variant keeps the same contract:
   cancelled; threads and processes start no new job) and ``JobError`` is raised, naming the
   job, with the original exception as ``__cause__``. With ``return_exceptions=True`` — as in
   ``asyncio.gather`` — every job runs and a failing job's slot holds its ``JobError``.
+* If reading ``jobs`` itself raises, the pool stops as on a failing job and that exception is
+  raised as it is (it belongs to no job), even with ``return_exceptions=True``.
 * Cancelling an async call cancels every worker before it returns.
 
 Which to pick: ``map_anyio`` for async code (asyncio or trio); ``map_asyncio`` if you
@@ -141,8 +143,10 @@ def _check(fn: object, jobs: object, workers: object) -> None:
 
 
 def _raise_first_job_error(group: BaseExceptionGroup[Any]) -> None:
-    error = unwrap_group(group, JobError)
-    if error is None:
+    # A job's error arrives as a JobError; any other Exception came from the feed itself
+    # (``jobs`` raised while being read) and is raised as it is, as map_processes does.
+    error = unwrap_group(group, Exception)
+    if error is None:  # cancellation, KeyboardInterrupt: nothing of ours to unwrap
         raise group
     raise error from error.__cause__
 
@@ -225,12 +229,16 @@ def map_threads(
         raise TypeError("jobs must be a plain iterable for threads, not an async iterable")
     feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
     lock = threading.Lock()  # guards the feed and the result slots
-    failures: list[JobError] = []
+    failures: list[Exception] = []  # the first ends the call; the workers stop taking jobs
 
     def worker() -> None:
         while not failures:
             with lock:
-                nxt = feed.next_sync()
+                try:
+                    nxt = feed.next_sync()
+                except Exception as exc:  # the feed itself failed: stop, and raise it as is
+                    failures.append(exc)
+                    return
             if nxt is None:
                 return
             index, job = nxt
@@ -244,7 +252,7 @@ def map_threads(
                 try:
                     feed.record(index, job, value, error)
                 except JobError as job_error:
-                    failures.append(job_error)  # the other workers see it and stop taking jobs
+                    failures.append(job_error)
 
     threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(workers)]
     for t in threads:
@@ -252,7 +260,7 @@ def map_threads(
     for t in threads:
         t.join()
     if failures:
-        raise failures[0] from failures[0].__cause__
+        raise failures[0]
     return feed.results(ordered)
 # --8<-- [end:threads]
 
@@ -268,8 +276,8 @@ def map_processes(
     *fn*, the jobs and the results cross process boundaries, so they must be picklable; an
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
     is submitted. At most ``2 * workers`` jobs are submitted ahead, so a long iterable is read
-    lazily and an error stops the feed early. After the first failure, jobs not yet started are
-    cancelled and running ones finish.
+    lazily and an error stops the feed early. After the first failure, the jobs the pool has not
+    yet handed to a worker are cancelled; the ones handed over (up to ``workers + 1``) finish.
 
     Args:
         executor: a pool to reuse (it is not shut down). By default a pool from

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from concurrency_patterns.bounded_fetch import (
+    MAX_REDIRECTS,
     FetchError,
     fetch_all_anyio,
     fetch_all_asyncio,
@@ -62,6 +63,23 @@ async def test_in_flight_never_exceeds_limit_and_reaches_it(
     assert all(r.ok for r in results)
     assert http_server.requests == len(urls)
     assert http_server.max_in_flight == limit
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_every_variant_follows_redirects_up_to_the_limit(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.redirect_url(1, 0), http_server.redirect_url(MAX_REDIRECTS, 1),
+            http_server.redirect_url(MAX_REDIRECTS + 1, 2), http_server.url(3)]
+    results = await variant(urls, limit=2)
+    assert [r.url for r in results] == urls
+    assert [r.status for r in results[:2]] == [200, 200]
+    assert [r.body for r in results[:2]] == [b"item 0", b"item 1"]
+    assert [r.final_url for r in results[:2]] == [http_server.url(0), http_server.url(1)]
+    too_many = results[2]
+    assert not too_many.ok and too_many.error is not None and too_many.status is None
+    assert too_many.final_url is None
+    assert results[3].final_url == urls[3]
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)

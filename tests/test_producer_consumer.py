@@ -204,3 +204,13 @@ async def test_bad_input_is_refused_naming_the_parameter(
     with pytest.raises(error, match=name):
         await variant(args.pop("sources"), args.pop("consume"), **args)
     assert tally.taken == []
+
+
+async def test_threads_refuse_an_async_source_before_starting() -> None:
+    async def source() -> AsyncIterator[int]:
+        yield 1
+
+    before = threading.active_count()
+    with pytest.raises(TypeError, match=r"sources\[1\] must be a plain iterable"):
+        pipeline_threads([[1, 2], source()], str)
+    assert threading.active_count() == before

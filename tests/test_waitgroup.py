@@ -105,6 +105,26 @@ async def test_errors_in_go_functions_are_raised_by_wait(variant: Variant) -> No
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_errors_belong_to_the_round_they_happened_in(variant: Variant) -> None:
+    async def fail() -> None:
+        raise ValueError("round 1 failed")
+
+    async def fine() -> None:
+        await anyio.lowlevel.checkpoint()
+
+    async with variant.fn() as wg:
+        wg.go(fail)
+        for _ in range(2):  # every wait that ends (or follows) the failing round raises
+            with pytest.raises(ExceptionGroup, match="go"):
+                await wg.wait()
+        wg.go(fine)  # a new round starts clean
+        await wg.wait()
+        wg.add(1)
+        wg.done()
+        await wg.wait()
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_a_negative_counter_raises_and_changes_nothing(variant: Variant) -> None:
     wg = variant.fn()
     with pytest.raises(ValueError, match="negative WaitGroup counter"):

@@ -171,6 +171,36 @@ async def test_an_endless_feed_is_read_lazily_and_stops_on_error(variant: Varian
     assert info.value.index == 7
 
 
+class FeedBroke(Exception):
+    pass
+
+
+def breaking_feed(good: int) -> Any:
+    """Yields *good* jobs, then fails while being read."""
+    yield from range(good)
+    raise FeedBroke("the feed broke")
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@pytest.mark.parametrize("return_exceptions", [False, True])
+async def test_a_feed_that_raises_is_raised_not_truncated(
+    variant: Variant, return_exceptions: bool,
+) -> None:
+    with pytest.raises(FeedBroke, match="the feed broke"):
+        await variant(job(variant, square), breaking_feed(5), workers=3,
+                      return_exceptions=return_exceptions)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_an_async_feed_that_raises_is_raised(variant: Variant) -> None:
+    async def feed() -> AsyncIterator[int]:
+        yield 1
+        raise FeedBroke("the feed broke")
+
+    with pytest.raises(FeedBroke):
+        await variant(job(variant, square), feed(), workers=2)
+
+
 @pytest.mark.parametrize("variant", ASYNC, ids=str)
 async def test_async_iterables_feed_the_pool(variant: Variant) -> None:
     async def feed() -> AsyncIterator[int]:

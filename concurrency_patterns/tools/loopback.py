@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1, run on an event loop in its own thread.
 
 The contract tests and the demo fetch from it. ``GET /item/<i>?delay=<seconds>&status=<code>``
-answers ``item <i>`` after the delay, with the status. The server counts the requests it is handling
+answers ``item <i>`` after the delay, with the status; ``GET /hop/<n>/<i>`` redirects n times
+before it lands there. The server counts the requests it is handling
 at each moment and keeps the highest count, so a client's promise to keep at most ``limit``
 requests in flight is checked where it matters: at the server.
 """
@@ -33,6 +34,10 @@ class HttpServer:
         query = {k: v for k, v in (("delay", delay), ("status", status)) if v not in (0, 200)}
         return f"{self.base}/item/{i}" + (f"?{urlencode(query)}" if query else "")
 
+    def redirect_url(self, hops: int, i: int = 0) -> str:
+        """A URL that redirects *hops* times (302) before ``/item/<i>`` answers."""
+        return f"{self.base}/hop/{hops}/{i}"
+
     @property
     def refused_url(self) -> str:
         """A URL on a loopback port where nothing listens: the connection is refused."""
@@ -44,6 +49,11 @@ class HttpServer:
     def reset(self) -> None:
         self.max_in_flight = self.in_flight
         self.requests = 0
+
+    async def hop(self, request: web.Request) -> web.Response:
+        hops, i = int(request.match_info["hops"]), request.match_info["i"]
+        target = f"/hop/{hops - 1}/{i}" if hops > 1 else f"/item/{i}"
+        raise web.HTTPFound(target)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
@@ -65,6 +75,7 @@ def serving(loop: asyncio.AbstractEventLoop) -> Iterator[HttpServer]:
     server = HttpServer()
     app = web.Application()
     app.router.add_get("/item/{i}", server.handle)
+    app.router.add_get("/hop/{hops}/{i}", server.hop)
     # handler_cancellation: when a client gives up, its handler stops too, so in_flight is true.
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
 

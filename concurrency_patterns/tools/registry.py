@@ -39,7 +39,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "bounded_fetch", "Bounded fetch", "fetch N URLs with at most `limit` in flight",
         "buffered channel as a semaphore",
         ("fetch_all_asyncio", "fetch_all_anyio", "fetch_all_threads"),
-        ("FetchError", "FetchResult"),
+        ("FetchError", "FetchResult", "MAX_REDIRECTS"),
     ),
     Pattern(
         "producer_consumer", "Producer–consumer",
