@@ -53,7 +53,17 @@ from .producer_consumer import (
 )
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
 from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
-from .worker_pool import map_anyio, map_asyncio, map_processes, map_threads
+from .worker_pool import (
+    Completed,
+    map_anyio,
+    map_asyncio,
+    map_processes,
+    map_threads,
+    stream_anyio,
+    stream_asyncio,
+    stream_processes,
+    stream_threads,
+)
 
 __version__ = "0.1.0"
 
@@ -77,6 +87,11 @@ __all__ = [
     "map_asyncio",
     "map_processes",
     "map_threads",
+    "Completed",
+    "stream_anyio",
+    "stream_asyncio",
+    "stream_processes",
+    "stream_threads",
     # waitgroup
     "AnyioWaitGroup",
     "AsyncioWaitGroup",

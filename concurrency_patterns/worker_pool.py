@@ -1,39 +1,56 @@
 """Worker pool: W workers take jobs from one feed and run a function on each.
 
-Go writes it as a ``jobs`` channel read by W goroutines that write to a ``results``
-channel; Python's classic is a ``multiprocessing.Pool``. Go adds ``errgroup``: the first
-error cancels the shared context and is what ``Wait`` returns. Here the W workers pull from one
-shared iterator — the feed plays the jobs channel — so a job list of any length (or an endless
-async iterable) never turns into more than W tasks.
+Go writes it as a ``jobs`` channel read by W goroutines that write to a ``results`` channel;
+Python's classic is a ``multiprocessing.Pool``. Go adds ``errgroup``: the first error cancels
+the shared context and is what ``Wait`` returns. Here the W workers pull from one shared
+iterator — the feed plays the jobs channel — so a job list of any length, a lazy generator of
+millions, or an endless async iterable never turns into more than W tasks.
 
-Every variant keeps the same contract:
+Every variant comes in two forms:
+
+* ``map_*`` returns the list of results, in **input order** (or, with ``ordered=False``, in
+  the order jobs finished);
+* ``stream_*`` is a context manager that yields the results **as they finish**, each a
+  ``Completed`` carrying its input ``index``, with at most ``workers`` jobs running and at
+  most ``workers`` results waiting for you: memory stays flat however long the feed. Leaving
+  the block early (``break``, an exception, a cancellation) stops the workers first::
+
+      async with stream_anyio(fetch_page, urls(), workers=32) as results:
+          async for done in results:
+              print(done.index, done.value)
+
+The contract, for every variant and both forms:
 
 * At most ``workers`` jobs run at once, and every job runs exactly once unless the call stops
   early.
-* Results come back in **input order**, or with ``ordered=False`` in the order jobs finished.
 * Errors follow **errgroup** by default: the first failing job stops the rest (async workers are
   cancelled; threads and processes start no new job) and ``JobError`` is raised, naming the
   job, with the original exception as ``__cause__``. With ``return_exceptions=True`` — as in
-  ``asyncio.gather`` — every job runs and a failing job's slot holds its ``JobError``.
+  ``asyncio.gather`` — every job runs and a failing job's result holds its ``JobError``.
 * If reading ``jobs`` itself raises, the pool stops as on a failing job and that exception is
   raised as it is (it belongs to no job), even with ``return_exceptions=True``.
-* Cancelling an async call cancels every worker before it returns.
+* Cancelling an async call cancels every worker before the cancellation goes on.
 
-Which to pick: ``map_anyio`` for async code (asyncio or trio); ``map_asyncio`` if you
-are on asyncio and want no dependency; ``map_threads`` for blocking I/O in sync code;
-``map_processes`` for CPU-bound work, which threads cannot speed up under the GIL.
+Which to pick: ``map_anyio`` / ``stream_anyio`` for async code (asyncio or trio);
+``map_asyncio`` if you are on asyncio and want no dependency; ``map_threads`` for blocking
+I/O in sync code; ``map_processes`` for CPU-bound work, which threads cannot speed up under
+the GIL.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-from contextlib import ExitStack
+from contextlib import ExitStack, asynccontextmanager, contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-
-import anyio
 
 from ._core import (
     JobError,
@@ -41,114 +58,89 @@ from ._core import (
     check_picklable,
     check_positive_int,
     new_process_pool,
-    unwrap_group,
 )
+from ._core import workers as engine
 
 __all__ = [
+    "Completed",
     "JobError",
     "map_anyio",
     "map_asyncio",
     "map_processes",
     "map_threads",
+    "stream_anyio",
+    "stream_asyncio",
+    "stream_processes",
+    "stream_threads",
 ]
 
 J = TypeVar("J")
 R = TypeVar("R")
 
 
-class _Feed(Generic[J, R]):
-    """The jobs channel and the results slots, shared by the workers of one call."""
+@dataclass(frozen=True, slots=True)
+class Completed(Generic[J, R]):
+    """One finished job, as a ``stream_*`` call yields it.
 
-    def __init__(self, jobs: Iterable[J] | AsyncIterable[J], return_exceptions: bool) -> None:
-        self._sync: Iterator[J] | None = None
-        self._async: AsyncIterator[J] | None = None
-        if isinstance(jobs, AsyncIterable):
-            self._async = aiter(jobs)
-        else:
-            self._sync = iter(jobs)
-        self._count = 0
-        self._return_exceptions = return_exceptions
-        self.by_index: dict[int, R | JobError] = {}
-        self.by_completion: list[R | JobError] = []
+    Attributes:
+        index: the job's position in the feed (0 for the first job read).
+        job: the job itself.
+        value: what ``fn(job)`` returned; with ``return_exceptions=True``, a failing job's
+            ``JobError``.
+    """
 
-    def next_sync(self) -> tuple[int, J] | None:
-        """The next (index, job), or ``None`` when the feed is dry (caller holds any lock)."""
-        assert self._sync is not None
-        job = next(self._sync, _DRY)
-        if job is _DRY:
-            return None
-        self._count += 1
-        return self._count - 1, job
-
-    async def next_async(self) -> tuple[int, J] | None:
-        if self._async is None:
-            return self.next_sync()
-        try:
-            job = await anext(self._async)
-        except StopAsyncIteration:
-            return None
-        self._count += 1
-        return self._count - 1, job
-
-    @property
-    def needs_lock(self) -> bool:
-        # Two tasks must not be inside one async generator's __anext__ at once; a plain
-        # iterator is only touched between awaits, so asyncio's single thread is enough.
-        return self._async is not None
-
-    def record(self, index: int, job: J, value: R | None, exc: BaseException | None) -> None:
-        """Store a job's outcome, or raise its JobError when errors are not collected."""
-        outcome: R | JobError | None = value
-        if exc is not None:
-            outcome = JobError(index, job, exc)
-            if not self._return_exceptions:
-                raise outcome from exc
-        self.by_index[index] = outcome  # type: ignore[assignment]  # R may include None
-        self.by_completion.append(outcome)  # type: ignore[arg-type]
-
-    def results(self, ordered: bool) -> list[Any]:
-        if not ordered:
-            return self.by_completion
-        return [self.by_index[i] for i in range(len(self.by_index))]
+    index: int
+    job: J
+    value: R | JobError
 
 
-_DRY: Any = object()
-
-
-async def _async_worker(
-    feed: _Feed[J, R], fn: Callable[[J], Awaitable[R]], lock: Any,
-) -> None:
-    while True:
-        if lock is None:
-            nxt = await feed.next_async()
-        else:
-            async with lock:
-                nxt = await feed.next_async()
-        if nxt is None:
-            return
-        index, job = nxt
-        try:
-            value = await fn(job)
-        except Exception as exc:  # Exception only: cancellation must pass through
-            feed.record(index, job, None, exc)
-        else:
-            feed.record(index, job, value, None)
-
-
-def _check(fn: object, jobs: object, workers: object) -> None:
+def _check(fn: object, jobs: object, workers: object, *, sync: bool = False) -> None:
     check_callable("fn", fn)
-    if not isinstance(jobs, Iterable | AsyncIterable):
+    if isinstance(jobs, str | bytes) or not isinstance(jobs, Iterable | AsyncIterable):
         raise TypeError(f"jobs must be an iterable of jobs, got {type(jobs).__name__}")
+    if sync and not isinstance(jobs, Iterable):
+        raise TypeError("jobs must be a plain iterable here, not an async iterable")
     check_positive_int("workers", workers)
 
 
-def _raise_first_job_error(group: BaseExceptionGroup[Any]) -> None:
-    # A job's error arrives as a JobError; any other Exception came from the feed itself
-    # (``jobs`` raised while being read) and is raised as it is, as map_processes does.
-    error = unwrap_group(group, Exception)
-    if error is None:  # cancellation, KeyboardInterrupt: nothing of ours to unwrap
-        raise group
-    raise error from error.__cause__
+class _Results:
+    """The list form: results by input index, or in the order they finished."""
+
+    def __init__(self, ordered: bool) -> None:
+        self._ordered = ordered
+        self._by_index: dict[int, Any] = {}
+        self._in_order: list[Any] = []
+
+    def add(self, index: int, job: object, value: object) -> None:
+        if self._ordered:
+            self._by_index[index] = value
+        else:
+            self._in_order.append(value)
+
+    def results(self) -> list[Any]:
+        if not self._ordered:
+            return self._in_order
+        return [self._by_index[i] for i in range(len(self._by_index))]
+
+
+def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobError]:
+    """A failing job: its JobError in place of a result, or raised (errgroup)."""
+    def on_error(index: int, job: object, exc: Exception) -> JobError:
+        error = JobError(index, job, exc)
+        if not return_exceptions:
+            raise error from exc
+        return error
+
+    return on_error
+
+
+def _async_work(fn: Callable[[J], Awaitable[R]]) -> Callable[[], Any]:
+    # A lambda returns fn's coroutine as it is: no extra frame per job.
+    return lambda: nullcontext(lambda index, job: fn(job))
+
+
+def _sync_work(fn: Callable[[J], R]) -> Callable[[], Any]:
+    return lambda: nullcontext(lambda index, job: fn(job))
 
 
 # --8<-- [start:asyncio]
@@ -179,15 +171,38 @@ async def map_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     _check(fn, jobs, workers)
-    feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
-    lock = asyncio.Lock() if feed.needs_lock else None
-    try:
-        async with asyncio.TaskGroup() as tg:
-            for _ in range(workers):
-                tg.create_task(_async_worker(feed, fn, lock))
-    except BaseExceptionGroup as group:
-        _raise_first_job_error(group)
-    return feed.results(ordered)
+    results = _Results(ordered)
+    await engine.gather_asyncio(engine.Feed(jobs), workers, _async_work(fn),
+                                _on_error(return_exceptions), results.add)
+    return results.results()
+
+
+@asynccontextmanager
+async def stream_asyncio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    workers: int = 4, return_exceptions: bool = False,
+) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
+    """``async with stream_asyncio(fn, jobs) as results:`` yields each job as it finishes.
+
+    At most *workers* jobs run and at most *workers* results wait to be read, so memory stays
+    flat however long the feed; a reader that falls behind holds the workers back. Leaving the
+    block early cancels the workers before the block is left.
+
+    Arguments as ``map_asyncio``.
+
+    Yields:
+        An async iterator of ``Completed(index, job, value)``, in the order jobs finished.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), raised where you
+            read; the other workers were cancelled.
+        TypeError, ValueError: for bad arguments, before any job starts.
+    """
+    _check(fn, jobs, workers)
+    async with engine.stream_asyncio(engine.Feed(jobs), workers, _async_work(fn),
+                                     _on_error(return_exceptions), Completed,
+                                     engine.buffered(workers)) as results:
+        yield results
 # --8<-- [end:asyncio]
 
 
@@ -201,15 +216,26 @@ async def map_anyio(
     Arguments, results and errors as ``map_asyncio``.
     """
     _check(fn, jobs, workers)
-    feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
-    lock = anyio.Lock() if feed.needs_lock else None
-    try:
-        async with anyio.create_task_group() as tg:
-            for _ in range(workers):
-                tg.start_soon(_async_worker, feed, fn, lock)
-    except BaseExceptionGroup as group:
-        _raise_first_job_error(group)
-    return feed.results(ordered)
+    results = _Results(ordered)
+    await engine.gather_anyio(engine.Feed(jobs), workers, _async_work(fn),
+                              _on_error(return_exceptions), results.add)
+    return results.results()
+
+
+@asynccontextmanager
+async def stream_anyio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    workers: int = 4, return_exceptions: bool = False,
+) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
+    """``stream_asyncio`` with anyio, on asyncio or trio: ``async with`` keeps it trio-safe.
+
+    Arguments, results and errors as ``stream_asyncio``.
+    """
+    _check(fn, jobs, workers)
+    async with engine.stream_anyio(engine.Feed(jobs), workers, _async_work(fn),
+                                   _on_error(return_exceptions), Completed,
+                                   engine.buffered(workers)) as results:
+        yield results
 # --8<-- [end:anyio]
 
 
@@ -222,46 +248,32 @@ def map_threads(
 
     A running thread cannot be cancelled: after the first failure no new job starts, the jobs
     already running finish, and then ``JobError`` is raised. Every thread has ended by
-    the time this returns. Arguments and results as ``map_asyncio``, with a plain function.
+    the time this returns. Arguments and results as ``map_asyncio``, with a plain function
+    and a plain iterable.
     """
-    _check(fn, jobs, workers)
-    if isinstance(jobs, AsyncIterable):
-        raise TypeError("jobs must be a plain iterable for threads, not an async iterable")
-    feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
-    lock = threading.Lock()  # guards the feed and the result slots
-    failures: list[Exception] = []  # the first ends the call; the workers stop taking jobs
+    _check(fn, jobs, workers, sync=True)
+    results = _Results(ordered)
+    engine.gather_threads(engine.Feed(jobs), workers, _sync_work(fn),
+                          _on_error(return_exceptions), results.add)
+    return results.results()
 
-    def worker() -> None:
-        while not failures:
-            with lock:
-                try:
-                    nxt = feed.next_sync()
-                except Exception as exc:  # the feed itself failed: stop, and raise it as is
-                    failures.append(exc)
-                    return
-            if nxt is None:
-                return
-            index, job = nxt
-            value: R | None = None
-            error: Exception | None = None
-            try:
-                value = fn(job)
-            except Exception as exc:
-                error = exc
-            with lock:
-                try:
-                    feed.record(index, job, value, error)
-                except JobError as job_error:
-                    failures.append(job_error)
 
-    threads = [threading.Thread(target=worker, name=f"worker-{i}") for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failures:
-        raise failures[0]
-    return feed.results(ordered)
+@contextmanager
+def stream_threads(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    workers: int = 4, return_exceptions: bool = False,
+) -> Iterator[Iterator[Completed[J, R]]]:
+    """``with stream_threads(fn, jobs) as results:`` yields each job as it finishes.
+
+    Leaving the block early stops the workers: no new job starts, running ones finish, and
+    every thread has ended before the block is left. Arguments as ``map_threads``; results
+    and errors as ``stream_asyncio``.
+    """
+    _check(fn, jobs, workers, sync=True)
+    with engine.stream_threads(engine.Feed(jobs), workers, _sync_work(fn),
+                               _on_error(return_exceptions), Completed,
+                               engine.buffered(workers)) as results:
+        yield results
 # --8<-- [end:threads]
 
 
@@ -281,36 +293,65 @@ def map_processes(
 
     Args:
         executor: a pool to reuse (it is not shut down). By default a pool from
-            ``new_process_pool`` is started for this
-            call and shut down before it returns; starting one costs tens of milliseconds, so
-            pass your own when you call this often.
+            ``new_process_pool`` is started for this call and shut down before it returns;
+            starting one costs tens of milliseconds, so pass your own when you call this often.
 
     Other arguments and results as ``map_asyncio``.
     """
-    _check(fn, jobs, workers)
+    _check(fn, jobs, workers, sync=True)
     check_picklable("fn", fn)
-    if isinstance(jobs, AsyncIterable):
-        raise TypeError("jobs must be a plain iterable for processes, not an async iterable")
-    feed: _Feed[J, R] = _Feed(jobs, return_exceptions)
+    results = _Results(ordered)
+    with stream_processes(fn, jobs, workers=workers, return_exceptions=return_exceptions,
+                          executor=executor) as finished:
+        for done in finished:
+            results.add(done.index, done.job, done.value)
+    return results.results()
+
+
+@contextmanager
+def stream_processes(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    workers: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
+) -> Iterator[Iterator[Completed[J, R]]]:
+    """``with stream_processes(fn, jobs) as results:`` yields each job as it finishes.
+
+    At most ``2 * workers`` jobs are submitted ahead. Leaving the block early cancels the jobs
+    not yet handed to a worker; the ones handed over finish before the block is left.
+    Arguments as ``map_processes``; results and errors as ``stream_asyncio``.
+    """
+    _check(fn, jobs, workers, sync=True)
+    check_picklable("fn", fn)
+    feed: engine.Feed[J] = engine.Feed(jobs)
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(new_process_pool(workers))
         running: dict[Future[R], tuple[int, J]] = {}
         try:
-            while True:
-                # Keep the pool busy, with a short queue of jobs ready for the next free worker.
-                while len(running) < 2 * workers and (nxt := feed.next_sync()) is not None:
-                    running[executor.submit(fn, nxt[1])] = nxt
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index, job = running.pop(future)
-                    error = future.exception()
-                    feed.record(index, job, None if error else future.result(), error)
+            yield _completed(fn, feed, executor, running, workers, return_exceptions)
         finally:
-            for future in running:  # on an error: drop what has not started
+            for future in running:  # stopped early: drop what has not started
                 future.cancel()
             wait(running)
-    return feed.results(ordered)
+
+
+def _completed(
+    fn: Callable[[J], R], feed: engine.Feed[J], executor: Executor,
+    running: dict[Future[R], tuple[int, J]], workers: int, return_exceptions: bool,
+) -> Iterator[Completed[J, R]]:
+    while True:
+        # Keep the pool busy, with a short queue of jobs ready for the next free worker.
+        while len(running) < 2 * workers and (pair := feed.next_sync()) is not None:
+            running[executor.submit(fn, pair[1])] = pair
+        if not running:
+            return
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            index, job = running.pop(future)
+            error = future.exception()
+            if error is None:
+                yield Completed(index, job, future.result())
+            elif isinstance(error, Exception):
+                yield Completed(index, job, _on_error(return_exceptions)(index, job, error))
+            else:
+                raise error
 # --8<-- [end:processes]

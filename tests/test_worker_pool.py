@@ -16,12 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from concurrency_patterns import (
+    Completed,
     JobError,
     map_anyio,
     map_asyncio,
     map_processes,
     map_threads,
     new_process_pool,
+    stream_anyio,
+    stream_asyncio,
+    stream_processes,
+    stream_threads,
 )
 from concurrency_patterns.tools.workloads import fail_on, square
 from tests.conftest import Variant
@@ -253,3 +258,141 @@ async def test_bad_input_is_refused_naming_the_parameter(
     args.update(kwargs)
     with pytest.raises(error, match=name):
         await variant(args.pop("fn"), args.pop("jobs"), **args)
+
+
+# --- the stream form --------------------------------------------------------------------------
+
+STREAM_ASYNC = [
+    Variant("asyncio", stream_asyncio),
+    Variant("anyio-asyncio", stream_anyio),
+    Variant("anyio-trio", stream_anyio, backend="trio"),
+]
+STREAM_THREADS = Variant("threads", stream_threads, sync=True)
+STREAM_IN_PROCESS = [*STREAM_ASYNC, STREAM_THREADS]
+STREAM_ALL = [*STREAM_IN_PROCESS, Variant("processes", stream_processes, sync=True)]
+
+
+async def read_stream(
+    variant: Variant, fn: Callable[[int], Any], jobs: Any, *, stop_after: int | None = None,
+    on_item: Callable[[Completed[Any, Any]], Any] | None = None, **options: Any,
+) -> list[Completed[Any, Any]]:
+    """Read a stream_* call's results (stopping after *stop_after*), as a user would."""
+    read: list[Completed[Any, Any]] = []
+
+    def take(done: Completed[Any, Any]) -> bool:
+        read.append(done)
+        if on_item is not None:
+            on_item(done)
+        return stop_after is not None and len(read) >= stop_after
+
+    if variant.sync:
+        def run() -> None:
+            with variant.fn(fn, jobs, **options) as results:
+                for done in results:
+                    if take(done):
+                        break
+
+        await anyio.to_thread.run_sync(run)
+    else:
+        async with variant.fn(fn, jobs, **options) as results:
+            async for done in results:
+                if take(done):
+                    break
+    return read
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+@settings(max_examples=8)
+@given(count=st.integers(0, 40), workers=st.integers(1, 6))
+async def test_the_stream_yields_every_job_once_with_its_index(
+    variant: Variant, count: int, workers: int,
+) -> None:
+    jobs = [10 * i for i in range(count)]
+    read = await read_stream(variant, job(variant, square), jobs, workers=workers)
+    assert sorted(d.index for d in read) == list(range(count))
+    assert all(d.job == jobs[d.index] and d.value == d.job ** 2 for d in read)
+
+
+@pytest.mark.parametrize("variant", STREAM_IN_PROCESS, ids=str)
+async def test_the_stream_comes_in_completion_order(variant: Variant) -> None:
+    def slow_first(x: int) -> int:
+        time.sleep(0.02 * (4 - x))
+        return x
+
+    async def slow_first_async(x: int) -> int:
+        await anyio.sleep(0.02 * (4 - x))
+        return x
+
+    fn = slow_first if variant.sync else slow_first_async
+    read = await read_stream(variant, fn, range(5), workers=5)
+    assert [d.index for d in read] == [4, 3, 2, 1, 0]
+
+
+@pytest.mark.parametrize("variant", STREAM_IN_PROCESS, ids=str)
+async def test_a_slow_reader_holds_the_workers_back(variant: Variant) -> None:
+    """At most *workers* jobs run and at most *workers* results wait: memory stays flat."""
+    gauge, workers, ahead = Gauge(), 4, []
+
+    def check(done: Completed[Any, Any]) -> None:
+        time.sleep(0.002)  # a reader slower than the jobs
+        ahead.append(gauge.started - len(ahead) - 1)
+
+    read = await read_stream(variant, gauge.job(variant, 0), range(200), workers=workers,
+                             on_item=check)
+    assert len(read) == 200
+    assert max(ahead) <= 2 * workers + 1  # running + waiting to be read (+ the one in hand)
+
+
+@pytest.mark.parametrize("variant", STREAM_IN_PROCESS, ids=str)
+async def test_leaving_the_stream_early_stops_the_workers(variant: Variant) -> None:
+    gauge, workers = Gauge(), 3
+    read = await read_stream(variant, gauge.job(variant, 0.005), itertools.count(),
+                             workers=workers, stop_after=5)
+    assert len(read) == 5
+    assert gauge.running == 0  # before the block was left
+    assert gauge.started <= 5 + 2 * workers + 1
+    started = gauge.started
+    await anyio.sleep(0.05)
+    assert gauge.started == started
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_a_failing_job_is_raised_where_the_stream_is_read(variant: Variant) -> None:
+    with pytest.raises(JobError) as info:
+        await read_stream(variant, job(variant, partial(fail_on, 7)), range(100), workers=3)
+    assert (info.value.index, info.value.job) == (7, 7)
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_the_stream_can_return_exceptions(variant: Variant) -> None:
+    read = await read_stream(variant, job(variant, partial(fail_on, 3)), range(6), workers=2,
+                             return_exceptions=True)
+    by_index = {d.index: d.value for d in read}
+    assert isinstance(by_index.pop(3), JobError)
+    assert by_index == {i: i * i for i in (0, 1, 2, 4, 5)}
+
+
+@pytest.mark.parametrize("variant", STREAM_ASYNC, ids=str)
+async def test_an_error_in_the_readers_block_stops_the_workers(variant: Variant) -> None:
+    gauge = Gauge()
+    with pytest.raises(KeyError, match="reader"):
+        async with variant.fn(gauge.job(variant, 0.01), itertools.count(), workers=4) as results:
+            async for _ in results:
+                raise KeyError("reader")
+    assert gauge.running == 0
+
+
+@pytest.mark.parametrize("variant", STREAM_ASYNC, ids=str)
+async def test_cancelling_the_reader_cancels_the_workers(variant: Variant) -> None:
+    gauge = Gauge()
+    with anyio.move_on_after(0.05):
+        await read_stream(variant, gauge.job(variant, 0.01), itertools.count(), workers=4)
+    assert gauge.running == 0
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_the_stream_refuses_bad_input_before_starting(variant: Variant) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        await read_stream(variant, job(variant, square), range(3), workers=0)
+    with pytest.raises(TypeError, match="jobs"):
+        await read_stream(variant, job(variant, square), "abc", workers=1)

@@ -50,8 +50,9 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "worker_pool", "Worker pool", "W workers over a feed of jobs, errgroup-style errors",
         "jobs/results channels, `errgroup`",
-        ("map_asyncio", "map_anyio", "map_threads", "map_processes"),
-        ("JobError",),
+        ("map_asyncio", "map_anyio", "map_threads", "map_processes",
+         "stream_asyncio", "stream_anyio", "stream_threads", "stream_processes"),
+        ("Completed", "JobError"),
     ),
     Pattern(
         "waitgroup", "WaitGroup", "wait for a set of tasks", "`sync.WaitGroup`, `wg.Go`",
