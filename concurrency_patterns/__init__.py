@@ -32,6 +32,9 @@ from .bounded_fetch import (
     fetch_all_anyio,
     fetch_all_asyncio,
     fetch_all_threads,
+    fetch_stream_anyio,
+    fetch_stream_asyncio,
+    fetch_stream_threads,
 )
 from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
 from .once import AnyioOnce, AsyncioOnce, ThreadOnce
@@ -75,6 +78,9 @@ __all__ = [
     "fetch_all_anyio",
     "fetch_all_asyncio",
     "fetch_all_threads",
+    "fetch_stream_anyio",
+    "fetch_stream_asyncio",
+    "fetch_stream_threads",
     # producer_consumer
     "PipelineError",
     "pipeline_anyio",

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.anyio
 ASYNC = [
     Variant("asyncio", fetch_all_asyncio),
     Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp underneath
-    Variant("anyio-asyncio-httpx", partial(fetch_all_anyio, client="httpx")),
-    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpx underneath
+    Variant("anyio-asyncio-httpcore", partial(fetch_all_anyio, client="httpcore")),
+    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpcore underneath, a connection per worker
 ]
 ALL = [*ASYNC, Variant("threads", fetch_all_threads, sync=True)]
 

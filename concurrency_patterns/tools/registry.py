@@ -38,7 +38,8 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "bounded_fetch", "Bounded fetch", "fetch N URLs with at most `limit` in flight",
         "buffered channel as a semaphore",
-        ("fetch_all_asyncio", "fetch_all_anyio", "fetch_all_threads"),
+        ("fetch_all_asyncio", "fetch_all_anyio", "fetch_all_threads",
+         "fetch_stream_asyncio", "fetch_stream_anyio", "fetch_stream_threads"),
         ("FetchError", "FetchResult", "MAX_REDIRECTS"),
     ),
     Pattern(
