@@ -25,7 +25,12 @@ import anyio
 import pytest
 from hypothesis import HealthCheck, settings
 
-from concurrency_patterns.tools.loopback import HttpServer, event_loop_thread, serving
+from concurrency_patterns.tools.loopback import (
+    HttpServer,
+    event_loop_thread,
+    serving,
+)
+from concurrency_patterns.tools.loopback import fast_server as start_fast_server
 
 # Examples are cheap but each starts tasks, threads or processes: a few dozen is plenty, and
 # the fixtures below are meant to be shared by every example of one test.
@@ -195,3 +200,15 @@ def _server_loop() -> Iterator[asyncio.AbstractEventLoop]:
 def http_server(_server_loop: asyncio.AbstractEventLoop) -> Iterator[HttpServer]:
     with serving(_server_loop) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def fast_server_url() -> Iterator[str]:
+    with start_fast_server() as url:
+        yield url
+
+
+@pytest.fixture
+def fast_server(fast_server_url: str) -> str:
+    """A minimal HTTP server in a process of its own, for long runs: its base URL."""
+    return fast_server_url

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
+from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,9 +18,13 @@ from hypothesis import strategies as st
 from concurrency_patterns.bounded_fetch import (
     MAX_REDIRECTS,
     FetchError,
+    FetchResult,
     fetch_all_anyio,
     fetch_all_asyncio,
     fetch_all_threads,
+    fetch_stream_anyio,
+    fetch_stream_asyncio,
+    fetch_stream_threads,
 )
 from concurrency_patterns.tools.loopback import HttpServer
 from tests.conftest import Variant
@@ -26,7 +35,7 @@ ASYNC = [
     Variant("asyncio", fetch_all_asyncio),
     Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp underneath
     Variant("anyio-asyncio-httpcore", partial(fetch_all_anyio, client="httpcore")),
-    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpcore underneath, a connection per worker
+    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpcore: a connection per worker
 ]
 ALL = [*ASYNC, Variant("threads", fetch_all_threads, sync=True)]
 
@@ -166,6 +175,8 @@ async def test_no_urls_no_results(variant: Variant) -> None:
         ({"timeout": 0}, ValueError, "timeout"),
         ({"timeout": float("nan")}, ValueError, "timeout"),
         ({"timeout": "1"}, TypeError, "timeout"),
+        ({"retries": -1}, ValueError, "retries"),
+        ({"retries": 1.5}, ValueError, "retries"),
     ],
 )
 async def test_bad_input_is_refused_naming_the_parameter(
@@ -189,3 +200,175 @@ async def test_aiohttp_is_refused_on_trio(variant: Variant, http_server: HttpSer
 async def test_an_unknown_client_is_refused(variant: Variant, http_server: HttpServer) -> None:
     with pytest.raises(ValueError, match="client must be"):
         await variant([http_server.url(0)], client="requests")
+
+
+
+# --- lazy feeds and the stream form -----------------------------------------------------------
+
+STREAM_ASYNC = [
+    Variant("asyncio", fetch_stream_asyncio),
+    Variant("anyio-asyncio", fetch_stream_anyio),
+    Variant("anyio-asyncio-httpcore", partial(fetch_stream_anyio, client="httpcore")),
+    Variant("anyio-trio", fetch_stream_anyio, backend="trio"),
+]
+STREAM_ALL = [*STREAM_ASYNC, Variant("threads", fetch_stream_threads, sync=True)]
+
+
+async def read_stream(
+    variant: Variant, urls: Any, *, stop_after: int | None = None,
+    on_result: Callable[[FetchResult], object] | None = None, **options: Any,
+) -> list[FetchResult]:
+    """Read a fetch_stream_* call's results as a user would (stopping after *stop_after*)."""
+    read: list[FetchResult] = []
+
+    def take(result: FetchResult) -> bool:
+        read.append(result)
+        if on_result is not None:
+            on_result(result)
+        return stop_after is not None and len(read) >= stop_after
+
+    if variant.sync:
+        def run() -> None:
+            with variant.fn(urls, **options) as results:
+                for result in results:
+                    if take(result):
+                        break
+
+        await anyio.to_thread.run_sync(run)
+    else:
+        async with variant.fn(urls, **options) as results:
+            async for result in results:
+                if take(result):
+                    break
+    return read
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_lazy_generator_of_urls_is_fetched(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    def urls() -> Iterator[str]:
+        for i in range(30):
+            yield http_server.url(i)
+
+    results = await variant(urls(), limit=4)
+    assert [r.body for r in results] == [f"item {i}".encode() for i in range(30)]
+    assert [r.index for r in results] == list(range(30))
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_an_async_iterable_of_urls_is_fetched(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    async def urls() -> AsyncIterator[str]:
+        for i in range(12):
+            await anyio.lowlevel.checkpoint()
+            yield http_server.url(i)
+
+    results = await variant(urls(), limit=3)
+    assert [r.body for r in results] == [f"item {i}".encode() for i in range(12)]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_bad_url_in_a_lazy_feed_stops_the_call_naming_it(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    def urls() -> Iterator[Any]:
+        yield http_server.url(0)
+        yield 42
+
+    with pytest.raises(TypeError, match=r"urls\[1\] must be a str"):
+        await variant(urls(), limit=1)
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_the_stream_yields_each_url_as_it_finishes_with_its_index(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.url(i, delay=0.03 * (3 - i)) for i in range(4)]
+    read = await read_stream(variant, urls, limit=4)
+    assert [r.index for r in read] == [3, 2, 1, 0]
+    assert all(r.url == urls[r.index] and r.body == f"item {r.index}".encode() for r in read)
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_leaving_the_stream_early_stops_the_requests(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    http_server.reset()
+
+    def endless() -> Iterator[str]:
+        for i in itertools.count():
+            yield http_server.url(i, delay=0.01)
+
+    read = await read_stream(variant, endless(), limit=3, stop_after=6)
+    assert len(read) == 6
+    await anyio.sleep(0.1)  # requests already sent may reach the server a moment later
+    with anyio.fail_after(3):  # the server sees every client give up
+        while http_server.in_flight:
+            await anyio.sleep(0.01)
+    requests = http_server.requests
+    assert requests <= 6 + 2 * 3 + 1  # read, running, buffered: the workers stopped there
+    await anyio.sleep(0.1)
+    assert http_server.requests == requests
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_fail_fast_in_the_stream_raises_where_it_is_read(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.url(0), http_server.url(1, status=503)] + [
+        http_server.url(i, delay=0.2) for i in range(2, 10)]
+    with pytest.raises(FetchError) as info:
+        await read_stream(variant, urls, limit=2, fail_fast=True)
+    assert info.value.index == 1
+
+
+def count_tasks() -> int:
+    """Tasks running in this event loop (asyncio's, or every task under trio's root)."""
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:
+        import trio
+
+        count, pending = 0, [trio.lowlevel.current_root_task()]
+        while pending:
+            task = pending.pop()
+            count += 1
+            for nursery in task.child_nurseries:
+                pending.extend(nursery.child_tasks)
+        return count
+
+
+@pytest.mark.parametrize("variant", STREAM_ASYNC, ids=str)
+async def test_a_long_feed_never_holds_more_than_limit_tasks(
+    variant: Variant, fast_server: str,
+) -> None:
+    """However long the feed, the call holds ``limit`` worker tasks, not one per URL."""
+    limit, before, most = 20, count_tasks(), [0]
+
+    def sample(result: FetchResult) -> None:
+        if result.index % 50 == 0:
+            most[0] = max(most[0], count_tasks() - before)
+
+    urls = (f"{fast_server}/item/{i}" for i in range(2_000))
+    read = await read_stream(variant, urls, limit=limit, on_result=sample)
+    assert len(read) == 2_000 and all(r.ok for r in read)
+    assert 0 < most[0] <= limit + 2  # the workers, and at most a task of the client's own
+
+
+@pytest.mark.slow
+async def test_a_100_000_url_stream_holds_at_most_limit_tasks(fast_server: str) -> None:
+    """The proof at scale: 100,000 URLs from a loopback server (no delay, limit 100), read
+    through the stream, never hold more than the limit's worth of tasks; the results waiting
+    in the buffer (at most limit) are values, not tasks."""
+    limit, before, most, count = 100, count_tasks(), 0, 0
+    urls = (f"{fast_server}/item/{i}" for i in range(100_000))
+    async with fetch_stream_asyncio(urls, limit=limit) as results:
+        async for result in results:
+            count += 1
+            assert result.ok, result.error
+            if result.index % 500 == 0:
+                most = max(most, count_tasks() - before)
+    assert count == 100_000
+    assert 0 < most <= limit + 2  # the workers, and at most a task of the client's own
