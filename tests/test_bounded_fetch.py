@@ -372,3 +372,52 @@ async def test_a_100_000_url_stream_holds_at_most_limit_tasks(fast_server: str) 
                 most = max(most, count_tasks() - before)
     assert count == 100_000
     assert 0 < most <= limit + 2  # the workers, and at most a task of the client's own
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retries_try_again_after_a_5xx_and_record_the_attempts(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url("a", 2, retry_after="0"), http_server.flaky_url("b", 0),
+            http_server.flaky_url("c", 5, status=502, retry_after="0")]
+    results = await variant(urls, limit=3, retries=2)
+    assert [(r.status, r.attempts) for r in results] == [(200, 3), (200, 1), (502, 3)]
+    assert results[0].body == b"item a" and results[0].ok
+    assert not results[2].ok and results[2].error is not None
+    assert http_server.attempts == {"a": 3, "b": 1, "c": 3}
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retries_are_off_by_default_and_never_for_a_4xx_or_a_500(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url("a", 1), http_server.flaky_url("b", 1, status=404),
+            http_server.flaky_url("c", 1, status=500)]
+    assert [r.attempts for r in await variant(urls[:1])] == [1]
+    results = await variant(urls[1:], retries=3)
+    assert [(r.status, r.attempts) for r in results] == [(404, 1), (500, 1)]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_refused_connection_is_retried_then_reported(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    start = time.monotonic()
+    [result] = await variant([http_server.refused_url], retries=2)
+    assert result.attempts == 3 and result.status is None and result.error is not None
+    assert time.monotonic() - start < 0.1 + 0.2 + 1  # full jitter: at most 0.1 s, then 0.2 s
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retry_after_is_honoured_and_retries_keep_their_slot(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url(str(i), 1, retry_after="0.2") for i in range(3)]
+    start = time.monotonic()
+    results = await variant(urls, limit=1, retries=1)
+    assert [r.attempts for r in results] == [2, 2, 2]
+    # One worker waited out each Retry-After in turn: a retry that gave its slot up would
+    # have let the three waits overlap (0.2 s in all).
+    assert time.monotonic() - start >= 3 * 0.2
