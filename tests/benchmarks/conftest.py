@@ -103,7 +103,10 @@ class GoProcess:
             raise RuntimeError(f"the Go program stopped (exit {self.process.poll()})")
         return line
 
-    def time_round(self, workload: str, params: dict[str, Any] | None = None) -> float:
+    def time_round(
+        self, workload: str, params: dict[str, Any] | None = None,
+    ) -> tuple[float, float]:
+        """One timed round: (wall seconds, the Go process's CPU seconds), as Go measured them."""
         assert self.process.stdin is not None
         request = {"workload": workload, "rounds": 1, "params": params or {}}
         self.process.stdin.write(json.dumps(request) + "\n")
@@ -111,8 +114,7 @@ class GoProcess:
         answer = json.loads(self._readline())
         if answer.get("error"):
             raise RuntimeError(f"Go {workload}: {answer['error']}")
-        seconds: float = answer["seconds"][0]
-        return seconds
+        return answer["seconds"][0], answer["cpu"][0]
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -228,8 +230,10 @@ class Bench:
            variant: str = "go") -> None:
         """Time the Go program's rounds of this workload, as Go measures them."""
         self._label(variant)
-        rounds = self._rounds(process.time_round(self.workload, params))
-        self._report([process.time_round(self.workload, params) for _ in range(rounds)] or [0.0])
+        warmup, warmup_cpu = process.time_round(self.workload, params)
+        timed = [process.time_round(self.workload, params)
+                 for _ in range(self._rounds(warmup))] or [(warmup, warmup_cpu)]
+        self._report([wall for wall, _ in timed], [cpu for _, cpu in timed])
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:

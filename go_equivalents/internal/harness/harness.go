@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"syscall"
 	"time"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
@@ -38,10 +39,12 @@ type Request struct {
 	Params   map[string]any `json:"params"`
 }
 
-// Response holds the duration of each timed round, in seconds, or the error that stopped it.
+// Response holds the duration of each timed round, in seconds, and the CPU time this process
+// used in it (user + system, from getrusage), or the error that stopped it.
 type Response struct {
 	Workload string    `json:"workload"`
 	Seconds  []float64 `json:"seconds,omitempty"`
+	CPU      []float64 `json:"cpu,omitempty"`
 	Error    string    `json:"error,omitempty"`
 }
 
@@ -89,16 +92,28 @@ func handle(req Request, named map[string]json.RawMessage, setup Setup) Response
 	}
 	for range max(req.Rounds, 1) {
 		runtime.GC() // start every round from the same heap, as testing.B does between runs
+		cpuStart := cpuSeconds()
 		start := time.Now()
 		err := run()
 		elapsed := time.Since(start)
+		cpu := cpuSeconds() - cpuStart
 		if err != nil {
 			resp.Error = err.Error()
 			return resp
 		}
 		resp.Seconds = append(resp.Seconds, elapsed.Seconds())
+		resp.CPU = append(resp.CPU, cpu)
 	}
 	return resp
+}
+
+// cpuSeconds is the CPU time this process has used so far, user and system.
+func cpuSeconds() float64 {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano()).Seconds()
 }
 
 func merge(raw json.RawMessage, extra map[string]any) (json.RawMessage, error) {
