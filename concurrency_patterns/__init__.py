@@ -11,6 +11,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``rwmutex``               Go's ``sync.RWMutex``: many readers or one writer, neither starved
 ``once``                  Go's ``sync.Once``: one call of ``f``, every caller gets its value
 ``process_offload``       CPU-bound work in other processes, from async or sync code
+``rate_limit``            at most ``rate`` operations per second, ``burst`` at once (GCRA)
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -54,6 +55,7 @@ from .producer_consumer import (
     pipeline_asyncio_sentinel,
     pipeline_threads,
 )
+from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
 from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
 from .worker_pool import (
@@ -122,4 +124,8 @@ __all__ = [
     "offload_anyio",
     "offload_asyncio",
     "offload_sync",
+    # rate_limit
+    "AnyioRateLimiter",
+    "AsyncioRateLimiter",
+    "ThreadRateLimiter",
 ]

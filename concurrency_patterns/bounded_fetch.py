@@ -29,7 +29,8 @@ The contract, for every variant and both forms:
 * ``retries=N`` (off by default) tries a URL again after a connection error, a timeout or a
   502, 503 or 504, up to N more times, waiting an exponential backoff with full jitter — or
   what the server's ``Retry-After`` asks. A retry keeps its worker, so it counts against
-  ``limit``. ``FetchResult.attempts`` says how many it took.
+  ``limit`` and against ``max_per_second``. ``FetchResult.attempts`` says how many it took.
+* ``max_per_second`` (off by default) paces the attempts: at most that many start a second.
 * With ``fail_fast=True`` the first failure stops the call and is raised as ``FetchError``.
 * Cancelling the call cancels every request it started; nothing outlives it.
 * Bad input — ``limit=0``, a single URL string, a URL that is not a string — is refused with
@@ -51,6 +52,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import (
@@ -77,7 +79,7 @@ import aiohttp
 import anyio
 import httpcore
 
-from ._core import check_positive_int, check_positive_number
+from ._core import check_positive_int, check_positive_number, rate
 from ._core import workers as engine
 
 __all__ = [
@@ -166,7 +168,7 @@ SyncGet = Callable[[str], Answer]
 # --8<-- [start:asyncio]
 async def fetch_all_asyncio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
-    fail_fast: bool = False, retries: int = 0,
+    fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
 ) -> list[FetchResult]:
     """Fetch every URL with asyncio and aiohttp, at most *limit* at a time.
 
@@ -182,6 +184,9 @@ async def fetch_all_asyncio(
         fail_fast: raise the first failure instead of returning it as a result.
         retries: how many more times to try a URL after a connection error, a timeout or a
             502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``rate_limit``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
 
     Returns:
         One ``FetchResult`` per URL, in input order.
@@ -191,10 +196,10 @@ async def fetch_all_asyncio(
         TypeError, ValueError: for bad arguments, before any request is sent (for a lazy
             feed, a bad URL when it is read).
     """
-    feed = _feed(urls, limit, timeout, retries)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
     async with _aiohttp_session(limit, timeout) as session:
-        fetch = _asyncio_fetch(session, retries, fail_fast)
+        fetch = _asyncio_fetch(session, retries, fail_fast, pace)
         await engine.gather_asyncio(feed, limit, lambda: nullcontext(fetch), _raise, results.add)
     return results.in_input_order()
 
@@ -202,7 +207,7 @@ async def fetch_all_asyncio(
 @asynccontextmanager
 async def fetch_stream_asyncio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
-    fail_fast: bool = False, retries: int = 0,
+    fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
     """``async with fetch_stream_asyncio(urls) as results:`` yields each URL as it finishes.
 
@@ -210,9 +215,9 @@ async def fetch_stream_asyncio(
     falls behind holds the workers back. Leaving the block early cancels the requests before
     the block is left. Arguments and errors as ``fetch_all_asyncio``.
     """
-    feed = _feed(urls, limit, timeout, retries)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     async with _aiohttp_session(limit, timeout) as session:
-        fetch = _asyncio_fetch(session, retries, fail_fast)
+        fetch = _asyncio_fetch(session, retries, fail_fast, pace)
         async with engine.stream_asyncio(feed, limit, lambda: nullcontext(fetch), _raise,
                                          _as_is, engine.buffered(limit)) as results:
             yield results
@@ -226,9 +231,12 @@ def _aiohttp_session(limit: int, timeout: float) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=timeout))
 
 
-def _asyncio_fetch(session: aiohttp.ClientSession, retries: int, fail_fast: bool) -> Any:
+def _asyncio_fetch(
+    session: aiohttp.ClientSession, retries: int, fail_fast: bool, pace: rate.Gcra | None,
+) -> Any:
     return partial(_fetch_async, get=partial(_get_aiohttp, session), retries=retries,
-                   fail_fast=fail_fast, deadline=None, sleep=asyncio.sleep)
+                   fail_fast=fail_fast, deadline=None, sleep=asyncio.sleep,
+                   pace=None if pace is None else partial(rate.acquire_asyncio, pace))
 
 
 async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
@@ -243,7 +251,7 @@ async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
 # --8<-- [start:anyio]
 async def fetch_all_anyio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
-    fail_fast: bool = False, retries: int = 0,
+    fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
     client: Literal["auto", "aiohttp", "httpcore"] = "auto",
 ) -> list[FetchResult]:
     """Fetch every URL with anyio, at most *limit* at a time, on asyncio or trio.
@@ -263,9 +271,10 @@ async def fetch_all_anyio(
             ``client="aiohttp"`` on trio.
     """
     use_httpcore = _use_httpcore(client)
-    feed = _feed(urls, limit, timeout, retries)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
-    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast) as make_work:
+    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast,
+                              pace) as make_work:
         await engine.gather_anyio(feed, limit, make_work, _raise, results.add)
     return results.in_input_order()
 
@@ -273,7 +282,7 @@ async def fetch_all_anyio(
 @asynccontextmanager
 async def fetch_stream_anyio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
-    fail_fast: bool = False, retries: int = 0,
+    fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
     client: Literal["auto", "aiohttp", "httpcore"] = "auto",
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
     """``fetch_stream_asyncio`` with anyio, on asyncio or trio.
@@ -281,8 +290,9 @@ async def fetch_stream_anyio(
     Arguments as ``fetch_all_anyio``; results and errors as ``fetch_stream_asyncio``.
     """
     use_httpcore = _use_httpcore(client)
-    feed = _feed(urls, limit, timeout, retries)
-    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast) as make_work, \
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
+    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast,
+                              pace) as make_work, \
             engine.stream_anyio(feed, limit, make_work, _raise, _as_is,
                                 engine.buffered(limit)) as results:
         yield results
@@ -303,12 +313,14 @@ WorkerFetch = Callable[[int, str], Awaitable[FetchResult]]
 @asynccontextmanager
 async def _anyio_workers(
     use_httpcore: bool, limit: int, timeout: float, retries: int, fail_fast: bool,
+    pace: rate.Gcra | None,
 ) -> AsyncIterator[Callable[[], AbstractAsyncContextManager[WorkerFetch]]]:
     """How each worker gets its fetch: a share of one aiohttp session, or its own connections."""
+    paced = None if pace is None else partial(rate.acquire_anyio, pace)
     if not use_httpcore:
         async with _aiohttp_session(limit, timeout) as session:
             fetch = partial(_fetch_async, get=partial(_get_aiohttp, session), retries=retries,
-                            fail_fast=fail_fast, deadline=None, sleep=anyio.sleep)
+                            fail_fast=fail_fast, deadline=None, sleep=anyio.sleep, pace=paced)
             yield lambda: nullcontext(fetch)
         return
 
@@ -317,7 +329,8 @@ async def _anyio_workers(
         async with _Connections.open(timeout) as get:
             # httpcore's timeouts bound each phase; the deadline bounds the whole attempt.
             yield partial(_fetch_async, get=get, retries=retries, fail_fast=fail_fast,
-                          deadline=partial(anyio.fail_after, timeout), sleep=anyio.sleep)
+                          deadline=partial(anyio.fail_after, timeout), sleep=anyio.sleep,
+                          pace=paced)
 
     yield own_connections
 
@@ -408,7 +421,7 @@ def _running_on_asyncio() -> bool:
 # --8<-- [start:threads]
 def fetch_all_threads(
     urls: Iterable[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
-    retries: int = 0,
+    retries: int = 0, max_per_second: float | None = None,
 ) -> list[FetchResult]:
     """Fetch every URL from *limit* threads, each owning its own httpcore connections.
 
@@ -419,9 +432,9 @@ def fetch_all_threads(
     """
     if isinstance(urls, AsyncIterable) and not isinstance(urls, Iterable):
         raise TypeError("urls must be a plain iterable for threads, not an async iterable")
-    feed = _feed(urls, limit, timeout, retries)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
-    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast)
+    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast, pace=_thread_pace(pace))
     engine.gather_threads(feed, limit, lambda: _thread_connections(timeout, fetch), _raise,
                           results.add, name="fetch")
     return results.in_input_order()
@@ -430,7 +443,7 @@ def fetch_all_threads(
 @contextmanager
 def fetch_stream_threads(
     urls: Iterable[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
-    retries: int = 0,
+    retries: int = 0, max_per_second: float | None = None,
 ) -> Iterator[Iterator[FetchResult]]:
     """``with fetch_stream_threads(urls) as results:`` yields each URL as it finishes.
 
@@ -439,8 +452,8 @@ def fetch_stream_threads(
     """
     if isinstance(urls, AsyncIterable) and not isinstance(urls, Iterable):
         raise TypeError("urls must be a plain iterable for threads, not an async iterable")
-    feed = _feed(urls, limit, timeout, retries)
-    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
+    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast, pace=_thread_pace(pace))
     with engine.stream_threads(feed, limit, lambda: _thread_connections(timeout, fetch), _raise,
                                _as_is, engine.buffered(limit), name="fetch") as results:
         yield results
@@ -499,9 +512,12 @@ def _thread_connections(timeout: float, fetch: Any) -> Iterator[Callable[[int, s
 async def _fetch_async(
     index: int, url: str, *, get: AsyncGet, retries: int, fail_fast: bool,
     deadline: Callable[[], Any] | None, sleep: Callable[[float], Awaitable[Any]],
+    pace: Callable[[], Awaitable[None]] | None = None,
 ) -> FetchResult:
     start = time.perf_counter()
     for attempt in range(1, retries + 2):
+        if pace is not None:
+            await pace()  # every attempt waits for its slot
         try:
             # The deadline bounds the whole attempt, body and redirects included.
             with deadline() if deadline is not None else nullcontext():
@@ -517,9 +533,12 @@ async def _fetch_async(
 
 def _fetch_sync(
     index: int, url: str, *, get: SyncGet, retries: int, fail_fast: bool,
+    pace: Callable[[], object] | None = None,
 ) -> FetchResult:
     start = time.perf_counter()
     for attempt in range(1, retries + 2):
+        if pace is not None:
+            pace()
         try:
             answer: Answer | Exception = get(url)
         except Exception as exc:
@@ -568,7 +587,13 @@ def _result(url: str, index: int, start: float, answer: Answer | Exception, atte
 
 # --- shared helpers ----------------------------------------------------------------------------
 
-def _feed(urls: object, limit: int, timeout: float, retries: int) -> engine.Feed[str]:
+def _thread_pace(pace: rate.Gcra | None) -> Callable[[], object] | None:
+    return None if pace is None else partial(rate.acquire_threads, pace, threading.Lock())
+
+
+def _feed(
+    urls: object, limit: int, timeout: float, retries: int, max_per_second: float | None,
+) -> tuple[engine.Feed[str], rate.Gcra | None]:
     # A single URL passed by mistake would otherwise be fetched one character at a time.
     if isinstance(urls, str | bytes) or not isinstance(urls, Iterable | AsyncIterable):
         raise TypeError(f"urls must be an iterable of URL strings, got {type(urls).__name__}")
@@ -579,7 +604,8 @@ def _feed(urls: object, limit: int, timeout: float, retries: int) -> engine.Feed
     check_positive_number("timeout", timeout)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries must be an int >= 0, got {retries!r}")
-    return engine.Feed(urls, check=None if isinstance(urls, Sequence) else _check_url)
+    pace = rate.limiter(max_per_second)
+    return engine.Feed(urls, check=None if isinstance(urls, Sequence) else _check_url), pace
 
 
 def _check_url(index: int, url: object) -> None:

@@ -39,6 +39,7 @@ the GIL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -58,6 +59,7 @@ from ._core import (
     check_picklable,
     check_positive_int,
     new_process_pool,
+    rate,
 )
 from ._core import workers as engine
 
@@ -134,19 +136,38 @@ def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobErr
     return on_error
 
 
-def _async_work(fn: Callable[[J], Awaitable[R]]) -> Callable[[], Any]:
-    # A lambda returns fn's coroutine as it is: no extra frame per job.
-    return lambda: nullcontext(lambda index, job: fn(job))
+def _async_work(
+    fn: Callable[[J], Awaitable[R]], pace: rate.Gcra | None,
+    acquire: Callable[[rate.Gcra], Awaitable[None]],
+) -> Callable[[], Any]:
+    if pace is None:
+        # A lambda returns fn's coroutine as it is: no extra frame per job.
+        return lambda: nullcontext(lambda index, job: fn(job))
+
+    async def paced(index: int, job: J) -> R:
+        await acquire(pace)  # each job waits for its slot, first come first served
+        return await fn(job)
+
+    return lambda: nullcontext(paced)
 
 
-def _sync_work(fn: Callable[[J], R]) -> Callable[[], Any]:
-    return lambda: nullcontext(lambda index, job: fn(job))
+def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None) -> Callable[[], Any]:
+    if pace is None:
+        return lambda: nullcontext(lambda index, job: fn(job))
+    lock = threading.Lock()
+
+    def paced(index: int, job: J) -> R:
+        rate.acquire_threads(pace, lock)
+        return fn(job)
+
+    return lambda: nullcontext(paced)
 
 
 # --8<-- [start:asyncio]
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    max_per_second: float | None = None,
 ) -> list[Any]:
     """Run ``await fn(job)`` for every job on *workers* asyncio tasks.
 
@@ -161,6 +182,8 @@ async def map_asyncio(
         ordered: results in input order (default), or in the order jobs finished.
         return_exceptions: keep going after a failure; the failing job's slot holds its
             ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``rate_limit``'s arithmetic, burst 1). ``None``: no limit.
 
     Returns:
         One result per job.
@@ -170,9 +193,11 @@ async def map_asyncio(
             cancelled.
         TypeError, ValueError: for bad arguments, before any job starts.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers)
     results = _Results(ordered)
-    await engine.gather_asyncio(engine.Feed(jobs), workers, _async_work(fn),
+    await engine.gather_asyncio(engine.Feed(jobs), workers,
+                                _async_work(fn, pace, rate.acquire_asyncio),
                                 _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -180,7 +205,7 @@ async def map_asyncio(
 @asynccontextmanager
 async def stream_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, return_exceptions: bool = False,
+    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``async with stream_asyncio(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -198,8 +223,10 @@ async def stream_asyncio(
             read; the other workers were cancelled.
         TypeError, ValueError: for bad arguments, before any job starts.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers)
-    async with engine.stream_asyncio(engine.Feed(jobs), workers, _async_work(fn),
+    async with engine.stream_asyncio(engine.Feed(jobs), workers,
+                                     _async_work(fn, pace, rate.acquire_asyncio),
                                      _on_error(return_exceptions), Completed,
                                      engine.buffered(workers)) as results:
         yield results
@@ -210,14 +237,17 @@ async def stream_asyncio(
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    max_per_second: float | None = None,
 ) -> list[Any]:
     """Run ``await fn(job)`` for every job on *workers* anyio tasks, on asyncio or trio.
 
     Arguments, results and errors as ``map_asyncio``.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers)
     results = _Results(ordered)
-    await engine.gather_anyio(engine.Feed(jobs), workers, _async_work(fn),
+    await engine.gather_anyio(engine.Feed(jobs), workers,
+                              _async_work(fn, pace, rate.acquire_anyio),
                               _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -225,14 +255,16 @@ async def map_anyio(
 @asynccontextmanager
 async def stream_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, return_exceptions: bool = False,
+    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``stream_asyncio`` with anyio, on asyncio or trio: ``async with`` keeps it trio-safe.
 
     Arguments, results and errors as ``stream_asyncio``.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers)
-    async with engine.stream_anyio(engine.Feed(jobs), workers, _async_work(fn),
+    async with engine.stream_anyio(engine.Feed(jobs), workers,
+                                   _async_work(fn, pace, rate.acquire_anyio),
                                    _on_error(return_exceptions), Completed,
                                    engine.buffered(workers)) as results:
         yield results
@@ -243,6 +275,7 @@ async def stream_anyio(
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    max_per_second: float | None = None,
 ) -> list[Any]:
     """Run ``fn(job)`` for every job on *workers* threads.
 
@@ -251,9 +284,10 @@ def map_threads(
     the time this returns. Arguments and results as ``map_asyncio``, with a plain function
     and a plain iterable.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers, sync=True)
     results = _Results(ordered)
-    engine.gather_threads(engine.Feed(jobs), workers, _sync_work(fn),
+    engine.gather_threads(engine.Feed(jobs), workers, _sync_work(fn, pace),
                           _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -261,7 +295,7 @@ def map_threads(
 @contextmanager
 def stream_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
-    workers: int = 4, return_exceptions: bool = False,
+    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with stream_threads(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -269,8 +303,9 @@ def stream_threads(
     every thread has ended before the block is left. Arguments as ``map_threads``; results
     and errors as ``stream_asyncio``.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers, sync=True)
-    with engine.stream_threads(engine.Feed(jobs), workers, _sync_work(fn),
+    with engine.stream_threads(engine.Feed(jobs), workers, _sync_work(fn, pace),
                                _on_error(return_exceptions), Completed,
                                engine.buffered(workers)) as results:
         yield results
@@ -281,7 +316,7 @@ def stream_threads(
 def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     workers: int = 2, ordered: bool = True, return_exceptions: bool = False,
-    executor: Executor | None = None,
+    executor: Executor | None = None, max_per_second: float | None = None,
 ) -> list[Any]:
     """Run ``fn(job)`` for every job in a pool of *workers* processes.
 
@@ -302,7 +337,7 @@ def map_processes(
     check_picklable("fn", fn)
     results = _Results(ordered)
     with stream_processes(fn, jobs, workers=workers, return_exceptions=return_exceptions,
-                          executor=executor) as finished:
+                          executor=executor, max_per_second=max_per_second) as finished:
         for done in finished:
             results.add(done.index, done.job, done.value)
     return results.results()
@@ -312,6 +347,7 @@ def map_processes(
 def stream_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     workers: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
+    max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with stream_processes(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -319,6 +355,7 @@ def stream_processes(
     not yet handed to a worker; the ones handed over finish before the block is left.
     Arguments as ``map_processes``; results and errors as ``stream_asyncio``.
     """
+    pace = rate.limiter(max_per_second)
     _check(fn, jobs, workers, sync=True)
     check_picklable("fn", fn)
     feed: engine.Feed[J] = engine.Feed(jobs)
@@ -327,7 +364,7 @@ def stream_processes(
             executor = stack.enter_context(new_process_pool(workers))
         running: dict[Future[R], tuple[int, J]] = {}
         try:
-            yield _completed(fn, feed, executor, running, workers, return_exceptions)
+            yield _completed(fn, feed, executor, running, workers, return_exceptions, pace)
         finally:
             for future in running:  # stopped early: drop what has not started
                 future.cancel()
@@ -337,10 +374,14 @@ def stream_processes(
 def _completed(
     fn: Callable[[J], R], feed: engine.Feed[J], executor: Executor,
     running: dict[Future[R], tuple[int, J]], workers: int, return_exceptions: bool,
+    pace: rate.Gcra | None,
 ) -> Iterator[Completed[J, R]]:
+    lock = threading.Lock()
     while True:
         # Keep the pool busy, with a short queue of jobs ready for the next free worker.
         while len(running) < 2 * workers and (pair := feed.next_sync()) is not None:
+            if pace is not None:
+                rate.acquire_threads(pace, lock)  # a job is paced when it is submitted
             running[executor.submit(fn, pair[1])] = pair
         if not running:
             return

@@ -421,3 +421,24 @@ async def test_retry_after_is_honoured_and_retries_keep_their_slot(
     # One worker waited out each Retry-After in turn: a retry that gave its slot up would
     # have let the three waits overlap (0.2 s in all).
     assert time.monotonic() - start >= 3 * 0.2
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_max_per_second_paces_every_attempt_retries_included(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url("x", 1, retry_after="0"), http_server.url(1),
+            http_server.url(2)]
+    start = time.monotonic()
+    results = await variant(urls, limit=3, retries=1, max_per_second=20)
+    assert [r.attempts for r in results] == [2, 1, 1]
+    assert time.monotonic() - start >= 3 / 20 * 0.95  # four attempts: the first, then 3 x 50 ms
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_bad_max_per_second_is_refused_naming_it(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    with pytest.raises(ValueError, match="max_per_second"):
+        await variant([http_server.url(0)], max_per_second=0)
+    assert http_server.requests == 0

@@ -396,3 +396,31 @@ async def test_the_stream_refuses_bad_input_before_starting(variant: Variant) ->
         await read_stream(variant, job(variant, square), range(3), workers=0)
     with pytest.raises(TypeError, match="jobs"):
         await read_stream(variant, job(variant, square), "abc", workers=1)
+
+
+# --- max_per_second -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_max_per_second_paces_the_jobs(variant: Variant) -> None:
+    start = time.monotonic()
+    results = await variant(job(variant, square), range(11), workers=4, max_per_second=100)
+    assert results == [i * i for i in range(11)]
+    assert time.monotonic() - start >= 10 / 100 * 0.95  # the first at once, then one per 10 ms
+
+
+@pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
+async def test_the_stream_is_paced_too(variant: Variant) -> None:
+    start = time.monotonic()
+    read = await read_stream(variant, job(variant, square), range(6), workers=3,
+                             max_per_second=100)
+    assert len(read) == 6 and time.monotonic() - start >= 5 / 100 * 0.95
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+@pytest.mark.parametrize(("value", "error"), [(0, ValueError), (-1, ValueError),
+                                               (float("inf"), ValueError), ("5", TypeError)])
+async def test_a_bad_max_per_second_is_refused_naming_it(
+    variant: Variant, value: Any, error: type[Exception],
+) -> None:
+    with pytest.raises(error, match="max_per_second"):
+        await variant(job(variant, square), range(3), max_per_second=value)

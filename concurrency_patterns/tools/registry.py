@@ -80,6 +80,11 @@ PATTERNS: tuple[Pattern, ...] = (
          "offload_all_asyncio", "offload_all_anyio", "offload_all_sync"),
         ("new_process_pool",),
     ),
+    Pattern(
+        "rate_limit", "Rate limit", "at most `rate` operations per second, `burst` at once",
+        "a token bucket on `time.Timer` (x/time/rate's idea, standard library only)",
+        ("AsyncioRateLimiter", "AnyioRateLimiter", "ThreadRateLimiter"),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)

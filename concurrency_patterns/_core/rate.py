@@ -1,0 +1,115 @@
+"""The rate limiter's arithmetic, GCRA, with no clock and no waiting of its own.
+
+GCRA (the Generic Cell Rate Algorithm) keeps one number, the *theoretical arrival time*
+(``tat``): when the next operation would be due if operations came exactly ``1 / rate``
+apart. An operation may go ``burst - 1`` intervals ahead of it. That is a token bucket of
+``burst`` tokens refilled at ``rate`` per second, in one float, with no refill timer.
+
+Each caller *reserves* its slot the moment it asks — ``tat`` moves on at once — then sleeps
+until that slot. So:
+
+* waiters are served in the order they asked (FIFO), each at its own time;
+* nobody is woken to find the bucket empty again (no thundering herd, no wake-up per tick);
+* the limit holds under any concurrency, since two callers can never reserve the same slot;
+* nothing runs in the background: there is no timer to leak.
+
+A caller that gives up (cancelled, timed out) hands its slot back when no one has reserved a
+later one; otherwise the slot goes unused. Either way the limit is never exceeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+
+import anyio
+
+from .checks import check_positive_int, check_positive_number
+
+__all__ = ["Gcra", "acquire_anyio", "acquire_asyncio", "acquire_threads", "limiter"]
+
+
+class Gcra:
+    """``rate`` operations per second, up to ``burst`` at once; times are in seconds."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = check_positive_number("rate", rate)
+        if math.isinf(self.rate):
+            raise ValueError("rate must be finite, got inf")
+        self.burst = check_positive_int("burst", burst)
+        self.interval = 1.0 / self.rate
+        self.tolerance = (self.burst - 1) * self.interval  # how far ahead a burst may go
+        self.tat = -math.inf
+
+    def reserve(self, now: float) -> tuple[float, float]:
+        """Reserve the next slot: (its time, the ``tat`` this reservation left)."""
+        slot = max(now, self.tat - self.tolerance)
+        self.tat = max(slot, self.tat) + self.interval
+        return slot, self.tat
+
+    def try_reserve(self, now: float) -> bool:
+        """Take a slot only if one is free at *now*."""
+        if self.tat - self.tolerance > now:
+            return False
+        self.reserve(now)
+        return True
+
+    def give_back(self, left: float) -> None:
+        """A reservation that left ``tat`` at *left* was not used: undo it if it was the last."""
+        if self.tat == left:
+            self.tat -= self.interval
+
+    def ahead(self, now: float) -> float:
+        """How far into the future slots are booked (0 when the bucket is full)."""
+        return max(0.0, self.tat - now)
+
+
+def limiter(max_per_second: float | None, burst: int = 1) -> Gcra | None:
+    """The limiter behind a ``max_per_second=`` argument (``None``: no limit)."""
+    if max_per_second is None:
+        return None
+    try:
+        return Gcra(max_per_second, burst)
+    except (TypeError, ValueError) as exc:  # name the caller's parameter, not ours
+        raise type(exc)(str(exc).replace("rate", "max_per_second", 1)) from None
+
+
+# The waiting, one function per model: reserve the slot (never awaiting), then sleep until it.
+# A caller cancelled while asleep hands its slot back if it was the last one reserved.
+
+async def acquire_asyncio(gcra: Gcra) -> None:
+    now = asyncio.get_running_loop().time()
+    slot, left = gcra.reserve(now)
+    if slot <= now:
+        return
+    try:
+        await asyncio.sleep(slot - now)
+    except BaseException:
+        gcra.give_back(left)
+        raise
+
+
+async def acquire_anyio(gcra: Gcra) -> None:
+    now = anyio.current_time()
+    slot, left = gcra.reserve(now)
+    if slot <= now:
+        return
+    try:
+        await anyio.sleep_until(slot)
+    except BaseException:
+        gcra.give_back(left)
+        raise
+
+
+def acquire_threads(gcra: Gcra, lock: threading.Lock, timeout: float | None = None) -> bool:
+    with lock:  # guards the reservation; never held while sleeping
+        now = time.monotonic()
+        slot, left = gcra.reserve(now)
+        if timeout is not None and slot - now > timeout:
+            gcra.give_back(left)  # it is the last reservation: we hold the lock
+            return False
+    if slot > now:
+        time.sleep(slot - now)
+    return True

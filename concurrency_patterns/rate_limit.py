@@ -1,0 +1,174 @@
+"""Rate limit: at most ``rate`` operations per second, with a stated ``burst``.
+
+A limiter lets ``burst`` operations through at once, then one every ``1 / rate`` seconds: over
+any window of ``w`` seconds, at most ``rate * w + burst`` operations start. This is a token
+bucket of ``burst`` tokens refilled at ``rate`` per second, kept the way GCRA keeps it: one
+timestamp, the time the next operation is due, and no refill timer.
+
+Each caller reserves its slot when it asks and then sleeps until that slot. That is what keeps
+the two classic limiter bugs out:
+
+* **every waiter woken on every tick** — a limiter that refills tokens and wakes all waiters
+  to race for them burns CPU and serves them in no order; here each waiter sleeps exactly
+  until its own slot, and waiters are served first come, first served;
+* **the limit exceeded under concurrency** — a limiter that checks, then awaits, then takes a
+  token lets many callers through on one check; here reserving is one step that never awaits,
+  so two callers cannot take the same slot.
+
+Nothing runs in the background: no timer, task or thread, so nothing can leak (Go's
+``time.Tick`` in a loop that ends is the classic leak). A caller that is cancelled while it
+waits hands its slot back when no one has queued after it; otherwise that slot goes unused.
+
+Which to pick: the limiter of your model. ``AnyioRateLimiter`` runs on asyncio and trio. The
+fetch and the worker pool take ``max_per_second=`` and use the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from types import TracebackType
+
+import anyio
+
+from ._core.rate import Gcra, acquire_anyio, acquire_asyncio, acquire_threads
+
+__all__ = ["AnyioRateLimiter", "AsyncioRateLimiter", "ThreadRateLimiter"]
+
+
+def _describe(limiter: object, gcra: Gcra, now: float) -> str:
+    return (f"<{type(limiter).__name__} {gcra.rate:g}/s, burst {gcra.burst}, "
+            f"booked {gcra.ahead(now):.3f} s ahead>")
+
+
+# --8<-- [start:asyncio]
+class AsyncioRateLimiter:
+    """At most *rate* operations per second among asyncio tasks, *burst* at once.
+
+    ``await limiter.acquire()`` (or ``async with limiter:``) before each operation. A new
+    limiter is full: its first *burst* callers go at once. It belongs to no event loop until
+    used, and reads that loop's clock.
+
+    Args:
+        rate: operations per second (> 0, finite).
+        burst: how many may go at once after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self._gcra = Gcra(rate, burst)
+
+    async def acquire(self) -> None:
+        """Wait for this caller's slot; callers are served in the order they called.
+
+        A free slot is taken without suspending. A caller cancelled while it waits hands its
+        slot back when no one has queued after it.
+        """
+        await acquire_asyncio(self._gcra)
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now; ``False`` (and nothing taken) if not."""
+        return self._gcra.try_reserve(asyncio.get_running_loop().time())
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        try:
+            now = asyncio.get_running_loop().time()
+        except RuntimeError:
+            now = time.monotonic()  # asyncio's clock, outside a running loop
+        return _describe(self, self._gcra, now)
+# --8<-- [end:asyncio]
+
+
+# --8<-- [start:anyio]
+class AnyioRateLimiter:
+    """At most *rate* operations per second among anyio tasks, on asyncio or trio.
+
+    The same contract as ``AsyncioRateLimiter``, on anyio's clock (which a test may
+    replace with trio's ``MockClock``).
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self._gcra = Gcra(rate, burst)
+
+    async def acquire(self) -> None:
+        """Wait for this caller's slot; callers are served in the order they called.
+
+        A free slot is taken without a checkpoint. A caller cancelled while it waits hands
+        its slot back when no one has queued after it.
+        """
+        await acquire_anyio(self._gcra)
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now; ``False`` (and nothing taken) if not."""
+        return self._gcra.try_reserve(anyio.current_time())
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        try:
+            now = anyio.current_time()
+        except Exception:  # no event loop running: a plausible "now" on the same clock
+            now = time.monotonic()
+        return _describe(self, self._gcra, now)
+# --8<-- [end:anyio]
+
+
+# --8<-- [start:threads]
+class ThreadRateLimiter:
+    """At most *rate* operations per second among threads, *burst* at once.
+
+    The same contract as ``AsyncioRateLimiter``, on ``time.monotonic``. A sleeping thread
+    cannot be cancelled: pass a *timeout* to ``acquire`` where a caller must be able to give
+    up. Safe to share between threads; ``with limiter:`` acquires.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self._gcra = Gcra(rate, burst)
+        self._lock = threading.Lock()  # guards the reservation, never held while sleeping
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Block until this caller's slot; callers are served in the order they called.
+
+        Args:
+            timeout: the most seconds to wait; a caller whose slot is further away takes
+                nothing and returns ``False`` at once.
+
+        Returns:
+            ``True`` once the slot has come; ``False`` if it was further than *timeout*.
+        """
+        return acquire_threads(self._gcra, self._lock, timeout)
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now; ``False`` (and nothing taken) if not."""
+        with self._lock:
+            return self._gcra.try_reserve(time.monotonic())
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return _describe(self, self._gcra, time.monotonic())
+# --8<-- [end:threads]

@@ -1,0 +1,101 @@
+"""rate_limit: many tasks acquiring from one limiter, against the floor the rate sets, and the
+cost of an acquire when the rate never binds (a huge rate and burst).
+
+``aiolimiter`` is the library a user would pick instead (a leaky bucket of ``max_rate``
+units per ``time_period``), set up to the same rate and burst and measured in the same run.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import pytest
+from aiolimiter import AsyncLimiter
+
+from concurrency_patterns.rate_limit import (
+    AnyioRateLimiter,
+    AsyncioRateLimiter,
+    ThreadRateLimiter,
+)
+from tests.benchmarks.conftest import Bench, GoProcess, variants
+
+PATTERN = "rate_limit"
+
+
+def floor(params: dict[str, Any]) -> float | None:
+    """After the burst, one call per 1 / rate: no limiter can admit them faster."""
+    rest = params["calls"] - params["burst"]
+    return rest / params["rate"] if rest > 0 and params["rate"] < 1e6 else None
+
+
+def shares(params: dict[str, Any]) -> list[int]:
+    """How many calls each task makes: calls spread over tasks, as the Go side does."""
+    calls, tasks = params["calls"], params["tasks"]
+    return [calls // tasks + (t < calls % tasks) for t in range(tasks)]
+
+
+def aiolimiter_acquire(rate: float, *, burst: int) -> Callable[[], Awaitable[Any]]:
+    # aiolimiter holds max_rate units and drains them over time_period: a bucket of *burst*
+    # that refills at *rate* is max_rate=burst, time_period=burst / rate.
+    limiter = AsyncLimiter(max_rate=burst, time_period=burst / rate)
+    return limiter.acquire
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "make"),
+    variants(
+        ("asyncio", "asyncio", lambda r, b: AsyncioRateLimiter(r, burst=b).acquire),
+        ("asyncio+uvloop", "uvloop", lambda r, b: AsyncioRateLimiter(r, burst=b).acquire),
+        ("anyio/asyncio", "asyncio", lambda r, b: AnyioRateLimiter(r, burst=b).acquire),
+        ("anyio/trio", "trio", lambda r, b: AnyioRateLimiter(r, burst=b).acquire),
+        ("aiolimiter (peer)", "asyncio", lambda r, b: aiolimiter_acquire(r, burst=b)),
+    ),
+)
+def test_async(bench: Bench, variant: str, backend: str, make: Any) -> None:
+    p = bench.params
+
+    async def one_round() -> None:
+        acquire = make(p["rate"], p["burst"])  # a fresh, full bucket every round
+
+        async def task(calls: int) -> None:
+            for _ in range(calls):
+                await acquire()
+
+        async with anyio.create_task_group() as tg:
+            for calls in shares(p):
+                tg.start_soon(task, calls)
+
+    bench.on_loop(variant, backend, one_round)
+
+
+def test_threads(bench: Bench) -> None:
+    p = bench.params
+
+    def one_round() -> None:
+        limiter = ThreadRateLimiter(p["rate"], burst=p["burst"])
+
+        def task(calls: int) -> None:
+            for _ in range(calls):
+                limiter.acquire()
+
+        threads = [threading.Thread(target=task, args=(c,)) for c in shares(p)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    bench.sync("threads", one_round)
+
+
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)
+
+
+def test_floor_is_what_the_rate_allows() -> None:
+    assert floor({"calls": 1000, "rate": 5000, "burst": 1}) == pytest.approx(999 / 5000)
+    assert floor({"calls": 10, "rate": 1e9, "burst": 10**6}) is None
+    assert math.fsum(shares({"calls": 1003, "tasks": 10})) == 1003

@@ -1,0 +1,169 @@
+"""The rate_limit contract, run against every variant.
+
+The thread limiter is driven through a facade: its blocking ``acquire()`` runs in a worker
+thread, so the same async test body checks it alongside the asyncio and anyio limiters.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.rate_limit import (
+    AnyioRateLimiter,
+    AsyncioRateLimiter,
+    ThreadRateLimiter,
+)
+from tests.conftest import Variant
+
+pytestmark = pytest.mark.anyio
+
+
+class ThreadRateLimiterFacade:
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self.limiter = ThreadRateLimiter(rate, burst=burst)
+
+    async def acquire(self) -> float:
+        """Acquire in a worker thread; when the thread got in (the loop hears of it later)."""
+        def acquire() -> float:
+            self.limiter.acquire()
+            return time.monotonic()
+
+        return await anyio.to_thread.run_sync(acquire)
+
+    def try_acquire(self) -> bool:
+        return self.limiter.try_acquire()
+
+
+ASYNC = [
+    Variant("asyncio", AsyncioRateLimiter),
+    Variant("anyio-asyncio", AnyioRateLimiter),
+    Variant("anyio-trio", AnyioRateLimiter, backend="trio"),
+]
+ALL = [*ASYNC, Variant("threads", ThreadRateLimiterFacade)]
+
+
+async def admitted_at(limiter: Any, callers: int) -> list[float]:
+    """Start *callers* at once through *limiter*; when each got in, from the start, sorted."""
+    start, times = time.monotonic(), []
+
+    async def call() -> None:
+        got_in = await limiter.acquire()  # the thread facade says when its thread got in
+        times.append((got_in or time.monotonic()) - start)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(callers):
+            tg.start_soon(call)
+    return sorted(times)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_no_window_holds_more_than_rate_times_window_plus_burst(variant: Variant) -> None:
+    rate, burst, window = 200.0, 5, 0.1  # a second's rule, scaled to a tenth
+    times = await admitted_at(variant.fn(rate, burst=burst), 60)
+    most = max(sum(1 for u in times[i:] if u - t < window) for i, t in enumerate(times))
+    assert most <= rate * window + burst
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_enough_work_keeps_it_at_95_percent_of_the_rate(variant: Variant) -> None:
+    rate, burst, calls = 200.0, 1, 41
+    times = await admitted_at(variant.fn(rate, burst=burst), calls)
+    achieved = (calls - burst) / (times[-1] - times[0])
+    assert achieved >= 0.95 * rate
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_burst_goes_at_once_then_one_per_interval(variant: Variant) -> None:
+    times = await admitted_at(variant.fn(20, burst=3), 5)
+    assert all(t < 0.03 for t in times[:3])
+    assert times[3] == pytest.approx(0.05, abs=0.03)
+    assert times[4] == pytest.approx(0.10, abs=0.03)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_waiters_are_served_first_come_first_served(variant: Variant) -> None:
+    limiter, order = variant.fn(100, burst=1), []
+
+    async def call(i: int) -> None:
+        await limiter.acquire()
+        order.append(i)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(6):
+            tg.start_soon(call, i)
+            await anyio.sleep(0.002)  # arrive in order
+    assert order == list(range(6))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_try_acquire_takes_a_free_slot_and_never_waits(variant: Variant) -> None:
+    limiter = variant.fn(10, burst=2)
+    assert limiter.try_acquire() and limiter.try_acquire()
+    start = time.monotonic()
+    assert not limiter.try_acquire()
+    assert time.monotonic() - start < 0.01
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_cancelled_waiter_gives_its_slot_back(variant: Variant) -> None:
+    limiter = variant.fn(10, burst=1)  # one every 100 ms
+    await limiter.acquire()
+    with anyio.move_on_after(0.01) as scope:
+        await limiter.acquire()
+    assert scope.cancelled_caught
+    start = time.monotonic()
+    await limiter.acquire()  # the slot the cancelled waiter gave back, ~100 ms after the first
+    assert time.monotonic() - start < 0.15
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_cancelling_waiters_leaves_nothing_running(variant: Variant) -> None:
+    limiter = variant.fn(1, burst=1)
+    await limiter.acquire()
+    with anyio.move_on_after(0.02):
+        async with anyio.create_task_group() as tg:
+            for _ in range(10):
+                tg.start_soon(limiter.acquire)
+    # no_stray_tasks (given to every async test) checks that no task or timer is left
+
+
+async def test_a_thread_gives_up_at_its_timeout_and_takes_nothing() -> None:
+    limiter = ThreadRateLimiter(10, burst=1)
+    assert limiter.acquire()
+    start = time.monotonic()
+    assert not await anyio.to_thread.run_sync(lambda: limiter.acquire(timeout=0.01))
+    assert time.monotonic() - start < 0.05
+    assert await anyio.to_thread.run_sync(lambda: limiter.acquire(timeout=0.2))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_repr_shows_rate_burst_and_how_far_it_is_booked(variant: Variant) -> None:
+    limiter = variant.fn(50, burst=2)
+    real = getattr(limiter, "limiter", limiter)
+    assert repr(real) == f"<{type(real).__name__} 50/s, burst 2, booked 0.000 s ahead>"
+
+
+@pytest.mark.parametrize("cls", [AsyncioRateLimiter, AnyioRateLimiter, ThreadRateLimiter])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "name"),
+    [
+        ((0,), {}, ValueError, "rate"),
+        ((-5,), {}, ValueError, "rate"),
+        ((math.nan,), {}, ValueError, "rate"),
+        ((math.inf,), {}, ValueError, "rate"),
+        (("10",), {}, TypeError, "rate"),
+        ((10,), {"burst": 0}, ValueError, "burst"),
+        ((10,), {"burst": 1.5}, TypeError, "burst"),
+        ((10,), {"burst": True}, TypeError, "burst"),
+    ],
+)
+def test_bad_rate_or_burst_is_refused_naming_it(
+    cls: type, args: tuple[Any, ...], kwargs: dict[str, Any], error: type[Exception], name: str,
+) -> None:
+    with pytest.raises(error, match=name):
+        cls(*args, **kwargs)
