@@ -153,6 +153,14 @@ def check_targets(tables: list[Table]) -> list[tuple[str, bool, str]]:
                            tax <= ANYIO_TAX_LIMIT, f"{tax:.2f}x"))
         if t.pattern == "bounded_fetch" and t.params.get("urls") == 1000 and asyncio_row:
             checks += _fetch_targets(t, name, asyncio_row)
+        for peer in (r for r in t.rows if r.variant.endswith("(peer)")):
+            ours = [r for r in (asyncio_row, anyio_row) if r is not None]
+            if ours:
+                best = min(ours, key=lambda r: r.median)
+                ratio = peer.median / best.median
+                rival = peer.variant.removesuffix(" (peer)")
+                checks.append((f"{name}: {best.variant} ahead of {rival}", ratio >= 1.0,
+                               f"the peer takes {ratio:.2f}x as long"))
         processes, threads = t.row("processes"), t.row("threads")
         if t.pattern == "process_offload" and processes and processes.speedup:
             thread_speedup = ""

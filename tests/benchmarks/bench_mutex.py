@@ -1,10 +1,20 @@
 """mutex: the articles' shared counter, with a switch inside the critical section so the lock
-is contended — the cost of handing a lock from task to task."""
+is contended — the cost of handing a lock from task to task.
+
+Two rows separate the cost of anyio from ours: the same counter over the *bare* primitives,
+``asyncio.Lock`` with ``asyncio.sleep(0)`` and ``anyio.Lock`` with an anyio checkpoint. The
+peer a user would pick instead, ``aiologic.Lock``, runs the same counter in the same run.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiologic
+import anyio
+import anyio.lowlevel
 import pytest
 
 from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
@@ -29,6 +39,43 @@ def test_async(bench: Bench, variant: str, backend: str, count: Any) -> None:
         return int(await count(p["tasks"], p["increments"]))
 
     assert bench.on_loop(variant, backend, one_round) == p["tasks"] * p["increments"]
+
+
+def bare_counter(
+    new_lock: Callable[[], Any], switch: Callable[[], Awaitable[Any]],
+) -> Callable[[int, int], Awaitable[int]]:
+    """The demo's counter over a bare lock: the primitive's cost, without our wrapper."""
+    async def count(tasks: int, increments: int) -> int:
+        lock, counter = new_lock(), 0
+
+        async def work() -> None:
+            nonlocal counter
+            for _ in range(increments):
+                async with lock:
+                    value = counter
+                    await switch()
+                    counter = value + 1
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(tasks):
+                tg.start_soon(work)
+        return counter
+
+    return count
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "count"),
+    variants(
+        ("bare asyncio.Lock", "asyncio", bare_counter(asyncio.Lock, lambda: asyncio.sleep(0))),
+        ("bare anyio.Lock", "asyncio",
+         bare_counter(lambda: anyio.Lock(fast_acquire=True), anyio.lowlevel.checkpoint)),
+        ("aiologic.Lock (peer)", "asyncio",
+         bare_counter(aiologic.Lock, lambda: asyncio.sleep(0))),
+    ),
+)
+def test_bare_and_peer(bench: Bench, variant: str, backend: str, count: Any) -> None:
+    test_async(bench, variant, backend, count)
 
 
 def test_threads(bench: Bench) -> None:

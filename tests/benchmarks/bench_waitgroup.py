@@ -1,11 +1,13 @@
 """waitgroup: start N tasks that do nothing, then wait — the cost of the group itself. The
-asyncio TaskGroup, which usually replaces a WaitGroup in Python, is measured beside it."""
+asyncio TaskGroup, which usually replaces a WaitGroup in Python, is measured beside it, and so
+is a bare anyio task group: the cost of spawning an anyio task, apart from ours."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import anyio
 import pytest
 
 from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
@@ -49,6 +51,18 @@ def test_asyncio_taskgroup(bench: Bench) -> None:
                 tg.create_task(nothing())
 
     bench.on_loop("asyncio TaskGroup", "asyncio", one_round)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_bare_anyio_task_group(bench: Bench, backend: str) -> None:
+    tasks = bench.params["tasks"]
+
+    async def one_round() -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(tasks):
+                tg.start_soon(nothing)
+
+    bench.on_loop(f"bare anyio task group/{backend}", backend, one_round)
 
 
 def test_threads(bench: Bench) -> None:

@@ -1,5 +1,9 @@
 """worker_pool: W workers over N jobs — jobs that return at once (the figure is the cost of
-dispatching a job) and jobs that sleep (compared with the floor, ceil(N/W) x sleep)."""
+dispatching a job) and jobs that sleep (compared with the floor, ceil(N/W) x sleep).
+
+``aiometer`` is the library a user would pick instead: ``run_on_each`` (no results) and
+``amap`` (results as they finish), each with ``max_at_once=W``, in the same run.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import math
 from functools import partial
 from typing import Any
 
+import aiometer
 import anyio
 import pytest
 
@@ -52,6 +57,21 @@ def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: A
         return await pool_map(job, jobs, workers=p["workers"])
 
     assert len(bench.on_loop(variant, backend, one_round)) == p["jobs"]
+
+
+@pytest.mark.parametrize("how", ["run_on_each", "amap"])
+def test_aiometer_peer(bench: Bench, how: str) -> None:
+    p = bench.params
+    job, jobs = async_job(p, anyio.sleep), list(range(p["jobs"]))
+
+    async def one_round() -> Any:
+        if how == "run_on_each":
+            await aiometer.run_on_each(job, jobs, max_at_once=p["workers"])
+            return jobs
+        async with aiometer.amap(job, jobs, max_at_once=p["workers"]) as results:
+            return [r async for r in results]
+
+    assert len(bench.on_loop(f"aiometer.{how} (peer)", "asyncio", one_round)) == p["jobs"]
 
 
 def sync_job(params: dict[str, Any]) -> Any:

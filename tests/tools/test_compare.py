@@ -76,6 +76,9 @@ def test_targets_are_checked_with_their_measurements() -> None:
     assert checks["worker_pool: d: anyio/asyncio at most 1.10x asyncio"] == (False, "1.50x")
     assert checks["bounded_fetch: w: anyio/trio within 2x asyncio"] == (False, "2.50x")
     assert checks["bounded_fetch: w: threads within 4x asyncio"] == (True, "3.00x")
+    # The table shows the peer ahead here, so the check says so.
+    assert checks["bounded_fetch: w: asyncio ahead of aiometer"] == (
+        False, "the peer takes 0.95x as long")
     # The peer is not ours: the best *Python variant of this library* is asyncio here.
     ok, got = checks["bounded_fetch: w: the best Python variant reaches 70% of the floor"]
     assert not ok and got.startswith("asyncio: 50% (Go 80%)") and "CPU-bound" in got
