@@ -283,8 +283,13 @@ def _floor_note(table: Table) -> str:
         if table.pattern == "bounded_fetch":
             return (f"floor: ceil({table.params['urls']} / {table.params['limit']}) x "
                     f"{table.params['delay_ms']} ms = {_time(table.floor)}")
-        return (f"floor: ceil({table.params['jobs']} / {table.params['workers']}) x "
-                f"{table.params['sleep_ms']} ms = {_time(table.floor)}")
+        if table.pattern == "rate_limit":
+            return (f"floor: ({table.params['calls']} - {table.params['burst']}) calls / "
+                    f"{table.params['rate']:g} per s = {_time(table.floor)}")
+        if table.pattern == "worker_pool":
+            return (f"floor: ceil({table.params['jobs']} / {table.params['workers']}) x "
+                    f"{table.params['sleep_ms']} ms = {_time(table.floor)}")
+        return f"floor: {_time(table.floor)}"
     return ""
 
 

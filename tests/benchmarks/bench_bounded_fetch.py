@@ -121,8 +121,9 @@ def peak_rss(base: str, count: int, backend: str) -> int:
 def test_memory_is_flat(
     request: pytest.FixtureRequest, fast_server: str, backend: str, benchmark: Any,
 ) -> None:
-    # Timed runs use the sizes the claim is about; the smoke run (plain pytest), small ones.
-    full = not benchmark.disabled
+    # Timed runs use the sizes the claim is about; the smoke run (plain pytest) and quick
+    # runs (compare --quick), small ones.
+    full = not benchmark.disabled and request.config.getoption("workloads") != "quick"
     small, large = (10_000, 100_000) if full else (1_000, 5_000)
     low, high = peak_rss(fast_server, small, backend), peak_rss(fast_server, large, backend)
     growth = high / low - 1
