@@ -40,8 +40,8 @@ The contract, for every variant and both forms:
 Which to pick:
 
 * ``fetch_all_anyio`` (anyio workers) is the one to import: on asyncio it uses aiohttp, on trio
-  each worker owns one ``httpcore`` connection (no shared pool to scan), which keeps trio
-  within 2× of asyncio.
+  each worker owns its ``httpcore`` connections (no shared pool to scan). The benchmark
+  tables show what each costs per request.
 * ``fetch_all_asyncio`` (asyncio workers + aiohttp) is the fastest client here; asyncio only.
 * ``fetch_all_threads`` (``limit`` threads, each with its own ``httpcore`` connection) fits
   code that is not async. A thread costs more than a task: keep ``limit`` in the hundreds.
@@ -261,9 +261,9 @@ async def fetch_all_anyio(
     Args:
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and httpcore on trio.
             With httpcore each worker owns its connections (one per host it meets), so no
-            request waits on a shared pool; its cost is h11's pure-Python parsing, about 1.7×
-            aiohttp's CPU per request. Pass ``"httpcore"`` on asyncio when the same client
-            on both backends matters more than that.
+            request waits on a shared pool; its cost is h11's pure-Python parsing, which
+            takes more CPU per request than aiohttp (the benchmark tables measure it). Pass
+            ``"httpcore"`` on asyncio when the same client on both backends matters more.
 
     Raises:
         FetchError: with ``fail_fast=True``, the first URL that failed.
