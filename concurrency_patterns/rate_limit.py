@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 import anyio
@@ -43,20 +44,11 @@ def _describe(limiter: object, gcra: Gcra, now: float) -> str:
 
 
 # --8<-- [start:asyncio]
-class AsyncioRateLimiter:
-    """At most *rate* operations per second among asyncio tasks, *burst* at once.
+class _AsyncRateLimiter:
+    """The limiter for one event loop; the subclasses choose asyncio's clock or anyio's."""
 
-    ``await limiter.acquire()`` (or ``async with limiter:``) before each operation. A new
-    limiter is full: its first *burst* callers go at once. It belongs to no event loop until
-    used, and reads that loop's clock.
-
-    Args:
-        rate: operations per second (> 0, finite).
-        burst: how many may go at once after a quiet spell (>= 1).
-
-    Raises:
-        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
-    """
+    _acquire: Callable[[Gcra], Awaitable[None]]
+    _clock: Callable[[], float]
 
     def __init__(self, rate: float, *, burst: int = 1) -> None:
         self._gcra = Gcra(rate, burst)
@@ -67,11 +59,11 @@ class AsyncioRateLimiter:
         A free slot is taken without suspending. A caller cancelled while it waits hands its
         slot back when no one has queued after it.
         """
-        await acquire_asyncio(self._gcra)
+        await self._acquire(self._gcra)
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free now; ``False`` (and nothing taken) if not."""
-        return self._gcra.try_reserve(asyncio.get_running_loop().time())
+        return self._gcra.try_reserve(self._clock())
 
     async def __aenter__(self) -> None:
         await self.acquire()
@@ -83,50 +75,46 @@ class AsyncioRateLimiter:
 
     def __repr__(self) -> str:
         try:
-            now = asyncio.get_running_loop().time()
-        except RuntimeError:
-            now = time.monotonic()  # asyncio's clock, outside a running loop
+            now = self._clock()
+        except Exception:  # no event loop running: the same clock, read directly
+            now = time.monotonic()
         return _describe(self, self._gcra, now)
+
+
+def _asyncio_now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+class AsyncioRateLimiter(_AsyncRateLimiter):
+    """At most *rate* operations per second among asyncio tasks, *burst* at once.
+
+    ``await limiter.acquire()`` (or ``async with limiter:``) before each operation. A new
+    limiter is full: its first *burst* callers go at once. It belongs to no event loop until
+    used, and reads that loop's clock. ``repr(limiter)`` shows how far ahead slots are booked.
+
+    Args:
+        rate: operations per second (> 0, finite).
+        burst: how many may go at once after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
+    """
+
+    _acquire = staticmethod(acquire_asyncio)
+    _clock = staticmethod(_asyncio_now)
 # --8<-- [end:asyncio]
 
 
 # --8<-- [start:anyio]
-class AnyioRateLimiter:
+class AnyioRateLimiter(_AsyncRateLimiter):
     """At most *rate* operations per second among anyio tasks, on asyncio or trio.
 
     The same contract as ``AsyncioRateLimiter``, on anyio's clock (which a test may
     replace with trio's ``MockClock``).
     """
 
-    def __init__(self, rate: float, *, burst: int = 1) -> None:
-        self._gcra = Gcra(rate, burst)
-
-    async def acquire(self) -> None:
-        """Wait for this caller's slot; callers are served in the order they called.
-
-        A free slot is taken without a checkpoint. A caller cancelled while it waits hands
-        its slot back when no one has queued after it.
-        """
-        await acquire_anyio(self._gcra)
-
-    def try_acquire(self) -> bool:
-        """Take a slot if one is free now; ``False`` (and nothing taken) if not."""
-        return self._gcra.try_reserve(anyio.current_time())
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        try:
-            now = anyio.current_time()
-        except Exception:  # no event loop running: a plausible "now" on the same clock
-            now = time.monotonic()
-        return _describe(self, self._gcra, now)
+    _acquire = staticmethod(acquire_anyio)
+    _clock = staticmethod(anyio.current_time)
 # --8<-- [end:anyio]
 
 

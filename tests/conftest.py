@@ -80,6 +80,40 @@ class Variant:
         return self.name
 
 
+async def read_stream(
+    variant: Variant, *args: Any, stop_after: int | None = None,
+    on_item: Callable[[Any], object] | None = None, **options: Any,
+) -> list[Any]:
+    """Read what a stream variant yields, as a user would (stopping after *stop_after*).
+
+    ``variant.fn(*args, **options)`` is a context manager yielding an iterator: an async one,
+    or, for a sync variant, a plain one read in a worker thread. *on_item* sees each item as
+    it is read.
+    """
+    read: list[Any] = []
+
+    def take(item: Any) -> bool:
+        read.append(item)
+        if on_item is not None:
+            on_item(item)
+        return stop_after is not None and len(read) >= stop_after
+
+    if variant.sync:
+        def run() -> None:
+            with variant.fn(*args, **options) as items:
+                for item in items:
+                    if take(item):
+                        break
+
+        await anyio.to_thread.run_sync(run)
+    else:
+        async with variant.fn(*args, **options) as items:
+            async for item in items:
+                if take(item):
+                    break
+    return read
+
+
 @pytest.fixture
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     if "variant" in request.fixturenames:

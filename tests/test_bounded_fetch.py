@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from typing import Any
 
@@ -27,7 +27,7 @@ from concurrency_patterns.bounded_fetch import (
     fetch_stream_threads,
 )
 from concurrency_patterns.tools.loopback import HttpServer
-from tests.conftest import Variant
+from tests.conftest import Variant, read_stream
 
 pytestmark = pytest.mark.anyio
 
@@ -214,35 +214,6 @@ STREAM_ASYNC = [
 STREAM_ALL = [*STREAM_ASYNC, Variant("threads", fetch_stream_threads, sync=True)]
 
 
-async def read_stream(
-    variant: Variant, urls: Any, *, stop_after: int | None = None,
-    on_result: Callable[[FetchResult], object] | None = None, **options: Any,
-) -> list[FetchResult]:
-    """Read a fetch_stream_* call's results as a user would (stopping after *stop_after*)."""
-    read: list[FetchResult] = []
-
-    def take(result: FetchResult) -> bool:
-        read.append(result)
-        if on_result is not None:
-            on_result(result)
-        return stop_after is not None and len(read) >= stop_after
-
-    if variant.sync:
-        def run() -> None:
-            with variant.fn(urls, **options) as results:
-                for result in results:
-                    if take(result):
-                        break
-
-        await anyio.to_thread.run_sync(run)
-    else:
-        async with variant.fn(urls, **options) as results:
-            async for result in results:
-                if take(result):
-                    break
-    return read
-
-
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_a_lazy_generator_of_urls_is_fetched(
     variant: Variant, http_server: HttpServer,
@@ -352,7 +323,7 @@ async def test_a_long_feed_never_holds_more_than_limit_tasks(
             most[0] = max(most[0], count_tasks() - before)
 
     urls = (f"{fast_server}/item/{i}" for i in range(2_000))
-    read = await read_stream(variant, urls, limit=limit, on_result=sample)
+    read = await read_stream(variant, urls, limit=limit, on_item=sample)
     assert len(read) == 2_000 and all(r.ok for r in read)
     assert 0 < most[0] <= limit + 2  # the workers, and at most a task of the client's own
 

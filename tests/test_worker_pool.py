@@ -29,7 +29,7 @@ from concurrency_patterns import (
     stream_threads,
 )
 from concurrency_patterns.tools.workloads import fail_on, square
-from tests.conftest import Variant
+from tests.conftest import Variant, read_stream
 
 pytestmark = pytest.mark.anyio
 
@@ -270,35 +270,6 @@ STREAM_ASYNC = [
 STREAM_THREADS = Variant("threads", stream_threads, sync=True)
 STREAM_IN_PROCESS = [*STREAM_ASYNC, STREAM_THREADS]
 STREAM_ALL = [*STREAM_IN_PROCESS, Variant("processes", stream_processes, sync=True)]
-
-
-async def read_stream(
-    variant: Variant, fn: Callable[[int], Any], jobs: Any, *, stop_after: int | None = None,
-    on_item: Callable[[Completed[Any, Any]], Any] | None = None, **options: Any,
-) -> list[Completed[Any, Any]]:
-    """Read a stream_* call's results (stopping after *stop_after*), as a user would."""
-    read: list[Completed[Any, Any]] = []
-
-    def take(done: Completed[Any, Any]) -> bool:
-        read.append(done)
-        if on_item is not None:
-            on_item(done)
-        return stop_after is not None and len(read) >= stop_after
-
-    if variant.sync:
-        def run() -> None:
-            with variant.fn(fn, jobs, **options) as results:
-                for done in results:
-                    if take(done):
-                        break
-
-        await anyio.to_thread.run_sync(run)
-    else:
-        async with variant.fn(fn, jobs, **options) as results:
-            async for done in results:
-                if take(done):
-                    break
-    return read
 
 
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)

@@ -147,6 +147,9 @@ async def _work_loop(feed: Feed[J], lock: Any, work: AsyncWork[J, R], on_error: 
         deliver(index, item, value)
 
 
+# The stream's loop is the same loop with an awaited hand-over. It is written out twice on
+# purpose: the gather loop must not create a coroutine per item to deliver it, since that
+# alone would double the worker pool's cost per job.
 async def _stream_loop(feed: Feed[J], lock: Any, work: AsyncWork[J, R], on_error: OnError[J, R],
                        outcome: Callable[[int, J, R], O],
                        send: Callable[[O], Awaitable[object]]) -> None:
