@@ -236,7 +236,15 @@ def _unit(seconds: float) -> tuple[str, float]:
 
 def _time(seconds: float) -> str:
     name, scale = _unit(seconds)
-    return f"{seconds / scale:.3g} {name}"
+    return f"{_figure(seconds / scale)} {name}"
+
+
+def _figure(value: float, digits: int = 3) -> str:
+    """*value* to *digits* significant digits, never in e-notation: 1,160 not 1.16e+03."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    places = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{round(value, places):,.{places}f}"
 
 
 def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
@@ -259,8 +267,8 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
         header.append("vs sequential")
     body = []
     for r in table.rows:
-        cells = [r.variant, f"{r.median / scale:,.3g}",
-                 f"±{r.iqr / scale:,.2g}" + (" ⚠" if r.noisy else ""),
+        cells = [r.variant, _figure(r.median / scale),
+                 f"±{_figure(r.iqr / scale, 2)}" + (" ⚠" if r.noisy else ""),
                  f"{r.ratio_to_go:.2f}" if r.ratio_to_go is not None else "–"]
         if show_eff:
             cells.append(f"{r.efficiency:.0%}" if r.efficiency is not None else "–")

@@ -106,3 +106,13 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{name}.{ext}" for name in ("benchmarks", "bounded_fetch", "worker_pool",
                                       "process_offload") for ext in ("md", "png")])
+
+
+@pytest.mark.parametrize(("value", "digits", "shown"), [
+    (1160.4, 3, "1,160"), (0.096, 3, "0.0960"), (200.39, 3, "200"), (45100, 3, "45,100"),
+    (6.79, 2, "6.8"), (999.6, 3, "1,000"), (0.000123, 3, "0.000123"),
+])
+def test_figures_never_use_e_notation(value: float, digits: int, shown: str) -> None:
+    from concurrency_patterns.tools.compare import _figure
+
+    assert _figure(value, digits) == shown
