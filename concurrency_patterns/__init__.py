@@ -12,6 +12,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``once``                  Go's ``sync.Once``: one call of ``f``, every caller gets its value
 ``process_offload``       CPU-bound work in other processes, from async or sync code
 ``rate_limit``            at most ``rate`` operations per second, ``burst`` at once (GCRA)
+``errgroup``              Go's ``errgroup``: a task group with a limit; the first error wins
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -37,6 +38,7 @@ from .bounded_fetch import (
     fetch_stream_asyncio,
     fetch_stream_threads,
 )
+from .errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
 from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
 from .once import AnyioOnce, AsyncioOnce, ThreadOnce
 from .process_offload import (
@@ -128,4 +130,8 @@ __all__ = [
     "AnyioRateLimiter",
     "AsyncioRateLimiter",
     "ThreadRateLimiter",
+    # errgroup
+    "AnyioErrGroup",
+    "AsyncioErrGroup",
+    "ThreadErrGroup",
 ]

@@ -85,6 +85,11 @@ PATTERNS: tuple[Pattern, ...] = (
         "a token bucket on `time.Timer` (x/time/rate's idea, standard library only)",
         ("AsyncioRateLimiter", "AnyioRateLimiter", "ThreadRateLimiter"),
     ),
+    Pattern(
+        "errgroup", "ErrGroup", "a task group with a limit, whose first error cancels the rest",
+        "`errgroup.Group` (x/sync's semantics, standard library only)",
+        ("AsyncioErrGroup", "AnyioErrGroup", "ThreadErrGroup"),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)
