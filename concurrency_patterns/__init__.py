@@ -13,6 +13,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``process_offload``       CPU-bound work in other processes, from async or sync code
 ``rate_limit``            at most ``rate`` operations per second, ``burst`` at once (GCRA)
 ``errgroup``              Go's ``errgroup``: a task group with a limit; the first error wins
+``singleflight``          Go's ``singleflight``: concurrent callers for one key share one call
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -59,6 +60,7 @@ from .producer_consumer import (
 )
 from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
+from .singleflight import AnyioSingleFlight, AsyncioSingleFlight, ThreadSingleFlight
 from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
 from .worker_pool import (
     Completed,
@@ -134,4 +136,8 @@ __all__ = [
     "AnyioErrGroup",
     "AsyncioErrGroup",
     "ThreadErrGroup",
+    # singleflight
+    "AnyioSingleFlight",
+    "AsyncioSingleFlight",
+    "ThreadSingleFlight",
 ]

@@ -90,6 +90,11 @@ PATTERNS: tuple[Pattern, ...] = (
         "`errgroup.Group` (x/sync's semantics, standard library only)",
         ("AsyncioErrGroup", "AnyioErrGroup", "ThreadErrGroup"),
     ),
+    Pattern(
+        "singleflight", "Singleflight", "concurrent callers for the same key share one call",
+        "`singleflight.Group` (x/sync's semantics, standard library only)",
+        ("AsyncioSingleFlight", "AnyioSingleFlight", "ThreadSingleFlight"),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)

@@ -1,0 +1,295 @@
+"""Singleflight: concurrent callers for the same key share one call — Go's ``singleflight``.
+
+When a cache entry expires under load, a thousand requests miss it at once and a thousand
+identical queries hit the database: a cache stampede. ``golang.org/x/sync/singleflight``
+answers it with ``g.Do(key, fn)``: the first caller for a key runs ``fn``; every caller that
+arrives while it runs waits for that call and gets its result.
+
+The contract, for every variant:
+
+* **One call per key per flight**: while a call for *key* is in flight, ``do(key, ...)`` joins
+  it instead of calling again. Once it is over, the next ``do`` starts a new flight.
+* **Shared outcome**: every caller gets the call's value, or its exception, raised as itself.
+* **Cancellation** (async variants): the call runs in a task of its own, not in a caller's. A
+  caller that is cancelled (or whose ``timeout`` runs out) just stops waiting; the others
+  are not failed. When the last caller stops waiting, the call is cancelled: nothing runs
+  for no one. The group is a context manager that owns those tasks, so none outlives it.
+* ``timeout`` caps how long a caller waits (``TimeoutError``); the call goes on for the rest.
+* ``forget(key)`` makes the next ``do(key, ...)`` start a new call even while one is in flight.
+  Finished flights are always forgotten: the group never grows with the keys it has seen.
+
+Threads cannot be cancelled: in ``ThreadSingleFlight`` the first caller runs ``fn`` in its own
+thread, and the others wait for it (with their ``timeout``, if given).
+
+Which to pick: ``AnyioSingleFlight`` in async code (asyncio or trio), ``AsyncioSingleFlight``
+on asyncio with no dependency, ``ThreadSingleFlight`` in blocking code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Hashable
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+import anyio.abc
+
+from ._core import check_callable, check_positive_number
+
+__all__ = ["AnyioSingleFlight", "AsyncioSingleFlight", "ThreadSingleFlight"]
+
+V = TypeVar("V")
+
+
+class _Flight:
+    """One call in flight: who waits for it, and how it ended."""
+
+    def __init__(self, done: Any) -> None:
+        self.done = done  # an Event of the caller's model
+        self.waiting = 0
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.cancel: Callable[[], object] = lambda: None
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _check(fn: object, timeout: float | None) -> None:
+    check_callable("fn", fn)
+    if timeout is not None:
+        check_positive_number("timeout", timeout)
+
+
+def _describe(group: object, flights: dict[Hashable, _Flight]) -> str:
+    waiting = sum(f.waiting for f in flights.values())
+    return f"<{type(group).__name__} {len(flights)} in flight, {waiting} caller(s) waiting>"
+
+
+# --8<-- [start:async]
+class _AsyncSingleFlight(Generic[V]):
+    """The group for one event loop; the subclasses bring asyncio's or anyio's tasks."""
+
+    def __init__(self) -> None:
+        self._flights: dict[Hashable, _Flight] = {}
+
+    async def do(self, key: Hashable, fn: Callable[..., Awaitable[V]], *args: Any,
+                 timeout: float | None = None) -> V:
+        """Return ``await fn(*args)``, sharing one call among concurrent callers for *key*.
+
+        Args:
+            key: what identifies the call (hashable); callers with equal keys share it.
+            fn: an async function; only the call that starts a flight runs it.
+            *args: its arguments (those of the caller that starts the flight are used).
+            timeout: the most seconds this caller waits (> 0); ``None``, no limit.
+
+        Returns:
+            The call's value, the same for every caller of the flight.
+
+        Raises:
+            TimeoutError: *timeout* ran out; the call goes on for the other callers.
+            TypeError, ValueError: bad *fn* or *timeout*, before anything starts.
+            Exception: whatever the call raised, raised in every caller of the flight.
+        """
+        _check(fn, timeout)
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._flights[key] = self._start(key, fn, args)
+        flight.waiting += 1
+        try:
+            await self._wait(flight, timeout)
+        except BaseException:
+            # This caller stops waiting (cancelled, timed out). The last one to leave a call
+            # that is still running cancels it: nobody wants its result any more.
+            flight.waiting -= 1
+            if flight.waiting == 0 and not flight.done.is_set():
+                flight.cancel()
+                self._drop(key, flight)
+            raise
+        flight.waiting -= 1
+        result: V = flight.outcome()
+        return result
+
+    def forget(self, key: Hashable) -> None:
+        """The next ``do(key, ...)`` starts a new call, even if one is in flight."""
+        self._flights.pop(key, None)
+
+    async def _run(self, key: Hashable, flight: _Flight, fn: Callable[..., Awaitable[V]],
+                   args: tuple[Any, ...]) -> None:
+        try:
+            flight.value = await fn(*args)
+        except Exception as exc:  # the call's own failure is every caller's answer
+            flight.error = exc
+        except BaseException:  # cancelled: only when no caller waits, or the group closes
+            flight.error = RuntimeError(f"the call for {key!r} was cancelled")
+            raise
+        finally:  # this flight is over: the next do() starts a new one
+            self._drop(key, flight)
+            flight.done.set()
+
+    def _drop(self, key: Hashable, flight: _Flight) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+
+    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+               args: tuple[Any, ...]) -> _Flight:
+        raise NotImplementedError
+
+    async def _wait(self, flight: _Flight, timeout: float | None) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return _describe(self, self._flights)
+
+
+class AsyncioSingleFlight(_AsyncSingleFlight[V]):
+    """Go's singleflight for asyncio: ``async with AsyncioSingleFlight() as flights:``.
+
+    The calls run in the group's own ``asyncio.TaskGroup``; leaving the block cancels any
+    still in flight. ``repr(group)`` shows the calls in flight and the callers waiting.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._group: asyncio.TaskGroup | None = None
+
+    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+               args: tuple[Any, ...]) -> _Flight:
+        if self._group is None:
+            raise RuntimeError("use the group as 'async with AsyncioSingleFlight() as g:'")
+        flight = _Flight(asyncio.Event())
+        task = self._group.create_task(self._run(key, flight, fn, args))
+        flight.cancel = task.cancel
+        return flight
+
+    async def _wait(self, flight: _Flight, timeout: float | None) -> None:
+        async with asyncio.timeout(timeout):
+            await flight.done.wait()
+
+    async def __aenter__(self) -> AsyncioSingleFlight[V]:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> None:
+        assert self._group is not None
+        for flight in list(self._flights.values()):  # no caller is left to wait for them
+            flight.cancel()
+        group, self._group = self._group, None
+        await group.__aexit__(et, e, tb)
+
+
+class AnyioSingleFlight(_AsyncSingleFlight[V]):
+    """Go's singleflight for anyio, on asyncio or trio: ``async with AnyioSingleFlight() as g:``.
+
+    The same contract as ``AsyncioSingleFlight``; the calls run in the group's anyio task
+    group, each in a cancel scope of its own.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._group: anyio.abc.TaskGroup | None = None
+
+    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+               args: tuple[Any, ...]) -> _Flight:
+        if self._group is None:
+            raise RuntimeError("use the group as 'async with AnyioSingleFlight() as g:'")
+        flight, scope = _Flight(anyio.Event()), anyio.CancelScope()
+        flight.cancel = scope.cancel  # a scope cancelled before it is entered cancels at once
+
+        async def run() -> None:
+            with scope:
+                await self._run(key, flight, fn, args)
+            if not flight.done.is_set():  # cancelled before it ran: over all the same
+                flight.error = RuntimeError(f"the call for {key!r} was cancelled")
+                self._drop(key, flight)
+                flight.done.set()
+
+        self._group.start_soon(run)
+        return flight
+
+    async def _wait(self, flight: _Flight, timeout: float | None) -> None:
+        with anyio.fail_after(timeout):
+            await flight.done.wait()
+
+    async def __aenter__(self) -> AnyioSingleFlight[V]:
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._group is not None
+        self._group.cancel_scope.cancel()  # no caller is left to wait for a call in flight
+        group, self._group = self._group, None
+        return await group.__aexit__(et, e, tb)
+# --8<-- [end:async]
+
+
+# --8<-- [start:threads]
+class ThreadSingleFlight(Generic[V]):
+    """Go's singleflight for threads: the first caller for a key runs ``fn``, in its own thread.
+
+    The same contract as ``AsyncioSingleFlight``, except that nothing can be cancelled: a
+    caller whose *timeout* runs out stops waiting, and the call goes on. ``repr(group)``
+    shows the calls in flight and the callers waiting.
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[Hashable, _Flight] = {}
+        self._lock = threading.Lock()  # guards _flights and the waiting counts
+
+    def do(self, key: Hashable, fn: Callable[..., V], *args: Any,
+           timeout: float | None = None) -> V:
+        """Return ``fn(*args)``, sharing one call among concurrent callers for *key*.
+
+        Arguments, results and errors as ``AsyncioSingleFlight.do``, with a plain function.
+        """
+        _check(fn, timeout)
+        with self._lock:
+            flight = self._flights.get(key)
+            runner = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight(threading.Event())
+            flight.waiting += 1
+        try:
+            if runner:
+                self._run(key, flight, fn, args)
+            elif not flight.done.wait(timeout):
+                raise TimeoutError(f"waited {timeout} s for the call in flight for {key!r}")
+        finally:
+            with self._lock:
+                flight.waiting -= 1
+        result: V = flight.outcome()
+        return result
+
+    def forget(self, key: Hashable) -> None:
+        """The next ``do(key, ...)`` starts a new call, even if one is in flight."""
+        with self._lock:
+            self._flights.pop(key, None)
+
+    def _run(self, key: Hashable, flight: _Flight, fn: Callable[..., V],
+             args: tuple[Any, ...]) -> None:
+        try:
+            flight.value = fn(*args)
+        except BaseException as exc:  # every caller gets it; the runner's raise goes on too
+            flight.error = exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            with self._lock:
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
+            flight.done.set()
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return _describe(self, self._flights)
+# --8<-- [end:threads]

@@ -1,0 +1,70 @@
+"""singleflight: many callers on a few keys at once, each call taking a millisecond — the cost
+of joining a flight, beside Go. The floor is one call's time: every caller of a key shares it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.singleflight import (
+    AnyioSingleFlight,
+    AsyncioSingleFlight,
+    ThreadSingleFlight,
+)
+from tests.benchmarks.conftest import Bench, GoProcess, variants
+
+PATTERN = "singleflight"
+
+
+def floor(params: dict[str, Any]) -> float:
+    """Every caller of a key shares one call: no run can beat the time of one call."""
+    return float(params["call_ms"]) / 1000
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "group"),
+    variants(
+        ("asyncio", "asyncio", AsyncioSingleFlight),
+        ("asyncio+uvloop", "uvloop", AsyncioSingleFlight),
+        ("anyio/asyncio", "asyncio", AnyioSingleFlight),
+        ("anyio/trio", "trio", AnyioSingleFlight),
+    ),
+)
+def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
+    p = bench.params
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+
+    async def call() -> None:
+        await anyio.sleep(seconds)
+
+    async def one_round() -> None:
+        async with group() as flights, anyio.create_task_group() as tg:
+            for i in range(p["callers"]):
+                tg.start_soon(flights.do, keys[i % p["keys"]], call)
+
+    bench.on_loop(variant, backend, one_round)
+
+
+def test_threads(bench: Bench) -> None:
+    p = bench.params
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+
+    def one_round() -> None:
+        flights: ThreadSingleFlight[None] = ThreadSingleFlight()
+        threads = [threading.Thread(target=flights.do,
+                                    args=(keys[i % p["keys"]], time.sleep, seconds))
+                   for i in range(p["callers"])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    bench.sync("threads", one_round)
+
+
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)

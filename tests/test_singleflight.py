@@ -1,0 +1,204 @@
+"""The singleflight contract, run against every variant.
+
+The thread group is driven through a facade: each ``do`` runs in a worker thread and the
+shared function runs back in the event loop, so one async test body checks every variant.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.singleflight import (
+    AnyioSingleFlight,
+    AsyncioSingleFlight,
+    ThreadSingleFlight,
+)
+from tests.conftest import Variant
+
+pytestmark = pytest.mark.anyio
+
+
+class ThreadSingleFlightFacade:
+    def __init__(self) -> None:
+        self.group: ThreadSingleFlight[Any] = ThreadSingleFlight()
+
+    async def do(self, key: Any, fn: Callable[..., Awaitable[Any]], *args: Any,
+                 timeout: float | None = None) -> Any:
+        token = anyio.lowlevel.current_token()
+
+        def call() -> Any:
+            return anyio.from_thread.run(fn, *args, token=token)
+
+        return await anyio.to_thread.run_sync(
+            lambda: self.group.do(key, call, timeout=timeout), limiter=BIG)
+
+    def forget(self, key: Any) -> None:
+        self.group.forget(key)
+
+    async def __aenter__(self) -> ThreadSingleFlightFacade:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        pass
+
+
+BIG = anyio.CapacityLimiter(2000)  # a thread per caller, as a thread program would have
+ASYNC = [
+    Variant("asyncio", AsyncioSingleFlight),
+    Variant("anyio-asyncio", AnyioSingleFlight),
+    Variant("anyio-trio", AnyioSingleFlight, backend="trio"),
+]
+ALL = [*ASYNC, Variant("threads", ThreadSingleFlightFacade)]
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.lock, self.count, self.running = threading.Lock(), 0, 0
+
+    async def slow(self, value: Any, seconds: float = 0.05, error: Exception | None = None) -> Any:
+        with self.lock:
+            self.count += 1
+            self.running += 1
+        try:
+            await anyio.sleep(seconds)
+            if error is not None:
+                raise error
+            return value
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_one_call_per_key_per_flight_under_many_callers(variant: Variant) -> None:
+    calls, got = Calls(), []
+    callers = 300 if variant.name == "threads" else 1000
+
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        async def caller(i: int) -> None:
+            got.append((i % 3, await flights.do(i % 3, calls.slow, f"v{i % 3}", 0.2)))
+
+        for i in range(callers):
+            tg.start_soon(caller, i)
+    assert calls.count == 3
+    assert sorted(set(got)) == [(0, "v0"), (1, "v1"), (2, "v2")] and len(got) == callers
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_error_is_shared_by_every_caller_of_the_flight(variant: Variant) -> None:
+    calls, boom, errors = Calls(), ValueError("boom"), []
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        async def caller() -> None:
+            try:
+                await flights.do("k", calls.slow, None, 0.1, boom)
+            except ValueError as exc:
+                errors.append(exc)
+
+        for _ in range(5):
+            tg.start_soon(caller)
+    assert calls.count == 1 and errors == [boom] * 5
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_new_flight_starts_after_the_last_one_ended(variant: Variant) -> None:
+    calls = Calls()
+    async with variant.fn() as flights:
+        assert await flights.do("k", calls.slow, 1, 0) == 1
+        assert await flights.do("k", calls.slow, 2, 0) == 2
+    assert calls.count == 2
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_the_first_callers_cancellation_does_not_fail_the_others(variant: Variant) -> None:
+    calls, got = Calls(), []
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        async def first() -> None:
+            with anyio.move_on_after(0.02):  # gives up long before the call ends
+                await flights.do("k", calls.slow, "v", 0.1)
+
+        async def later() -> None:
+            await anyio.sleep(0.01)
+            got.append(await flights.do("k", calls.slow, "other", 0.1))
+
+        tg.start_soon(first)
+        tg.start_soon(later)
+    assert got == ["v"] and calls.count == 1
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_when_every_caller_leaves_the_call_is_cancelled(variant: Variant) -> None:
+    calls = Calls()
+    async with variant.fn() as flights:
+        with anyio.move_on_after(0.02):
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(flights.do, "k", calls.slow, "v", 10)
+        await anyio.sleep(0.01)
+        assert calls.running == 0  # no one wanted it any more: it was cancelled
+        assert repr(flights) == f"<{type(flights).__name__} 0 in flight, 0 caller(s) waiting>"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_caller_stops_waiting_at_its_timeout_and_the_call_goes_on(
+    variant: Variant,
+) -> None:
+    calls, got = Calls(), []
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        async def impatient() -> None:
+            with pytest.raises(TimeoutError):
+                await flights.do("k", calls.slow, "v", 0.2, timeout=0.02)
+
+        async def patient() -> None:
+            got.append(await flights.do("k", calls.slow, "v", 0.2))
+
+        tg.start_soon(patient)
+        await anyio.sleep(0.01)
+        tg.start_soon(impatient)
+    assert got == ["v"] and calls.count == 1
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_forget_starts_a_new_call_while_one_is_in_flight(variant: Variant) -> None:
+    calls, got = Calls(), []
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        async def old() -> None:
+            got.append(await flights.do("k", calls.slow, "old", 0.1))
+
+        tg.start_soon(old)
+        await anyio.sleep(0.03)
+        flights.forget("k")
+        got.append(await flights.do("k", calls.slow, "new", 0))
+    assert got == ["new", "old"] and calls.count == 2
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_keys_are_forgotten_when_their_flight_ends(variant: Variant) -> None:
+    async with variant.fn() as flights:
+        for i in range(50):
+            await flights.do(i, Calls().slow, i, 0)
+        real = getattr(flights, "group", flights)
+        assert repr(real) == f"<{type(real).__name__} 0 in flight, 0 caller(s) waiting>"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_bad_input_is_refused_naming_the_parameter(variant: Variant) -> None:
+    async with variant.fn() as flights:
+        if isinstance(flights, ThreadSingleFlightFacade):  # its facade wraps fn: ask directly
+            with pytest.raises(TypeError, match="fn must be callable"):
+                flights.group.do("k", 42)  # type: ignore[arg-type]
+        else:
+            with pytest.raises(TypeError, match="fn must be callable"):
+                await flights.do("k", 42)
+        with pytest.raises(ValueError, match="timeout"):
+            await flights.do("k", Calls().slow, 1, timeout=0)
+
+
+@pytest.mark.parametrize("cls", [AsyncioSingleFlight, AnyioSingleFlight])
+async def test_do_outside_async_with_is_refused(cls: type) -> None:
+    with pytest.raises(RuntimeError, match="async with"):
+        await cls().do("k", Calls().slow, 1)
