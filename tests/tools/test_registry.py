@@ -69,6 +69,14 @@ def test_the_readme_table_lists_every_pattern() -> None:
         assert f"| `{slug}` |" in readme, slug
 
 
+def test_the_home_page_table_lists_every_pattern_in_order() -> None:
+    home = (ROOT / "docs/index.md").read_text()
+    rows = [line for line in home.splitlines() if line.startswith("| [")]
+    assert [row.split("]")[0].removeprefix("| [") for row in rows] == [p.title for p in PATTERNS]
+    for row, p in zip(rows, PATTERNS, strict=True):
+        assert f"(patterns/{p.slug}.md)" in row
+
+
 @pytest.mark.parametrize("name", ["worker_pool", "worker-pool"])
 def test_a_slug_may_be_written_with_dashes(name: str) -> None:
     assert pattern(name).slug == "worker_pool"
