@@ -77,7 +77,7 @@ class Calls:
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_one_call_per_key_per_flight_under_many_callers(variant: Variant) -> None:
     calls, got = Calls(), []
-    callers = 300 if variant.name == "threads" else 1000
+    callers = 1000
 
     async with variant.fn() as flights, anyio.create_task_group() as tg:
         async def caller(i: int) -> None:
