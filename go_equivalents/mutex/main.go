@@ -1,7 +1,7 @@
 // Mutex: one goroutine at a time in a critical section.
 //
-// Python: concurrency_patterns.mutex — AsyncioMutex, AnyioMutex, ThreadMutex. The articles'
-// sync example: many goroutines add one to a shared counter under a mutex. runtime.Gosched()
+// Python: concurrency_patterns.mutex — AsyncioMutex, AnyioMutex, ThreadMutex. The classic
+// example: many goroutines add one to a shared counter under a mutex. runtime.Gosched()
 // inside the critical section hands the processor to another goroutine between the read and
 // the write, as the Python demo's `await` does — without the lock, updates would be lost.
 //
