@@ -45,6 +45,35 @@ def _claim_id(name: str) -> str:
     return name
 
 
+def _output(value: str) -> Path:
+    """An output file: its folder must exist now, not at the end of a long run."""
+    path = Path(value)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to write {path.name} in")
+    return path
+
+
+def _output_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir() and not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {str(path.parent)!r} to make {path.name} in")
+    return path
+
+
+def _json_input(value: str) -> Path:
+    """A results file to read back: it must exist and hold JSON."""
+    import json
+
+    path = Path(value)
+    try:
+        json.loads(path.read_text())
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {value!r}: {exc.strerror}") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a JSON file") from None
+    return path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="concurrency-patterns",
@@ -63,13 +92,13 @@ def _parser() -> argparse.ArgumentParser:
                          help="the patterns to measure (default: all)")
     compare.add_argument("--quick", action="store_true",
                          help="only the workloads marked quick, with short rounds (~1 minute)")
-    compare.add_argument("--json", type=Path, metavar="FILE", help="write the tables as JSON")
-    compare.add_argument("--markdown", type=Path, metavar="FILE",
+    compare.add_argument("--json", type=_output, metavar="FILE", help="write the tables as JSON")
+    compare.add_argument("--markdown", type=_output, metavar="FILE",
                          help="write the tables as Markdown")
-    compare.add_argument("--chart", type=Path, metavar="FILE", help="draw the tables (PNG)")
-    compare.add_argument("--docs", type=Path, metavar="DIR",
+    compare.add_argument("--chart", type=_output, metavar="FILE", help="draw the tables (PNG)")
+    compare.add_argument("--docs", type=_output_dir, metavar="DIR",
                          help="write the docs' tables and charts (all, and one per pattern)")
-    compare.add_argument("--from-json", type=Path, metavar="FILE",
+    compare.add_argument("--from-json", type=_json_input, metavar="FILE",
                          help="read a pytest-benchmark JSON file instead of running the suites")
 
     claims = commands.add_parser(
@@ -79,10 +108,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="the claims to check (default: all; `list` names them)")
     claims.add_argument("--quick", action="store_true",
                         help="smaller sizes and shorter runs (about a minute and a half)")
-    claims.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
-    claims.add_argument("--markdown", type=Path, metavar="FILE",
+    claims.add_argument("--json", type=_output, metavar="FILE", help="write the results as JSON")
+    claims.add_argument("--markdown", type=_output, metavar="FILE",
                         help="write the ledger as a Markdown page (docs/claims.md)")
-    claims.add_argument("--from-json", type=Path, metavar="FILE",
+    claims.add_argument("--from-json", type=_json_input, metavar="FILE",
                         help="read the results from a --json file instead of measuring")
     commands.add_parser("list", help="name the patterns and the claims that concern each")
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,27 @@ def test_without_the_repository_compare_and_claims_say_so_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "only a clone of the repository has" in err
     assert err.startswith(f"concurrency-patterns: {command} runs ")
+
+
+@pytest.mark.parametrize("command", ["compare", "claims"])
+def test_an_output_folder_that_does_not_exist_is_refused_before_any_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--json", str(tmp_path / "missing" / "out.json")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["compare", "claims"])
+def test_a_from_json_that_is_missing_or_not_json_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str,
+) -> None:
+    not_json = tmp_path / "x.json"
+    not_json.write_text("<html>")
+    for given, says in ((tmp_path / "none.json", "cannot read"), (not_json, "not a JSON file")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--from-json", str(given)])
+        assert exit_info.value.code == 2
+        assert says in capsys.readouterr().err
