@@ -339,6 +339,8 @@ class ThreadErrGroup:
         if self.cancelled.is_set():
             return False
         self._running += 1
+        if len(self._threads) > 2 * self._running + 16:  # forget finished threads as we go:
+            self._threads = [t for t in self._threads if t.is_alive()]  # memory stays flat
         thread = threading.Thread(target=self._run, args=(fn, args), name="errgroup")
         self._threads.append(thread)
         thread.start()
