@@ -14,6 +14,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``rate_limit``            at most ``rate`` operations per second, ``burst`` at once (GCRA)
 ``errgroup``              Go's ``errgroup``: a task group with a limit; the first error wins
 ``singleflight``          Go's ``singleflight``: concurrent callers for one key share one call
+``pipeline``              stages joined by bounded channels, fan-out and fan-in, first error
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -42,6 +43,17 @@ from .bounded_fetch import (
 from .errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
 from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
 from .once import AnyioOnce, AsyncioOnce, ThreadOnce
+from .pipeline import (
+    PipelineError,
+    Stage,
+    capacity,
+    pipeline_anyio,
+    pipeline_asyncio,
+    pipeline_stream_anyio,
+    pipeline_stream_asyncio,
+    pipeline_stream_threads,
+    pipeline_threads,
+)
 from .process_offload import (
     new_process_pool,
     offload_all_anyio,
@@ -52,11 +64,11 @@ from .process_offload import (
     offload_sync,
 )
 from .producer_consumer import (
-    PipelineError,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_asyncio_sentinel,
-    pipeline_threads,
+    ProducerConsumerError,
+    produce_consume_anyio,
+    produce_consume_asyncio,
+    produce_consume_asyncio_sentinel,
+    produce_consume_threads,
 )
 from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
@@ -88,11 +100,11 @@ __all__ = [
     "fetch_stream_asyncio",
     "fetch_stream_threads",
     # producer_consumer
-    "PipelineError",
-    "pipeline_anyio",
-    "pipeline_asyncio",
-    "pipeline_asyncio_sentinel",
-    "pipeline_threads",
+    "ProducerConsumerError",
+    "produce_consume_anyio",
+    "produce_consume_asyncio",
+    "produce_consume_asyncio_sentinel",
+    "produce_consume_threads",
     # worker_pool
     "JobError",
     "map_anyio",
@@ -140,4 +152,14 @@ __all__ = [
     "AnyioSingleFlight",
     "AsyncioSingleFlight",
     "ThreadSingleFlight",
+    # pipeline
+    "PipelineError",
+    "Stage",
+    "capacity",
+    "pipeline_anyio",
+    "pipeline_asyncio",
+    "pipeline_stream_anyio",
+    "pipeline_stream_asyncio",
+    "pipeline_stream_threads",
+    "pipeline_threads",
 ]

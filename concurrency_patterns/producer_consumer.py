@@ -8,21 +8,21 @@ puts back for the next one; Go builds it with a buffered channel that the produc
 Closing is the clean way to say "no more items": a consumer cannot confuse it with an item
 (``None`` may be a real item) and nobody has to count sentinels. This module shows both:
 
-* ``pipeline_asyncio_sentinel`` — the sentinel idiom, done right: one private end marker
+* ``produce_consume_asyncio_sentinel`` — the sentinel idiom, done right: one private end marker
   per consumer, put after every producer has finished.
-* ``pipeline_asyncio`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
+* ``produce_consume_asyncio`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
   (on 3.11/3.12, where it does not exist, the close is emulated with end markers).
-* ``pipeline_anyio`` — anyio memory object streams, the closest thing to a Go channel:
+* ``produce_consume_anyio`` — anyio memory object streams, the closest thing to a Go channel:
   each producer holds a clone of the send side, and when the last clone is closed every
   consumer's ``async for`` ends. Runs on asyncio and trio: the one to import.
-* ``pipeline_threads`` — ``queue.Queue`` and threads, for blocking code
+* ``produce_consume_threads`` — ``queue.Queue`` and threads, for blocking code
   (``Queue.shutdown()`` on 3.13+, end markers before).
 
 The contract, for every variant:
 
 * Every item a producer takes from its source is consumed **exactly once**.
 * The queue never holds more than ``maxsize`` items.
-* If a producer or a consumer raises, the others stop and ``PipelineError`` is raised. Its
+* If a producer or a consumer raises, the others stop and ``ProducerConsumerError`` is raised. Its
   ``unprocessed`` lists every item taken from a source but not consumed — nothing is silently
   lost — and the original exception is its ``__cause__``.
 * If the caller cancels, every task stops, and ``on_unprocessed`` (if given) receives the items
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import sys
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -43,13 +42,14 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._core import check_callable, check_positive_int, unwrap_group
+from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
 
 __all__ = [
-    "PipelineError",
-    "pipeline_anyio",
-    "pipeline_asyncio",
-    "pipeline_asyncio_sentinel",
-    "pipeline_threads",
+    "ProducerConsumerError",
+    "produce_consume_anyio",
+    "produce_consume_asyncio",
+    "produce_consume_asyncio_sentinel",
+    "produce_consume_threads",
 ]
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ Source = Iterable[T] | AsyncIterable[T]
 OnUnprocessed = Callable[[list[T]], object]
 
 
-class PipelineError(Exception):
+class ProducerConsumerError(Exception):
     """A producer or a consumer raised, and the pipeline stopped.
 
     Attributes:
@@ -114,7 +114,7 @@ _END: Any = object()  # private end marker: no real item can be this object
 
 
 # --8<-- [start:asyncio_sentinel]
-async def pipeline_asyncio_sentinel(
+async def produce_consume_asyncio_sentinel(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
 ) -> list[R]:
@@ -122,7 +122,7 @@ async def pipeline_asyncio_sentinel(
 
     The end of input is signalled the sentinel way — with end markers, one per consumer, put
     after every producer has finished — but with a private marker, so ``None`` stays a valid
-    item. Arguments, results and errors as ``pipeline_asyncio``.
+    item. Arguments, results and errors as ``produce_consume_asyncio``.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -152,7 +152,7 @@ async def pipeline_asyncio_sentinel(
 
 
 # --8<-- [start:asyncio]
-async def pipeline_asyncio(
+async def produce_consume_asyncio(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
 ) -> list[R]:
@@ -175,7 +175,7 @@ async def pipeline_asyncio(
         What *consume* returned for each item, in the order the items finished.
 
     Raises:
-        PipelineError: a producer or consumer raised; see ``unprocessed``.
+        ProducerConsumerError: a producer or consumer raised; see ``unprocessed``.
         TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize)
@@ -186,8 +186,8 @@ async def pipeline_asyncio(
     async def consumer() -> None:
         while True:
             try:
-                ticket, item = await _get(q)
-            except _QueueShutDown:  # closed and drained: no more items, ever
+                ticket, item = await get_asyncio(q)
+            except Closed:  # closed and drained: no more items, ever
                 return
             results.append(await consume(item))
             ledger.done(ticket)
@@ -199,40 +199,16 @@ async def pipeline_asyncio(
             async with asyncio.TaskGroup() as producers:
                 for source in sources:
                     producers.create_task(_produce(source, ledger, q.put))
-            await _close(q, consumers)
+            await close_asyncio(q, consumers)
 
     await _supervise(run(), ledger, on_unprocessed)
     return results
 
-
-if sys.version_info >= (3, 13):
-    _QueueShutDown = asyncio.QueueShutDown
-
-    async def _close(q: asyncio.Queue[Any], consumers: int) -> None:
-        q.shutdown()  # not immediate: consumers still get what is queued, then QueueShutDown
-
-    async def _get(q: asyncio.Queue[Any]) -> Any:
-        return await q.get()
-
-else:  # 3.11 and 3.12 have no Queue.shutdown(): close with one end marker per consumer
-
-    class _QueueShutDown(Exception):
-        pass
-
-    async def _close(q: asyncio.Queue[Any], consumers: int) -> None:
-        for _ in range(consumers):
-            await q.put(_END)
-
-    async def _get(q: asyncio.Queue[Any]) -> Any:
-        entry = await q.get()
-        if entry is _END:
-            raise _QueueShutDown
-        return entry
 # --8<-- [end:asyncio]
 
 
 # --8<-- [start:anyio]
-async def pipeline_anyio(
+async def produce_consume_anyio(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
 ) -> list[R]:
@@ -240,7 +216,7 @@ async def pipeline_anyio(
 
     Each producer owns a clone of the send side and closes it when its source is exhausted;
     when the last clone closes, every consumer's ``async for`` ends — Go's ``close(ch)`` and
-    ``range ch``. Arguments, results and errors as ``pipeline_asyncio``.
+    ``range ch``. Arguments, results and errors as ``produce_consume_asyncio``.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -299,7 +275,7 @@ async def _receive(inbox: MemoryObjectReceiveStream[Any]) -> Any:
 
 
 # --8<-- [start:threads]
-def pipeline_threads(
+def produce_consume_threads(
     sources: Sequence[Iterable[T]], consume: Callable[[T], R], *,
     consumers: int = 2, maxsize: int = 16,
 ) -> list[R]:
@@ -309,7 +285,7 @@ def pipeline_threads(
     take no new items, and consumers keep draining the queue without processing, so that no
     producer stays blocked on a full queue. Every thread is joined before this returns.
 
-    Args and errors as ``pipeline_asyncio``, with plain iterables and a plain function.
+    Args and errors as ``produce_consume_asyncio``, with plain iterables and a plain function.
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
     ledger: _Ledger[T] = _Ledger()
@@ -334,10 +310,13 @@ def pipeline_threads(
     def consumer() -> None:
         # A consumer never leaves before the end marker, even after a failure: it keeps
         # draining without processing, so that no producer stays blocked on a full queue.
-        while (entry := _get_sync(q)) is not _END:
+        while True:
+            try:
+                ticket, item = get_threads(q)
+            except Closed:  # closed and drained
+                return
             if stop.is_set():
                 continue  # the ledger still holds the item: it is reported as unprocessed
-            ticket, item = entry
             try:
                 results.append(consume(item))
             except BaseException as exc:
@@ -352,33 +331,13 @@ def pipeline_threads(
         t.start()
     for t in producers:
         t.join()
-    _close_sync(q, consumers)
+    close_threads(q, consumers)
     for t in workers:
         t.join()
     if failures:
-        raise PipelineError(failures[0], ledger.unprocessed(), ledger.consumed)
+        raise ProducerConsumerError(failures[0], ledger.unprocessed(), ledger.consumed)
     return results
 
-
-if sys.version_info >= (3, 13):
-
-    def _close_sync(q: queue.Queue[Any], consumers: int) -> None:
-        q.shutdown()
-
-    def _get_sync(q: queue.Queue[Any]) -> Any:
-        try:
-            return q.get()
-        except queue.ShutDown:
-            return _END
-
-else:
-
-    def _close_sync(q: queue.Queue[Any], consumers: int) -> None:
-        for _ in range(consumers):
-            q.put(_END)
-
-    def _get_sync(q: queue.Queue[Any]) -> Any:
-        return q.get()
 # --8<-- [end:threads]
 
 
@@ -409,7 +368,7 @@ async def _supervise(
         if isinstance(exc, BaseExceptionGroup):
             cause = unwrap_group(exc, Exception)
             if cause is not None:
-                raise PipelineError(cause, unprocessed, ledger.consumed) from cause
+                raise ProducerConsumerError(cause, unprocessed, ledger.consumed) from cause
         raise
 
 

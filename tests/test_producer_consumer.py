@@ -14,23 +14,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from concurrency_patterns.producer_consumer import (
-    PipelineError,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_asyncio_sentinel,
-    pipeline_threads,
+    ProducerConsumerError,
+    produce_consume_anyio,
+    produce_consume_asyncio,
+    produce_consume_asyncio_sentinel,
+    produce_consume_threads,
 )
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
 
 ASYNC = [
-    Variant("asyncio-sentinel", pipeline_asyncio_sentinel),
-    Variant("asyncio", pipeline_asyncio),
-    Variant("anyio-asyncio", pipeline_anyio),
-    Variant("anyio-trio", pipeline_anyio, backend="trio"),
+    Variant("asyncio-sentinel", produce_consume_asyncio_sentinel),
+    Variant("asyncio", produce_consume_asyncio),
+    Variant("anyio-asyncio", produce_consume_anyio),
+    Variant("anyio-trio", produce_consume_anyio, backend="trio"),
 ]
-ALL = [*ASYNC, Variant("threads", pipeline_threads, sync=True)]
+ALL = [*ASYNC, Variant("threads", produce_consume_threads, sync=True)]
 
 
 class Tally:
@@ -133,7 +133,7 @@ async def test_a_failing_consumer_stops_the_pipeline_and_loses_nothing(
 ) -> None:
     tally = Tally()
     sources = [tally.source(b) for b in numbered([10, 10, 10])]
-    with pytest.raises(PipelineError) as info:
+    with pytest.raises(ProducerConsumerError) as info:
         await variant(sources, tally.consumer(variant, fail_on=fail_on),
                       consumers=consumers, maxsize=maxsize)
     error = info.value
@@ -148,7 +148,7 @@ async def test_a_failing_consumer_stops_the_pipeline_and_loses_nothing(
 async def test_a_failing_producer_stops_the_pipeline_and_loses_nothing(variant: Variant) -> None:
     tally = Tally()
     sources = [tally.source(list(range(100)), fail_after=5), tally.source(list(range(100, 110)))]
-    with pytest.raises(PipelineError, match="the source broke") as info:
+    with pytest.raises(ProducerConsumerError, match="the source broke") as info:
         await variant(sources, tally.consumer(variant, delay=0.001), consumers=2, maxsize=2)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert sorted(tally.consumed + info.value.unprocessed) == sorted(tally.taken)
@@ -212,5 +212,5 @@ async def test_threads_refuse_an_async_source_before_starting() -> None:
 
     before = threading.active_count()
     with pytest.raises(TypeError, match=r"sources\[1\] must be a plain iterable"):
-        pipeline_threads([[1, 2], source()], str)
+        produce_consume_threads([[1, 2], source()], str)
     assert threading.active_count() == before

@@ -45,8 +45,9 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "producer_consumer", "Producer–consumer",
         "P producers feed C consumers through a bounded queue", "`close(ch)` + `range`",
-        ("pipeline_asyncio_sentinel", "pipeline_asyncio", "pipeline_anyio", "pipeline_threads"),
-        ("PipelineError",),
+        ("produce_consume_asyncio_sentinel", "produce_consume_asyncio", "produce_consume_anyio",
+         "produce_consume_threads"),
+        ("ProducerConsumerError",),
     ),
     Pattern(
         "worker_pool", "Worker pool", "W workers over a feed of jobs, errgroup-style errors",
@@ -94,6 +95,13 @@ PATTERNS: tuple[Pattern, ...] = (
         "singleflight", "Singleflight", "concurrent callers for the same key share one call",
         "`singleflight.Group` (x/sync's semantics, standard library only)",
         ("AsyncioSingleFlight", "AnyioSingleFlight", "ThreadSingleFlight"),
+    ),
+    Pattern(
+        "pipeline", "Pipeline", "stages joined by bounded channels, each with its own workers",
+        "stages of goroutines joined by channels, closed in turn, with a `context`",
+        ("pipeline_asyncio", "pipeline_anyio", "pipeline_threads",
+         "pipeline_stream_asyncio", "pipeline_stream_anyio", "pipeline_stream_threads"),
+        ("PipelineError", "Stage", "capacity"),
     ),
 )
 

@@ -20,19 +20,19 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-// PipelineError reports a failed pipeline: the error that stopped it, and every item taken
-// from a source but not consumed. Python: producer_consumer.PipelineError.
-type PipelineError[T any] struct {
+// ProducerConsumerError reports a failed pipeline: the error that stopped it, and every item taken
+// from a source but not consumed. Python: producer_consumer.ProducerConsumerError.
+type ProducerConsumerError[T any] struct {
 	Err         error
 	Unprocessed []T
 	Consumed    int
 }
 
-func (e *PipelineError[T]) Error() string {
+func (e *ProducerConsumerError[T]) Error() string {
 	return fmt.Sprintf("pipeline stopped by %v (%d item(s) consumed, %d unprocessed)", e.Err, e.Consumed, len(e.Unprocessed))
 }
 
-func (e *PipelineError[T]) Unwrap() error { return e.Err }
+func (e *ProducerConsumerError[T]) Unwrap() error { return e.Err }
 
 // ticket is an item on its way through the channel, numbered so the ledger can find it.
 type ticket[T any] struct {
@@ -81,7 +81,7 @@ func (l *ledger[T]) unprocessed() []T {
 // Pipeline runs one producer goroutine per source (a lazy sequence, read as needed) and
 // consumers consumer goroutines over a channel of capacity maxsize, and returns what consume
 // returned for each item, in the order the items finished. Every item taken from a source is consumed exactly once, or, if consume
-// fails or ctx is cancelled, reported in a *PipelineError; Pipeline returns only after every
+// fails or ctx is cancelled, reported in a *ProducerConsumerError; Pipeline returns only after every
 // goroutine it started has finished.
 func Pipeline[T, R any](ctx context.Context, sources []iter.Seq[T], consume func(context.Context, T) (R, error), consumers, maxsize int) ([]R, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -136,7 +136,7 @@ func Pipeline[T, R any](ctx context.Context, sources []iter.Seq[T], consume func
 	}
 	consumersDone.Wait() // the channel is closed, so every producer has returned too
 	if err := context.Cause(ctx); err != nil {
-		return results, &PipelineError[T]{Err: err, Unprocessed: book.unprocessed(), Consumed: book.consumed}
+		return results, &ProducerConsumerError[T]{Err: err, Unprocessed: book.unprocessed(), Consumed: book.consumed}
 	}
 	return results, nil
 }

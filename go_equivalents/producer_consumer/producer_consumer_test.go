@@ -100,9 +100,9 @@ func TestAFailingConsumerStopsThePipelineAndLosesNothing(t *testing.T) {
 			var got tally
 			sources := numbered(3, 10)
 			_, err := Pipeline(context.Background(), sources, got.consume(time.Millisecond, failOn), 2, 2)
-			var pe *PipelineError[int]
+			var pe *ProducerConsumerError[int]
 			if !errors.As(err, &pe) {
-				t.Fatalf("err = %v, want a *PipelineError", err)
+				t.Fatalf("err = %v, want a *ProducerConsumerError", err)
 			}
 			if !slices.Contains(pe.Unprocessed, failOn) || pe.Consumed != len(got.consumed) {
 				t.Errorf("unprocessed %v (consumed %d of %d): the failing item must be unprocessed", pe.Unprocessed, pe.Consumed, len(got.consumed))
@@ -122,9 +122,9 @@ func TestCancellingReportsTheUnprocessedItems(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := Pipeline(ctx, numbered(2, 100), got.consume(5*time.Millisecond, -1), 2, 3)
-	var pe *PipelineError[int]
+	var pe *ProducerConsumerError[int]
 	if !errors.As(err, &pe) || !errors.Is(err, context.DeadlineExceeded) || len(pe.Unprocessed) == 0 {
-		t.Fatalf("err = %v, want a *PipelineError caused by the deadline", err)
+		t.Fatalf("err = %v, want a *ProducerConsumerError caused by the deadline", err)
 	}
 }
 

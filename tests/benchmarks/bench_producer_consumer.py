@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.producer_consumer import (
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_asyncio_sentinel,
-    pipeline_threads,
+    produce_consume_anyio,
+    produce_consume_asyncio,
+    produce_consume_asyncio_sentinel,
+    produce_consume_threads,
 )
 from concurrency_patterns.tools.workloads import square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
@@ -31,11 +31,11 @@ async def consume(x: int) -> int:
 @pytest.mark.parametrize(
     ("variant", "backend", "pipeline"),
     variants(
-        ("asyncio", "asyncio", pipeline_asyncio),
-        ("asyncio (sentinel)", "asyncio", pipeline_asyncio_sentinel),
-        ("asyncio+uvloop", "uvloop", pipeline_asyncio),
-        ("anyio/asyncio", "asyncio", pipeline_anyio),
-        ("anyio/trio", "trio", pipeline_anyio),
+        ("asyncio", "asyncio", produce_consume_asyncio),
+        ("asyncio (sentinel)", "asyncio", produce_consume_asyncio_sentinel),
+        ("asyncio+uvloop", "uvloop", produce_consume_asyncio),
+        ("anyio/asyncio", "asyncio", produce_consume_anyio),
+        ("anyio/trio", "trio", produce_consume_anyio),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
@@ -49,7 +49,7 @@ def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
 
 def test_threads(bench: Bench) -> None:
     p = bench.params
-    results = bench.sync("threads", lambda: pipeline_threads(
+    results = bench.sync("threads", lambda: produce_consume_threads(
         sources(p), square, consumers=p["consumers"], maxsize=p["maxsize"]))
     assert len(results) == p["items"]
 

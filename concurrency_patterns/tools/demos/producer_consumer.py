@@ -8,10 +8,10 @@ from typing import Any
 import anyio.lowlevel
 
 from concurrency_patterns.producer_consumer import (
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_asyncio_sentinel,
-    pipeline_threads,
+    produce_consume_anyio,
+    produce_consume_asyncio,
+    produce_consume_asyncio_sentinel,
+    produce_consume_threads,
 )
 
 from ..workloads import square
@@ -36,8 +36,9 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(await pipeline([iter(s) for s in sources], consume, **options))
 
     return {
-        "asyncio (sentinel)": on("asyncio", run, pipeline_asyncio_sentinel),
-        "asyncio (shutdown)": on("asyncio", run, pipeline_asyncio),
-        **each_backend("anyio", run, pipeline_anyio),
-        "threads": lambda: line(pipeline_threads([iter(s) for s in sources], square, **options)),
+        "asyncio (sentinel)": on("asyncio", run, produce_consume_asyncio_sentinel),
+        "asyncio (shutdown)": on("asyncio", run, produce_consume_asyncio),
+        **each_backend("anyio", run, produce_consume_anyio),
+        "threads": lambda: line(
+            produce_consume_threads([iter(s) for s in sources], square, **options)),
     }

@@ -1,0 +1,69 @@
+"""Closing a queue, Go's ``close(ch)``, on every supported Python.
+
+``asyncio.Queue`` and ``queue.Queue`` gained ``shutdown()`` in Python 3.13: after it, getters
+still receive what is queued and then ``QueueShutDown`` (``queue.ShutDown``). On 3.11 and 3.12
+the close is emulated the classic way: one private end marker per receiver, put after the last
+item. Either way a receiver sees the same thing: ``get`` raises ``Closed`` once the queue is
+closed and drained.
+
+Invariant: ``close`` is called once, by the last sender, after its last ``put``; with end
+markers it must be told how many receivers there are, since each takes exactly one marker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sys
+from typing import Any
+
+__all__ = ["Closed", "close_asyncio", "close_threads", "get_asyncio", "get_threads"]
+
+
+class Closed(Exception):
+    """The queue is closed and drained: no more items, ever."""
+
+
+_END: Any = object()  # the 3.11/3.12 end marker: no real item can be this object
+
+if sys.version_info >= (3, 13):
+
+    async def close_asyncio(q: asyncio.Queue[Any], receivers: int) -> None:
+        q.shutdown()  # not immediate: receivers still get what is queued
+
+    async def get_asyncio(q: asyncio.Queue[Any]) -> Any:
+        try:
+            return await q.get()
+        except asyncio.QueueShutDown:
+            raise Closed from None
+
+    def close_threads(q: queue.Queue[Any], receivers: int) -> None:
+        q.shutdown()
+
+    def get_threads(q: queue.Queue[Any]) -> Any:
+        try:
+            return q.get()
+        except queue.ShutDown:
+            raise Closed from None
+
+else:
+
+    async def close_asyncio(q: asyncio.Queue[Any], receivers: int) -> None:
+        for _ in range(receivers):
+            await q.put(_END)
+
+    async def get_asyncio(q: asyncio.Queue[Any]) -> Any:
+        entry = await q.get()
+        if entry is _END:
+            raise Closed
+        return entry
+
+    def close_threads(q: queue.Queue[Any], receivers: int) -> None:
+        for _ in range(receivers):
+            q.put(_END)
+
+    def get_threads(q: queue.Queue[Any]) -> Any:
+        entry = q.get()
+        if entry is _END:
+            raise Closed
+        return entry

@@ -1,0 +1,674 @@
+"""Pipeline: stages joined by bounded channels, each stage with its own workers.
+
+Go's pipelines pattern: a source sends items into a channel; each stage runs ``workers``
+goroutines that receive from the stage's inbox, call the stage's function, and send what it
+returns into the next stage's inbox (fan-out to the workers, fan-in to the next channel); the
+last channel is the caller's. Closing the source's channel closes every stage in turn: when a
+stage's last worker finds its inbox closed and drained, it closes the next one.
+
+```python
+stages = [Stage("parse", parse, workers=2), Stage("enrich", enrich, workers=8, buffer=32),
+          Stage("store", store)]
+async with pipeline_stream_anyio(lines, stages) as outputs:
+    async for row in outputs:       # in completion order; ordered=True for input order
+        ...
+```
+
+Every variant keeps the same contract:
+
+* **Exactly once.** Every item read from the source passes every stage exactly once, and its
+  output reaches the caller exactly once, unless the pipeline stops early.
+* **Bounded.** A stage holds at most ``buffer`` items in its inbox plus one per worker, so the
+  whole pipeline holds at most ``capacity(stages)`` items however long the source is: the
+  source is read lazily, only as fast as the last stage drains.
+* **Order.** Outputs come in completion order, or with ``ordered=True`` in the source's order.
+  Then at most ``window`` items are between the source and the caller, waiting in the stages
+  or in the reorder buffer: the source is not read past ``window`` items ahead of the oldest
+  output not yet delivered, so one slow item can hold the others back, but never unboundedly.
+* **First error.** If a stage's function raises, the whole pipeline is cancelled and
+  ``PipelineError`` is raised, naming the stage, the item's index in the source and the item;
+  the original exception is its ``__cause__``. So does an error while reading the source
+  (``stage`` is ``None`` then).
+* **Nothing silently lost.** Whenever the pipeline stops before the source is exhausted — an
+  error, a cancellation, or the caller leaving the ``async with`` early — the source items that
+  were read but whose output never reached the caller are reported, in the source's order: on
+  ``PipelineError.unprocessed``, and to ``on_unprocessed`` if given.
+* **Nothing left running.** No task or thread outlives the call or the ``async with`` block.
+  Threads cannot be cancelled: a function already running finishes, then its worker stops.
+
+Variants: ``*_asyncio`` (``asyncio.Queue``, closed with ``Queue.shutdown()`` on 3.13+ and with
+end markers before), ``*_anyio`` (anyio memory object streams, the closest thing to a Go
+channel; on asyncio and trio) and ``*_threads`` (``queue.Queue`` and one thread per worker,
+for blocking functions). Each comes as ``pipeline_*`` (returns a list) and ``pipeline_stream_*``
+(a context manager whose value you iterate).
+
+Costs: every item crosses one channel per stage, about 1-3 µs each in asyncio and more in
+threads, where each hand-off may switch threads. A stage is worth its channel when its work is
+I/O-bound or when the stages run at different speeds; a chain of cheap pure functions is
+faster as one function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import queue
+import reprlib
+import threading
+from collections import deque
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ._core import check_callable, check_positive_int, unwrap_group
+from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+
+__all__ = [
+    "PipelineError",
+    "Stage",
+    "capacity",
+    "pipeline_anyio",
+    "pipeline_asyncio",
+    "pipeline_stream_anyio",
+    "pipeline_stream_asyncio",
+    "pipeline_stream_threads",
+    "pipeline_threads",
+]
+
+OnUnprocessed = Callable[[list[Any]], object]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: ``workers`` workers, each taking an item from the stage's inbox, calling
+    ``fn(item)`` and sending what it returns on to the next stage.
+
+    Args:
+        name: names the stage in errors; unique within a pipeline.
+        fn: an async function for the asyncio and anyio variants, a plain one for threads.
+        workers: how many run ``fn`` at once (>= 1): Go's fan-out.
+        buffer: how many items may wait in the stage's inbox (>= 1). A full inbox makes the
+            stage before it wait: that is the backpressure. (Go's unbuffered channel has no
+            asyncio twin, since ``asyncio.Queue(0)`` is unbounded.)
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it.
+    """
+
+    name: str
+    fn: Callable[[Any], Any]
+    workers: int = 1
+    buffer: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Stage name must be a non-empty str, got {self.name!r}")
+        check_callable(f"Stage {self.name!r}: fn", self.fn)
+        check_positive_int(f"Stage {self.name!r}: workers", self.workers)
+        check_positive_int(f"Stage {self.name!r}: buffer", self.buffer)
+
+
+def capacity(stages: Sequence[Stage]) -> int:
+    """The most items a pipeline of *stages* holds at once in completion order: one the source
+    has read and waits to send, each stage's inbox and workers, and the last stage's outputs
+    waiting for the caller (one per worker). Also the default ``window`` of ``ordered=True``."""
+    return 1 + sum(s.buffer + s.workers for s in stages) + stages[-1].workers
+
+
+class PipelineError(Exception):
+    """A stage's function raised, or the source did, and the pipeline stopped.
+
+    Attributes:
+        stage: the failing stage's name; ``None`` when reading the source failed.
+        index: the item's position in the source (for the source: how many it had given).
+        item: what the failing stage was given (``None`` for the source).
+        unprocessed: every source item read but whose output never reached the caller, in
+            the source's order, the failing one included.
+        delivered: how many outputs reached the caller before the stop.
+        results: for ``pipeline_*``, the outputs collected before the stop (the streams'
+            callers already hold theirs, so it is empty there).
+
+    The original exception is ``__cause__``.
+    """
+
+    def __init__(self, stage: str | None, index: int, item: Any, cause: BaseException) -> None:
+        where = ("reading the source" if stage is None
+                 else f"stage {stage!r} on item {index} ({reprlib.repr(item)})")
+        super().__init__(f"pipeline failed in {where}: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.index = index
+        self.item = item
+        self.unprocessed: list[Any] = []
+        self.delivered = 0
+        self.results: list[Any] = []
+        self.__cause__ = cause
+
+
+class _Books:
+    """Every item between the source and the caller, so none can vanish, and the reorder buffer.
+
+    Invariants: ``in_flight`` holds exactly the items read from the source whose output has
+    not been handed to the caller, keyed by source index (so in source order); ``ready`` holds
+    outputs the caller may take now, in the order it must take them. Only the source adds to
+    ``in_flight`` and only the caller's side removes, one dict operation each, so the threads
+    variant needs no lock for them.
+    """
+
+    def __init__(self, ordered: bool) -> None:
+        self.in_flight: dict[int, Any] = {}
+        self.read = 0  # items read from the source
+        self.delivered = 0
+        self.errors: list[BaseException] = []  # in the order they happened
+        self.ready: deque[tuple[int, Any]] = deque()
+        self._ordered = ordered
+        self._early: dict[int, Any] = {}  # outputs that overtook an older one
+        self._next = 0  # the index the caller must get next, when ordered
+
+    def take(self, item: Any) -> int:
+        index = self.read
+        self.in_flight[index] = item
+        self.read += 1
+        return index
+
+    def arrive(self, index: int, value: Any) -> None:
+        if not self._ordered:
+            self.ready.append((index, value))
+            return
+        self._early[index] = value
+        while self._next in self._early:
+            self.ready.append((self._next, self._early.pop(self._next)))
+            self._next += 1
+
+    def deliver(self) -> Any:
+        index, value = self.ready.popleft()
+        del self.in_flight[index]
+        self.delivered += 1
+        return value
+
+    def failed(self, stage: str | None, index: int, item: Any, cause: Exception) -> PipelineError:
+        error = PipelineError(stage, index, item, cause)
+        self.errors.append(error)
+        return error
+
+    def settle(self, exc: BaseException | None, on_unprocessed: OnUnprocessed | None) -> None:
+        """The pipeline has stopped, every task or thread with it: account for what is left,
+        then raise what the caller must see (if anything)."""
+        unprocessed = list(self.in_flight.values())
+        if unprocessed and on_unprocessed is not None:
+            on_unprocessed(unprocessed)
+        first = self.errors[0] if self.errors else None
+        if isinstance(first, PipelineError):
+            first.unprocessed, first.delivered = unprocessed, self.delivered
+        if exc is None:
+            if first is not None:
+                raise first
+            return
+        if isinstance(exc, BaseExceptionGroup):
+            # user code: an error in a stage, seen from the caller's ``async with`` block
+            if first is not None and unwrap_group(exc, Exception) is not None:
+                raise first from first.__cause__
+            plain = unwrap_group(exc, Exception)  # the caller's own error from inside the block
+            if plain is not None:
+                raise plain
+        raise exc
+
+
+def _check(source: object, stages: object, ordered: object, window: object,
+           on_unprocessed: object, *, sync: bool, name: str) -> tuple[list[Stage], int]:
+    if isinstance(source, str | bytes):
+        raise TypeError(f"source must be an iterable of items, not a {type(source).__name__}")
+    if sync and not isinstance(source, Iterable):
+        raise TypeError(f"source must be an iterable for {name}, got {type(source).__name__}")
+    if not isinstance(source, Iterable | AsyncIterable):
+        raise TypeError(f"source must be an iterable or an async iterable, "
+                        f"got {type(source).__name__}")
+    if isinstance(stages, str | bytes) or not isinstance(stages, Sequence):
+        raise TypeError(f"stages must be a sequence of Stage, got {type(stages).__name__}")
+    if not stages:
+        raise ValueError("stages must hold at least one Stage")
+    names: set[str] = set()
+    for i, stage in enumerate(stages):
+        if not isinstance(stage, Stage):
+            raise TypeError(f"stages[{i}] must be a Stage, got {type(stage).__name__}")
+        if stage.name in names:
+            raise ValueError(f"stages[{i}]: the name {stage.name!r} is used twice")
+        names.add(stage.name)
+        is_async = inspect.iscoroutinefunction(stage.fn)
+        if sync and is_async:
+            raise TypeError(f"stages[{i}] ({stage.name!r}): {name} calls fn in a thread, "
+                            f"so fn must be a plain function, not an async one")
+        # A lambda may return a coroutine; any other plain function is a blocking one.
+        if (not sync and not is_async and inspect.isfunction(stage.fn)
+                and stage.fn.__name__ != "<lambda>"):
+            raise TypeError(f"stages[{i}] ({stage.name!r}): {name} awaits fn, so fn must be "
+                            f"an async function; for blocking code use pipeline_threads")
+    if not isinstance(ordered, bool):
+        raise TypeError(f"ordered must be a bool, got {type(ordered).__name__}")
+    if window is not None:
+        check_positive_int("window", window)
+        if not ordered:
+            raise ValueError("window bounds the reorder buffer: it needs ordered=True")
+    if on_unprocessed is not None:
+        check_callable("on_unprocessed", on_unprocessed)
+    checked = list(stages)
+    return checked, window if isinstance(window, int) else capacity(checked)
+
+
+# --8<-- [start:asyncio]
+def pipeline_stream_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
+    """Run *stages* over *source* with asyncio tasks; iterate the outputs inside the block.
+
+    Args:
+        source: an iterable or async iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and async functions.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Raises:
+        PipelineError: a stage or the source raised; see the class for what it carries.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
+    """
+    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+                             sync=False, name="pipeline_stream_asyncio")
+    return _stream_asyncio(source, checked, ordered, window, on_unprocessed)
+
+
+@asynccontextmanager
+async def _stream_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: list[Stage], ordered: bool, window: int,
+    on_unprocessed: OnUnprocessed | None,
+) -> AsyncIterator[AsyncIterator[Any]]:
+    books = _Books(ordered)
+    # inboxes[k] feeds stage k; the last one is the caller's. Stage k's workers send to k+1.
+    inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
+    inboxes.append(asyncio.Queue(stages[-1].workers))
+    gate = asyncio.Semaphore(window) if ordered else None
+    running = [s.workers for s in stages]
+
+    async def read_source() -> None:
+        items = _Source(source)
+        while True:
+            if gate is not None:
+                await gate.acquire()  # no more than `window` items ahead of the caller
+            try:
+                item = await items.next()
+            except Exception as exc:
+                raise books.failed(None, books.read, None, exc) from exc
+            if item is _DRY:
+                break
+            await inboxes[0].put((books.take(item), item))
+        await close_asyncio(inboxes[0], stages[0].workers)  # Go: close(out)
+
+    async def work(k: int) -> None:
+        stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
+        while True:
+            try:
+                index, item = await get_asyncio(inbox)
+            except Closed:  # closed and drained
+                break
+            try:
+                value = await stage.fn(item)
+            except Exception as exc:  # not a cancellation: that passes through
+                raise books.failed(stage.name, index, item, exc) from exc
+            await outbox.put((index, value))
+        running[k] -= 1
+        if running[k] == 0:  # the stage's last worker closes the next channel
+            receivers = stages[k + 1].workers if k + 1 < len(stages) else 1
+            await close_asyncio(outbox, receivers)
+
+    async def outputs() -> AsyncGenerator[Any, None]:
+        while True:
+            while books.ready:
+                value = books.deliver()
+                if gate is not None:
+                    gate.release()
+                yield value
+            try:
+                index, value = await get_asyncio(inboxes[-1])
+            except Closed:
+                return
+            books.arrive(index, value)
+
+    error: BaseException | None = None
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(read_source())]
+            tasks += [tg.create_task(work(k)) for k, s in enumerate(stages)
+                      for _ in range(s.workers)]
+            reader = outputs()
+            try:
+                yield reader
+            finally:
+                # The block is over, early or not: stop every task before it is left.
+                await reader.aclose()
+                for task in tasks:
+                    task.cancel()
+    except BaseException as exc:
+        error = exc
+    books.settle(error, on_unprocessed)
+# --8<-- [end:asyncio]
+
+
+async def pipeline_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> list[Any]:
+    """``pipeline_stream_asyncio``, collected: the outputs as a list, in completion order or
+    with ``ordered=True`` in the source's. Arguments and errors as there; a ``PipelineError``
+    also carries the outputs collected before the stop, as ``results``."""
+    results: list[Any] = []
+    try:
+        async with pipeline_stream_asyncio(source, stages, ordered=ordered, window=window,
+                                           on_unprocessed=on_unprocessed) as outputs:
+            async for value in outputs:
+                results.append(value)
+    except PipelineError as exc:
+        exc.results = results
+        raise
+    return results
+
+
+# --8<-- [start:anyio]
+def pipeline_stream_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
+    """Run *stages* over *source* with anyio tasks and memory object streams, on asyncio or
+    trio. Arguments, results and errors as ``pipeline_stream_asyncio``."""
+    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+                             sync=False, name="pipeline_stream_anyio")
+    return _stream_anyio(source, checked, ordered, window, on_unprocessed)
+
+
+@asynccontextmanager
+async def _stream_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: list[Stage], ordered: bool, window: int,
+    on_unprocessed: OnUnprocessed | None,
+) -> AsyncIterator[AsyncIterator[Any]]:
+    books = _Books(ordered)
+    # One channel into each stage and one out of the last. A channel closes when every clone
+    # of its send side is closed: each sender owns one clone (Go's close, counted for you).
+    channels = [anyio.create_memory_object_stream[tuple[int, Any]](s.buffer) for s in stages]
+    channels.append(anyio.create_memory_object_stream[tuple[int, Any]](stages[-1].workers))
+    gate = anyio.Semaphore(window) if ordered else None
+
+    async def read_source(out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
+        async with out:
+            items = _Source(source)
+            while True:
+                if gate is not None:
+                    await gate.acquire()
+                try:
+                    item = await items.next()
+                except Exception as exc:
+                    raise books.failed(None, books.read, None, exc) from exc
+                if item is _DRY:
+                    break
+                await out.send((books.take(item), item))
+
+    async def work(stage: Stage, inbox: MemoryObjectReceiveStream[tuple[int, Any]],
+                   out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
+        async with out:  # the stage's last worker out closes the next channel
+            async for index, item in inbox:
+                try:
+                    value = await stage.fn(item)
+                except Exception as exc:
+                    raise books.failed(stage.name, index, item, exc) from exc
+                await out.send((index, value))
+
+    async def outputs(
+        inbox: MemoryObjectReceiveStream[tuple[int, Any]],
+    ) -> AsyncGenerator[Any, None]:
+        async for index, value in inbox:
+            books.arrive(index, value)
+            while books.ready:
+                value = books.deliver()
+                if gate is not None:
+                    gate.release()
+                yield value
+
+    error: BaseException | None = None
+    try:
+        async with anyio.create_task_group() as tg:
+            first_send, _ = channels[0]
+            tg.start_soon(read_source, first_send)
+            for k, stage in enumerate(stages):
+                _, inbox = channels[k]
+                out, _ = channels[k + 1]
+                for _ in range(stage.workers):
+                    tg.start_soon(work, stage, inbox, out.clone())
+                out.close()  # only the workers' clones keep the channel open
+            reader = outputs(channels[-1][1])
+            try:
+                yield reader
+            finally:
+                await reader.aclose()
+                tg.cancel_scope.cancel()
+    except BaseException as exc:
+        error = exc
+    finally:
+        for send, receive in channels:
+            send.close()
+            receive.close()
+    books.settle(error, on_unprocessed)
+# --8<-- [end:anyio]
+
+
+async def pipeline_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> list[Any]:
+    """``pipeline_stream_anyio``, collected into a list, as ``pipeline_asyncio``."""
+    results: list[Any] = []
+    try:
+        async with pipeline_stream_anyio(source, stages, ordered=ordered, window=window,
+                                         on_unprocessed=on_unprocessed) as outputs:
+            async for value in outputs:
+                results.append(value)
+    except PipelineError as exc:
+        exc.results = results
+        raise
+    return results
+
+
+# --8<-- [start:threads]
+def pipeline_stream_threads(
+    source: Iterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> AbstractContextManager[Iterator[Any]]:
+    """Run *stages* over *source* with one thread per worker (and one for the source), over
+    ``queue.Queue`` channels; iterate the outputs inside the ``with`` block.
+
+    A thread cannot be cancelled, so stopping — an error, or leaving the block early — is a
+    request: the source is read no further, workers call no function on what they still
+    receive (those items are reported unprocessed) and drain their inboxes so that nobody
+    stays blocked on a full queue, and every thread is joined before the block is left.
+    Arguments, results and errors as ``pipeline_stream_asyncio``, with plain functions.
+    """
+    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+                             sync=True, name="pipeline_stream_threads")
+    return _stream_threads(source, checked, ordered, window, on_unprocessed)
+
+
+@contextmanager
+def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, window: int,
+                    on_unprocessed: OnUnprocessed | None) -> Iterator[Iterator[Any]]:
+    books = _Books(ordered)
+    inboxes: list[queue.Queue[tuple[int, Any]]] = [queue.Queue(s.buffer) for s in stages]
+    inboxes.append(queue.Queue(stages[-1].workers))
+    gate = threading.Semaphore(window) if ordered else None
+    stop = threading.Event()  # set by the first failure, or when the caller leaves
+    lock = threading.Lock()  # guards books.errors and running
+    running = [s.workers for s in stages]
+    drained = threading.Event()  # the caller's channel was seen closed
+
+    def halt() -> None:
+        stop.set()
+        if gate is not None:
+            gate.release(window)  # the source may be waiting at the gate: let it see the stop
+
+    def fail(error: BaseException) -> None:
+        with lock:
+            books.errors.append(error)
+        halt()
+
+    def read_source() -> None:
+        try:
+            items = iter(source)
+            while True:
+                if gate is not None:
+                    gate.acquire()
+                # Look at stop *before* reading, so that no item is read and then dropped.
+                if stop.is_set():
+                    break
+                try:
+                    item = next(items, _DRY)
+                except Exception as exc:
+                    fail(PipelineError(None, books.read, None, exc))
+                    break
+                if item is _DRY:
+                    break
+                inboxes[0].put((books.take(item), item))
+        except BaseException as exc:
+            fail(exc)
+        finally:
+            close_threads(inboxes[0], stages[0].workers)
+
+    def work(k: int) -> None:
+        stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
+        try:
+            while True:
+                try:
+                    index, item = get_threads(inbox)
+                except Closed:
+                    break
+                if stop.is_set():
+                    continue  # drain without working: the books report the item
+                try:
+                    value = stage.fn(item)
+                except Exception as exc:
+                    fail(PipelineError(stage.name, index, item, exc))
+                    continue
+                outbox.put((index, value))
+        except BaseException as exc:
+            fail(exc)
+        finally:
+            with lock:
+                running[k] -= 1
+                last = running[k] == 0
+            if last:  # the stage's last worker closes the next channel
+                receivers = stages[k + 1].workers if k + 1 < len(stages) else 1
+                close_threads(outbox, receivers)
+
+    def outputs() -> Iterator[Any]:
+        while True:
+            try:
+                index, value = get_threads(inboxes[-1])
+            except Closed:
+                drained.set()
+                return
+            if stop.is_set():
+                continue
+            books.arrive(index, value)
+            while books.ready:
+                value = books.deliver()
+                if gate is not None:
+                    gate.release()
+                yield value
+
+    threads = [threading.Thread(target=read_source, name="pipeline-source")]
+    threads += [threading.Thread(target=work, args=(k,), name=f"pipeline-{s.name}-{i}")
+                for k, s in enumerate(stages) for i in range(s.workers)]
+    for t in threads:
+        t.start()
+    error: BaseException | None = None
+    try:
+        yield outputs()
+    except BaseException as exc:
+        error = exc
+    finally:
+        # The block is over, early or not: ask everyone to stop, drain the caller's channel
+        # until the last stage closes it, and join every thread.
+        if not drained.is_set():
+            halt()
+            _drain(inboxes[-1])
+        for t in threads:
+            t.join()
+    books.settle(error, on_unprocessed)
+# --8<-- [end:threads]
+
+
+def pipeline_threads(
+    source: Iterable[Any], stages: Sequence[Stage], *,
+    ordered: bool = False, window: int | None = None,
+    on_unprocessed: OnUnprocessed | None = None,
+) -> list[Any]:
+    """``pipeline_stream_threads``, collected into a list, as ``pipeline_asyncio``."""
+    results: list[Any] = []
+    try:
+        with pipeline_stream_threads(source, stages, ordered=ordered, window=window,
+                                     on_unprocessed=on_unprocessed) as outputs:
+            for value in outputs:
+                results.append(value)
+    except PipelineError as exc:
+        exc.results = results
+        raise
+    return results
+
+
+def _drain(q: queue.Queue[Any]) -> None:
+    """Take everything from *q* until it is closed: its senders can then never block."""
+    while True:
+        try:
+            get_threads(q)
+        except Closed:
+            return
+
+
+class _Source:
+    """The source, read one item at a time whether it is an iterable or an async iterable."""
+
+    def __init__(self, source: Iterable[Any] | AsyncIterable[Any]) -> None:
+        self._async = aiter(source) if isinstance(source, AsyncIterable) else None
+        self._sync = None if isinstance(source, AsyncIterable) else iter(source)
+
+    async def next(self) -> Any:
+        """The next item, or ``_DRY``; an error of the source's own is raised as itself."""
+        if self._sync is not None:
+            return next(self._sync, _DRY)
+        assert self._async is not None
+        try:
+            return await anext(self._async)
+        except StopAsyncIteration:
+            return _DRY
+
+
+_DRY: Any = object()  # the source is exhausted
