@@ -1,0 +1,529 @@
+"""The pipeline contract, run against every variant.
+
+Each test writes its stages as plain logic and a ``Model`` turns them into what its variant
+takes: async functions for asyncio and anyio (on asyncio and on trio), plain blocking ones for
+threads, whose calls then run in a worker thread of the test.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from concurrency_patterns.pipeline import (
+    PipelineError,
+    Stage,
+    capacity,
+    pipeline_anyio,
+    pipeline_asyncio,
+    pipeline_stream_anyio,
+    pipeline_stream_asyncio,
+    pipeline_stream_threads,
+    pipeline_threads,
+)
+
+pytestmark = pytest.mark.anyio
+
+Delay = Callable[[Any], float]
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    run_fn: Callable[..., Any]
+    stream_fn: Callable[..., Any]
+    backend: str = "asyncio"
+    threads: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+    def stage(self, name: str, fn: Callable[[Any], Any] = lambda x: x, *, workers: int = 1,
+              buffer: int = 1, delay: float | Delay = 0.0,
+              block: threading.Event | None = None) -> Stage:
+        """A stage doing *fn* after *delay* seconds (or waiting for *block*), in this model."""
+        pause = delay if callable(delay) else (lambda _: delay)
+        if self.threads:
+            def sync_fn(x: Any) -> Any:
+                if block is not None:
+                    block.wait(10)
+                time.sleep(pause(x))
+                return fn(x)
+            return Stage(name, sync_fn, workers=workers, buffer=buffer)
+
+        async def async_fn(x: Any) -> Any:
+            if block is not None:
+                await anyio.sleep_forever()
+            await anyio.sleep(pause(x))
+            return fn(x)
+        return Stage(name, async_fn, workers=workers, buffer=buffer)
+
+    async def run(self, *args: Any, **options: Any) -> list[Any]:
+        if self.threads:
+            return await anyio.to_thread.run_sync(lambda: self.run_fn(*args, **options))
+        result: list[Any] = await self.run_fn(*args, **options)
+        return result
+
+    async def read(self, *args: Any, stop_after: int | None = None,
+                   on_output: Callable[[Any], object] = lambda _: None,
+                   **options: Any) -> list[Any]:
+        """Read the stream form as a user would, leaving after *stop_after* outputs."""
+        got: list[Any] = []
+
+        def take(value: Any) -> bool:
+            got.append(value)
+            on_output(value)
+            return stop_after is not None and len(got) >= stop_after
+
+        if self.threads:
+            def consume() -> None:
+                with self.stream_fn(*args, **options) as outputs:
+                    for value in outputs:
+                        if take(value):
+                            break
+            await anyio.to_thread.run_sync(consume)
+        else:
+            async with self.stream_fn(*args, **options) as outputs:
+                async for value in outputs:
+                    if take(value):
+                        break
+        return got
+
+
+ASYNC = [
+    Model("asyncio", pipeline_asyncio, pipeline_stream_asyncio),
+    Model("anyio-asyncio", pipeline_anyio, pipeline_stream_anyio),
+    Model("anyio-trio", pipeline_anyio, pipeline_stream_anyio, backend="trio"),
+]
+ALL = [*ASYNC, Model("threads", pipeline_threads, pipeline_stream_threads, threads=True)]
+
+
+@pytest.fixture
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    model: Model = request.getfixturevalue("model")
+    return model.backend
+
+
+class Source:
+    """A lazy source of ``0, 1, 2, ...`` that counts what the pipeline has read from it."""
+
+    def __init__(self, n: int, fail_at: int | None = None) -> None:
+        self.n, self.fail_at, self.read = n, fail_at, 0
+
+    def __iter__(self) -> Iterator[int]:
+        for i in range(self.n):
+            if i == self.fail_at:
+                raise OSError(f"source broke at {i}")
+            self.read += 1
+            yield i
+
+
+class Calls:
+    """Which items each stage was given, thread-safely."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[str, Counter[Any]] = {}
+        self.now: Counter[str] = Counter()
+        self.most: Counter[str] = Counter()
+
+    def tap(self, name: str, fn: Callable[[Any], Any] = lambda x: x) -> Callable[[Any], Any]:
+        def tapped(x: Any) -> Any:
+            with self.lock:
+                self.seen.setdefault(name, Counter())[x] += 1
+            return fn(x)
+        return tapped
+
+
+# --- every item, every stage, exactly once ------------------------------------------------
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize("form", ["list", "stream"])
+async def test_every_item_passes_every_stage_exactly_once(model: Model, form: str) -> None:
+    calls = Calls()
+    stages = [
+        model.stage("parse", calls.tap("parse", lambda x: x * 10), workers=3, buffer=2,
+                    delay=lambda x: 0.001 * (x % 3)),
+        model.stage("transform", calls.tap("transform", lambda x: x + 1), workers=2),
+        model.stage("sink", calls.tap("sink"), workers=1, buffer=4),
+    ]
+    n = 200
+    if form == "list":
+        outputs = await model.run(range(n), stages)
+    else:
+        outputs = await model.read(range(n), stages)
+    assert sorted(outputs) == [10 * i + 1 for i in range(n)]
+    assert calls.seen["parse"] == Counter(range(n))
+    assert calls.seen["transform"] == Counter(10 * i for i in range(n))
+    assert calls.seen["sink"] == Counter(10 * i + 1 for i in range(n))
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@given(n=st.integers(0, 60), workers=st.lists(st.integers(1, 4), min_size=1, max_size=4),
+       buffer=st.integers(1, 3), ordered=st.booleans())
+async def test_any_shape_delivers_each_output_once(model: Model, n: int, workers: list[int],
+                                                   buffer: int, ordered: bool) -> None:
+    stages = [model.stage(f"s{k}", lambda x: x + 1, workers=w, buffer=buffer)
+              for k, w in enumerate(workers)]
+    outputs = await model.run(range(n), stages, ordered=ordered)
+    expected = [i + len(workers) for i in range(n)]
+    assert (outputs if ordered else sorted(outputs)) == expected
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_an_empty_source_gives_an_empty_list(model: Model) -> None:
+    assert await model.run([], [model.stage("a")]) == []
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_none_is_an_item_like_any_other(model: Model) -> None:
+    outputs = await model.run([None, 0, None], [model.stage("a"), model.stage("b", workers=2)],
+                              ordered=True)
+    assert outputs == [None, 0, None]
+
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_an_async_iterable_is_a_source(model: Model) -> None:
+    async def numbers() -> Any:
+        for i in range(20):
+            await anyio.sleep(0)
+            yield i
+
+    assert sorted(await model.run(numbers(), [model.stage("a", workers=3)])) == list(range(20))
+
+
+# --- order ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize("window", [None, 1, 3])
+async def test_ordered_keeps_the_source_order(model: Model, window: int | None) -> None:
+    # Even items are slow, so completion order differs from input order.
+    stages = [model.stage("slow-evens", workers=4, buffer=2,
+                          delay=lambda x: 0.01 if x % 2 == 0 else 0.0),
+              model.stage("b", workers=2)]
+    assert await model.run(range(40), stages, ordered=True, window=window) == list(range(40))
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_completion_order_lets_fast_items_overtake(model: Model) -> None:
+    stages = [model.stage("first-is-slow", workers=4, delay=lambda x: 0.2 if x == 0 else 0.0)]
+    outputs = await model.run(range(8), stages)
+    assert sorted(outputs) == list(range(8))
+    assert outputs[0] != 0
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize("window", [1, 2, 5])
+async def test_the_window_bounds_what_ordered_holds(model: Model, window: int) -> None:
+    source = Source(60)
+    most = 0
+
+    def seen(_: Any) -> None:
+        nonlocal most
+        most = max(most, source.read - delivered())
+
+    got: list[Any] = []
+
+    def delivered() -> int:
+        return len(got)
+
+    def on_output(value: Any) -> None:
+        seen(value)
+        got.append(value)
+
+    stages = [model.stage("jittery", workers=4, buffer=4, delay=lambda x: 0.002 * (x % 4))]
+    outputs = await model.read(source, stages, ordered=True, window=window, on_output=on_output)
+    assert outputs == list(range(60))
+    assert most <= window
+
+
+# --- bounded ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize(("w0", "b0", "w1", "b1"), [(1, 1, 1, 1), (3, 2, 2, 5)])
+async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
+    model: Model, w0: int, b0: int, w1: int, b1: int,
+) -> None:
+    # The second stage never finishes: upstream fills up and stops, and the source is read
+    # exactly as far as the channels allow: 1 waiting at the source, then stage 0's inbox and
+    # workers, then stage 1's inbox and workers.
+    source = Source(10_000)
+    block = threading.Event()
+    calls = Calls()
+    stages = [model.stage("fast", workers=w0, buffer=b0),
+              model.stage("stuck", calls.tap("stuck"), workers=w1, buffer=b1, block=block)]
+    unprocessed: list[Any] = []
+
+    async def watch_then_leave() -> None:
+        for _ in range(200):
+            await anyio.sleep(0.01)
+            if source.read >= 1 + w0 + b0 + w1 + b1:
+                break
+        await anyio.sleep(0.1)  # would it read any further?
+
+    async with anyio.create_task_group() as tg:
+        async def run() -> None:
+            await model.read(source, stages, on_unprocessed=unprocessed.extend)
+
+        tg.start_soon(run)
+        await watch_then_leave()
+        assert source.read == 1 + w0 + b0 + w1 + b1
+        assert sum(calls.seen.get("stuck", Counter()).values()) <= w1
+        if model.threads:
+            block.set()  # a thread cannot be cancelled: unstick the stage and let it finish
+        else:
+            tg.cancel_scope.cancel()
+    if not model.threads:
+        assert sorted(unprocessed) == list(range(source.read))
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_a_slow_caller_holds_the_pipeline_to_its_capacity(model: Model) -> None:
+    source = Source(2000)
+    stages = [model.stage("a", workers=3, buffer=2), model.stage("b", workers=2, buffer=3)]
+    most = 0
+    count = 0
+
+    def slow(_: Any) -> None:
+        nonlocal most, count
+        count += 1
+        most = max(most, source.read - count)
+        time.sleep(0.0005) if model.threads else None
+
+    outputs = await model.read(source, stages, stop_after=300, on_output=slow)
+    assert len(outputs) == 300
+    assert most <= capacity(stages)
+    assert source.read <= 300 + capacity(stages)
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_no_stage_runs_more_than_its_workers_and_each_reaches_them(model: Model) -> None:
+    lock = threading.Lock()
+    now: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+
+    def gauge(name: str) -> Callable[[Any], Any]:
+        def enter(x: Any) -> Any:
+            with lock:
+                now[name] += 1
+                most[name] = max(most[name], now[name])
+            return x
+        return enter
+
+    def leave(name: str) -> Callable[[Any], Any]:
+        def out(x: Any) -> Any:
+            with lock:
+                now[name] -= 1
+            return x
+        return out
+
+    # The gauge wraps each stage's whole call, its delay included.
+    workers = {"a": 3, "b": 5}
+    delays = {"a": 0.005, "b": 0.05}  # b is the slow one, so its inbox fills and all five work
+
+    def stage(name: str) -> Stage:
+        inner = model.stage(name, workers=workers[name], buffer=2, delay=delays[name])
+        if model.threads:
+            def fn(x: Any) -> Any:
+                gauge(name)(x)
+                try:
+                    return inner.fn(x)
+                finally:
+                    leave(name)(x)
+        else:
+            async def fn(x: Any) -> Any:  # type: ignore[misc]
+                gauge(name)(x)
+                try:
+                    return await inner.fn(x)
+                finally:
+                    leave(name)(x)
+        return Stage(name, fn, workers=workers[name], buffer=2)
+
+    await model.run(range(60), [stage("a"), stage("b")])
+    assert dict(most) == workers
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+def _boom_at(bad: int) -> Callable[[Any], Any]:
+    def fn(x: Any) -> Any:
+        if x == bad:
+            raise ValueError(f"bad item {x}")
+        return x
+    return fn
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_an_error_names_the_stage_and_the_item_and_loses_nothing(
+    model: Model, ordered: bool,
+) -> None:
+    source = Source(10_000)
+    stages = [model.stage("parse", lambda x: x * 2, workers=2, buffer=2),
+              model.stage("check", _boom_at(2 * 37), workers=3, delay=0.001),
+              model.stage("sink", lambda x: x // 2, workers=1)]
+    with pytest.raises(PipelineError) as info:
+        await model.run(source, stages, ordered=ordered)
+    error = info.value
+    assert error.stage == "check"
+    assert error.index == 37
+    assert error.item == 74
+    assert isinstance(error.__cause__, ValueError)
+    assert "check" in str(error) and "74" in str(error)
+    assert 37 in error.unprocessed
+    # every item read from the source was either delivered or reported, once
+    assert error.delivered == len(error.results)
+    assert sorted(error.results + error.unprocessed) == list(range(source.read))
+    assert source.read < 10_000  # the source was not read to the end
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_an_error_in_the_stream_reaches_the_reader(model: Model) -> None:
+    got: list[Any] = []
+    unprocessed: list[Any] = []
+    source = Source(500)
+    stages = [model.stage("a", workers=2), model.stage("b", _boom_at(40), workers=2)]
+    with pytest.raises(PipelineError) as info:
+        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
+    assert info.value.stage == "b"
+    assert info.value.unprocessed == unprocessed
+    assert info.value.delivered == len(got)
+    assert sorted(got + unprocessed) == list(range(source.read))
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_the_first_error_by_time_is_raised(model: Model) -> None:
+    # Item 0 reaches "late" first and fails there after 0.3 s; item 5 fails in "early" at once.
+    stages = [model.stage("early", _boom_at(5), workers=2),
+              model.stage("late", _boom_at(0), workers=3, buffer=8,
+                          delay=lambda x: 0.3 if x == 0 else 0.0)]
+    with pytest.raises(PipelineError) as info:
+        await model.run(range(50), stages)
+    assert info.value.stage == "early"
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_an_error_in_the_source_stops_the_pipeline(model: Model) -> None:
+    source = Source(100, fail_at=12)
+    with pytest.raises(PipelineError) as info:
+        await model.run(source, [model.stage("a", workers=2)])
+    assert info.value.stage is None
+    assert info.value.index == 12
+    assert isinstance(info.value.__cause__, OSError)
+    assert sorted(info.value.results + info.value.unprocessed) == list(range(12))
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
+    unprocessed: list[Any] = []
+
+    def explode(value: Any) -> None:
+        if value is not None:
+            raise KeyError("the caller's")
+
+    with pytest.raises(KeyError, match="the caller's"):
+        await model.read(range(100), [model.stage("a", workers=2)], on_output=explode,
+                         on_unprocessed=unprocessed.extend)
+    assert len(unprocessed) >= 1  # the one it was handed is delivered; the rest were not
+
+
+# --- stopping early ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_leaving_early_stops_everything_and_reports_the_rest(model: Model) -> None:
+    source = Source(1_000_000)
+    unprocessed: list[Any] = []
+    stages = [model.stage("a", workers=3, buffer=4), model.stage("b", workers=2, buffer=2)]
+    got = await model.read(source, stages, stop_after=10, on_unprocessed=unprocessed.extend)
+    assert len(got) == 10
+    assert sorted(got + unprocessed) == list(range(source.read))
+    assert source.read <= 10 + capacity(stages)
+
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_cancelling_the_caller_stops_every_stage_and_reports_in_flight(model: Model) -> None:
+    source = Source(1_000)
+    unprocessed: list[Any] = []
+    got: list[Any] = []
+    stages = [model.stage("a", workers=2), model.stage("slow", workers=2, delay=0.05)]
+    with anyio.move_on_after(0.3) as scope:
+        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
+    assert scope.cancelled_caught
+    assert unprocessed, "a cancelled pipeline had items in flight"
+    assert sorted(got + unprocessed) == list(range(source.read))
+
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_a_deadline_on_the_list_form_cancels_it(model: Model) -> None:
+    unprocessed: list[Any] = []
+    with pytest.raises(TimeoutError):
+        with anyio.fail_after(0.2):
+            await model.run(range(10**6), [model.stage("slow", workers=4, delay=0.05)],
+                            on_unprocessed=unprocessed.extend)
+    assert 1 <= len(unprocessed) <= capacity([Stage("x", lambda x: x, workers=4)])
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+async def _afn(x: Any) -> Any:
+    return x
+
+
+def _fn(x: Any) -> Any:
+    return x
+
+
+@pytest.mark.parametrize(("make", "error", "names"), [
+    (lambda: Stage("a", _afn, workers=0), ValueError, "workers"),
+    (lambda: Stage("a", _afn, workers=True), TypeError, "workers"),
+    (lambda: Stage("a", _afn, buffer=0), ValueError, "buffer"),
+    (lambda: Stage("", _afn), TypeError, "name"),
+    (lambda: Stage("a", 3), TypeError, "fn"),  # type: ignore[arg-type]
+])
+def test_a_bad_stage_is_refused_naming_the_parameter(
+    make: Callable[[], Any], error: type[Exception], names: str,
+) -> None:
+    with pytest.raises(error, match=names):
+        make()
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+@pytest.mark.parametrize(("args", "options", "error", "names"), [
+    (("abc", "stage"), {}, TypeError, "source"),
+    ((42, "stage"), {}, TypeError, "source"),
+    ((range(3), []), {}, ValueError, "stages"),
+    ((range(3), "parse"), {}, TypeError, "stages"),
+    ((range(3), ["not a stage"]), {}, TypeError, r"stages\[0\]"),
+    ((range(3), "twice"), {}, ValueError, "twice"),
+    ((range(3), "stage"), {"window": 3}, ValueError, "window"),
+    ((range(3), "stage"), {"ordered": True, "window": 0}, ValueError, "window"),
+    ((range(3), "stage"), {"ordered": "yes"}, TypeError, "ordered"),
+    ((range(3), "stage"), {"on_unprocessed": 5}, TypeError, "on_unprocessed"),
+    ((range(3), "wrong-kind"), {}, TypeError, "fn"),
+])
+async def test_bad_arguments_are_refused_before_anything_starts(
+    model: Model, args: tuple[Any, ...], options: dict[str, Any], error: type[Exception],
+    names: str,
+) -> None:
+    ok = _fn if model.threads else _afn
+    wrong = _afn if model.threads else _fn
+    stages_for = {
+        "stage": [Stage("a", ok)],
+        "twice": [Stage("twice", ok), Stage("twice", ok)],
+        "wrong-kind": [Stage("a", wrong)],
+    }
+    source, stages = args
+    stages = stages_for.get(stages, stages) if isinstance(stages, str) else stages
+    with pytest.raises(error, match=names):
+        model.stream_fn(source, stages, **options)  # refused at the call, not at the block
+    with pytest.raises(error, match=names):
+        await model.run(source, stages, **options)
