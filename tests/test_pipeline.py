@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -195,7 +196,7 @@ async def test_none_is_an_item_like_any_other(model: Model) -> None:
 async def test_an_async_iterable_is_a_source(model: Model) -> None:
     async def numbers() -> Any:
         for i in range(20):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             yield i
 
     assert sorted(await model.run(numbers(), [model.stage("a", workers=3)])) == list(range(20))

@@ -39,7 +39,7 @@ class Row:
     rounds: int
     ratio_to_go: float | None = None
     efficiency: float | None = None  # floor / median
-    per_job: float | None = None  # seconds per job, for dispatch workloads
+    per_job: float | None = None  # seconds per job (per item for the pipeline): dispatch cost
     speedup: float | None = None  # sequential median / median, for process_offload
     cpu: float | None = None  # the client's CPU seconds per round (this process, or Go's)
     cpu_per_request: float | None = None  # bounded_fetch: cpu / URLs
@@ -129,6 +129,8 @@ def _derive(table: Table, cores: int) -> None:
             row.efficiency = table.floor / row.median
         if table.pattern == "worker_pool" and not table.params.get("sleep_ms"):
             row.per_job = row.median / table.params["jobs"]
+        if table.pattern == "pipeline":
+            row.per_job = row.median / table.params["items"]
         if table.pattern == "bounded_fetch" and row.cpu is not None:
             row.cpu_per_request = row.cpu / table.params["urls"]
     if table.pattern == "process_offload":
@@ -262,7 +264,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     if show_cpu_request:
         header.append("CPU per request")
     if show_job:
-        header.append("per job")
+        header.append("per item" if table.pattern == "pipeline" else "per job")
     if show_speed:
         header.append("vs sequential")
     body = []
