@@ -15,6 +15,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``errgroup``              Go's ``errgroup``: a task group with a limit; the first error wins
 ``singleflight``          Go's ``singleflight``: concurrent callers for one key share one call
 ``pipeline``              stages joined by bounded channels, fan-out and fan-in, first error
+``cancellation``          deadlines and causes down a tree of work: Go's ``context.Context``
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -40,6 +41,7 @@ from .bounded_fetch import (
     fetch_stream_asyncio,
     fetch_stream_threads,
 )
+from .cancellation import AnyioScope, AsyncioScope, Cancelled, DeadlineExceeded, ThreadScope
 from .errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
 from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
 from .once import AnyioOnce, AsyncioOnce, ThreadOnce
@@ -162,4 +164,10 @@ __all__ = [
     "pipeline_stream_asyncio",
     "pipeline_stream_threads",
     "pipeline_threads",
+    # cancellation
+    "AnyioScope",
+    "AsyncioScope",
+    "Cancelled",
+    "DeadlineExceeded",
+    "ThreadScope",
 ]

@@ -103,6 +103,12 @@ PATTERNS: tuple[Pattern, ...] = (
          "pipeline_stream_asyncio", "pipeline_stream_anyio", "pipeline_stream_threads"),
         ("PipelineError", "Stage", "capacity"),
     ),
+    Pattern(
+        "cancellation", "Cancellation", "deadlines and causes down a tree of concurrent work",
+        "`context.WithTimeout`, `WithCancelCause`, `context.Cause`, `WithoutCancel`",
+        ("AsyncioScope", "AnyioScope", "ThreadScope"),
+        ("Cancelled", "DeadlineExceeded"),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)

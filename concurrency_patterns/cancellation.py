@@ -1,0 +1,440 @@
+"""Cancellation: deadlines and cancellation trees, Go's ``context.Context`` beside Python's scopes.
+
+A request arrives with a deadline. The handler calls three services at once; one of them fans
+out again, with a shorter deadline of its own. When the deadline passes, everything below it
+stops; the caller learns why (the deadline, or a cancel with a cause); and cleanup that must
+finish — an audit record, a released lease — runs anyway, under a bound of its own.
+
+Go passes a ``context.Context`` down every call: ``context.WithTimeout`` derives a child with a
+deadline (never later than its parent's), ``WithCancelCause`` lets the canceller say why, and
+``context.Cause(ctx)`` tells the caller; ``context.WithoutCancel`` gives cleanup a context the
+parent's cancellation cannot reach. Python's async frameworks cancel by *scope* instead: the
+block that owns a deadline cancels everything inside it, at its next ``await``, with no
+argument to pass down. Each variant here is such a scope, with what Go's context adds:
+
+* **the effective deadline**: a scope's ``deadline`` is the earliest of its own and every
+  enclosing scope's, so a sub-operation can shorten its deadline, never extend it, and
+  ``remaining()`` says how long is left — to pass on to a downstream service, as gRPC does;
+* **a cause**: ``cancel(cause)`` says why, and ``cause`` reports it afterwards — a
+  ``DeadlineExceeded`` when the deadline passed (Go's ``context.Cause``), for the scope and
+  for every scope inside it;
+* **shielded cleanup**: ``shielded(fn, *args, timeout=...)`` runs *fn* where the scope's
+  cancellation cannot reach it, bounded by its own timeout (Go's ``WithoutCancel`` plus
+  ``WithTimeout``).
+
+When the deadline passes, the block raises ``DeadlineExceeded`` (a ``TimeoutError``), as
+``fail_after`` does; with ``move_on=True`` it ends quietly, as ``move_on_after`` does, and
+``cause`` says what happened. A block that ``cancel()`` stopped always ends quietly: whoever
+cancelled it knows why.
+
+Variants: ``AsyncioScope`` (over ``asyncio.timeout``), ``AnyioScope`` (over anyio's
+``CancelScope``, on asyncio and trio) and ``ThreadScope``. Threads cannot be interrupted: a
+``ThreadScope`` is a token that the work checks — ``check()``, ``wait(seconds)``, ``cancelled``
+— like Go code selecting on ``ctx.Done()``. A blocking call that never checks runs to its end;
+so does a thread started by ``asyncio.to_thread`` when its awaiting task is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+
+__all__ = ["AnyioScope", "AsyncioScope", "Cancelled", "DeadlineExceeded", "ThreadScope"]
+
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    """A scope was cancelled. Go's ``context.Canceled``.
+
+    It is the ``cause`` of a scope cancelled without one, and what ``ThreadScope.check()``
+    raises after a cancel; ``__cause__`` is then the cause the canceller gave, if any.
+    """
+
+
+class DeadlineExceeded(TimeoutError):
+    """A scope's deadline passed. Go's ``context.DeadlineExceeded``.
+
+    Raised when a scope's block ends because of its deadline (unless ``move_on=True``), and
+    the ``cause`` of that scope and of every scope inside it. A ``TimeoutError``, so code that
+    catches timeouts catches it.
+    """
+
+
+def _check_timeout(timeout: object) -> float:
+    if timeout is None:
+        return math.inf
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, got "
+                        f"{type(timeout).__name__}: {timeout!r}")
+    if not timeout >= 0:  # also rejects NaN
+        raise ValueError(f"timeout must be >= 0 seconds, got {timeout}")
+    return float(timeout)
+
+
+def _check_cause(cause: object) -> BaseException | None:
+    if cause is not None and not isinstance(cause, BaseException):
+        raise TypeError(f"cause must be an exception or None, got {type(cause).__name__}")
+    return cause
+
+
+def _deadline_cause(timeout: float, inherited: bool) -> DeadlineExceeded:
+    if inherited:
+        return DeadlineExceeded("an enclosing scope's deadline passed")
+    return DeadlineExceeded(f"the deadline passed ({timeout:g} s)")
+
+
+# --8<-- [start:asyncio]
+_asyncio_scope: ContextVar[AsyncioScope | None] = ContextVar("asyncio_scope", default=None)
+
+
+class AsyncioScope:
+    """A block with a deadline and a cause, over ``asyncio.timeout``.
+
+    ``async with AsyncioScope(timeout=2.0) as scope:`` cancels the block when the deadline
+    passes — its own, or an enclosing scope's if that is earlier — and when ``scope.cancel()``
+    is called. Tasks the block creates in a ``TaskGroup`` are cancelled with it. A scope is
+    used once, by the task that enters it; ``cancel`` may be called from any task of the loop.
+
+    Args:
+        timeout: seconds from entry (>= 0), or ``None`` for no deadline of its own.
+        move_on: when the deadline passes, end the block quietly instead of raising.
+
+    Raises:
+        DeadlineExceeded: from the block, when its deadline passed (unless ``move_on``).
+        TypeError, ValueError: for a bad argument, naming it, before the block runs.
+    """
+
+    def __init__(self, timeout: float | None = None, *, move_on: bool = False) -> None:
+        self._timeout_s = _check_timeout(timeout)
+        self._move_on = move_on
+        self._parent: AsyncioScope | None = None
+        self._timer: asyncio.Timeout | None = None
+        self._token: Token[AsyncioScope | None] | None = None
+        self._cancelled = False  # cancel() was called
+        self._exited = False
+        self.deadline = math.inf  # the loop's clock; the earliest of its own and its parents'
+        self.cause: BaseException | None = None  # why the block was stopped, once it was
+
+    @staticmethod
+    def current() -> AsyncioScope | None:
+        """The innermost scope the calling task runs in, or ``None``."""
+        return _asyncio_scope.get()
+
+    def remaining(self) -> float:
+        """Seconds until the deadline (``inf`` if none; 0 once it has passed)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    def cancel(self, cause: BaseException | None = None) -> None:
+        """Cancel the block and everything in it; *cause* says why (the first one stays)."""
+        cause = _check_cause(cause)
+        if self._cancelled or self._exited or self._timer is None or self._timer.expired():
+            return  # the first cause stays; a scope past its deadline is stopping already
+        self._cancelled = True
+        self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
+        self._timer.reschedule(asyncio.get_running_loop().time())  # fire now
+
+    async def shielded(self, fn: Callable[..., Awaitable[T]], *args: Any,
+                       timeout: float) -> T:
+        """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
+        bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``).
+        If the caller is cancelled while it runs, the cancellation goes on once it is done."""
+        seconds = _check_timeout(timeout)
+
+        async def bounded() -> T:
+            async with asyncio.timeout(seconds):
+                return await fn(*args)
+
+        # A task of its own, so that the caller's cancellation cannot reach it; the caller
+        # waits for it however often it is cancelled meanwhile, then goes on cancelling.
+        task = asyncio.ensure_future(bounded())
+        cancelled = False
+        while True:
+            try:
+                result = await asyncio.shield(task)
+                break
+            except asyncio.CancelledError:
+                if task.done():
+                    raise
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
+
+    async def __aenter__(self) -> AsyncioScope:
+        if self._timer is not None:
+            raise RuntimeError("an AsyncioScope is used once")
+        loop = asyncio.get_running_loop()
+        self._parent = _asyncio_scope.get()
+        parent_deadline = self._parent.deadline if self._parent else math.inf
+        self.deadline = min(loop.time() + self._timeout_s, parent_deadline)
+        # Only a deadline earlier than the parent's needs a timer: the parent's fires first.
+        own = self.deadline if self.deadline < parent_deadline else None
+        self._timer = asyncio.timeout_at(own)
+        await self._timer.__aenter__()
+        self._token = _asyncio_scope.set(self)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> bool:
+        assert self._timer is not None
+        assert self._token is not None
+        _asyncio_scope.reset(self._token)
+        self._exited = True
+        try:
+            await self._timer.__aexit__(exc_type, exc, tb)
+        except TimeoutError:
+            # Our timer fired and the cancellation it caused came back to us.
+            if self._cancelled:
+                return True  # cancel(): whoever cancelled knows why
+            self.cause = _deadline_cause(self._timeout_s, inherited=False)
+            if self._move_on:
+                return True
+            raise self.cause from None
+        if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
+            # Cancelled from further out: an enclosing scope's deadline or cancel, or not ours.
+            self.cause = self.cause or _inherited(self, asyncio.get_running_loop().time())
+        return False
+# --8<-- [end:asyncio]
+
+
+def _inherited(scope: Any, now: float) -> BaseException | None:
+    """Why a cancellation from further out is passing through *scope*: an enclosing deadline
+    (the scope's own deadline is the earliest of them all), an enclosing scope's cancel with
+    its cause — or ``None``, when the cancellation is not one of these scopes' doing."""
+    if now >= scope.deadline:
+        return _deadline_cause(0.0, inherited=True)
+    parent = scope._parent
+    while parent is not None:
+        if parent.cause is not None:
+            return parent.cause  # type: ignore[no-any-return]
+        parent = parent._parent
+    return None
+
+
+# --8<-- [start:anyio]
+_anyio_scope: ContextVar[AnyioScope | None] = ContextVar("anyio_scope", default=None)
+
+
+class AnyioScope:
+    """A block with a deadline and a cause, over anyio's ``CancelScope``, on asyncio or trio.
+
+    The same contract as ``AsyncioScope``. anyio already takes the earliest deadline of the
+    enclosing scopes (``anyio.current_effective_deadline()``, which this scope's ``deadline``
+    agrees with); this adds the cause, and the shielded cleanup with its own bound.
+    """
+
+    def __init__(self, timeout: float | None = None, *, move_on: bool = False) -> None:
+        self._timeout_s = _check_timeout(timeout)
+        self._move_on = move_on
+        self._parent: AnyioScope | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._token: Token[AnyioScope | None] | None = None
+        self._cancelled = False
+        self.deadline = math.inf  # anyio's clock (anyio.current_time())
+        self.cause: BaseException | None = None
+
+    @staticmethod
+    def current() -> AnyioScope | None:
+        """The innermost scope the calling task runs in, or ``None``."""
+        return _anyio_scope.get()
+
+    def remaining(self) -> float:
+        """Seconds until the deadline (``inf`` if none; 0 once it has passed)."""
+        return max(0.0, self.deadline - anyio.current_time())
+
+    def cancel(self, cause: BaseException | None = None) -> None:
+        """Cancel the block and everything in it; *cause* says why (the first one stays)."""
+        cause = _check_cause(cause)
+        if self._cancelled or self._scope is None:
+            return
+        self._cancelled = True
+        self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
+        self._scope.cancel(str(self.cause))
+
+    async def shielded(self, fn: Callable[..., Awaitable[T]], *args: Any,
+                       timeout: float) -> T:
+        """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
+        bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``)."""
+        seconds = _check_timeout(timeout)
+        with anyio.CancelScope(shield=True):  # the scope's cancellation stops at this line
+            with anyio.fail_after(seconds):  # ... and this bound replaces it
+                result = await fn(*args)
+        return result
+
+    async def __aenter__(self) -> AnyioScope:
+        if self._scope is not None:
+            raise RuntimeError("an AnyioScope is used once")
+        self._parent = _anyio_scope.get()
+        enclosing = anyio.current_effective_deadline()
+        self.deadline = min(anyio.current_time() + self._timeout_s, enclosing)
+        # Only a deadline earlier than the enclosing one is this scope's own to enforce; an
+        # equal one belongs to the enclosing scope, which catches its own cancellation.
+        own = self.deadline if self.deadline < enclosing else math.inf
+        self._scope = anyio.CancelScope(deadline=own)
+        self._scope.__enter__()
+        self._token = _anyio_scope.set(self)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> bool:
+        assert self._scope is not None
+        assert self._token is not None
+        _anyio_scope.reset(self._token)
+        swallowed = self._scope.__exit__(exc_type, exc, tb)
+        if self._scope.cancelled_caught:
+            if self._cancelled:
+                return True
+            self.cause = _deadline_cause(self._timeout_s, inherited=False)
+            if self._move_on:
+                return True
+            raise self.cause from None
+        if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
+            self.cause = self.cause or _inherited(self, anyio.current_time())
+        return bool(swallowed)
+# --8<-- [end:anyio]
+
+
+# --8<-- [start:threads]
+class ThreadScope:
+    """A cancellation token with a deadline and a cause, for threads: Go's ``context.Context``.
+
+    A thread cannot be interrupted, so the work checks the scope: ``check()`` raises once it
+    is cancelled or past its deadline, ``wait(seconds)`` sleeps but wakes at once when it is,
+    and ``cancelled`` says whether it is. Pass the scope to the work explicitly, as Go passes
+    ``ctx``; ``child(timeout)`` derives a scope that a ``cancel`` of this one reaches and whose
+    deadline is never later than this one's.
+
+    Used as ``with ThreadScope(timeout=2.0) as scope:``, leaving the block cancels the
+    children still running (Go's ``defer cancel()``); the block swallows the ``Cancelled``
+    that its own ``cancel()`` caused, and lets ``DeadlineExceeded`` out.
+    Every method may be called from any thread.
+
+    Args:
+        timeout: seconds from now (>= 0), or ``None`` for no deadline of its own.
+        parent: the scope this one is a child of (``parent.child(timeout)`` says the same).
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it.
+    """
+
+    def __init__(self, timeout: float | None = None, *,
+                 parent: ThreadScope | None = None) -> None:
+        seconds = _check_timeout(timeout)
+        if parent is not None and not isinstance(parent, ThreadScope):
+            raise TypeError(f"parent must be a ThreadScope or None, got {type(parent).__name__}")
+        self._timeout_s = seconds
+        self._parent = parent
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._children: weakref.WeakSet[ThreadScope] = weakref.WeakSet()
+        self._cause: BaseException | None = None
+        self._cancelled_here = False  # cancel() was called on this scope itself
+        self._closed = False  # its block has ended: new children are born cancelled
+        self.deadline: float = min(time.monotonic() + seconds,
+                                   parent.deadline if parent else math.inf)
+        if parent is not None:
+            parent._adopt(self)
+
+    def child(self, timeout: float | None = None) -> ThreadScope:
+        """A scope that this one's cancel reaches, with a deadline no later than this one's."""
+        return ThreadScope(timeout, parent=self)
+
+    def remaining(self) -> float:
+        """Seconds until the deadline (``inf`` if none; 0 once it has passed)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def cause(self) -> BaseException | None:
+        """Why the scope is done: the cause given to ``cancel`` (its own or a parent's),
+        ``Cancelled`` if none was, ``DeadlineExceeded`` if the deadline passed; or ``None``."""
+        if self._cause is None and time.monotonic() >= self.deadline:
+            inherited = self._parent is not None and self.deadline == self._parent.deadline
+            self._finish(_deadline_cause(self._timeout_s, inherited))
+        return self._cause
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the scope is done: cancelled, or past its deadline."""
+        return self.cause is not None
+
+    def cancel(self, cause: BaseException | None = None) -> None:
+        """Cancel this scope and its children; *cause* says why (the first one stays)."""
+        cause = _check_cause(cause)
+        with self._lock:
+            self._cancelled_here = self._cancelled_here or self._cause is None
+        self._finish(cause if cause is not None else Cancelled("the scope was cancelled"))
+
+    def check(self) -> None:
+        """Raise if the scope is done: ``DeadlineExceeded``, or ``Cancelled`` (whose
+        ``__cause__`` is the cause given to ``cancel``). A checkpoint for blocking work."""
+        cause = self.cause
+        if cause is None:
+            return
+        if isinstance(cause, DeadlineExceeded | Cancelled):
+            raise cause
+        raise Cancelled(f"the scope was cancelled: {cause!r}") from cause
+
+    def wait(self, seconds: float | None = None) -> bool:
+        """Sleep up to *seconds* (all the way to the deadline if ``None``), waking as soon as
+        the scope is done. Returns whether it is done: ``if scope.wait(0.1): return``."""
+        limit = self.remaining() if seconds is None else min(_check_timeout(seconds),
+                                                            self.remaining())
+        self._done.wait(None if math.isinf(limit) else limit)
+        return self.cancelled
+
+    def shielded(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+        """Call ``fn(scope, *args)`` with a fresh scope that this one's cancellation cannot
+        reach, whose deadline is *timeout* seconds away (Go: ``WithoutCancel`` +
+        ``WithTimeout``): for cleanup that must run after the work was cancelled."""
+        return fn(ThreadScope(timeout), *args)
+
+    def __enter__(self) -> ThreadScope:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        with self._lock:
+            self._closed = True
+            children = list(self._children) if self._cause is None else []
+        for child in children:  # Go's defer cancel(): release what still runs below
+            child._finish(Cancelled("the enclosing scope's block ended"))
+        if self._parent is not None:
+            self._parent._children.discard(self)
+        # The Cancelled that this scope's own cancel() caused ends the block quietly.
+        return isinstance(exc, Cancelled) and self._cancelled_here
+
+    def _adopt(self, child: ThreadScope) -> None:
+        with self._lock:
+            cause = self._cause
+            if cause is None and self._closed:
+                cause = Cancelled("the enclosing scope's block ended")
+            if cause is None:
+                self._children.add(child)
+        if cause is not None:
+            child._finish(cause)  # born into a cancelled parent
+
+    def _finish(self, cause: BaseException) -> None:
+        with self._lock:
+            if self._cause is not None:
+                return
+            self._cause = cause
+            children = list(self._children)
+        self._done.set()
+        for child in children:
+            child._finish(cause)  # Go: a parent's cancel reaches every child, with its cause
+
+    def __repr__(self) -> str:
+        left = self.remaining()
+        return (f"<ThreadScope {'done: ' + repr(self._cause) if self._cause else 'running'}, "
+                f"{'no deadline' if math.isinf(left) else f'{left:.3f} s left'}>")
+# --8<-- [end:threads]

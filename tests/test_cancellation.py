@@ -1,0 +1,544 @@
+"""The cancellation contract, run against every variant.
+
+Each test describes a request — a deadline, and operations that run at once under it, some
+with a deadline of their own, some fanning out again — and each model runs it its own way:
+asyncio tasks in a ``TaskGroup`` under ``AsyncioScope``, anyio tasks (on asyncio and trio)
+under ``AnyioScope``, threads under ``ThreadScope``, where the work checks the scope. The
+outcome is the same record for all, so one set of assertions holds every variant to the
+contract.
+
+Times are generous: these machines have 2 cores and are busy, so a stop counts as prompt if it
+comes within ``SLACK`` of the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.cancellation import (
+    AnyioScope,
+    AsyncioScope,
+    Cancelled,
+    DeadlineExceeded,
+    ThreadScope,
+)
+
+pytestmark = pytest.mark.anyio
+
+SLACK = 0.25  # seconds a stop may come after its deadline on a busy 2-core machine
+
+
+@dataclass
+class Op:
+    """One downstream call: *seconds* of work, under its own *timeout* if given; with
+    *fanout*, that many sub-calls of *seconds* each, at once."""
+
+    name: str
+    seconds: float
+    timeout: float | None = None
+    fanout: int = 0
+    move_on: bool = False  # its own deadline ends it quietly, so its siblings go on
+
+
+@dataclass
+class Outcome:
+    raised: BaseException | None = None  # what the request's block let out
+    cause: BaseException | None = None  # the request scope's cause
+    finished: set[str] = field(default_factory=set)
+    stopped_at: dict[str, float] = field(default_factory=dict)  # seconds after the start
+    causes: dict[str, BaseException | None] = field(default_factory=dict)  # each op's scope
+    deadlines: dict[str, float] = field(default_factory=dict)  # remaining() on entry
+    cleanup_done: bool = False
+    elapsed: float = 0.0
+
+
+@dataclass
+class Request:
+    deadline: float | None
+    ops: list[Op]
+    cancel_after: float | None = None  # the handler cancels the request itself
+    cancel_cause: BaseException | None = None
+    cleanup: float = 0.0  # seconds of shielded cleanup after the work, when > 0
+    cleanup_timeout: float = 1.0
+    move_on: bool = False
+
+
+class Model:
+    name = ""
+    backend = "asyncio"
+
+    def __str__(self) -> str:
+        return self.name
+
+    async def run(self, request: Request) -> Outcome:
+        raise NotImplementedError
+
+
+class AsyncModel(Model):
+    """The request on asyncio or anyio; the two differ only in their scope, task group and
+    sleep."""
+
+    def __init__(self, name: str, backend: str = "asyncio") -> None:
+        self.name, self.backend = name, backend
+        self.scope: Any = AsyncioScope if name == "asyncio" else AnyioScope
+
+    def task_group(self) -> Any:
+        if self.name == "asyncio":
+            return _AsyncioGroup()
+        return anyio.create_task_group()
+
+    async def sleep(self, seconds: float) -> None:
+        await (asyncio.sleep(seconds) if self.name == "asyncio" else anyio.sleep(seconds))
+
+    async def run(self, request: Request) -> Outcome:
+        out = Outcome()
+        start = time.monotonic()
+
+        async def op(o: Op) -> None:
+            try:
+                async with self.scope(o.timeout, move_on=o.move_on) as s:
+                    out.deadlines[o.name] = s.remaining()
+                    if o.fanout:
+                        async with self.task_group() as tg:
+                            for _ in range(o.fanout):
+                                tg.start_soon(self.sleep, o.seconds)
+                    else:
+                        await self.sleep(o.seconds)
+                    out.finished.add(o.name)
+            finally:
+                out.stopped_at[o.name] = time.monotonic() - start
+                out.causes[o.name] = s.cause
+
+        async def cleanup() -> None:
+            await self.sleep(request.cleanup)
+            out.cleanup_done = True
+
+        try:
+            async with self.scope(request.deadline, move_on=request.move_on) as top:
+                try:
+                    async with self.task_group() as tg:
+                        for o in request.ops:
+                            tg.start_soon(op, o)
+                        if request.cancel_after is not None:
+                            await self.sleep(request.cancel_after)
+                            top.cancel(request.cancel_cause)
+                finally:
+                    if request.cleanup:
+                        await top.shielded(cleanup, timeout=request.cleanup_timeout)
+        except BaseException as exc:  # noqa: BLE001 - the outcome records it
+            out.raised = exc
+        out.cause = top.cause
+        out.elapsed = time.monotonic() - start
+        return out
+
+
+class _AsyncioGroup:
+    """asyncio.TaskGroup with anyio's start_soon, so one op body serves both."""
+
+    def __init__(self) -> None:
+        self._tg = asyncio.TaskGroup()
+
+    def start_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._tg.create_task(fn(*args))
+
+    async def __aenter__(self) -> _AsyncioGroup:
+        await self._tg.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> Any:
+        return await self._tg.__aexit__(*exc)
+
+
+class ThreadModel(Model):
+    """The request with threads: each op a thread with a child scope, that waits on it."""
+
+    name = "threads"
+
+    async def run(self, request: Request) -> Outcome:
+        return await anyio.to_thread.run_sync(self._run, request)
+
+    def _run(self, request: Request) -> Outcome:
+        out = Outcome()
+        start = time.monotonic()
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def work(scope: ThreadScope, seconds: float) -> None:
+            if scope.wait(seconds):  # woken early: cancelled or past a deadline
+                scope.check()
+
+        def op(parent: ThreadScope, o: Op) -> None:
+            s = parent.child(o.timeout)
+            try:
+                with s:
+                    out.deadlines[o.name] = s.remaining()
+                    if o.fanout:
+                        subs = [threading.Thread(target=_catching(errors, lock, work),
+                                                 args=(s.child(), o.seconds))
+                                for _ in range(o.fanout)]
+                        for t in subs:
+                            t.start()
+                        for t in subs:
+                            t.join()
+                        s.check()
+                    else:
+                        work(s, o.seconds)
+                    out.finished.add(o.name)
+            except DeadlineExceeded:
+                if not o.move_on or s.deadline == parent.deadline:
+                    raise
+            finally:
+                out.stopped_at[o.name] = time.monotonic() - start
+                out.causes[o.name] = s.cause
+
+        def cleanup(scope: ThreadScope) -> None:
+            work(scope, request.cleanup)
+            out.cleanup_done = True
+
+        top = ThreadScope(request.deadline)
+        try:
+            with top:
+                try:
+                    threads = [threading.Thread(target=_catching(errors, lock, op),
+                                                args=(top, o)) for o in request.ops]
+                    for t in threads:
+                        t.start()
+                    if request.cancel_after is not None:
+                        time.sleep(request.cancel_after)
+                        top.cancel(request.cancel_cause)
+                    for t in threads:
+                        t.join()
+                    top.check()  # Go: return ctx.Err()
+                finally:
+                    if request.cleanup:
+                        top.shielded(cleanup, timeout=request.cleanup_timeout)
+        except DeadlineExceeded as exc:
+            if not request.move_on:
+                out.raised = exc
+        except BaseException as exc:  # noqa: BLE001
+            out.raised = exc
+        out.cause = top.cause
+        out.elapsed = time.monotonic() - start
+        return out
+
+
+def _catching(errors: list[BaseException], lock: threading.Lock,
+              fn: Callable[..., None]) -> Callable[..., None]:
+    def run(*args: Any) -> None:
+        try:
+            fn(*args)
+        except (Cancelled, DeadlineExceeded):
+            pass  # the work stopped as asked
+        except BaseException as exc:  # noqa: BLE001
+            with lock:
+                errors.append(exc)
+    return run
+
+
+MODELS: list[Model] = [AsyncModel("asyncio"), AsyncModel("anyio-asyncio"),
+                       AsyncModel("anyio-trio", "trio"), ThreadModel()]
+ASYNC_MODELS = MODELS[:3]
+
+
+@pytest.fixture
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    model: Model = request.getfixturevalue("model")
+    return model.backend
+
+
+# --- the deadline -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_the_deadline_stops_everything_below_it_promptly(model: Model) -> None:
+    out = await model.run(Request(0.2, [Op("auth", 0.01), Op("recommendations", 5.0),
+                                         Op("profile", 5.0, fanout=3)]))
+    assert isinstance(out.raised, DeadlineExceeded)
+    assert isinstance(out.cause, DeadlineExceeded)
+    assert out.finished == {"auth"}
+    assert out.stopped_at["recommendations"] <= 0.2 + SLACK
+    assert out.stopped_at["profile"] <= 0.2 + SLACK
+    assert out.elapsed <= 0.2 + SLACK
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_work_inside_learns_the_deadline_as_its_cause(model: Model) -> None:
+    out = await model.run(Request(0.1, [Op("slow", 5.0), Op("fan", 5.0, fanout=2)]))
+    assert isinstance(out.causes["slow"], DeadlineExceeded)
+    assert isinstance(out.causes["fan"], DeadlineExceeded)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_work_that_finishes_in_time_is_untouched(model: Model) -> None:
+    out = await model.run(Request(2.0, [Op("a", 0.01), Op("b", 0.02, timeout=1.0),
+                                         Op("c", 0.01, fanout=3)]))
+    assert out.raised is None and out.cause is None
+    assert out.finished == {"a", "b", "c"}
+    assert out.causes == {"a": None, "b": None, "c": None}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_move_on_ends_the_block_quietly_and_still_says_why(model: Model) -> None:
+    out = await model.run(Request(0.1, [Op("slow", 5.0)], move_on=True))
+    assert out.raised is None
+    assert isinstance(out.cause, DeadlineExceeded)
+    assert out.elapsed <= 0.1 + SLACK
+
+
+# --- nested deadlines -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_a_sub_operation_cannot_extend_the_deadline(model: Model) -> None:
+    out = await model.run(Request(0.2, [Op("greedy", 5.0, timeout=10.0)]))
+    assert out.deadlines["greedy"] <= 0.2
+    assert out.stopped_at["greedy"] <= 0.2 + SLACK
+    assert isinstance(out.raised, DeadlineExceeded)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_a_sub_operation_can_shorten_it(model: Model) -> None:
+    out = await model.run(Request(5.0, [Op("quick", 5.0, timeout=0.1, move_on=True),
+                                         Op("other", 0.4)]))
+    assert out.deadlines["quick"] <= 0.1
+    assert 0.1 <= out.stopped_at["quick"] <= 0.1 + SLACK
+    assert isinstance(out.causes["quick"], DeadlineExceeded)
+    assert "quick" not in out.finished
+    assert "other" in out.finished  # the request's own deadline was far away
+    assert out.raised is None and out.cause is None
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize(("parent", "child"), [(0.5, 2.0), (2.0, 0.5), (0.5, None), (None, 0.5),
+                                               (None, None)])
+async def test_the_nested_deadline_is_the_earlier_one(
+    model: Model, parent: float | None, child: float | None,
+) -> None:
+    out = await model.run(Request(parent, [Op("op", 0.0, timeout=child)]))
+    expected = min(parent or math.inf, child or math.inf)
+    if math.isinf(expected):
+        assert math.isinf(out.deadlines["op"])
+    else:
+        assert expected - SLACK <= out.deadlines["op"] <= expected
+
+
+# --- cancel with a cause ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_cancel_stops_everything_and_every_scope_reports_its_cause(model: Model) -> None:
+    shutdown = ConnectionAbortedError("client went away")
+    out = await model.run(Request(None, [Op("a", 5.0), Op("b", 5.0, fanout=2),
+                                         Op("c", 5.0, timeout=10.0)],
+                                   cancel_after=0.1, cancel_cause=shutdown))
+    assert out.raised is None  # the one who cancelled knows why: the block ends quietly
+    assert out.cause is shutdown
+    assert out.causes == {"a": shutdown, "b": shutdown, "c": shutdown}
+    assert out.finished == set()
+    assert out.elapsed <= 0.1 + SLACK
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_cancel_without_a_cause_reports_cancelled(model: Model) -> None:
+    out = await model.run(Request(None, [Op("a", 5.0)], cancel_after=0.05))
+    assert out.raised is None
+    assert isinstance(out.cause, Cancelled)
+    assert isinstance(out.causes["a"], Cancelled)
+
+
+# --- shielded cleanup -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_shielded_cleanup_runs_to_the_end_after_the_deadline(model: Model) -> None:
+    out = await model.run(Request(0.1, [Op("slow", 5.0)], cleanup=0.2))
+    assert out.cleanup_done
+    assert isinstance(out.raised, DeadlineExceeded)
+    assert out.elapsed >= 0.1 + 0.2
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_shielded_cleanup_runs_to_the_end_after_a_cancel(model: Model) -> None:
+    out = await model.run(Request(None, [Op("slow", 5.0)], cancel_after=0.05, cleanup=0.15))
+    assert out.cleanup_done
+    assert out.raised is None
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_shielded_cleanup_is_bounded_by_its_own_timeout(model: Model) -> None:
+    out = await model.run(Request(0.05, [Op("slow", 5.0)], cleanup=5.0, cleanup_timeout=0.1))
+    assert not out.cleanup_done
+    assert isinstance(out.raised, TimeoutError)
+    assert out.elapsed <= 0.05 + 0.1 + SLACK
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_shielded_cleanup_survives_a_second_cancellation(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    done = False
+
+    async def cleanup() -> None:
+        nonlocal done
+        await model.sleep(0.2)
+        done = True
+
+    async def handler() -> None:
+        async with model.scope(None) as s:
+            try:
+                await model.sleep(5.0)
+            finally:
+                await s.shielded(cleanup, timeout=2.0)
+
+    # the outer deadline fires while the cleanup runs: it still finishes
+    with anyio.move_on_after(0.05):
+        await handler()
+    assert done
+
+
+# --- the scopes themselves ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_current_is_the_innermost_scope(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    cls = model.scope
+    assert cls.current() is None
+    async with cls(1.0) as outer:
+        assert cls.current() is outer
+        async with cls(0.5) as inner:
+            assert cls.current() is inner
+            seen: list[Any] = []
+
+            async def child() -> None:
+                seen.append(cls.current())
+
+            async with model.task_group() as tg:
+                tg.start_soon(child)
+            assert seen == [inner]  # tasks started inside see the scope
+        assert cls.current() is outer
+    assert cls.current() is None
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_scope_is_used_once(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    scope = model.scope(1.0)
+    async with scope:
+        pass
+    with pytest.raises(RuntimeError, match="once"):
+        async with scope:
+            pass
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_the_first_cause_stays(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    first, second = ValueError("first"), KeyError("second")
+    async with model.scope() as s:
+        s.cancel(first)
+        s.cancel(second)
+        await model.sleep(1.0)
+    assert s.cause is first
+
+
+def test_a_thread_scope_checks_wait_and_children() -> None:
+    parent = ThreadScope(5.0)
+    child = parent.child(10.0)
+    assert child.deadline == parent.deadline
+    assert not child.cancelled and child.cause is None
+    child.check()  # not done: no error
+    start = time.monotonic()
+    assert not child.wait(0.05)
+    assert time.monotonic() - start >= 0.04
+    cause = OSError("upstream failed")
+    threading.Timer(0.05, parent.cancel, args=(cause,)).start()
+    start = time.monotonic()
+    assert child.wait(5.0)  # woken by the parent's cancel, long before 5 s
+    assert time.monotonic() - start < 1.0
+    assert child.cause is cause
+    with pytest.raises(Cancelled) as info:
+        child.check()
+    assert info.value.__cause__ is cause
+    late = parent.child()
+    assert late.cause is cause  # born into a cancelled parent
+    assert "done" in repr(child)
+
+
+def test_a_thread_scope_deadline_needs_no_timer() -> None:
+    s = ThreadScope(0.05)
+    assert s.wait()  # sleeps to the deadline, then reports it
+    with pytest.raises(DeadlineExceeded):
+        s.check()
+    assert math.isinf(ThreadScope().remaining())
+
+
+def test_leaving_a_thread_scope_releases_its_children() -> None:
+    with ThreadScope() as s:
+        child = s.child()
+    assert s.cause is None  # the block ended normally
+    assert isinstance(child.cause, Cancelled)
+    assert isinstance(s.child().cause, Cancelled)
+
+
+def test_a_thread_scope_swallows_only_its_own_cancel() -> None:
+    with ThreadScope() as s:
+        s.cancel()
+        s.check()  # raises Cancelled, which the block swallows
+    parent = ThreadScope()
+    with pytest.raises(Cancelled), parent.child() as child:
+        parent.cancel()
+        child.check()  # the parent's cancel is not the child's to swallow
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_deadline_cannot_stop_a_thread_that_does_not_check(model: Model) -> None:
+    # The trap: to_thread's await is cancelled, the thread runs on. Only a thread that checks
+    # a ThreadScope stops.
+    assert isinstance(model, AsyncModel)
+    finished = threading.Event()
+
+    def blocking() -> None:
+        time.sleep(0.3)
+        finished.set()
+
+    start = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        async with model.scope(0.05):
+            await anyio.to_thread.run_sync(blocking, abandon_on_cancel=True)
+    assert time.monotonic() - start < 0.3  # the scope did stop waiting...
+    assert not finished.is_set()  # ... but the thread is still running
+    assert await anyio.to_thread.run_sync(finished.wait, 5.0)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+SCOPES = [AsyncioScope, AnyioScope, ThreadScope]
+
+
+@pytest.mark.parametrize("cls", SCOPES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(("timeout", "error"), [(-1, ValueError), (math.nan, ValueError),
+                                                ("1", TypeError), (True, TypeError)])
+def test_a_bad_timeout_is_refused_naming_it(cls: Any, timeout: Any, error: type) -> None:
+    with pytest.raises(error, match="timeout"):
+        cls(timeout)
+
+
+def test_a_bad_parent_or_cause_is_refused_naming_it() -> None:
+    with pytest.raises(TypeError, match="parent"):
+        ThreadScope(parent=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cause"):
+        ThreadScope().cancel("why")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_bad_cause_is_refused_naming_it(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    async with model.scope() as s:
+        with pytest.raises(TypeError, match="cause"):
+            s.cancel("why")
+        with pytest.raises(TypeError, match="timeout"):
+            await s.shielded(model.sleep, 0, timeout="soon")
