@@ -200,6 +200,12 @@ class AsyncioScope:
             if self._move_on:
                 return True
             raise self.cause from None
+        if self._timer.expired() and self.cause is None:
+            # The timer fired, yet the block ended without the cancellation it caused:
+            #     except asyncio.CancelledError: pass   # swallowed
+            # asyncio delivers a cancellation once, so the block ran on past its deadline.
+            # It is too late to stop it; the cause at least tells the truth.
+            self.cause = _deadline_cause(self._timeout_s, inherited=False)
         if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
             # Cancelled from further out: an enclosing scope's deadline or cancel, or not ours.
             self.cause = self.cause or _inherited(self, asyncio.get_running_loop().time())

@@ -1,0 +1,123 @@
+"""cancellation: enter and leave 10,000 deadline scopes one after another — what a scope costs
+— and cancel one scope that 1,000 waiting tasks (threads, goroutines) run under — what it
+costs to start them and stop them all. asyncio's bare ``asyncio.timeout`` and anyio's bare
+``CancelScope`` are measured beside the scopes, so the price of the cause and the effective
+deadline shows apart from the framework's own."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.cancellation import AnyioScope, AsyncioScope, ThreadScope
+from tests.benchmarks.conftest import Bench, GoProcess, variants
+
+PATTERN = "cancellation"
+HOUR = 3600.0
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "scope"),
+    variants(
+        ("asyncio", "asyncio", AsyncioScope),
+        ("asyncio+uvloop", "uvloop", AsyncioScope),
+        ("anyio/asyncio", "asyncio", AnyioScope),
+        ("anyio/trio", "trio", AnyioScope),
+    ),
+)
+def test_async(bench: Bench, variant: str, backend: str, scope: Any) -> None:
+    scopes, waiters = bench.params["scopes"], bench.params["waiters"]
+    on_asyncio = scope is AsyncioScope
+
+    async def one_round() -> None:
+        if not waiters:
+            for _ in range(scopes):
+                async with scope(HOUR):
+                    pass
+            return
+        started = 0
+        all_started = anyio.Event()
+
+        async def waiter() -> None:
+            nonlocal started
+            started += 1
+            if started == waiters:
+                all_started.set()
+            await (asyncio.sleep(HOUR) if on_asyncio else anyio.sleep(HOUR))
+
+        async with scope(HOUR) as s:
+            if on_asyncio:
+                async with asyncio.TaskGroup() as tg:
+                    for _ in range(waiters):
+                        tg.create_task(waiter())
+                    await all_started.wait()
+                    s.cancel()
+            else:
+                async with anyio.create_task_group() as tg:
+                    for _ in range(waiters):
+                        tg.start_soon(waiter)
+                    await all_started.wait()
+                    s.cancel()
+
+    bench.on_loop(variant, backend, one_round)
+
+
+def test_bare_asyncio_timeout(bench: Bench) -> None:
+    if bench.params["waiters"]:
+        pytest.skip("the baseline is for the scopes workload")
+    scopes = bench.params["scopes"]
+
+    async def one_round() -> None:
+        for _ in range(scopes):
+            async with asyncio.timeout(HOUR):  # noqa: ASYNC100 - the scope is what is timed
+                pass
+
+    bench.on_loop("bare asyncio.timeout", "asyncio", one_round)
+
+
+def test_bare_anyio_cancel_scope(bench: Bench) -> None:
+    if bench.params["waiters"]:
+        pytest.skip("the baseline is for the scopes workload")
+    scopes = bench.params["scopes"]
+
+    async def one_round() -> None:
+        for _ in range(scopes):
+            with anyio.CancelScope(deadline=anyio.current_time() + HOUR):  # noqa: ASYNC100
+                pass
+
+    bench.on_loop("bare anyio CancelScope", "asyncio", one_round)
+
+
+def test_threads(bench: Bench) -> None:
+    scopes, waiters = bench.params["scopes"], bench.params["waiters"]
+
+    def one_round() -> None:
+        if not waiters:
+            for _ in range(scopes):
+                with ThreadScope(HOUR):
+                    pass
+            return
+        with ThreadScope(HOUR) as s:
+            barrier = threading.Barrier(waiters + 1)
+
+            def waiter() -> None:
+                barrier.wait()
+                s.wait()
+
+            threads = [threading.Thread(target=waiter) for _ in range(waiters)]
+            for t in threads:
+                t.start()
+            barrier.wait()
+            s.cancel()
+            for t in threads:
+                t.join()
+
+    bench.sync("threads", one_round)
+
+
+def test_go(bench: Bench, go: GoProcess) -> None:
+    bench.go(go)
