@@ -16,6 +16,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``singleflight``          Go's ``singleflight``: concurrent callers for one key share one call
 ``pipeline``              stages joined by bounded channels, fan-out and fan-in, first error
 ``cancellation``          deadlines and causes down a tree of work: Go's ``context.Context``
+``sync_map``              Go's ``sync.Map``: atomic map operations, and a compute-once cache
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -75,6 +76,7 @@ from .producer_consumer import (
 from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
 from .singleflight import AnyioSingleFlight, AsyncioSingleFlight, ThreadSingleFlight
+from .sync_map import AnyioSyncMap, AsyncioSyncMap, ThreadSyncMap
 from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
 from .worker_pool import (
     Completed,
@@ -170,4 +172,8 @@ __all__ = [
     "Cancelled",
     "DeadlineExceeded",
     "ThreadScope",
+    # sync_map
+    "AnyioSyncMap",
+    "AsyncioSyncMap",
+    "ThreadSyncMap",
 ]

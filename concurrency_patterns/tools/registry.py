@@ -109,6 +109,11 @@ PATTERNS: tuple[Pattern, ...] = (
         ("AsyncioScope", "AnyioScope", "ThreadScope"),
         ("Cancelled", "DeadlineExceeded"),
     ),
+    Pattern(
+        "sync_map", "Sync map", "a map shared by concurrent code, every operation atomic",
+        "`sync.Map` (and a map with a `Mutex`, which Go's docs usually prefer)",
+        ("ThreadSyncMap", "AsyncioSyncMap", "AnyioSyncMap"),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)

@@ -1,0 +1,321 @@
+"""Sync map: a map that concurrent code can share, with Go's ``sync.Map`` operations.
+
+Go's ``sync.Map`` offers ``Load``, ``Store``, ``LoadOrStore``, ``LoadAndDelete``, ``Swap``,
+``CompareAndSwap``, ``CompareAndDelete`` and ``Range``, each atomic. Its documentation says a
+plain map with a ``Mutex`` is usually better, and that ``sync.Map`` pays off in two cases only:
+keys written once and then read many times (a cache that only grows), and goroutines working
+on disjoint sets of keys.
+
+In CPython, **a single dict operation is atomic**: ``d[k] = v``, ``d.get(k)``, ``d.pop(k,
+None)``, ``d.setdefault(k, v)``, each with the GIL held (and on free-threaded CPython under
+the dict's own lock). What is **not** atomic is any sequence of them:
+
+* check-then-set: ``if k not in d: d[k] = make()`` — two threads both see "not in", both set;
+* read-modify-write: ``d[k] = d.get(k, 0) + 1`` — an update is lost;
+* iterating while another thread inserts: ``RuntimeError: dictionary changed size during
+  iteration``.
+
+Free-threaded CPython changes none of that: it keeps single operations atomic with per-object
+locks, and it makes the races in compound operations more frequent, since threads then really
+run at once.
+
+``ThreadSyncMap`` makes every operation of Go's list atomic with one lock. Striped locks (one
+per shard of keys) would only help where threads run Python at once, which the GIL prevents;
+on free-threaded CPython they would, and the benchmark is where to see it.
+
+In async code, a dict is already safe between ``await`` s: no other task runs until this one
+awaits. What needs care is an ``await`` *inside* the critical section — a cache that fetches
+what it misses. ``AsyncioSyncMap`` and ``AnyioSyncMap`` add ``load_or_compute(key, fn)``:
+concurrent callers for one key run ``fn`` once, callers for other keys are not held up, and
+``ThreadSyncMap`` has it too.
+
+The contract, for every variant:
+
+* Each operation is atomic: ``load_or_store`` has one winner among concurrent callers,
+  ``compare_and_swap`` succeeds for exactly one of them.
+* ``range(fn)`` / ``items()`` iterate a snapshot taken atomically: they never fail, whatever
+  other threads do meanwhile, and every key present for the whole iteration is visited once.
+* ``load_or_compute(key, fn)``: while a computation for *key* runs, other callers for *key*
+  wait for it and get its value; an error or a cancellation is not stored — the caller gets
+  it, and the next caller (one of those waiting, if any) computes again. Nothing stays locked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from typing import Any, Generic, TypeVar, cast
+
+import anyio
+
+from ._core import check_callable
+
+__all__ = ["AnyioSyncMap", "AsyncioSyncMap", "ThreadSyncMap"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+_MISSING: Any = object()
+
+
+# --8<-- [start:threads]
+class ThreadSyncMap(Generic[K, V]):
+    """A map that any number of threads may share; Go's ``sync.Map``, with one lock.
+
+    Every method is atomic. ``load`` and ``len`` take the lock too: not for safety in CPython,
+    where a single dict read is atomic, but so that a read never sees a compound operation
+    half done.
+
+    The zero value is usable: ``ThreadSyncMap()`` is an empty map.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[K, V] = {}
+        # Per-key locks of load_or_compute, with how many callers hold or wait for each.
+        self._computing: dict[K, tuple[threading.Lock, int]] = {}
+
+    def load(self, key: K, default: V | None = None) -> V | None:
+        """The value for *key*, or *default*. Go: ``Load``."""
+        with self._lock:
+            return self._data.get(key, default)
+
+    def store(self, key: K, value: V) -> None:
+        """Set *key* to *value*. Go: ``Store``."""
+        with self._lock:
+            self._data[key] = value
+
+    def load_or_store(self, key: K, value: V) -> tuple[V, bool]:
+        """The existing value and ``True`` if *key* is present; otherwise store *value* and
+        return it with ``False``. Among concurrent callers exactly one stores. Go:
+        ``LoadOrStore``."""
+        with self._lock:
+            existing = self._data.get(key, _MISSING)
+            if existing is not _MISSING:
+                return existing, True
+            self._data[key] = value
+            return value, False
+
+    def load_and_delete(self, key: K) -> tuple[V | None, bool]:
+        """Remove *key*; its value and whether it was present. Go: ``LoadAndDelete``."""
+        with self._lock:
+            value = self._data.pop(key, _MISSING)
+        return (None, False) if value is _MISSING else (value, True)
+
+    def delete(self, key: K) -> None:
+        """Remove *key* if present. Go: ``Delete``."""
+        with self._lock:
+            self._data.pop(key, None)
+
+    def swap(self, key: K, value: V) -> tuple[V | None, bool]:
+        """Set *key* to *value*; the previous value and whether there was one. Go: ``Swap``."""
+        with self._lock:
+            previous = self._data.get(key, _MISSING)
+            self._data[key] = value
+        return (None, False) if previous is _MISSING else (previous, True)
+
+    def compare_and_swap(self, key: K, old: V, new: V) -> bool:
+        """Set *key* to *new* if its value is *old* (``==``); whether it did. Go:
+        ``CompareAndSwap``."""
+        with self._lock:
+            if self._data.get(key, _MISSING) != old:
+                return False
+            self._data[key] = new
+            return True
+
+    def compare_and_delete(self, key: K, old: V) -> bool:
+        """Remove *key* if its value is *old*; whether it did. Go: ``CompareAndDelete``."""
+        with self._lock:
+            if self._data.get(key, _MISSING) != old:
+                return False
+            del self._data[key]
+            return True
+
+    def items(self) -> list[tuple[K, V]]:
+        """A snapshot of the pairs, taken atomically: safe to iterate while others write."""
+        with self._lock:
+            return list(self._data.items())
+
+    def range(self, fn: Callable[[K, V], object]) -> None:
+        """Call ``fn(key, value)`` for each pair of a snapshot, until it returns ``False``.
+        Go: ``Range``. *fn* runs without the lock, so it may use the map."""
+        check_callable("fn", fn)
+        for key, value in self.items():
+            if fn(key, value) is False:
+                return
+
+    def load_or_compute(self, key: K, fn: Callable[[], V]) -> V:
+        """The value for *key*; if absent, ``fn()`` computes and stores it. Concurrent callers
+        for *key* wait for one computation; callers for other keys do not wait. If ``fn``
+        raises, nothing is stored, the error goes to its caller, and the next caller computes.
+        """
+        check_callable("fn", fn)
+        with self._lock:
+            value = self._data.get(key, _MISSING)
+            if value is not _MISSING:
+                return cast(V, value)
+            key_lock, users = self._computing.get(key, (threading.Lock(), 0))
+            self._computing[key] = (key_lock, users + 1)
+        try:
+            with key_lock:  # one computation per key; other keys go on
+                with self._lock:
+                    value = self._data.get(key, _MISSING)
+                if value is not _MISSING:
+                    return cast(V, value)  # computed while we waited
+                value = fn()
+                with self._lock:
+                    self._data[key] = value
+                return value
+        finally:
+            with self._lock:
+                _, users = self._computing[key]
+                if users == 1:
+                    del self._computing[key]  # no one waits: forget the lock
+                else:
+                    self._computing[key] = (key_lock, users - 1)
+
+    def clear(self) -> None:
+        """Remove every key. Go: ``Clear``."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys of a snapshot."""
+        return iter([k for k, _ in self.items()])
+
+    def __repr__(self) -> str:
+        return f"<ThreadSyncMap {len(self)} keys, {len(self._computing)} being computed>"
+# --8<-- [end:threads]
+
+
+# --8<-- [start:async]
+class _AsyncSyncMap(Generic[K, V]):
+    """The async maps' shared body. Between awaits no other task runs, so each operation is
+    a plain dict operation, atomic with no lock; only ``load_or_compute`` awaits inside its
+    critical section, and it holds a lock per key while it does. Not for sharing between
+    threads: use ``ThreadSyncMap`` for that."""
+
+    _name = ""
+
+    def __init__(self) -> None:
+        self._data: dict[K, V] = {}
+        self._computing: dict[K, tuple[Any, int]] = {}  # key -> (its lock, its users)
+
+    def _new_lock(self) -> Any:
+        raise NotImplementedError
+
+    def load(self, key: K, default: V | None = None) -> V | None:
+        return self._data.get(key, default)
+
+    def store(self, key: K, value: V) -> None:
+        self._data[key] = value
+
+    def load_or_store(self, key: K, value: V) -> tuple[V, bool]:
+        existing = self._data.get(key, _MISSING)
+        if existing is not _MISSING:
+            return existing, True
+        self._data[key] = value
+        return value, False
+
+    def load_and_delete(self, key: K) -> tuple[V | None, bool]:
+        value = self._data.pop(key, _MISSING)
+        return (None, False) if value is _MISSING else (value, True)
+
+    def delete(self, key: K) -> None:
+        self._data.pop(key, None)
+
+    def swap(self, key: K, value: V) -> tuple[V | None, bool]:
+        previous = self._data.get(key, _MISSING)
+        self._data[key] = value
+        return (None, False) if previous is _MISSING else (previous, True)
+
+    def compare_and_swap(self, key: K, old: V, new: V) -> bool:
+        if self._data.get(key, _MISSING) != old:
+            return False
+        self._data[key] = new
+        return True
+
+    def compare_and_delete(self, key: K, old: V) -> bool:
+        if self._data.get(key, _MISSING) != old:
+            return False
+        del self._data[key]
+        return True
+
+    def items(self) -> list[tuple[K, V]]:
+        return list(self._data.items())
+
+    def range(self, fn: Callable[[K, V], object]) -> None:
+        check_callable("fn", fn)
+        for key, value in self.items():
+            if fn(key, value) is False:
+                return
+
+    async def load_or_compute(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
+        """The value for *key*; if absent, ``await fn()`` computes and stores it. Concurrent
+        callers for *key* wait for one computation; other keys are not held up. If ``fn``
+        raises or its caller is cancelled, nothing is stored and the next caller computes."""
+        check_callable("fn", fn)
+        value = self._data.get(key, _MISSING)
+        if value is not _MISSING:
+            return cast(V, value)
+        lock, users = self._computing.get(key) or (self._new_lock(), 0)
+        self._computing[key] = (lock, users + 1)
+        try:
+            async with lock:
+                value = self._data.get(key, _MISSING)
+                if value is _MISSING:  # nobody computed it while we waited: our turn
+                    value = await fn()
+                    self._data[key] = value
+                return cast(V, value)
+        finally:
+            _, users = self._computing[key]
+            if users == 1:
+                del self._computing[key]
+            else:
+                self._computing[key] = (lock, users - 1)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._data))
+
+    def __repr__(self) -> str:
+        return (f"<{self._name} {len(self._data)} keys, "
+                f"{len(self._computing)} being computed>")
+
+
+class AsyncioSyncMap(_AsyncSyncMap[K, V]):
+    """Go's ``sync.Map`` for asyncio tasks, with ``load_or_compute`` for a cache that awaits
+    what it misses (an ``asyncio.Lock`` per key being computed). The methods and their
+    contract are ``ThreadSyncMap``'s; only ``load_or_compute`` is awaited."""
+
+    _name = "AsyncioSyncMap"
+
+    def _new_lock(self) -> Any:
+        return asyncio.Lock()
+
+
+class AnyioSyncMap(_AsyncSyncMap[K, V]):
+    """``AsyncioSyncMap`` on anyio, for asyncio or trio (an ``anyio.Lock`` per key)."""
+
+    _name = "AnyioSyncMap"
+
+    def _new_lock(self) -> Any:
+        return anyio.Lock()
+# --8<-- [end:async]
