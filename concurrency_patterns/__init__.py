@@ -17,6 +17,7 @@ Each pattern is a module named by its slug, with one variant per concurrency mod
 ``pipeline``              stages joined by bounded channels, fan-out and fan-in, first error
 ``cancellation``          deadlines and causes down a tree of work: Go's ``context.Context``
 ``sync_map``              Go's ``sync.Map``: atomic map operations, and a compute-once cache
+``sync_pool``             Go's ``sync.Pool``, bounded: reuse objects that are costly to build
 ========================  ===============================================================
 
 Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
@@ -77,6 +78,7 @@ from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
 from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
 from .singleflight import AnyioSingleFlight, AsyncioSingleFlight, ThreadSingleFlight
 from .sync_map import AnyioSyncMap, AsyncioSyncMap, ThreadSyncMap
+from .sync_pool import AnyioSyncPool, AsyncioSyncPool, PoolStatistics, ThreadSyncPool
 from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
 from .worker_pool import (
     Completed,
@@ -176,4 +178,9 @@ __all__ = [
     "AnyioSyncMap",
     "AsyncioSyncMap",
     "ThreadSyncMap",
+    # sync_pool
+    "AnyioSyncPool",
+    "AsyncioSyncPool",
+    "PoolStatistics",
+    "ThreadSyncPool",
 ]

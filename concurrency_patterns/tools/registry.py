@@ -114,6 +114,12 @@ PATTERNS: tuple[Pattern, ...] = (
         "`sync.Map` (and a map with a `Mutex`, which Go's docs usually prefer)",
         ("ThreadSyncMap", "AsyncioSyncMap", "AnyioSyncMap"),
     ),
+    Pattern(
+        "sync_pool", "Sync pool", "reuse objects that are costly to build, at most `max_size`",
+        "`sync.Pool` of byte buffers",
+        ("ThreadSyncPool", "AsyncioSyncPool", "AnyioSyncPool"),
+        ("PoolStatistics",),
+    ),
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)

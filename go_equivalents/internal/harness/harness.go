@@ -156,6 +156,7 @@ type Benchmarker[B any] interface {
 	Loop() bool
 	Fatal(args ...any)
 	Cleanup(f func())
+	ReportAllocs()
 }
 
 // Bench runs every benchmark workload of pattern as a sub-benchmark of b, with the same setup
@@ -172,6 +173,7 @@ func Bench[B Benchmarker[B]](b B, pattern string, setup Setup) {
 				b.Fatal(err)
 			}
 			b.Cleanup(cleanup)
+			b.ReportAllocs() // allocations per round: what sync.Pool saves, for one
 			for b.Loop() {
 				if err := run(); err != nil {
 					b.Fatal(err)

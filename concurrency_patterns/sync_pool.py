@@ -1,0 +1,269 @@
+"""Sync pool: reuse objects instead of building new ones — and when that is worth it.
+
+Go's ``sync.Pool`` keeps objects for reuse, typically byte buffers in a hot HTTP handler:
+``buf := pool.Get().(*bytes.Buffer); buf.Reset(); ... pool.Put(buf)``. It spares the
+garbage collector the allocations, and ``b.ReportAllocs()`` shows the saving. A ``sync.Pool``
+has no bound, and it may drop idle objects at any garbage collection: it is a cache for
+allocations, not a pool of resources.
+
+CPython is different. Its allocator keeps freed blocks for reuse, and reference counting frees
+an object the moment it is dropped, so a fresh small object is already cheap. A pool with a
+lock costs more than it saves there. A pool pays when building the object is what costs:
+large buffers (a ``bytearray`` of a megabyte is a fresh ``calloc`` and zeroing), and
+objects that are slow to build or to connect (parsers, compressors, connections). The
+benchmark on the pattern's page shows both sides.
+
+The pools here are **bounded**, since in Python the reason to pool is usually a resource:
+
+* at most ``max_size`` objects exist at once. ``get()`` builds one with ``new()`` while there
+  are fewer, then waits for one to be returned;
+* ``put(obj)`` runs ``reset(obj)`` and makes it available again; a waiting ``get()`` receives
+  it. ``borrow()`` does both around a ``with`` block;
+* an object is never held by two callers at once. Putting one that is not out (a second
+  ``put``, or an object from elsewhere) raises ``ValueError``;
+* if ``reset`` raises, the object is dropped, not reused, and its place is freed; so is the
+  place of a ``new()`` that raises;
+* cancelling a ``get()`` that waits (async), or its ``timeout`` running out (threads), loses
+  no object: it has taken none.
+
+``statistics()`` says how many objects exist, are idle and are out, and how many callers
+wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import anyio
+
+from ._core import check_callable, check_positive_int, check_positive_number
+
+__all__ = ["AnyioSyncPool", "AsyncioSyncPool", "PoolStatistics", "ThreadSyncPool"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PoolStatistics:
+    """A pool's state, for debugging: ``created`` objects exist, ``idle`` of them wait in
+    the pool and ``in_use`` are out; ``waiting`` callers wait for one."""
+
+    created: int
+    idle: int
+    in_use: int
+    waiting: int
+    max_size: int
+
+
+class _Books(Generic[T]):
+    """The objects: built, idle, out. Invariant: ``created == len(idle) + len(out)`` and
+    ``created <= max_size``; an object is in ``idle`` or in ``out``, never both. The callers
+    hold the model's lock (threads) or run on one event loop (async) around each method."""
+
+    def __init__(self, new: Callable[[], T], reset: Callable[[T], object] | None,
+                 max_size: int) -> None:
+        check_callable("new", new)
+        if reset is not None:
+            check_callable("reset", reset)
+        self.new, self.reset = new, reset
+        self.max_size = check_positive_int("max_size", max_size)
+        self.idle: list[T] = []
+        self.out: dict[int, T] = {}  # id -> object: identity, so unhashable objects work
+        self.created = 0
+
+    def take_idle(self) -> T:
+        obj = self.idle.pop()
+        self.out[id(obj)] = obj
+        return obj
+
+    def give_back(self, obj: T) -> None:
+        if self.out.pop(id(obj), None) is None:
+            raise ValueError("put() of an object that is not out of this pool "
+                             "(put twice, or never got from it)")
+
+    def stats(self, waiting: int) -> PoolStatistics:
+        return PoolStatistics(self.created, len(self.idle), len(self.out), waiting,
+                              self.max_size)
+
+
+# --8<-- [start:threads]
+class ThreadSyncPool(Generic[T]):
+    """A bounded pool of reusable objects that threads share.
+
+    Args:
+        new: builds an object; called while fewer than *max_size* exist and none is idle.
+        reset: called on each object as it is returned, before anyone else gets it.
+        max_size: the most objects that exist at once (>= 1).
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it.
+    """
+
+    def __init__(self, new: Callable[[], T], *, reset: Callable[[T], object] | None = None,
+                 max_size: int) -> None:
+        self._books = _Books(new, reset, max_size)
+        self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
+        self._waiting = 0
+
+    def get(self, timeout: float | None = None) -> T:
+        """An idle object, a new one if there is room, or else the next one returned.
+
+        Raises:
+            TimeoutError: none came within *timeout* seconds; nothing was taken.
+        """
+        if timeout is not None:
+            check_positive_number("timeout", timeout)
+        books = self._books
+        with self._lock:
+            self._waiting += 1
+            try:
+                ok = self._returned.wait_for(
+                    lambda: books.idle or books.created < books.max_size, timeout)
+            finally:
+                self._waiting -= 1
+            if not ok:
+                raise TimeoutError(f"no object came back within {timeout} s")
+            if books.idle:
+                return books.take_idle()
+            books.created += 1  # hold the place while new() runs, outside the lock
+        try:
+            obj = books.new()
+        except BaseException:
+            with self._lock:
+                books.created -= 1
+                self._returned.notify()
+            raise
+        with self._lock:
+            books.out[id(obj)] = obj
+        return obj
+
+    def put(self, obj: T) -> None:
+        """Reset *obj* and return it to the pool, for the next ``get()``."""
+        books = self._books
+        with self._lock:
+            books.give_back(obj)
+        try:
+            if books.reset is not None:
+                books.reset(obj)
+        except BaseException:
+            with self._lock:  # a broken object is dropped; its place is free again
+                books.created -= 1
+                self._returned.notify()
+            raise
+        with self._lock:
+            books.idle.append(obj)
+            self._returned.notify()
+
+    @contextmanager
+    def borrow(self, timeout: float | None = None) -> Iterator[T]:
+        """``get()`` for the block, ``put()`` after it, however it ends."""
+        obj = self.get(timeout)
+        try:
+            yield obj
+        finally:
+            self.put(obj)
+
+    def statistics(self) -> PoolStatistics:
+        with self._lock:
+            return self._books.stats(self._waiting)
+
+    def __repr__(self) -> str:
+        s = self.statistics()
+        return (f"<ThreadSyncPool {s.in_use} out, {s.idle} idle of {s.max_size}, "
+                f"{s.waiting} waiting>")
+# --8<-- [end:threads]
+
+
+# --8<-- [start:async]
+class _AsyncSyncPool(Generic[T]):
+    """The async pools' body: one event loop, so no lock; a semaphore of ``max_size`` places
+    makes ``get()`` wait, and a waiter cancelled before it got a place has taken nothing."""
+
+    _name = ""
+
+    def __init__(self, new: Callable[[], T], *, reset: Callable[[T], object] | None = None,
+                 max_size: int) -> None:
+        self._books = _Books(new, reset, max_size)
+        self._places = self._semaphore(max_size)  # one per object out
+        self._waiting = 0
+
+    def _semaphore(self, n: int) -> Any:
+        raise NotImplementedError
+
+    async def get(self) -> T:
+        """An idle object, a new one if there is room, or else the next one returned."""
+        self._waiting += 1
+        try:
+            await self._places.acquire()
+        finally:
+            self._waiting -= 1
+        books = self._books
+        if books.idle:
+            return books.take_idle()
+        try:
+            obj = books.new()
+        except BaseException:
+            self._places.release()
+            raise
+        books.created += 1
+        books.out[id(obj)] = obj
+        return obj
+
+    def put(self, obj: T) -> None:
+        """Reset *obj* and return it to the pool, for the next ``get()``."""
+        books = self._books
+        books.give_back(obj)
+        try:
+            if books.reset is not None:
+                books.reset(obj)
+        except BaseException:
+            books.created -= 1  # dropped: its place is free again
+            raise
+        else:
+            books.idle.append(obj)
+        finally:
+            self._places.release()
+
+    @asynccontextmanager
+    async def borrow(self) -> AsyncIterator[T]:
+        """``get()`` for the block, ``put()`` after it, however it ends."""
+        obj = await self.get()
+        try:
+            yield obj
+        finally:
+            self.put(obj)
+
+    def statistics(self) -> PoolStatistics:
+        return self._books.stats(self._waiting)
+
+    def __repr__(self) -> str:
+        s = self.statistics()
+        return (f"<{self._name} {s.in_use} out, {s.idle} idle of {s.max_size}, "
+                f"{s.waiting} waiting>")
+
+
+class AsyncioSyncPool(_AsyncSyncPool[T]):
+    """A bounded pool of reusable objects for asyncio tasks (an ``asyncio.Semaphore`` of
+    places). The contract is ``ThreadSyncPool``'s; for a deadline on ``get()``, use
+    ``asyncio.timeout``."""
+
+    _name = "AsyncioSyncPool"
+
+    def _semaphore(self, n: int) -> Any:
+        return asyncio.Semaphore(n)
+
+
+class AnyioSyncPool(_AsyncSyncPool[T]):
+    """``AsyncioSyncPool`` on anyio, for asyncio or trio (an ``anyio.Semaphore``)."""
+
+    _name = "AnyioSyncPool"
+
+    def _semaphore(self, n: int) -> Any:
+        return anyio.Semaphore(n)
+# --8<-- [end:async]

@@ -1,0 +1,251 @@
+"""The sync_pool contract, run against every variant.
+
+Borrowers are real threads for ``ThreadSyncPool`` and tasks for the async pools (on asyncio,
+and for ``AnyioSyncPool`` on trio too).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+
+from concurrency_patterns.sync_pool import AnyioSyncPool, AsyncioSyncPool, ThreadSyncPool
+
+pytestmark = pytest.mark.anyio
+
+
+class Buffer:
+    """A pooled object that knows whether someone holds it."""
+
+    made = 0
+
+    def __init__(self) -> None:
+        Buffer.made += 1
+        self.holder: int | None = None
+        self.dirty = False
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    cls: type
+    backend: str = "asyncio"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def threads(self) -> bool:
+        return self.cls is ThreadSyncPool
+
+    async def borrowers(self, pool: Any, n: int, each: int, hold: float,
+                        use: Callable[[Any, int], None]) -> None:
+        """*n* borrowers, each borrowing *each* times for *hold* seconds, calling use(obj, i)."""
+        if self.threads:
+            def borrower(i: int) -> None:
+                for _ in range(each):
+                    with pool.borrow() as obj:
+                        use(obj, i)
+                        time.sleep(hold)
+
+            def run_all() -> None:
+                ts = [threading.Thread(target=borrower, args=(i,)) for i in range(n)]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+
+            await anyio.to_thread.run_sync(run_all)
+            return
+
+        async def task(i: int) -> None:
+            for _ in range(each):
+                async with pool.borrow() as obj:
+                    use(obj, i)
+                    await anyio.sleep(hold)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(n):
+                tg.start_soon(task, i)
+
+
+MODELS = [Model("threads", ThreadSyncPool), Model("asyncio", AsyncioSyncPool),
+          Model("anyio-asyncio", AnyioSyncPool), Model("anyio-trio", AnyioSyncPool, "trio")]
+
+
+@pytest.fixture
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    model: Model = request.getfixturevalue("model")
+    return model.backend
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_an_object_is_never_held_by_two_at_once_and_the_bound_holds(model: Model) -> None:
+    lock = threading.Lock()
+    out = most = 0
+    problems: list[str] = []
+
+    def use(obj: Buffer, i: int) -> None:
+        nonlocal out, most
+        with lock:
+            if obj.holder is not None:
+                problems.append(f"{i} got an object {obj.holder} holds")
+            obj.holder = i
+            out += 1
+            most = max(most, out)
+
+    def reset(obj: Buffer) -> None:
+        nonlocal out
+        with lock:
+            obj.holder = None
+            out -= 1
+
+    pool: Any = model.cls(Buffer, reset=reset, max_size=3)
+    await model.borrowers(pool, 10, 20, 0.001, use)
+    assert problems == []
+    assert most == 3  # the bound is reached, and never passed
+    stats = pool.statistics()
+    assert stats.created == 3 and stats.idle == 3 and stats.in_use == 0 and stats.waiting == 0
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_reset_runs_on_every_return_before_reuse(model: Model) -> None:
+    resets = 0
+
+    def use(obj: Buffer, _: int) -> None:
+        assert not obj.dirty, "got an object that was not reset"
+        obj.dirty = True
+
+    def reset(obj: Buffer) -> None:
+        nonlocal resets
+        resets += 1
+        obj.dirty = False
+
+    pool: Any = model.cls(Buffer, reset=reset, max_size=2)
+    await model.borrowers(pool, 4, 10, 0.0, use)
+    assert resets == 40
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_objects_are_reused_not_rebuilt(model: Model) -> None:
+    made: list[object] = []
+
+    def new() -> object:
+        made.append(object())
+        return made[-1]
+
+    pool: Any = model.cls(new, max_size=4)
+    await model.borrowers(pool, 2, 50, 0.0, lambda obj, i: None)
+    assert len(made) <= 2
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_a_second_put_or_a_stranger_is_refused(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=1)
+    obj = await anyio.to_thread.run_sync(pool.get) if model.threads else await pool.get()
+    pool.put(obj)
+    with pytest.raises(ValueError, match="not out of this pool"):
+        pool.put(obj)
+    with pytest.raises(ValueError, match="not out of this pool"):
+        pool.put(Buffer())
+    assert pool.statistics().created == 1
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_a_failing_reset_or_new_frees_its_place(model: Model) -> None:
+    fail_reset = True
+
+    def reset(obj: Buffer) -> None:
+        if fail_reset:
+            raise OSError("cannot reset")
+
+    pool: Any = model.cls(Buffer, reset=reset, max_size=1)
+
+    async def get() -> Any:
+        return await anyio.to_thread.run_sync(pool.get) if model.threads else await pool.get()
+
+    obj = await get()
+    with pytest.raises(OSError, match="cannot reset"):
+        pool.put(obj)
+    assert pool.statistics().created == 0  # dropped
+    fail_reset = False
+    again = await get()  # the place is free: no wait
+    assert again is not obj
+    pool.put(again)
+
+    def broken() -> Buffer:
+        raise MemoryError("no room")
+
+    bad: Any = model.cls(broken, max_size=1)
+    for _ in range(2):  # the failed build did not keep the only place
+        with pytest.raises(MemoryError):
+            if model.threads:
+                await anyio.to_thread.run_sync(bad.get)
+            else:
+                await bad.get()
+    assert bad.statistics().created == 0
+
+
+@pytest.mark.parametrize("model", MODELS[1:], ids=str)
+async def test_cancelling_a_waiting_get_loses_no_object(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=2)
+    held = [await pool.get(), await pool.get()]
+
+    async def waiter() -> None:
+        await pool.get()
+
+    async with anyio.create_task_group() as tg:  # a storm of waiters, cancelled...
+        for _ in range(20):
+            tg.start_soon(waiter)
+        await anyio.sleep(0.01)
+        assert pool.statistics().waiting == 20
+        pool.put(held.pop())  # ... one of them gets this object, at the same moment
+        tg.cancel_scope.cancel()
+    pool.put(held.pop())
+    stats = pool.statistics()
+    # One waiter may have got the object before the cancel; it never put it back, since it
+    # was cancelled right after. Every other object is idle: none vanished in a cancel.
+    assert stats.waiting == 0
+    assert stats.idle + stats.in_use == stats.created == 2
+    with anyio.fail_after(1):
+        got = [await pool.get() for _ in range(stats.idle)]
+    assert len(got) == stats.idle
+
+
+def test_a_thread_get_times_out_taking_nothing() -> None:
+    pool: ThreadSyncPool[Buffer] = ThreadSyncPool(Buffer, max_size=1)
+    obj = pool.get()
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        pool.get(timeout=0.05)
+    assert time.monotonic() - start < 1.0
+    pool.put(obj)
+    assert pool.statistics() == pool.statistics().__class__(1, 1, 0, 0, 1)
+    assert "0 out, 1 idle of 1" in repr(pool)
+
+
+@pytest.mark.parametrize("cls", [ThreadSyncPool, AsyncioSyncPool, AnyioSyncPool],
+                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(("kwargs", "error", "names"), [
+    ({"new": 3, "max_size": 1}, TypeError, "new"),
+    ({"new": Buffer, "reset": 3, "max_size": 1}, TypeError, "reset"),
+    ({"new": Buffer, "max_size": 0}, ValueError, "max_size"),
+    ({"new": Buffer, "max_size": 1.5}, TypeError, "max_size"),
+])
+def test_bad_arguments_are_refused_naming_them(cls: Any, kwargs: dict[str, Any],
+                                               error: type, names: str) -> None:
+    options = dict(kwargs)
+    new = options.pop("new")
+    with pytest.raises(error, match=names):
+        cls(new, **options)
+
+
+def test_a_thread_get_refuses_a_bad_timeout() -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        ThreadSyncPool(Buffer, max_size=1).get(timeout=-1)
