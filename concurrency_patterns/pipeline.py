@@ -382,16 +382,8 @@ async def pipeline_asyncio(
     """``pipeline_stream_asyncio``, collected: the outputs as a list, in completion order or
     with ``ordered=True`` in the source's. Arguments and errors as there; a ``PipelineError``
     also carries the outputs collected before the stop, as ``results``."""
-    results: list[Any] = []
-    try:
-        async with pipeline_stream_asyncio(source, stages, ordered=ordered, window=window,
-                                           on_unprocessed=on_unprocessed) as outputs:
-            async for value in outputs:
-                results.append(value)
-    except PipelineError as exc:
-        exc.results = results
-        raise
-    return results
+    return await _collect(pipeline_stream_asyncio(
+        source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
 
 
 # --8<-- [start:anyio]
@@ -517,16 +509,8 @@ async def pipeline_anyio(
     on_unprocessed: OnUnprocessed | None = None,
 ) -> list[Any]:
     """``pipeline_stream_anyio``, collected into a list, as ``pipeline_asyncio``."""
-    results: list[Any] = []
-    try:
-        async with pipeline_stream_anyio(source, stages, ordered=ordered, window=window,
-                                         on_unprocessed=on_unprocessed) as outputs:
-            async for value in outputs:
-                results.append(value)
-    except PipelineError as exc:
-        exc.results = results
-        raise
-    return results
+    return await _collect(pipeline_stream_anyio(
+        source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
 
 
 # --8<-- [start:threads]
@@ -667,7 +651,19 @@ def pipeline_threads(
     try:
         with pipeline_stream_threads(source, stages, ordered=ordered, window=window,
                                      on_unprocessed=on_unprocessed) as outputs:
-            for value in outputs:
+            results.extend(outputs)
+    except PipelineError as exc:
+        exc.results = results
+        raise
+    return results
+
+
+async def _collect(stream: AbstractAsyncContextManager[AsyncIterator[Any]]) -> list[Any]:
+    """A stream's outputs as a list; a ``PipelineError`` carries those collected before it."""
+    results: list[Any] = []
+    try:
+        async with stream as outputs:
+            async for value in outputs:
                 results.append(value)
     except PipelineError as exc:
         exc.results = results

@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, TypeVar, cast
 
 import anyio
@@ -59,58 +60,55 @@ V = TypeVar("V")
 _MISSING: Any = object()
 
 
-# --8<-- [start:threads]
-class ThreadSyncMap(Generic[K, V]):
-    """A map that any number of threads may share; Go's ``sync.Map``, with one lock.
+# --8<-- [start:ops]
+class _SyncMapOps(Generic[K, V]):
+    """Go's ``sync.Map`` operations over a dict, each one atomic: it runs under ``_guard``,
+    a lock for threads; for tasks on one event loop, which only switch at an ``await``, no
+    lock at all. Invariant: ``_data`` is only touched under ``_guard``."""
 
-    Every method is atomic. ``load`` and ``len`` take the lock too: not for safety in CPython,
-    where a single dict read is atomic, but so that a read never sees a compound operation
-    half done.
-
-    The zero value is usable: ``ThreadSyncMap()`` is an empty map.
-    """
+    _guard: AbstractContextManager[Any]
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._data: dict[K, V] = {}
-        # Per-key locks of load_or_compute, with how many callers hold or wait for each.
-        self._computing: dict[K, tuple[threading.Lock, int]] = {}
+        # load_or_compute's lock per key being computed, with how many callers hold or wait
+        # for it; dropped when none does, so the map never grows with the keys it computed.
+        self._computing: dict[K, tuple[Any, int]] = {}
 
     def load(self, key: K, default: V | None = None) -> V | None:
         """The value for *key*, or *default*. Go: ``Load``."""
-        with self._lock:
+        with self._guard:
             return self._data.get(key, default)
 
     def store(self, key: K, value: V) -> None:
         """Set *key* to *value*. Go: ``Store``."""
-        with self._lock:
+        with self._guard:
             self._data[key] = value
 
     def load_or_store(self, key: K, value: V) -> tuple[V, bool]:
         """The existing value and ``True`` if *key* is present; otherwise store *value* and
         return it with ``False``. Among concurrent callers exactly one stores. Go:
         ``LoadOrStore``."""
-        with self._lock:
+        with self._guard:
             existing = self._data.get(key, _MISSING)
             if existing is not _MISSING:
-                return existing, True
+                return cast(V, existing), True
             self._data[key] = value
             return value, False
 
     def load_and_delete(self, key: K) -> tuple[V | None, bool]:
         """Remove *key*; its value and whether it was present. Go: ``LoadAndDelete``."""
-        with self._lock:
+        with self._guard:
             value = self._data.pop(key, _MISSING)
         return (None, False) if value is _MISSING else (value, True)
 
     def delete(self, key: K) -> None:
         """Remove *key* if present. Go: ``Delete``."""
-        with self._lock:
+        with self._guard:
             self._data.pop(key, None)
 
     def swap(self, key: K, value: V) -> tuple[V | None, bool]:
         """Set *key* to *value*; the previous value and whether there was one. Go: ``Swap``."""
-        with self._lock:
+        with self._guard:
             previous = self._data.get(key, _MISSING)
             self._data[key] = value
         return (None, False) if previous is _MISSING else (previous, True)
@@ -118,7 +116,7 @@ class ThreadSyncMap(Generic[K, V]):
     def compare_and_swap(self, key: K, old: V, new: V) -> bool:
         """Set *key* to *new* if its value is *old* (``==``); whether it did. Go:
         ``CompareAndSwap``."""
-        with self._lock:
+        with self._guard:
             if self._data.get(key, _MISSING) != old:
                 return False
             self._data[key] = new
@@ -126,7 +124,7 @@ class ThreadSyncMap(Generic[K, V]):
 
     def compare_and_delete(self, key: K, old: V) -> bool:
         """Remove *key* if its value is *old*; whether it did. Go: ``CompareAndDelete``."""
-        with self._lock:
+        with self._guard:
             if self._data.get(key, _MISSING) != old:
                 return False
             del self._data[key]
@@ -134,7 +132,7 @@ class ThreadSyncMap(Generic[K, V]):
 
     def items(self) -> list[tuple[K, V]]:
         """A snapshot of the pairs, taken atomically: safe to iterate while others write."""
-        with self._lock:
+        with self._guard:
             return list(self._data.items())
 
     def range(self, fn: Callable[[K, V], object]) -> None:
@@ -145,119 +143,94 @@ class ThreadSyncMap(Generic[K, V]):
             if fn(key, value) is False:
                 return
 
-    def load_or_compute(self, key: K, fn: Callable[[], V]) -> V:
-        """The value for *key*; if absent, ``fn()`` computes and stores it. Concurrent callers
-        for *key* wait for one computation; callers for other keys do not wait. If ``fn``
-        raises, nothing is stored, the error goes to its caller, and the next caller computes.
-        """
-        check_callable("fn", fn)
-        with self._lock:
-            value = self._data.get(key, _MISSING)
-            if value is not _MISSING:
-                return cast(V, value)
-            key_lock, users = self._computing.get(key, (threading.Lock(), 0))
-            self._computing[key] = (key_lock, users + 1)
-        try:
-            with key_lock:  # one computation per key; other keys go on
-                with self._lock:
-                    value = self._data.get(key, _MISSING)
-                if value is not _MISSING:
-                    return cast(V, value)  # computed while we waited
-                value = fn()
-                with self._lock:
-                    self._data[key] = value
-                return value
-        finally:
-            with self._lock:
-                _, users = self._computing[key]
-                if users == 1:
-                    del self._computing[key]  # no one waits: forget the lock
-                else:
-                    self._computing[key] = (key_lock, users - 1)
-
     def clear(self) -> None:
         """Remove every key. Go: ``Clear``."""
-        with self._lock:
+        with self._guard:
             self._data.clear()
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._guard:
             return len(self._data)
 
     def __contains__(self, key: object) -> bool:
-        with self._lock:
+        with self._guard:
             return key in self._data
 
     def __iter__(self) -> Iterator[K]:
         """The keys of a snapshot."""
         return iter([k for k, _ in self.items()])
 
+    def _enter_compute(self, key: K, new_lock: Callable[[], Any]) -> Any:
+        """The lock of *key*'s computation, counting the caller in (under ``_guard``)."""
+        lock, users = self._computing.get(key) or (new_lock(), 0)
+        self._computing[key] = (lock, users + 1)
+        return lock
+
+    def _leave_compute(self, key: K) -> None:
+        lock, users = self._computing[key]
+        if users == 1:
+            del self._computing[key]  # no one waits: forget the lock
+        else:
+            self._computing[key] = (lock, users - 1)
+
     def __repr__(self) -> str:
-        return f"<ThreadSyncMap {len(self)} keys, {len(self._computing)} being computed>"
+        return (f"<{type(self).__name__} {len(self)} keys, "
+                f"{len(self._computing)} being computed>")
+# --8<-- [end:ops]
+
+
+# --8<-- [start:threads]
+class ThreadSyncMap(_SyncMapOps[K, V]):
+    """A map that any number of threads may share; Go's ``sync.Map``, with one lock.
+
+    Every method is atomic. ``load`` and ``len`` take the lock too: not for safety in CPython,
+    where a single dict read is atomic, but so that a read never sees a compound operation
+    half done. The zero value is usable: ``ThreadSyncMap()`` is an empty map.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._guard = threading.Lock()
+
+    def load_or_compute(self, key: K, fn: Callable[[], V]) -> V:
+        """The value for *key*; if absent, ``fn()`` computes and stores it. Concurrent callers
+        for *key* wait for one computation; callers for other keys do not wait. If ``fn``
+        raises, nothing is stored, the error goes to its caller, and the next caller computes.
+        """
+        check_callable("fn", fn)
+        with self._guard:
+            value = self._data.get(key, _MISSING)
+            if value is not _MISSING:
+                return cast(V, value)
+            key_lock = self._enter_compute(key, threading.Lock)
+        try:
+            with key_lock:  # one computation per key; other keys go on
+                with self._guard:
+                    value = self._data.get(key, _MISSING)
+                if value is not _MISSING:
+                    return cast(V, value)  # computed while we waited
+                computed = fn()
+                with self._guard:
+                    self._data[key] = computed
+                return computed
+        finally:
+            with self._guard:
+                self._leave_compute(key)
 # --8<-- [end:threads]
 
 
 # --8<-- [start:async]
-class _AsyncSyncMap(Generic[K, V]):
-    """The async maps' shared body. Between awaits no other task runs, so each operation is
-    a plain dict operation, atomic with no lock; only ``load_or_compute`` awaits inside its
-    critical section, and it holds a lock per key while it does. Not for sharing between
-    threads: use ``ThreadSyncMap`` for that."""
-
-    _name = ""
+class _AsyncSyncMap(_SyncMapOps[K, V]):
+    """The async maps' shared body. Between awaits no other task runs, so each operation needs
+    no lock; only ``load_or_compute`` awaits inside its critical section, and it holds a lock
+    per key while it does. Not for sharing between threads: use ``ThreadSyncMap`` for that."""
 
     def __init__(self) -> None:
-        self._data: dict[K, V] = {}
-        self._computing: dict[K, tuple[Any, int]] = {}  # key -> (its lock, its users)
+        super().__init__()
+        self._guard = nullcontext()
 
     def _new_lock(self) -> Any:
         raise NotImplementedError
-
-    def load(self, key: K, default: V | None = None) -> V | None:
-        return self._data.get(key, default)
-
-    def store(self, key: K, value: V) -> None:
-        self._data[key] = value
-
-    def load_or_store(self, key: K, value: V) -> tuple[V, bool]:
-        existing = self._data.get(key, _MISSING)
-        if existing is not _MISSING:
-            return existing, True
-        self._data[key] = value
-        return value, False
-
-    def load_and_delete(self, key: K) -> tuple[V | None, bool]:
-        value = self._data.pop(key, _MISSING)
-        return (None, False) if value is _MISSING else (value, True)
-
-    def delete(self, key: K) -> None:
-        self._data.pop(key, None)
-
-    def swap(self, key: K, value: V) -> tuple[V | None, bool]:
-        previous = self._data.get(key, _MISSING)
-        self._data[key] = value
-        return (None, False) if previous is _MISSING else (previous, True)
-
-    def compare_and_swap(self, key: K, old: V, new: V) -> bool:
-        if self._data.get(key, _MISSING) != old:
-            return False
-        self._data[key] = new
-        return True
-
-    def compare_and_delete(self, key: K, old: V) -> bool:
-        if self._data.get(key, _MISSING) != old:
-            return False
-        del self._data[key]
-        return True
-
-    def items(self) -> list[tuple[K, V]]:
-        return list(self._data.items())
-
-    def range(self, fn: Callable[[K, V], object]) -> None:
-        check_callable("fn", fn)
-        for key, value in self.items():
-            if fn(key, value) is False:
-                return
 
     async def load_or_compute(self, key: K, fn: Callable[[], Awaitable[V]]) -> V:
         """The value for *key*; if absent, ``await fn()`` computes and stores it. Concurrent
@@ -267,8 +240,7 @@ class _AsyncSyncMap(Generic[K, V]):
         value = self._data.get(key, _MISSING)
         if value is not _MISSING:
             return cast(V, value)
-        lock, users = self._computing.get(key) or (self._new_lock(), 0)
-        self._computing[key] = (lock, users + 1)
+        lock = self._enter_compute(key, self._new_lock)
         try:
             async with lock:
                 value = self._data.get(key, _MISSING)
@@ -277,27 +249,7 @@ class _AsyncSyncMap(Generic[K, V]):
                     self._data[key] = value
                 return cast(V, value)
         finally:
-            _, users = self._computing[key]
-            if users == 1:
-                del self._computing[key]
-            else:
-                self._computing[key] = (lock, users - 1)
-
-    def clear(self) -> None:
-        self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(list(self._data))
-
-    def __repr__(self) -> str:
-        return (f"<{self._name} {len(self._data)} keys, "
-                f"{len(self._computing)} being computed>")
+            self._leave_compute(key)
 
 
 class AsyncioSyncMap(_AsyncSyncMap[K, V]):
@@ -305,16 +257,12 @@ class AsyncioSyncMap(_AsyncSyncMap[K, V]):
     what it misses (an ``asyncio.Lock`` per key being computed). The methods and their
     contract are ``ThreadSyncMap``'s; only ``load_or_compute`` is awaited."""
 
-    _name = "AsyncioSyncMap"
-
     def _new_lock(self) -> Any:
         return asyncio.Lock()
 
 
 class AnyioSyncMap(_AsyncSyncMap[K, V]):
     """``AsyncioSyncMap`` on anyio, for asyncio or trio (an ``anyio.Lock`` per key)."""
-
-    _name = "AnyioSyncMap"
 
     def _new_lock(self) -> Any:
         return anyio.Lock()

@@ -31,6 +31,7 @@ from concurrency_patterns.cancellation import (
     DeadlineExceeded,
     ThreadScope,
 )
+from concurrency_patterns.tools.demos.cancellation import AsyncioGroup
 
 pytestmark = pytest.mark.anyio
 
@@ -93,7 +94,7 @@ class AsyncModel(Model):
 
     def task_group(self) -> Any:
         if self.name == "asyncio":
-            return _AsyncioGroup()
+            return AsyncioGroup()
         return anyio.create_task_group()
 
     async def sleep(self, seconds: float) -> None:
@@ -139,23 +140,6 @@ class AsyncModel(Model):
         out.cause = top.cause
         out.elapsed = time.monotonic() - start
         return out
-
-
-class _AsyncioGroup:
-    """asyncio.TaskGroup with anyio's start_soon, so one op body serves both."""
-
-    def __init__(self) -> None:
-        self._tg = asyncio.TaskGroup()
-
-    def start_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._tg.create_task(fn(*args))
-
-    async def __aenter__(self) -> _AsyncioGroup:
-        await self._tg.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc: Any) -> Any:
-        return await self._tg.__aexit__(*exc)
 
 
 class ThreadModel(Model):

@@ -120,13 +120,13 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls, None, cleaned)
 
     return {
-        "asyncio": on("asyncio", run_async, AsyncioScope, asyncio.sleep, _AsyncioGroup),
+        "asyncio": on("asyncio", run_async, AsyncioScope, asyncio.sleep, AsyncioGroup),
         **each_backend("anyio", run_async, AnyioScope, anyio.sleep, anyio.create_task_group),
         "threads": run_threads,
     }
 
 
-class _AsyncioGroup:
+class AsyncioGroup:
     """asyncio.TaskGroup with anyio's start_soon, so one handler serves both."""
 
     def __init__(self) -> None:
@@ -135,7 +135,7 @@ class _AsyncioGroup:
     def start_soon(self, fn: Any, *args: Any) -> None:
         self._tg.create_task(fn(*args))
 
-    async def __aenter__(self) -> _AsyncioGroup:
+    async def __aenter__(self) -> AsyncioGroup:
         await self._tg.__aenter__()
         return self
 
