@@ -23,15 +23,25 @@ from concurrency_patterns.tools.registry import PATTERNS
 
 __all__ = ["ARTICLES", "Outcome", "describe_machine", "format_markdown", "format_text"]
 
-# The four articles the ledger checks, by the number the claims cite.
+# The four articles the ledger checks, by the number the claims cite: title, who published
+# it, and when, as far as the copies kept in the repository's shared/seeds/ say.
 ARTICLES = {
-    "000": "Choosing Between Python/FastAPI and Go for Your WebAssembly-Driven Qt Web Page "
-           "(January 2026)",
-    "001": "Go vs Python for Web Development: Which Language Should You Choose? (2026)",
-    "002": "Python vs Go: Choosing the Right Backend Language in 2025",
-    "003": "Python vs Golang High Concurrency: FastAPI, asyncio and Goroutine Practical "
-           "Comparison (2025)",
+    "000": ("Choosing Between Python/FastAPI and Go for Your WebAssembly-Driven Qt Web Page",
+            "Ayman Alheraki", "11 January 2026"),
+    "001": ("Go vs Python for Web Development: Which Language Should You Choose?",
+            "author not named in the copy", "2026 (its benchmarks are dated 2026)"),
+    "002": ("Python vs Go: Choosing the Right Backend Language in 2025",
+            "author not named in the copy", "2025"),
+    "003": ("Python vs Golang High Concurrency: FastAPI, asyncio and Goroutine Practical "
+            "Comparison", "a cloud consultancy's blog, not named in the copy", "2025"),
 }
+
+
+def cite(numbers: tuple[str, ...]) -> str:
+    """How a claim names its articles: number and title, linked to the list of articles."""
+    return "; ".join(f"[{n}](#the-articles) *{ARTICLES[n][0]}*" if n in ARTICLES else n
+                     for n in numbers)
+
 
 PATTERN_TITLES = {p.slug: p.title for p in PATTERNS}
 
@@ -206,7 +216,8 @@ def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: 
             "Some of the articles' claims cannot be checked on this machine:", ""]
     out += [f"- **{what}** — {why}" for what, why in NOT_MEASURED]
     out += ["", "## The articles", ""]
-    out += [f"- **{number}** — *{title}*" for number, title in ARTICLES.items()]
+    out += [f"- **{number}** — *{title}*, {by}, {when}."
+            for number, (title, by, when) in ARTICLES.items()]
     return "\n".join(out) + "\n"
 
 
@@ -215,7 +226,7 @@ def _section(o: Outcome) -> list[str]:
     out = [f"## {c.id}: {c.title} {{ #{c.id} }}", "",
            f"**{_BADGE[o.judgement.verdict]}** — {_md(o.judgement.reason)}", "",
            f"**The claim** (article{'s' if len(c.articles) > 1 else ''} "
-           f"{', '.join(c.articles)}). {c.gist}", "",
+           f"{cite(c.articles)}). {c.gist}", "",
            f"**How it is measured.** {c.method}", "",
            f"**The rule.** {c.rule}", ""]
     if o.measured is not None:
