@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -121,11 +122,13 @@ def _list() -> None:
     from .claims import CLAIMS, ORDER
 
     width = max(len(s) for s in SLUGS)
+    indent = " " * (width + 2)
     for p in PATTERNS:
         print(f"{p.slug:<{width}}  {p.summary.replace('`', '')}")
         ids = [i for i in ORDER if p.slug in CLAIMS[i].patterns]
-        if ids:
-            print(f"{'':<{width}}  claims: {', '.join(ids)}")
+        if ids:  # wrapped to fit 100 columns
+            print(textwrap.fill(f"claims: {', '.join(ids)}", 100, initial_indent=indent,
+                                subsequent_indent=indent + "        "))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

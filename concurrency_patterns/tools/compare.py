@@ -24,7 +24,8 @@ from typing import Any
 from .registry import SLUGS
 from .repo import CHECKOUT
 
-__all__ = ["Row", "Table", "build_tables", "check_targets", "run_compare", "write_docs"]
+__all__ = ["Row", "Table", "build_tables", "check_targets", "headlines", "run_compare",
+           "write_docs"]
 
 ROOT = CHECKOUT
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
@@ -350,6 +351,7 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
     (directory / "benchmarks.md").write_text(
         format_markdown(tables, machine, checks, overhead, memory=memory))
     draw_chart(tables, directory / "benchmarks.png", machine)
+    (directory / "headlines.md").write_text(headlines(tables))
     for pattern in sorted({t.pattern for t in tables}):
         mine = [t for t in tables if t.pattern == pattern]
         my_checks = [c for c in checks if c[0].startswith(f"{pattern}:")]
@@ -357,6 +359,48 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
             mine, machine, my_checks, overhead, heading="####",
             memory=memory if pattern == "bounded_fetch" else ""))
         draw_chart(mine, directory / f"{pattern}.png", machine)
+
+
+# The home page's three headline results: (pattern, workload prefix) of the tables they read.
+HEADLINE_IO = ("worker_pool", "sleep-")
+HEADLINE_CPU = ("process_offload", "8-jobs")
+HEADLINE_COORDINATION = ("mutex", "")
+
+
+def headlines(tables: list[Table]) -> str:
+    """Three results worth knowing before anything else, each computed from its table and
+    linked to it, as the Markdown the home page includes. A result whose table is missing
+    is left out rather than guessed."""
+
+    def table(key: tuple[str, str]) -> Table | None:
+        pattern, prefix = key
+        return next((t for t in tables
+                     if t.pattern == pattern and t.workload.startswith(prefix)), None)
+
+    def link(t: Table) -> str:
+        return f"[{t.pattern}: {t.workload}](patterns/{t.pattern}.md#measured)"
+
+    out: list[str] = []
+    io = table(HEADLINE_IO)
+    if io is not None and (a := io.row("asyncio")) and a.ratio_to_go and (
+            th := io.row("threads")) and th.ratio_to_go:
+        out.append(f"- **Waiting on I/O, Python keeps up with Go.** Jobs that mostly wait: "
+                   f"asyncio takes {a.ratio_to_go:.2f}× Go's time and threads "
+                   f"{th.ratio_to_go:.2f}× ({link(io)}).")
+    cpu = table(HEADLINE_CPU)
+    if cpu is not None and (p := cpu.row("processes")) and p.ratio_to_go and (
+            th := cpu.row("threads")) and th.ratio_to_go:
+        out.append(f"- **Computing, Go is far ahead.** CPU-bound jobs on every core: Go is "
+                   f"{p.ratio_to_go:.0f}× faster than Python's processes and "
+                   f"{th.ratio_to_go:.0f}× faster than its threads, which the GIL runs one at "
+                   f"a time ({link(cpu)}).")
+    co = table(HEADLINE_COORDINATION)
+    if co is not None and (a := co.row("asyncio")) and (th := co.row("threads")) and (
+            a.ratio_to_go):
+        out.append(f"- **Coordinating, tasks beat threads.** Many workers taking turns at a "
+                   f"lock: asyncio tasks are {th.median / a.median:.1f}× faster than threads, "
+                   f"and Go is {a.ratio_to_go:.0f}× faster than asyncio ({link(co)}).")
+    return "\n".join(out) + "\n" if out else ""
 
 
 def describe_machine(info: dict[str, Any]) -> str:

@@ -100,8 +100,8 @@ type Demo struct {
 	Burst int     `json:"burst"`
 }
 
-// run lets the demo's calls through a limiter all at once and prints when each got in,
-// rounded to the limiter's interval: the line the Python demo prints.
+// run lets the demo's calls through a limiter all at once and prints when each got in, as the
+// limiter's interval it fell in: the line the Python demo prints.
 func run(w io.Writer, d Demo) error {
 	limiter, err := NewLimiter(d.Rate, d.Burst)
 	if err != nil {
@@ -121,7 +121,8 @@ func run(w io.Writer, d Demo) error {
 	slots := make([]string, d.Calls)
 	slices.Sort(admitted)
 	for i, t := range admitted {
-		slots[i] = fmt.Sprint(math.Round(t*1000/intervalMS) * intervalMS)
+		// The interval each admission falls in: never early, but possibly reported late.
+		slots[i] = fmt.Sprint(math.Floor(t*1000/intervalMS+0.1) * intervalMS)
 	}
 	fmt.Fprintf(w, "rate_limit: %d calls at %g/s, burst %d: admitted at %s ms\n",
 		d.Calls, d.Rate, d.Burst, strings.Join(slots, " "))

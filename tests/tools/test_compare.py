@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.__main__ import main
-from concurrency_patterns.tools.compare import build_tables, check_targets
+from concurrency_patterns.tools.compare import Row, Table, build_tables, check_targets, headlines
 
 
 def bench(pattern: str, workload: str, variant: str, median: float, iqr: float = 0.0,
@@ -105,7 +105,8 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     assert (tmp_path / "t.png").stat().st_size > 1000
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{name}.{ext}" for name in ("benchmarks", "bounded_fetch", "worker_pool",
-                                      "process_offload") for ext in ("md", "png")])
+                                      "process_offload") for ext in ("md", "png")]
+        + ["headlines.md"])
 
 
 @pytest.mark.parametrize(("value", "digits", "shown"), [
@@ -116,3 +117,25 @@ def test_figures_never_use_e_notation(value: float, digits: int, shown: str) -> 
     from concurrency_patterns.tools.compare import _figure
 
     assert _figure(value, digits) == shown
+
+
+def test_headlines_come_from_their_tables() -> None:
+    def table(pattern: str, workload: str, **medians: float) -> Table:
+        t = Table(pattern, workload, {}, None,
+                  [Row(v.replace("_", "/"), m, 0.0, 5) for v, m in medians.items()])
+        go = t.row("go")
+        assert go is not None
+        for r in t.rows:
+            r.ratio_to_go = r.median / go.median
+        return t
+
+    text = headlines([
+        table("worker_pool", "sleep-400", go=1.0, asyncio=1.1, threads=1.2),
+        table("process_offload", "8-jobs", go=1.0, processes=15.0, threads=30.0),
+        table("mutex", "100-tasks", go=1.0, asyncio=20.0, threads=150.0),
+    ])
+    assert "asyncio takes 1.10× Go's time and threads 1.20×" in text
+    assert "Go is 15× faster than Python's processes and 30× faster than its threads" in text
+    assert "asyncio tasks are 7.5× faster than threads, and Go is 20× faster" in text
+    assert "(patterns/mutex.md#measured)" in text
+    assert headlines([]) == ""  # no table, no claim

@@ -124,18 +124,20 @@ def machine_line(info: dict[str, Any]) -> str:
 
 # --- the terminal -------------------------------------------------------------------------------
 
-WIDTHS = (14, 28, 46, 14, 17)  # claim, article, measured, ratio, verdict
+WIDTHS = (13, 21, 32, 10, 16)  # claim, article, measured, ratio, verdict
+TEXT_WIDTH = sum(WIDTHS) + 2 * (len(WIDTHS) - 1)  # 100 columns
 
 
 def format_text(outcomes: list[Outcome], machine: dict[str, Any], quick: bool) -> str:
     header = ("claim", "article says", "measured here", "ratio", "verdict")
     rule = "  ".join("─" * w for w in WIDTHS)
-    lines = [f"machine: {machine_line(machine)}" + ("   (--quick: sizes scaled down)"
-                                                     if quick else ""), "", _row(header), rule]
+    heading = f"machine: {machine_line(machine)}" + ("   (--quick: sizes scaled down)"
+                                                     if quick else "")
+    lines = [*textwrap.wrap(heading, TEXT_WIDTH, subsequent_indent="  "), "", _row(header), rule]
     for o in outcomes:
         measured, ratio = o.cells()
         lines.append(_row((o.claim.id, o.claim.said, measured, ratio, o.verdict_text())))
-        lines += textwrap.wrap(f"↳ {o.judgement.reason}", width=sum(WIDTHS) + 8,
+        lines += textwrap.wrap(f"↳ {o.judgement.reason}", width=TEXT_WIDTH,
                                initial_indent=" " * 16, subsequent_indent=" " * 18)
         lines.append("")
     counts: dict[str, int] = {}
@@ -143,8 +145,9 @@ def format_text(outcomes: list[Outcome], machine: dict[str, Any], quick: bool) -
         counts[str(o.judgement.verdict)] = counts.get(str(o.judgement.verdict), 0) + 1
     lines.append("verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
     if any(o.noisy for o in outcomes):
-        lines.append(f"⚠ a figure of that claim varied by more than ±{NOISY:.0%} between rounds: "
-                     "the machine was busy; run it again before trusting its verdict")
+        lines += textwrap.wrap(f"⚠ a figure of that claim varied by more than ±{NOISY:.0%} "
+                               "between rounds: the machine was busy; run it again before "
+                               "trusting its verdict", TEXT_WIDTH)
     return "\n".join(lines)
 
 

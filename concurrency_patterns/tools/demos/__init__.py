@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -21,6 +22,8 @@ from ..registry import SLUGS
 from ..workloads import load_workloads
 
 __all__ = ["Line", "Runs", "each_backend", "on", "run_demos", "runs"]
+
+WIDTH = 100  # the terminal columns the demo's output fits
 
 Line = str
 Runs = dict[str, Callable[[], Line]]  # variant name -> a call that returns the demo line
@@ -50,7 +53,8 @@ def run_demos(slugs: list[str], *, verbose: bool = False) -> int:
         lines = {variant: run() for variant, run in runs(slug).items()}
         distinct = set(lines.values())
         if len(distinct) == 1:
-            print(distinct.pop())
+            # One line per pattern, wrapped to fit 100 columns; continuation lines indented.
+            print(textwrap.fill(distinct.pop(), WIDTH, subsequent_indent="    "))
             if verbose:
                 print(f"  (the same from: {', '.join(lines)})")
         else:
