@@ -150,8 +150,9 @@ def _is_helper(pid: int) -> bool:
 
 
 # Idle threads that trio keeps in its process-wide cache (DNS look-ups run there) belong to
-# trio, not to the code under test; so do this suite's own "test-" threads.
-_NOT_OURS = ("test-", "Trio thread")
+# trio, not to the code under test; so does the process-wide pool Dask's client serializes in
+# ("Dask-Offload", started once and kept), and this suite's own "test-" threads.
+_NOT_OURS = ("test-", "Trio thread", "Dask-Offload")
 
 
 def _live_threads() -> set[threading.Thread]:

@@ -165,3 +165,116 @@ def test_spin_returns_the_numbers_the_go_spin_returns() -> None:
     assert {n: spin(n) for n in (0, 1, 10, 200000, 200003)} == {
         0: 0, 1: 0, 10: 364560, 200000: 796956, 200003: 644409,
     }
+
+
+# --- the same calls on a Dask cluster ---------------------------------------------------------
+# A Dask Client's get_executor() is a concurrent.futures.Executor, so every call above that
+# takes an executor runs on a cluster unchanged. One LocalCluster of 2 worker processes serves
+# this section (started once: about two seconds); set CONCURRENCY_PATTERNS_DASK_SCHEDULER to
+# run it on a real cluster instead.
+
+distributed = pytest.importorskip("distributed")  # the [dask] extra
+
+
+@pytest.fixture(scope="module")
+def dask() -> Iterator[tuple[Any, Executor]]:
+    from concurrency_patterns.tools.cluster import dask_executor
+
+    with dask_executor() as (client, executor):
+        yield client, executor
+
+
+def _scheduler_pending(client: Any) -> int:
+    """How many tasks the scheduler still means to run: waiting, queued or running. (Finished
+    ones stay in memory while the executor holds their futures: it keeps every future it made
+    until it is shut down.)"""
+    def count(dask_scheduler: Any) -> int:
+        return sum(ts.state not in ("memory", "erred", "forgotten")
+                   for ts in dask_scheduler.tasks.values())
+    return int(client.run_on_scheduler(count))
+
+
+DASK = [v for v in ALL if offload(v).executor]  # anyio's variants own their process pool
+
+
+@pytest.mark.parametrize("variant", DASK, ids=str)
+async def test_dask_results_come_in_order(variant: Variant, dask: tuple[Any, Executor]) -> None:
+    _, executor = dask
+    items = [20_000, 0, 5_000, 77, 1_000, 3]
+    assert await offload(variant).run_all(executor, spin, items) == [spin(i) for i in items]
+    assert await offload(variant).run(executor, spin, 12_345) == spin(12_345)
+    pids = set(await offload(variant).run_all(executor, worker_pid, range(8)))
+    assert os.getpid() not in pids  # the cluster's worker processes did the work
+
+
+@pytest.mark.parametrize("variant", DASK, ids=str)
+async def test_a_dask_task_error_surfaces_with_its_type(
+    variant: Variant, dask: tuple[Any, Executor],
+) -> None:
+    _, executor = dask
+    with pytest.raises(ValueError, match="job 2 is bad"):
+        await offload(variant).run_all(executor, partial(fail_on, 2), range(5))
+    with pytest.raises(ValueError, match="job 3 is bad"):
+        await offload(variant).run(executor, partial(fail_on, 3), 3)
+
+
+@pytest.mark.parametrize("variant", DASK, ids=str)
+async def test_a_lambda_is_refused_before_it_reaches_dask(
+    variant: Variant, dask: tuple[Any, Executor],
+) -> None:
+    # Dask's cloudpickle would send a lambda; the check refuses it anyway, so that code which
+    # works on a Dask executor also works on a process pool.
+    _, executor = dask
+    with pytest.raises(TypeError, match="fn must be picklable"):
+        await offload(variant).run(executor, lambda x: x, 1)
+
+
+async def test_cancelling_the_caller_cancels_the_dask_futures(
+    dask: tuple[Any, Executor],
+) -> None:
+    client, executor = dask
+    with anyio.move_on_after(0.3) as scope:
+        await offload_all_asyncio(partial(sleep_then_square, seconds=0.2), range(40),
+                                  executor=executor)
+    assert scope.cancelled_caught
+    # The scheduler drops every future the caller no longer wants: no task is left to run on
+    # the cluster. (The two running then finish first: a worker cannot interrupt a Python call.)
+    with anyio.fail_after(5):
+        while await anyio.to_thread.run_sync(_scheduler_pending, client):
+            await anyio.sleep(0.05)
+
+
+def test_worker_pool_runs_on_a_dask_executor(dask: tuple[Any, Executor]) -> None:
+    from concurrency_patterns.worker_pool import map_processes
+
+    _, executor = dask
+    assert map_processes(spin, [1_000, 2_000, 3], executor=executor) == [
+        spin(1_000), spin(2_000), spin(3)]
+
+
+def test_a_killed_worker_s_jobs_are_run_again() -> None:
+    # Kill one worker process while it runs jobs: Dask's nanny starts a new one, the scheduler
+    # hands the lost jobs to a live worker, and the caller gets every result, in order. (A
+    # cluster of its own: the new worker's threads must close with it.)
+    import signal
+    import threading
+
+    from concurrency_patterns.tools.cluster import dask_executor
+
+    with dask_executor(workers=2) as (client, executor):
+        pids = list(client.run(os.getpid).values())
+        killer = threading.Timer(0.3, os.kill, args=(pids[0], signal.SIGKILL))
+        killer.start()
+        results = offload_all_sync(partial(sleep_then_square, seconds=0.2), range(12),
+                                   executor=executor)
+        killer.join()
+        assert results == [x * x for x in range(12)]
+        client.wait_for_workers(2, timeout=30)  # the nanny brought it back
+
+
+def test_the_cluster_closes_with_every_worker_process() -> None:
+    # The autouse fixture fails this test if a worker process or thread outlives the block.
+    from concurrency_patterns.tools.cluster import dask_executor
+
+    with dask_executor(workers=2) as (_, executor):
+        assert offload_all_sync(spin, [10, 20], executor=executor) == [spin(10), spin(20)]

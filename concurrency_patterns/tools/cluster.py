@@ -41,7 +41,8 @@ def dask_executor(address: str | None = None, *,
         if address is None:
             cluster = stack.enter_context(LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None))  # nothing beyond loopback: no dashboard
+                host="127.0.0.1",  # scheduler, workers and their HTTP routes on loopback only
+                dashboard_address=None))  # and no dashboard
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
             client = stack.enter_context(Client(address))  # type: ignore[no-untyped-call]

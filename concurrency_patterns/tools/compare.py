@@ -132,6 +132,8 @@ def _derive(table: Table, cores: int) -> None:
             row.per_job = row.median / table.params["jobs"]
         if table.pattern == "pipeline":
             row.per_job = row.median / table.params["items"]
+        if table.pattern == "process_offload" and table.params.get("jobs"):
+            row.per_job = row.median / table.params["jobs"]
         if table.pattern == "bounded_fetch" and row.cpu is not None:
             row.cpu_per_request = row.cpu / table.params["urls"]
     if table.pattern == "process_offload":
@@ -165,7 +167,8 @@ def check_targets(tables: list[Table]) -> list[tuple[str, bool, str]]:
                 checks.append((f"{name}: {best.variant} ahead of {rival}", ratio >= 1.0,
                                f"the peer takes {ratio:.2f}x as long"))
         processes, threads = t.row("processes"), t.row("threads")
-        if t.pattern == "process_offload" and processes and processes.speedup:
+        if (t.pattern == "process_offload" and processes and processes.speedup
+                and t.params.get("spin", 0) >= 1_000_000):  # jobs long enough to spread
             thread_speedup = ""
             if threads and threads.speedup:
                 thread_speedup = f"; threads {threads.speedup:.2f}x"

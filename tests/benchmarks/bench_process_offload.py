@@ -1,6 +1,8 @@
 """process_offload: CPU-bound jobs of about 100 ms (spin(n)), run one after another, on threads
-(the GIL lets one run at a time), and in processes. The floor is the sequential time divided by
-the number of cores; Go runs the same jobs on goroutines."""
+(the GIL lets one run at a time), in processes, and on a Dask LocalCluster of as many worker
+processes. The floor is the sequential time divided by the number of cores; Go runs the same
+jobs on goroutines. Jobs of about 1 ms, and empty ones, show what each way costs per job: the
+break-even below which spreading the work does not pay."""
 
 from __future__ import annotations
 
@@ -58,6 +60,23 @@ def test_anyio(bench: Bench, variant: str, backend: str) -> None:
         return await offload_all_anyio(spin, jobs(bench.params), workers=CORES)
 
     bench.on_loop(variant, backend, one_round)
+
+
+def test_dask(bench: Bench) -> None:
+    pytest.importorskip("distributed")  # the [dask] extra
+    from concurrency_patterns.tools.cluster import dask_executor
+
+    with dask_executor(workers=CORES) as (client, _):  # started before timing
+        # A fresh executor per round: one executor keeps every future it made until shutdown,
+        # and with them their results on the cluster.
+        def one_round() -> list[int]:
+            executor = client.get_executor()
+            try:
+                return offload_all_sync(spin, jobs(bench.params), executor=executor)
+            finally:
+                executor.shutdown(wait=False)
+
+        bench.sync("dask LocalCluster", one_round)
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:

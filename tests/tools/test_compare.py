@@ -23,6 +23,7 @@ def bench(pattern: str, workload: str, variant: str, median: float, iqr: float =
 
 FETCH = {"urls": 1000, "limit": 100, "delay_ms": 10}
 POOL = {"jobs": 1000, "workers": 8, "sleep_ms": 0}
+OFFLOAD = {"jobs": 4, "spin": 2_300_000}
 DATA = {
     "machine_info": {"cpu_model": "Test CPU", "cores": 2, "python": "3.11.7", "go": "go1.27"},
     "benchmarks": [
@@ -41,13 +42,23 @@ DATA = {
         bench("worker_pool", "d", "go", 0.001, params=POOL),
         bench("worker_pool", "d", "asyncio", 0.004, params=POOL),
         bench("worker_pool", "d", "anyio/asyncio", 0.006, params=POOL),
-        bench("process_offload", "p", "sequential", 0.8),
-        bench("process_offload", "p", "processes", 0.4),
-        bench("process_offload", "p", "threads", 0.8),
-        bench("process_offload", "p", "go (sequential)", 0.08),
-        bench("process_offload", "p", "go", 0.04),
+        bench("process_offload", "p", "sequential", 0.8, params=OFFLOAD),
+        bench("process_offload", "p", "processes", 0.4, params=OFFLOAD),
+        bench("process_offload", "p", "threads", 0.8, params=OFFLOAD),
+        bench("process_offload", "p", "go (sequential)", 0.08, params=OFFLOAD),
+        bench("process_offload", "p", "go", 0.04, params=OFFLOAD),
     ],
 }
+
+
+def test_the_speed_up_target_needs_jobs_long_enough_to_spread() -> None:
+    tiny = {**DATA, "benchmarks": [
+        bench("process_offload", "e", v, m, params={"jobs": 500, "spin": 0})
+        for v, m in [("sequential", 0.001), ("processes", 0.05), ("go", 0.0001)]]}
+    assert not [c for c in check_targets(build_tables(tiny)) if "faster than sequential" in c[0]]
+    (table,) = build_tables(tiny)
+    processes = table.row("processes")
+    assert processes is not None and processes.per_job == pytest.approx(1e-4)
 
 
 def test_tables_hold_ratios_floors_and_costs() -> None:
