@@ -244,6 +244,18 @@ async def test_cancelling_the_caller_cancels_the_dask_futures(
             await anyio.sleep(0.05)
 
 
+def test_every_call_runs_even_when_the_arguments_repeat(dask: tuple[Any, Executor]) -> None:
+    # Dask would run identical calls once and share the result; the executor here runs each,
+    # as a process pool does (it matters for functions with side effects, and for benchmarks).
+    _, executor = dask
+    stamps = offload_all_sync(partial(sleep_then_square, seconds=0.05), [3] * 6,
+                              executor=executor)
+    assert stamps == [9] * 6
+    start = time.monotonic()
+    offload_all_sync(partial(sleep_then_square, seconds=0.2), [1] * 4, executor=executor)
+    assert time.monotonic() - start >= 0.35  # four runs of 0.2 s on two workers, not one
+
+
 def test_worker_pool_runs_on_a_dask_executor(dask: tuple[Any, Executor]) -> None:
     from concurrency_patterns.worker_pool import map_processes
 

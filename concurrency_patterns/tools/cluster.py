@@ -6,6 +6,8 @@ interface:
 
 * **embedded** (the default): a ``LocalCluster`` of *workers* worker processes, one thread
   each, started here and closed when the block ends, workers and all;
+* every call runs: Dask's default would run identical calls (same function, same arguments)
+  once and share the result, which is not what an ``Executor`` promises;
 * **real**: a running scheduler, when an address is given — the ``address`` argument, or the
   ``CONCURRENCY_PATTERNS_DASK_SCHEDULER`` environment variable (``tcp://host:8786``). The
   cluster is someone else's: leaving the block only disconnects from it.
@@ -46,7 +48,9 @@ def dask_executor(address: str | None = None, *,
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
             client = stack.enter_context(Client(address))  # type: ignore[no-untyped-call]
-        executor = client.get_executor()
+        # pure=False: Dask takes a function as pure by default and runs identical calls once,
+        # sharing the result; an Executor runs every call, and so does this one.
+        executor = client.get_executor(pure=False)
         try:
             yield client, executor
         finally:

@@ -70,7 +70,7 @@ def test_dask(bench: Bench) -> None:
         # A fresh executor per round: one executor keeps every future it made until shutdown,
         # and with them their results on the cluster.
         def one_round() -> list[int]:
-            executor = client.get_executor()
+            executor = client.get_executor(pure=False)  # run every job, as a pool does
             try:
                 return offload_all_sync(spin, jobs(bench.params), executor=executor)
             finally:
