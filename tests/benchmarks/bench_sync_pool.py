@@ -1,8 +1,9 @@
 """sync_pool: 4 threads (tasks, goroutines) each borrow a buffer 2,000 times (256 bytes) or 200
 times (1 MiB), write 64 bytes into it and give it back: from a pool, or a fresh buffer each
-time. In Go, the pool is a sync.Pool ("go") or a bounded pool on a channel; in Python, the
-bounded pools of this pattern. Each round starts its threads, so thread start-up is in the
-threads' figures."""
+time. A third workload borrows an object that is slow to build rather than to allocate — a
+lookup table of 10,000 entries — 50 times each. In Go, the pool is a sync.Pool ("go") or a
+bounded pool on a channel; in Python, the bounded pools of this pattern. Each round starts its
+threads, so thread start-up is in the threads' figures."""
 
 from __future__ import annotations
 
@@ -19,6 +20,30 @@ PATTERN = "sync_pool"
 PAYLOAD = bytes(64)
 
 
+class Table:
+    """An object that is slow to build: building it is the cost a pool saves."""
+
+    def __init__(self, size: int) -> None:
+        self.entries = {i: i * i for i in range(size)}
+        self.used = 0
+
+    def reset(self) -> None:
+        self.used = 0
+
+
+def _kind(params: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(new, reset, use) for the workload's object: a buffer, or a table."""
+    size = params["size"]
+    if params.get("object") == "table":
+        def use_table(t: Table) -> None:
+            t.used += t.entries[7]
+        return (lambda: Table(size)), Table.reset, use_table
+
+    def use_buffer(buf: bytearray) -> None:
+        buf[:64] = PAYLOAD
+    return (lambda: bytearray(size)), None, use_buffer
+
+
 def _threads(params: dict[str, Any], borrow: Any) -> None:
     def worker() -> None:
         for _ in range(params["borrows"]):
@@ -32,23 +57,22 @@ def _threads(params: dict[str, Any], borrow: Any) -> None:
 
 
 def test_threads_fresh(bench: Bench) -> None:
-    size = bench.params["size"]
+    new, _, use = _kind(bench.params)
 
     def borrow() -> None:
-        buf = bytearray(size)
-        buf[:64] = PAYLOAD
+        use(new())
 
-    bench.sync("threads, a fresh buffer each time", lambda: _threads(bench.params, borrow))
+    bench.sync("threads, a fresh one each time", lambda: _threads(bench.params, borrow))
 
 
 def test_threads_pool(bench: Bench) -> None:
-    size = bench.params["size"]
-    pool = ThreadSyncPool(lambda: bytearray(size), max_size=bench.params["max_size"])
+    new, reset, use = _kind(bench.params)
+    pool = ThreadSyncPool(new, reset=reset, max_size=bench.params["max_size"])
 
     def borrow() -> None:
-        buf = pool.get()
-        buf[:64] = PAYLOAD
-        pool.put(buf)
+        obj = pool.get()
+        use(obj)
+        pool.put(obj)
 
     bench.sync("threads, ThreadSyncPool", lambda: _threads(bench.params, borrow))
 
@@ -58,23 +82,22 @@ def test_threads_pool(bench: Bench) -> None:
     variants(
         ("asyncio, AsyncioSyncPool", "asyncio", AsyncioSyncPool),
         ("anyio/trio, AnyioSyncPool", "trio", AnyioSyncPool),
-        ("asyncio, a fresh buffer each time", "asyncio", None),
+        ("asyncio, a fresh one each time", "asyncio", None),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, cls: Any) -> None:
     p = bench.params
-    size = p["size"]
-    pool = None if cls is None else cls(lambda: bytearray(size), max_size=p["max_size"])
+    new, reset, use = _kind(p)
+    pool = None if cls is None else cls(new, reset=reset, max_size=p["max_size"])
 
     async def worker() -> None:
         for _ in range(p["borrows"]):
             if pool is None:
-                buf = bytearray(size)
-                buf[:64] = PAYLOAD
+                use(new())
             else:
-                buf = await pool.get()
-                buf[:64] = PAYLOAD
-                pool.put(buf)
+                obj = await pool.get()
+                use(obj)
+                pool.put(obj)
 
     async def one_round() -> None:
         async with anyio.create_task_group() as tg:
@@ -86,6 +109,6 @@ def test_async(bench: Bench, variant: str, backend: str, cls: Any) -> None:
 
 @pytest.mark.parametrize(("mode", "variant"), [("sync.Pool", "go"),
                                                ("bounded", "go, a bounded pool"),
-                                               ("new", "go, a fresh buffer each time")])
+                                               ("new", "go, a fresh one each time")])
 def test_go(bench: Bench, go: GoProcess, mode: str, variant: str) -> None:
     bench.go(go, {**bench.params, "mode": mode}, variant=variant)
