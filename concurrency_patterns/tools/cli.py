@@ -61,6 +61,16 @@ def _output_dir(value: str) -> Path:
     return path
 
 
+def _interpreter(value: str) -> Path:
+    """Another Python to run the benchmarks on: it must exist and be executable."""
+    import os
+
+    path = Path(value)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise argparse.ArgumentTypeError(f"no Python interpreter at {value!r}")
+    return path
+
+
 def _json_input(value: str) -> Path:
     """A results file to read back: it must exist and hold JSON."""
     import json
@@ -101,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="write the docs' tables and charts (all, and one per pattern)")
     compare.add_argument("--from-json", type=_json_input, metavar="FILE",
                          help="read a pytest-benchmark JSON file instead of running the suites")
+    compare.add_argument("--python", type=_interpreter, metavar="PATH",
+                         help="run the suites on this interpreter too (a free-threaded build: "
+                              ".ci/build-freethreaded); its rows are marked, e.g. (3.13t)")
 
     claims = commands.add_parser(
         "claims", help="measure the articles' claims here and give each a verdict "
@@ -161,4 +174,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return run_compare(args.patterns, quick=args.quick, json_path=args.json,
                        markdown_path=args.markdown, chart_path=args.chart,
-                       from_json=args.from_json, docs_dir=args.docs)
+                       from_json=args.from_json, docs_dir=args.docs, python=args.python)

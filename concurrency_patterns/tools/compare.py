@@ -24,8 +24,8 @@ from typing import Any
 from .registry import SLUGS
 from .repo import CHECKOUT
 
-__all__ = ["Row", "Table", "build_tables", "check_targets", "headlines", "run_compare",
-           "write_docs"]
+__all__ = ["Row", "Table", "build_tables", "check_targets", "headlines", "interpreter_label",
+           "merge_interpreter", "run_compare", "write_docs"]
 
 ROOT = CHECKOUT
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
@@ -68,12 +68,16 @@ _RESULT = re.compile(r"\S*bench_(\w+)\.py::(\w+)(?:\[(.*?)\])? (PASSED|FAILED|SK
 
 # --- running the suites ---------------------------------------------------------------------
 
-def run_benchmarks(patterns: list[str], quick: bool, out: Path) -> int:
-    """Run the benchmark suites with pytest, printing one progress line per benchmark."""
+def run_benchmarks(patterns: list[str], quick: bool, out: Path,
+                   python: str = sys.executable, go: bool = True) -> int:
+    """Run the benchmark suites with pytest under *python*, printing one progress line per
+    benchmark; without *go*, the Go rows are left out (another interpreter's run needs none)."""
     suites = ROOT / "tests" / "benchmarks"
     files = [str(suites / f"bench_{p}.py") for p in patterns] or [str(suites)]
-    command = [sys.executable, "-m", "pytest", *files, "--benchmark-only", "-v",
+    command = [python, "-m", "pytest", *files, "--benchmark-only", "-v",
                f"--benchmark-json={out}", "-p", "no:cacheprovider", "--no-header", "-rN"]
+    if not go:
+        command += ["-k", "not test_go"]
     if quick:
         command += ["--workloads=quick", "--benchmark-max-time=0.1", "--benchmark-min-rounds=3"]
     start = time.monotonic()
@@ -119,6 +123,30 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
 
 
 _ORDER = {slug: i for i, slug in enumerate(SLUGS)}
+_SUFFIX = re.compile(r" \(\d+\.\d+t?\)$")  # " (3.13t)": a row from another interpreter
+
+
+def _interpreter_suffix(variant: str) -> str:
+    found = _SUFFIX.search(variant)
+    return found.group(0) if found else ""
+
+
+def interpreter_label(python: str) -> str:
+    """"3.13t" for a free-threaded 3.13 with the GIL off, "3.12" for a plain 3.12."""
+    probe = ("import sys; gil = getattr(sys, '_is_gil_enabled', lambda: True)(); "
+             "print(f'{sys.version_info[0]}.{sys.version_info[1]}' + ('' if gil else 't'))")
+    return subprocess.run([python, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def merge_interpreter(data: dict[str, Any], other: dict[str, Any], label: str) -> None:
+    """Add *other*'s benchmarks to *data*, each variant marked as *label*'s: one table per
+    workload, with both interpreters' rows."""
+    for b in other.get("benchmarks", []):
+        info = b["extra_info"]
+        if "variant" in info:
+            info["variant"] = f"{info['variant']} ({label})"
+        data.setdefault("benchmarks", []).append(b)
 
 
 def _derive(table: Table, cores: int) -> None:
@@ -137,10 +165,12 @@ def _derive(table: Table, cores: int) -> None:
         if table.pattern == "bounded_fetch" and row.cpu is not None:
             row.cpu_per_request = row.cpu / table.params["urls"]
     if table.pattern == "process_offload":
-        # The floor is the sequential time spread over every core; each language has its own.
+        # The floor is the sequential time spread over every core; each language has its own,
+        # and so does each interpreter: "threads (3.13t)" is against "sequential (3.13t)".
         for row in table.rows:
             go_side = row.variant.startswith("go")
-            baseline = table.row("go (sequential)" if go_side else "sequential")
+            suffix = _interpreter_suffix(row.variant)
+            baseline = table.row("go (sequential)" if go_side else f"sequential{suffix}")
             if baseline is not None:
                 row.speedup = baseline.median / row.median
                 row.efficiency = baseline.median / cores / row.median
@@ -454,7 +484,8 @@ def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
 
 def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 markdown_path: Path | None, chart_path: Path | None,
-                from_json: Path | None = None, docs_dir: Path | None = None) -> int:
+                from_json: Path | None = None, docs_dir: Path | None = None,
+                python: Path | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         raw = from_json or Path(scratch) / "benchmarks.json"
         if from_json is None:
@@ -465,6 +496,16 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 print(f"the benchmarks failed (pytest exit {status})", file=sys.stderr)
                 return status or 1
         data = json.loads(raw.read_text())
+        if python is not None:
+            label = interpreter_label(str(python))
+            print(f"\nrunning them again on {python} ({label}) ...", flush=True)
+            other = Path(scratch) / "other.json"
+            status = run_benchmarks(patterns, quick, other, python=str(python), go=False)
+            if status != 0 or not other.exists():
+                print(f"the benchmarks on {python} failed (pytest exit {status})",
+                      file=sys.stderr)
+                return status or 1
+            merge_interpreter(data, json.loads(other.read_text()), label)
     tables = build_tables(data)
     machine = describe_machine(data.get("machine_info", {}))
     checks = check_targets(tables)

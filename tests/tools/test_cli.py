@@ -104,3 +104,10 @@ def test_a_from_json_that_is_missing_or_not_json_is_refused(
             main([command, "--from-json", str(given)])
         assert exit_info.value.code == 2
         assert says in capsys.readouterr().err
+
+
+def test_compare_refuses_a_python_that_is_not_there(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "mutex", "--python", "/nonexistent/python3.13t"])
+    assert exit_info.value.code == 2
+    assert "no Python interpreter at" in capsys.readouterr().err

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.__main__ import main
-from concurrency_patterns.tools.compare import Row, Table, build_tables, check_targets, headlines
+from concurrency_patterns.tools.compare import (
+    Row,
+    Table,
+    build_tables,
+    check_targets,
+    headlines,
+    interpreter_label,
+    merge_interpreter,
+)
 
 
 def bench(pattern: str, workload: str, variant: str, median: float, iqr: float = 0.0,
@@ -150,3 +158,27 @@ def test_headlines_come_from_their_tables() -> None:
     assert "asyncio tasks are 7.5× faster than threads, and Go is 20× faster" in text
     assert "(patterns/mutex.md#measured)" in text
     assert headlines([]) == ""  # no table, no claim
+
+
+def test_another_interpreter_s_rows_are_marked_and_judged_against_their_own_baseline() -> None:
+    data = {"machine_info": {"cores": 2}, "benchmarks": [
+        bench("process_offload", "p", v, m, params=OFFLOAD)
+        for v, m in [("sequential", 0.8), ("threads", 0.8), ("go", 0.04)]]}
+    other = {"benchmarks": [
+        bench("process_offload", "p", v, m, params=OFFLOAD)
+        for v, m in [("sequential", 1.0), ("threads", 0.5)]]}
+    merge_interpreter(data, other, "3.13t")
+    (table,) = build_tables(data)
+    assert [r.variant for r in table.rows] == [
+        "go", "threads (3.13t)", "sequential", "threads", "sequential (3.13t)"]
+    free = table.row("threads (3.13t)")
+    assert free is not None and free.speedup == pytest.approx(2.0)  # against its own sequential
+    gil = table.row("threads")
+    assert gil is not None and gil.speedup == pytest.approx(1.0)
+
+
+def test_the_interpreter_label_says_whether_the_gil_is_off() -> None:
+    import sys
+
+    label = interpreter_label(sys.executable)
+    assert label.startswith(f"{sys.version_info[0]}.{sys.version_info[1]}")
