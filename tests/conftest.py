@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import sys
+import sysconfig
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +48,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contracts"))
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--workloads", choices=["all", "quick"], default="all",
                      help="benchmark workloads to run: all, or only those marked quick")
+
+
+def pytest_report_header() -> str:
+    """Say whether the GIL is on: the suites also run on free-threaded CPython, where an
+    extension module that is not ready for it would quietly turn the GIL back on."""
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    if free_threaded and gil:
+        raise pytest.UsageError("free-threaded CPython with the GIL turned back on by an "
+                                "import: the suites would not test what they claim to")
+    return f"GIL: {'on' if gil else 'off'}" + (" (free-threaded build)" if free_threaded else "")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -238,8 +238,10 @@ async def test_the_window_bounds_what_ordered_holds(model: Model, window: int) -
         return len(got)
 
     def on_output(value: Any) -> None:
-        seen(value)
+        # Counted as delivered first: the pipeline made room for the next item as it handed
+        # this one over, and a thread may read it before this line runs.
         got.append(value)
+        seen(value)
 
     stages = [model.stage("jittery", workers=4, buffer=4, delay=lambda x: 0.002 * (x % 4))]
     outputs = await model.read(source, stages, ordered=True, window=window, on_output=on_output)
