@@ -220,6 +220,8 @@ class Bench:
                 cpu.append(time.process_time() - cpu_start)
             return durations or [0.0], cpu, result
 
+        if backend == "uvloop":  # not on every interpreter: none for free-threaded CPython
+            pytest.importorskip("uvloop")
         name, options = {"asyncio": ("asyncio", {}), "uvloop": ("asyncio", {"use_uvloop": True}),
                          "trio": ("trio", {})}[backend]
         durations, cpu, result = anyio.run(all_rounds, backend=name, backend_options=options)
