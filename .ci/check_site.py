@@ -22,7 +22,8 @@ from pathlib import Path
 
 from concurrency_patterns.tools.registry import PATTERNS
 
-OTHER_PAGES = ["", "choosing/", "distributed/", "benchmarks/", "claims/", "reference/"]
+OTHER_PAGES = ["", "choosing/", "free-threading/", "distributed/", "benchmarks/", "claims/",
+               "reference/"]
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",

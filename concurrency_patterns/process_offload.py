@@ -4,7 +4,8 @@ CPython runs Python bytecode in one thread at a time (the GIL), so threads do no
 CPU-bound Python faster, and a CPU-bound call inside an event loop freezes every other task.
 The way out is another process — each has its own interpreter and its own GIL — reached from
 async code with ``loop.run_in_executor(process_pool, fn, *args)``. Go needs none of this:
-goroutines run on every core (``GOMAXPROCS``).
+goroutines run on every core (``GOMAXPROCS``). Nor does free-threaded CPython (3.13t, built
+with ``--disable-gil``), where threads run Python on every core; the docs measure it.
 
 Which to pick:
 

@@ -24,8 +24,8 @@ from typing import Any
 from .registry import SLUGS
 from .repo import CHECKOUT
 
-__all__ = ["Row", "Table", "build_tables", "check_targets", "headlines", "interpreter_label",
-           "merge_interpreter", "run_compare", "write_docs"]
+__all__ = ["Row", "Table", "build_tables", "check_targets", "free_threading", "headlines",
+           "interpreter_label", "merge_interpreter", "run_compare", "write_docs"]
 
 ROOT = CHECKOUT
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
@@ -385,6 +385,8 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
         format_markdown(tables, machine, checks, overhead, memory=memory))
     draw_chart(tables, directory / "benchmarks.png", machine)
     (directory / "headlines.md").write_text(headlines(tables))
+    if text := free_threading(tables):  # only a run with a free-threaded interpreter has it
+        (directory / "free_threading.md").write_text(text)
     for pattern in sorted({t.pattern for t in tables}):
         mine = [t for t in tables if t.pattern == pattern]
         my_checks = [c for c in checks if c[0].startswith(f"{pattern}:")]
@@ -433,6 +435,39 @@ def headlines(tables: list[Table]) -> str:
         out.append(f"- **Coordinating, tasks beat threads.** Many workers taking turns at a "
                    f"lock: asyncio tasks are {th.median / a.median:.1f}× faster than threads, "
                    f"and Go is {a.ratio_to_go:.0f}× faster than asyncio ({link(co)}).")
+    return "\n".join(out) + "\n" if out else ""
+
+
+def free_threading(tables: list[Table]) -> str:
+    """What the free-threaded rows say, as Markdown computed from their tables: the threads'
+    speed-up with and without the GIL, and what one thread loses without it. Empty when no
+    table has rows of a free-threaded interpreter."""
+    out: list[str] = []
+    for t in tables:
+        for row in t.rows:
+            suffix = _interpreter_suffix(row.variant)
+            if not suffix.endswith("t)") or row.variant != f"threads{suffix}":
+                continue
+            gil = t.row("threads")
+            where = f"[{t.pattern}: {t.workload}](patterns/{t.pattern}.md#measured)"
+            label = suffix.strip(" ()")
+            long_jobs = t.params.get("spin", 0) >= 1_000_000  # long enough to spread
+            if t.pattern == "process_offload" and not long_jobs:
+                continue  # dispatch costs, not parallelism: the tables show them
+            if t.pattern == "process_offload" and row.speedup and gil and gil.speedup:
+                out.append(f"- **CPU-bound threads run in parallel.** On {label}, threads are "
+                           f"{row.speedup:.2f}× as fast as one thread; with the GIL, "
+                           f"{gil.speedup:.2f}× ({where}).")
+                seq, free_seq = t.row("sequential"), t.row(f"sequential{suffix}")
+                if seq and free_seq:
+                    out.append(f"- **One thread is slower.** The same jobs one after another "
+                               f"take {free_seq.median / seq.median:.2f}× as long on {label} "
+                               f"as with the GIL; so against one thread with the GIL, the "
+                               f"threads on {label} take {row.median / seq.median:.2f}× the "
+                               f"time ({where}).")
+            elif gil is not None:
+                out.append(f"- Threads on {label} take {row.median / gil.median:.2f}× the time "
+                           f"of threads with the GIL ({where}).")
     return "\n".join(out) + "\n" if out else ""
 
 

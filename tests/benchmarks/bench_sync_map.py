@@ -42,7 +42,7 @@ def test_plain_dict(bench: Bench) -> None:
     def store(k: int, v: int) -> None:
         d[k] = v
 
-    bench.sync("plain dict (the GIL)", lambda: _run_threads(bench.params, d.__getitem__, store))
+    bench.sync("plain dict", lambda: _run_threads(bench.params, d.__getitem__, store))
 
 
 def test_thread_sync_map(bench: Bench) -> None:

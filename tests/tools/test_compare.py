@@ -14,6 +14,7 @@ from concurrency_patterns.tools.compare import (
     Table,
     build_tables,
     check_targets,
+    free_threading,
     headlines,
     interpreter_label,
     merge_interpreter,
@@ -31,7 +32,7 @@ def bench(pattern: str, workload: str, variant: str, median: float, iqr: float =
 
 FETCH = {"urls": 1000, "limit": 100, "delay_ms": 10}
 POOL = {"jobs": 1000, "workers": 8, "sleep_ms": 0}
-OFFLOAD = {"jobs": 4, "spin": 2_300_000}
+OFFLOAD = {"jobs": 4, "spin": 2_300_000}  # jobs long enough to spread
 DATA = {
     "machine_info": {"cpu_model": "Test CPU", "cores": 2, "python": "3.11.7", "go": "go1.27"},
     "benchmarks": [
@@ -175,6 +176,11 @@ def test_another_interpreter_s_rows_are_marked_and_judged_against_their_own_base
     assert free is not None and free.speedup == pytest.approx(2.0)  # against its own sequential
     gil = table.row("threads")
     assert gil is not None and gil.speedup == pytest.approx(1.0)
+    text = free_threading([table])
+    assert "On 3.13t, threads are 2.00× as fast as one thread; with the GIL, 1.00×" in text
+    assert "take 1.25× as long on 3.13t as with the GIL" in text
+    assert "the threads on 3.13t take 0.62× the time" in text
+    assert free_threading(build_tables({"benchmarks": data["benchmarks"][:3]})) == ""
 
 
 def test_the_interpreter_label_says_whether_the_gil_is_off() -> None:
