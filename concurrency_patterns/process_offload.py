@@ -37,12 +37,16 @@ The contract, for every variant:
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import suppress
 from functools import partial
 from typing import Any, TypeVar
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_process
 
 from ._core import (
@@ -145,6 +149,7 @@ async def offload_all_asyncio(
 # --8<-- [start:anyio]
 async def offload_anyio(
     fn: Callable[..., R], *args: Any, limiter: anyio.CapacityLimiter | None = None,
+    executor: Executor | None = None,
 ) -> R:
     """Run ``fn(*args)`` in one of anyio's worker processes, on asyncio or trio.
 
@@ -152,18 +157,29 @@ async def offload_anyio(
     that runs the call, so nothing runs on for a caller that gave up; anyio starts a fresh
     worker when one is next needed. The workers belong to the event loop and end with it.
 
+    With *executor* — any ``concurrent.futures.Executor``: a process pool, a Dask client's
+    ``get_executor()`` — the call runs there instead, and cancellation cancels its future:
+    a call not yet started never starts, one already running finishes (an executor cannot
+    stop it).
+
     Args:
         fn: a module-level function.
         *args: its arguments, pickled to the worker.
-        limiter: caps how many calls run at once; by default anyio's, one per CPU.
+        limiter: caps how many calls run at once; by default anyio's, one per CPU. Not with
+            *executor*, whose own size is the cap.
+        executor: run the call on this executor rather than in anyio's workers.
 
     Returns:
         What ``fn(*args)`` returned.
 
     Raises:
-        TypeError: *fn* is not picklable (before any process starts).
+        TypeError: *fn* is not picklable, or *executor* is not an Executor (before anything
+            starts).
         Exception: whatever ``fn`` raised in the worker, as itself.
     """
+    if executor is not None:
+        _check_offload(fn, executor)
+        return await _wait_for(executor.submit(fn, *args))
     check_picklable("fn", fn)
     await _start_workers(1, limiter)
     return await anyio.to_process.run_sync(fn, *args, cancellable=True, limiter=limiter)
@@ -171,24 +187,39 @@ async def offload_anyio(
 
 async def offload_all_anyio(
     fn: Callable[[Any], R], items: Iterable[Any], *, workers: int | None = None,
+    executor: Executor | None = None,
 ) -> list[R]:
     """Run ``fn(item)`` for every item in anyio worker processes; results in order.
 
     The first exception cancels the calls still running (killing their workers) and is
-    raised; so does cancelling the caller.
+    raised; so does cancelling the caller. With *executor*, the calls run there, all
+    submitted at once, and cancelling cancels their futures, as in ``offload_anyio``.
 
     Args:
         fn: a module-level function of one item.
         items: the items.
-        workers: how many run at once (>= 1); by default anyio's limit, one per CPU.
+        workers: how many run at once (>= 1); by default anyio's limit, one per CPU. Not
+            with *executor*, whose own size is the cap.
+        executor: run the calls on this executor rather than in anyio's workers.
 
     Returns:
         ``fn(item)`` for each item, in input order.
 
     Raises:
-        TypeError, ValueError: *fn* is not picklable or *workers* is not an int >= 1.
+        TypeError, ValueError: *fn* is not picklable, *workers* is not an int >= 1, or
+            *executor* is not an Executor.
         Exception: the first exception a job raised, as itself.
     """
+    if executor is not None:
+        _check_offload(fn, executor)
+        if workers is not None:
+            raise ValueError("workers sizes anyio's own pool: with an executor, size that")
+        futures = [executor.submit(fn, item) for item in items]
+        try:
+            return [await _wait_for(future) for future in futures]
+        finally:
+            for future in futures:  # after an error or a cancellation: none still to start
+                future.cancel()
     check_picklable("fn", fn)
     limiter = None
     if workers is not None:
@@ -231,6 +262,30 @@ async def _start_workers(count: int, limiter: anyio.CapacityLimiter | None) -> N
 
 def _ready() -> None:
     """The no-op each starting worker runs: it proves the worker is up."""
+
+
+async def _wait_for(future: Future[R]) -> R:
+    """The result of a ``concurrent.futures`` future, awaited on asyncio or trio without a
+    thread; a caller cancelled while it waits cancels the future."""
+    done = anyio.Event()
+    token = anyio.lowlevel.current_token()
+    loop_thread = threading.get_ident()
+
+    def wake(_: Future[R]) -> None:
+        # Called in whatever thread finished the future: hand the wake-up to the loop.
+        if threading.get_ident() == loop_thread:
+            done.set()
+            return
+        with suppress(RuntimeError):  # the event loop is gone: nobody waits any more
+            anyio.from_thread.run_sync(done.set, token=token)
+
+    future.add_done_callback(wake)
+    try:
+        await done.wait()
+    except BaseException:
+        future.cancel()  # not started yet: it never will be
+        raise
+    return future.result()
 # --8<-- [end:anyio]
 
 

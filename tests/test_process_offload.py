@@ -55,11 +55,14 @@ class Offload:
 
 ASYNCIO = Offload(offload_asyncio, offload_all_asyncio, executor=True)
 ANYIO = Offload(offload_anyio, offload_all_anyio, executor=False)
+ANYIO_ON = Offload(offload_anyio, offload_all_anyio, executor=True)  # on a given executor
 SYNC = Offload(offload_sync, offload_all_sync, executor=True, sync=True)
 ALL = [
     Variant("asyncio", ASYNCIO),
     Variant("anyio-asyncio", ANYIO),
     Variant("anyio-trio", ANYIO, backend="trio"),
+    Variant("anyio-asyncio-executor", ANYIO_ON),
+    Variant("anyio-trio-executor", ANYIO_ON, backend="trio"),
     Variant("sync", SYNC),
 ]
 
@@ -154,6 +157,15 @@ def _state(pid: int) -> str:
         return "gone"
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_anyio_on_an_executor_takes_no_workers_count(backend: str, pool: Executor) -> None:
+    async def main() -> None:
+        with pytest.raises(ValueError, match="workers"):
+            await offload_all_anyio(spin, [1], workers=2, executor=pool)
+
+    anyio.run(main, backend=backend)
+
+
 @pytest.mark.parametrize("workers", [0, -1, "2"])
 def test_a_pool_needs_a_positive_worker_count(workers: Any) -> None:
     with pytest.raises((ValueError, TypeError), match="workers"):
@@ -173,11 +185,9 @@ def test_spin_returns_the_numbers_the_go_spin_returns() -> None:
 # this section (started once: about two seconds); set CONCURRENCY_PATTERNS_DASK_SCHEDULER to
 # run it on a real cluster instead.
 
-distributed = pytest.importorskip("distributed")  # the [dask] extra
-
-
 @pytest.fixture(scope="module")
 def dask() -> Iterator[tuple[Any, Executor]]:
+    pytest.importorskip("distributed")  # the [dask] extra: these tests skip without it
     from concurrency_patterns.tools.cluster import dask_executor
 
     with dask_executor() as (client, executor):
@@ -194,7 +204,7 @@ def _scheduler_pending(client: Any) -> int:
     return int(client.run_on_scheduler(count))
 
 
-DASK = [v for v in ALL if offload(v).executor]  # anyio's variants own their process pool
+DASK = [v for v in ALL if offload(v).executor]  # every variant that takes an executor
 
 
 @pytest.mark.parametrize("variant", DASK, ids=str)
@@ -229,13 +239,14 @@ async def test_a_lambda_is_refused_before_it_reaches_dask(
         await offload(variant).run(executor, lambda x: x, 1)
 
 
+@pytest.mark.parametrize("variant", [v for v in DASK if not offload(v).sync], ids=str)
 async def test_cancelling_the_caller_cancels_the_dask_futures(
-    dask: tuple[Any, Executor],
+    variant: Variant, dask: tuple[Any, Executor],
 ) -> None:
     client, executor = dask
     with anyio.move_on_after(0.3) as scope:
-        await offload_all_asyncio(partial(sleep_then_square, seconds=0.2), range(40),
-                                  executor=executor)
+        await offload(variant).run_all(executor, partial(sleep_then_square, seconds=0.2),
+                                       range(40))
     assert scope.cancelled_caught
     # The scheduler drops every future the caller no longer wants: no task is left to run on
     # the cluster. (The two running then finish first: a worker cannot interrupt a Python call.)
@@ -271,6 +282,7 @@ def test_a_killed_worker_s_jobs_are_run_again() -> None:
     import signal
     import threading
 
+    pytest.importorskip("distributed")
     from concurrency_patterns.tools.cluster import dask_executor
 
     with dask_executor(workers=2) as (client, executor):
@@ -286,6 +298,7 @@ def test_a_killed_worker_s_jobs_are_run_again() -> None:
 
 def test_the_cluster_closes_with_every_worker_process() -> None:
     # The autouse fixture fails this test if a worker process or thread outlives the block.
+    pytest.importorskip("distributed")
     from concurrency_patterns.tools.cluster import dask_executor
 
     with dask_executor(workers=2) as (_, executor):
