@@ -43,6 +43,11 @@ def square(x: int) -> int:
     return x * x
 
 
+def spin_job(n: int, _: object = None) -> int:
+    """``spin(n)`` whatever the job: a pool of identical CPU-bound jobs (use with partial)."""
+    return spin(n)
+
+
 def sleep_then_square(x: int, seconds: float = 0.01) -> int:
     """Block the calling thread for *seconds*, then return ``x * x``."""
     time.sleep(seconds)

@@ -7,12 +7,22 @@ import (
 )
 
 // Workload is a benchmark workload of workloads.json: jobs that return at once (to measure the
-// cost of dispatching a job) or that sleep for SleepMS (to compare with the floor,
-// ceil(jobs/workers) × sleep).
+// cost of dispatching a job), that sleep for SleepMS (to compare with the floor,
+// ceil(jobs/workers) × sleep), or that compute spin(Spin) (CPU-bound, on every core).
 type Workload struct {
 	Jobs    int `json:"jobs"`
 	Workers int `json:"workers"`
 	SleepMS int `json:"sleep_ms"`
+	Spin    int `json:"spin"`
+}
+
+// spin burns CPU the way the Python side's spin(n) does: the same steps, the same result.
+func spin(n int) int {
+	acc := 0
+	for i := range n {
+		acc = (acc*31 + i) % 1_000_003
+	}
+	return acc
 }
 
 func setup(raw json.RawMessage) (func() error, func(), error) {
@@ -25,6 +35,9 @@ func setup(raw json.RawMessage) (func() error, func(), error) {
 		jobs[i] = i
 	}
 	job := square
+	if w.Spin > 0 {
+		job = func(ctx context.Context, x int) (int, error) { return spin(w.Spin), nil }
+	}
 	if w.SleepMS > 0 {
 		job = func(ctx context.Context, x int) (int, error) {
 			time.Sleep(time.Duration(w.SleepMS) * time.Millisecond)

@@ -18,7 +18,7 @@ import pytest
 
 from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
 from concurrency_patterns.process_offload import new_process_pool
-from concurrency_patterns.tools.workloads import sleep_then_square, square
+from concurrency_patterns.tools.workloads import sleep_then_square, spin, spin_job, square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "worker_pool"
@@ -31,9 +31,11 @@ def floor(params: dict[str, Any]) -> float | None:
 
 
 def async_job(params: dict[str, Any], sleep: Any) -> Any:
-    seconds = params["sleep_ms"] / 1000
+    seconds, n = params["sleep_ms"] / 1000, params.get("spin", 0)
 
     async def job(x: int) -> int:
+        if n:  # CPU-bound: it holds the event loop, as such a job would
+            return spin(n)
         if seconds:
             await sleep(seconds)
         return x * x
@@ -62,6 +64,8 @@ def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: A
 @pytest.mark.parametrize("how", ["run_on_each", "amap"])
 def test_aiometer_peer(bench: Bench, how: str) -> None:
     p = bench.params
+    if p.get("spin"):
+        pytest.skip("CPU-bound jobs: the peer dispatches them no differently from asyncio")
     job, jobs = async_job(p, anyio.sleep), list(range(p["jobs"]))
 
     async def one_round() -> Any:
@@ -75,6 +79,8 @@ def test_aiometer_peer(bench: Bench, how: str) -> None:
 
 
 def sync_job(params: dict[str, Any]) -> Any:
+    if params.get("spin"):
+        return partial(spin_job, params["spin"])
     if params["sleep_ms"]:
         return partial(sleep_then_square, seconds=params["sleep_ms"] / 1000)
     return square
