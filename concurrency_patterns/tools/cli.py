@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .. import __version__
 from .registry import PATTERNS, SLUGS, pattern
-from .repo import NeedsRepository, repository
+from .repo import NeedsRepository, free_threaded_python, repository
 
 __all__ = ["main"]
 
@@ -61,10 +61,12 @@ def _output_dir(value: str) -> Path:
     return path
 
 
-def _interpreter(value: str) -> Path:
-    """Another Python to run the benchmarks on: it must exist and be executable."""
+def _interpreter(value: str) -> Path | str:
+    """Another Python to run the benchmarks on: it must exist and be executable; or "none"."""
     import os
 
+    if value == "none":
+        return value
     path = Path(value)
     if not path.is_file() or not os.access(path, os.X_OK):
         raise argparse.ArgumentTypeError(f"no Python interpreter at {value!r}")
@@ -112,8 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--from-json", type=_json_input, metavar="FILE",
                          help="read a pytest-benchmark JSON file instead of running the suites")
     compare.add_argument("--python", type=_interpreter, metavar="PATH",
-                         help="run the suites on this interpreter too (a free-threaded build: "
-                              ".ci/build-freethreaded); its rows are marked, e.g. (3.13t)")
+                         help="run the suites on this interpreter too; its rows are marked, "
+                              "e.g. (3.13t). Default: the free-threaded build that "
+                              ".ci/build-freethreaded cached, if there is one; "
+                              "`--python none`: only this interpreter")
 
     claims = commands.add_parser(
         "claims", help="measure the articles' claims here and give each a verdict "
@@ -172,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                           markdown_path=args.markdown, from_json=args.from_json)
     from .compare import run_compare
 
+    python = args.python
+    if python is None and args.from_json is None:
+        python = free_threaded_python()
+        if python is not None:
+            print(f"the free-threaded build is cached ({python}): its rows join the tables "
+                  "(`--python none` leaves them out)")
     return run_compare(args.patterns, quick=args.quick, json_path=args.json,
                        markdown_path=args.markdown, chart_path=args.chart,
-                       from_json=args.from_json, docs_dir=args.docs, python=args.python)
+                       from_json=args.from_json, docs_dir=args.docs,
+                       python=python if isinstance(python, Path) else None)

@@ -80,6 +80,7 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path,
         command += ["-k", "not test_go"]
     if quick:
         command += ["--workloads=quick", "--benchmark-max-time=0.1", "--benchmark-min-rounds=3"]
+    total = _count(command)
     start = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -93,11 +94,26 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path,
             pattern, test, variant, outcome = result.groups()
             failed |= outcome in ("FAILED", "ERROR")
             name = f"{pattern}: {test}" + (f"[{variant}]" if variant else "")
-            print(f"  [{done:3d}] {time.monotonic() - start:6.1f}s  {name}  {outcome.lower()}",
-                  flush=True)
+            print(f"  [{done:3d}/{total}] {_elapsed(time.monotonic() - start)}  {name}  "
+                  f"{outcome.lower()}", flush=True)
         elif failed or line.startswith(("E ", "FAILED", "ERROR")):
             print(line, end="")
     return process.wait()
+
+
+def _count(command: list[str]) -> int | str:
+    """How many benchmarks *command* will run (pytest's collection, a second or two), or "?"."""
+    collect = [*command, "--collect-only", "-q"]
+    done = subprocess.run(collect, cwd=ROOT, capture_output=True, text=True)
+    found = sum(1 for line in done.stdout.splitlines() if "::" in line)
+    return found or "?"
+
+
+def _elapsed(seconds: float) -> str:
+    """12.3s under a minute, 4m05s above."""
+    if seconds < 60:
+        return f"{seconds:5.1f}s"
+    return f"{int(seconds // 60):2d}m{int(seconds % 60):02d}s"
 
 
 # --- building the tables --------------------------------------------------------------------

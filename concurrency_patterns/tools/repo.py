@@ -7,9 +7,10 @@ install). From a wheel they say so in one line and exit with status 2.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-__all__ = ["CHECKOUT", "NEEDS", "NeedsRepository", "repository"]
+__all__ = ["CHECKOUT", "NEEDS", "NeedsRepository", "free_threaded_python", "repository"]
 
 # The directory above the package: the repository root when the package is a clone's.
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -34,3 +35,19 @@ def repository(command: str) -> Path:
             f"{command} runs {what} ({path}), which only a clone of the repository has: "
             "clone it and `pip install -e '.[dev]'` there")
     return CHECKOUT
+
+
+def free_threaded_python() -> Path | None:
+    """The free-threaded interpreter ``.ci/build-freethreaded`` built and cached, if it did.
+
+    It lives in ``$CONCURRENCY_PATTERNS_CACHE`` (default ``~/.cache/concurrency-patterns``),
+    in a virtual environment that the script marks complete only once every package the
+    suites import is installed: a half-made one is never taken.
+    """
+    cache = Path(os.environ.get("CONCURRENCY_PATTERNS_CACHE",
+                                Path.home() / ".cache" / "concurrency-patterns"))
+    venv = cache / "venv3.13t"
+    python = venv / "bin" / "python"
+    if (venv / ".complete").is_file() and os.access(python, os.X_OK):
+        return python
+    return None

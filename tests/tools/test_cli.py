@@ -111,3 +111,34 @@ def test_compare_refuses_a_python_that_is_not_there(capsys: pytest.CaptureFixtur
         main(["compare", "mutex", "--python", "/nonexistent/python3.13t"])
     assert exit_info.value.code == 2
     assert "no Python interpreter at" in capsys.readouterr().err
+
+
+def _cache_with_venv(root: Path, *, complete: bool) -> Path:
+    python = root / "venv3.13t" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    if complete:
+        (root / "venv3.13t" / ".complete").touch()
+    return python
+
+
+@pytest.mark.parametrize(("given", "complete", "expected"), [
+    ([], True, "cached"),              # found: its rows join the tables
+    ([], False, None),                 # half made (no marker): never taken
+    (["--python", "none"], True, None),  # asked not to
+])
+def test_compare_finds_the_cached_free_threaded_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: list[str], complete: bool,
+    expected: str | None,
+) -> None:
+    cached = _cache_with_venv(tmp_path, complete=complete)
+    monkeypatch.setenv("CONCURRENCY_PATTERNS_CACHE", str(tmp_path))
+    seen: dict[str, object] = {}
+
+    def run_compare(patterns: list[str], **kwargs: object) -> int:
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr("concurrency_patterns.tools.compare.run_compare", run_compare)
+    assert main(["compare", "mutex", *given]) == 0
+    assert seen["python"] == (cached if expected else None)
