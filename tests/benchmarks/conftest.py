@@ -22,7 +22,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import time
@@ -36,6 +35,7 @@ import pytest
 
 from concurrency_patterns.tools.claims.core import cpu_model
 from concurrency_patterns.tools.registry import SLUGS
+from concurrency_patterns.tools.repo import go_command
 from concurrency_patterns.tools.workloads import load_workloads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ class GoProcess:
 @pytest.fixture(scope="session")
 def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """Every pattern's Go test binary (``<slug>.test``), built once; None without Go."""
-    go = shutil.which("go")
+    go = go_command()
     if go is None:
         return None
     out = tmp_path_factory.mktemp("go-bin")
@@ -268,7 +268,7 @@ def pytest_benchmark_update_machine_info(
     machine_info["cpu_model"] = cpu_model()
     machine_info["cores"] = os.cpu_count()
     machine_info["python"] = platform.python_version()
-    go = shutil.which("go")
+    go = go_command()
     if go:
         version = subprocess.run([go, "version"], capture_output=True, text=True,
                                  env={**os.environ, "GOTOOLCHAIN": "local"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -32,11 +31,12 @@ from concurrency_patterns.tools.claims.report import (
     format_text,
 )
 from concurrency_patterns.tools.registry import SLUGS
+from concurrency_patterns.tools.repo import go_command
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDS, PARTLY, FAILS, UNMEASURED = (Verdict.HOLDS, Verdict.PARTLY, Verdict.FAILS,
                                     Verdict.UNMEASURED)
-needs_go = pytest.mark.skipif(shutil.which("go") is None,
+needs_go = pytest.mark.skipif(go_command() is None,
                               reason="no Go toolchain (it comes with the [dev] extra)")
 
 

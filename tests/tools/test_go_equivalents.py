@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from concurrency_patterns.tools.demos import runs
 from concurrency_patterns.tools.registry import SLUGS
+from concurrency_patterns.tools.repo import go_command
 
 ROOT = Path(__file__).resolve().parents[2]
 GO = ROOT / "go_equivalents"
@@ -38,7 +38,7 @@ def go_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
+    go = go_command()
     if go is None:
         pytest.skip("no Go toolchain (it comes with the [dev] extra)")
     out = tmp_path_factory.mktemp("go-bin")

@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from concurrency_patterns.tools.repo import CHECKOUT
+from concurrency_patterns.tools.repo import CHECKOUT, go_command
 
 __all__ = [
     "CLAIMS",
@@ -352,9 +351,10 @@ class Context:
     def go_binary(self) -> Path:
         """go_equivalents/cmd/claims, built once per run; Unmeasurable without a Go toolchain."""
         if self._go_binary is None and not self._go_error:
-            go = shutil.which("go")
+            go = go_command()
             if go is None:
-                self._go_error = "no Go toolchain on PATH (it comes with the [dev] extra)"
+                self._go_error = ("no Go toolchain on PATH or beside this Python "
+                                  "(it comes with the [dev] extra)")
             elif not GO_DIR.is_dir():
                 self._go_error = "go_equivalents/ not found: the ledger needs a clone"
             else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import subprocess
 import textwrap
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from concurrency_patterns.tools.claims.core import (
     quantity,
 )
 from concurrency_patterns.tools.registry import PATTERNS
+from concurrency_patterns.tools.repo import go_command
 
 __all__ = ["ARTICLES", "Outcome", "describe_machine", "format_markdown", "format_text"]
 
@@ -107,7 +107,7 @@ def describe_machine() -> dict[str, Any]:
     info: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(),
                             "memory": memory_total(), "os": f"{platform.system()} "
                             f"{platform.release()}", "python": platform.python_version()}
-    go = shutil.which("go")
+    go = go_command()
     if go:
         done = subprocess.run([go, "version"], capture_output=True, text=True,
                               env={**os.environ, "GOTOOLCHAIN": "local"})
