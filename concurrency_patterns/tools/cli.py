@@ -111,8 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--chart", type=_output, metavar="FILE", help="draw the tables (PNG)")
     compare.add_argument("--docs", type=_output_dir, metavar="DIR",
                          help="write the docs' tables and charts (all, and one per pattern)")
-    compare.add_argument("--from-json", type=_json_input, metavar="FILE",
-                         help="read a pytest-benchmark JSON file instead of running the suites")
+    compare.add_argument("--from-json", type=_json_input, metavar="FILE", nargs="+",
+                         help="read results instead of running the suites: pytest-benchmark's "
+                              "JSON or compare's own --json; a later file's tables replace an "
+                              "earlier one's for the same pattern")
     compare.add_argument("--python", type=_interpreter, metavar="PATH",
                          help="run the suites on this interpreter too; its rows are marked, "
                               "e.g. (3.13t). Default: the free-threaded build that "

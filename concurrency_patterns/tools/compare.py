@@ -16,7 +16,9 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -286,6 +288,11 @@ def _unit(seconds: float) -> tuple[str, float]:
     return "ns", 1e-9
 
 
+def times(ratio: float) -> str:
+    """A ratio with 3 significant digits at most: 1.95×, 15.2×, 412×."""
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×" if ratio < 100 else f"{ratio:.0f}×"
+
+
 def _time(seconds: float) -> str:
     name, scale = _unit(seconds)
     return f"{_figure(seconds / scale)} {name}"
@@ -321,7 +328,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     for r in table.rows:
         cells = [r.variant, _figure(r.median / scale),
                  f"±{_figure(r.iqr / scale, 2)}" + (" ⚠" if r.noisy else ""),
-                 f"{r.ratio_to_go:.2f}" if r.ratio_to_go is not None else "–"]
+                 _figure(r.ratio_to_go) if r.ratio_to_go is not None else "–"]
         if show_eff:
             cells.append(f"{r.efficiency:.0%}" if r.efficiency is not None else "–")
         if show_cpu:
@@ -370,7 +377,10 @@ def format_text(tables: list[Table], machine: str) -> str:
 
 
 def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
-                    overhead: str, *, heading: str = "###", memory: str = "") -> str:
+                    overhead: str, *, heading: str = "###", memory: str = "",
+                    chart: Callable[[Table], str] | None = None) -> str:
+    """The tables as Markdown, then the memory rows and the targets. With *chart*, each table
+    is followed by its chart, at the path *chart* gives."""
     out = [f"**Machine:** {machine}", "", f"**How:** {overhead}.", "",
            "Each figure is the median of the timed rounds with its interquartile range (IQR); "
            f"⚠ marks an IQR above {SPREAD_LIMIT:.0%} of the median. *vs Go* is the ratio to Go's "
@@ -385,6 +395,8 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         out.append("|" + "|".join(["---"] + ["--:"] * (len(header) - 1)) + "|")
         out += ["| " + " | ".join(cells) + " |" for cells in body]
         out.append("")
+        if chart is not None:
+            out += [f"![{t.pattern}: {t.workload}, as a chart]({chart(t)})", ""]
     if memory:
         out += [memory]
     if checks:
@@ -395,21 +407,50 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
 
 def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
                overhead: str, directory: Path, memory: str = "") -> None:
-    """The tables and charts the docs include: all of them, and each pattern's own."""
+    """What the docs include, into *directory*:
+
+    * ``benchmarks.md`` and ``benchmarks.png``: every table, and one chart of them all;
+    * ``targets.md``: the project's targets and whether this run met them (the methodology
+      page shows them; the pattern pages do not);
+    * ``<pattern>.md``: a pattern's tables, each followed by its own chart
+      (``<pattern>-<workload>.png``);
+    * ``headlines.md`` and, for a run with a free-threaded interpreter, ``free_threading.md``.
+
+    Charts of an earlier run that this one no longer has are removed.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "benchmarks.md").write_text(
-        format_markdown(tables, machine, checks, overhead, memory=memory))
+        format_markdown(tables, machine, [], overhead, memory=memory))
+    (directory / "targets.md").write_text(format_targets(checks))
     draw_chart(tables, directory / "benchmarks.png", machine)
     (directory / "headlines.md").write_text(headlines(tables))
     if text := free_threading(tables):  # only a run with a free-threaded interpreter has it
         (directory / "free_threading.md").write_text(text)
+    drawn = {directory / "benchmarks.png"}
     for pattern in sorted({t.pattern for t in tables}):
         mine = [t for t in tables if t.pattern == pattern]
-        my_checks = [c for c in checks if c[0].startswith(f"{pattern}:")]
-        (directory / f"{pattern}.md").write_text(format_markdown(
-            mine, machine, my_checks, overhead, heading="####",
-            memory=memory if pattern == "bounded_fetch" else ""))
-        draw_chart(mine, directory / f"{pattern}.png", machine)
+        text = format_markdown(mine, machine, [], overhead, heading="####",
+                               memory=memory if pattern == "bounded_fetch" else "",
+                               chart=lambda t: f"../generated/{chart_name(t)}")
+        if any(c[0].startswith(f"{pattern}:") for c in checks):
+            text += ("\nThe targets the project sets for this pattern, and whether this run met "
+                     "them, are on the [benchmarks page](../benchmarks.md#targets).\n")
+        (directory / f"{pattern}.md").write_text(text)
+        for t in mine:
+            draw_table_chart(t, directory / chart_name(t), machine)
+            drawn.add(directory / chart_name(t))
+    for old in directory.glob("*.png"):
+        if old not in drawn and old.stem.split("-")[0] in SLUGS:
+            old.unlink()
+
+
+def format_targets(checks: list[tuple[str, bool, str]]) -> str:
+    """The targets as a Markdown table: what, the measured figure, met or not."""
+    if not checks:
+        return "*This run checked no target.*\n"
+    out = ["| target | measured | met |", "|---|--:|:-:|"]
+    out += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, ok, got in checks]
+    return "\n".join(out) + "\n"
 
 
 # The home page's three headline results: (pattern, workload prefix) of the tables they read.
@@ -501,66 +542,206 @@ HARNESS = ("each round is timed where it runs and nothing else is: async rounds 
 
 # --- the chart ------------------------------------------------------------------------------
 
-def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
+# Colours: Go in Go's blue, this interpreter's rows in Python's blue, another interpreter's
+# (3.13t) in Python's yellow, a peer library in grey.
+_COLOURS = {"go": "#00ADD8", "python": "#3776AB", "other": "#E0B000", "peer": "#9A9A9A"}
+
+
+def _colour(variant: str) -> str:
+    if variant.startswith("go"):
+        return _COLOURS["go"]
+    if _interpreter_suffix(variant):
+        return _COLOURS["other"]
+    return _COLOURS["peer"] if "(peer)" in variant else _COLOURS["python"]
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = min(3, len(tables))
-    rows = math.ceil(len(tables) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 5.2, rows * 3.2), squeeze=False)
-    for ax, t in zip(axes.flat, tables, strict=False):
-        ordered = list(reversed(t.rows))
-        unit, scale = _unit(min(r.median for r in t.rows))
-        values = [r.median / scale for r in ordered]
-        errors = [r.iqr / scale / 2 for r in ordered]
-        colors = ["#00ADD8" if r.variant.startswith("go") else "#3776AB" for r in ordered]
-        ax.barh([r.variant for r in ordered], values, xerr=errors, color=colors, capsize=2)
-        ax.set_title(f"{t.pattern}\n{t.workload}", fontsize=9)
-        ax.set_xlabel(f"median time ({unit}), lower is better", fontsize=8)
-        ax.tick_params(labelsize=8)
-        if max(values) / max(min(values), 1e-12) > 50:
-            ax.set_xscale("log")
-    for ax in list(axes.flat)[len(tables):]:
-        ax.axis("off")
-    fig.suptitle(f"concurrency-patterns: Python variants and Go (blue-green) — {machine}",
-                 fontsize=10)
-    fig.tight_layout()
+    return plt
+
+
+def _ratio_axis(ax: Any, values: list[float]) -> None:
+    """A log axis of ratios to Go: ticks at 1, 2, 5, 10, ... written 1×, 2×, ...; a line at
+    1× (Go), room on the right for each bar's label."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    low, high = min([*values, 1.0]), max([*values, 1.0])
+    ax.set_xlim(low / 1.5, high * 3)
+    # 1×, 2×, 5×, 10× ... while they fit; over more than two decades, 1×, 10×, 100× only.
+    subs = (1.0, 2.0, 5.0) if high / low < 150 else (1.0,)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.axvline(1.0, color=_COLOURS["go"], linewidth=1, linestyle="--")
+
+
+def _legend(ax: Any, rows: list[Row]) -> None:
+    """Say what the colours are, for the kinds of row this chart has."""
+    from matplotlib.patches import Patch
+
+    kinds = {"go": "Go", "python": "Python", "other": "another interpreter (suffix)",
+             "peer": "a peer library"}
+    seen = {_colour(r.variant) for r in rows}
+    handles = [Patch(color=_COLOURS[k], label=label) for k, label in kinds.items()
+               if _COLOURS[k] in seen]
+    if len(handles) > 1:
+        # top right: the fastest rows are on top, so their bars leave that corner free
+        ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.9)
+
+
+def draw_table_chart(t: Table, path: Path, machine: str) -> None:
+    """One table as one chart: each variant's median as a ratio to Go's, on a log axis with
+    Go at 1×; a table with no Go row, absolute times on a linear axis. Fastest on top."""
+    plt = _pyplot()
+    rows = list(reversed(t.rows))
+    go = t.row("go")
+    fig, ax = plt.subplots(figsize=(7.4, 0.95 + 0.3 * len(rows)))
+    names = [r.variant for r in rows]
+    colours = [_colour(r.variant) for r in rows]
+    if go is not None:
+        values = [r.median / go.median for r in rows]
+        errors = [r.iqr / go.median / 2 for r in rows]
+        labels = [times(v) for v in values]
+        ax.barh(names, values, xerr=errors, color=colours, capsize=2, left=0)
+        _ratio_axis(ax, values)
+        ax.set_xlabel("median time ÷ Go's median (log scale; dashed line: Go = 1×); "
+                      "lower is better", fontsize=8)
+    else:
+        unit, scale = _unit(min(r.median for r in rows))
+        values = [r.median / scale for r in rows]
+        errors = [r.iqr / scale / 2 for r in rows]
+        labels = [f"{_figure(v)} {unit}" for v in values]
+        ax.barh(names, values, xerr=errors, color=colours, capsize=2)
+        ax.set_xlim(0, max(values) * 1.25)
+        ax.set_xlabel(f"median time ({unit}, linear scale); lower is better", fontsize=8)
+    for y, (value, error, label) in enumerate(zip(values, errors, labels, strict=True)):
+        # beside the bar's error bar, never on it
+        ax.annotate(label, (value + error, y), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=7.5)
+    _legend(ax, rows)
+    ax.set_title(textwrap.fill(f"{t.pattern}: {t.workload}", 80), fontsize=9.5, loc="left")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.margins(y=0.5 / max(len(rows), 1))
+    fig.text(0.99, 0.005, machine, fontsize=6, color="#777777", ha="right", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
+    """Every table in one chart: for each, the fastest variant of this interpreter as a ratio
+    to Go's median, on a log axis with Go at 1×. Tables with no Go row are left out."""
+    plt = _pyplot()
+    points: list[tuple[str, float, str]] = []
+    for t in tables:
+        go = t.row("go")
+        ours = [r for r in t.rows if not r.variant.startswith(("go", "bare "))
+                and not _interpreter_suffix(r.variant) and "(peer)" not in r.variant]
+        if go is None or not ours:
+            continue
+        best = min(ours, key=lambda r: r.median)
+        name = textwrap.fill(f"{t.pattern}: {t.workload}", 48, break_on_hyphens=True)
+        points.append((name, best.median / go.median, best.variant))
+    if not points:
+        points.append(("(no table with a Go row)", 1.0, ""))
+    points.reverse()  # the first table on top
+    fig, ax = plt.subplots(figsize=(7.4, 1.2 + 0.34 * len(points)))
+    values = [v for _, v, _ in points]
+    ax.barh([name for name, _, _ in points], values, color=_COLOURS["python"])
+    _ratio_axis(ax, values)
+    ax.set_xlim(right=max(values) * 12)  # room for the labels
+    for y, (_, value, variant) in enumerate(points):
+        ax.annotate(f"{times(value)} {variant}",
+                    (value, y), xytext=(4, 0), textcoords="offset points", va="center",
+                    fontsize=6.5)
+    fig.suptitle("The fastest Python variant of each table, as a multiple of Go's time",
+                 fontsize=9.5, x=0.01, ha="left")
+    ax.set_xlabel("median time ÷ Go's median (log scale; dashed line: Go = 1×); "
+                  "lower is better", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.margins(y=0.5 / len(points))
+    fig.text(0.99, 0.005, machine, fontsize=6, color="#777777", ha="right", va="bottom")
+    fig.tight_layout(rect=(0, 0.02, 1, 0.99))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def chart_name(t: Table) -> str:
+    """The file name of *t*'s chart: its pattern and workload, safe in a path."""
+    return f"{t.pattern}-{re.sub(r'[^A-Za-z0-9._-]+', '_', t.workload)}.png"
+
+
 # --- the command ----------------------------------------------------------------------------
+
+def load_results(paths: list[Path]) -> tuple[list[Table], dict[str, Any], list[dict[str, Any]]]:
+    """The tables, the machine and the memory rows of one or more results files.
+
+    Each file is either pytest-benchmark's JSON (what the suites write) or what ``compare
+    --json`` wrote (``docs/generated/benchmarks.json`` is one). A later file's tables replace
+    an earlier file's for the same pattern, so a re-measured pattern can be laid over a full
+    run.
+    """
+    by_pattern: dict[str, list[Table]] = {}
+    machine: dict[str, Any] = {}
+    memory: list[dict[str, Any]] = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        if "tables" in data:  # compare's own JSON: the tables, already derived
+            tables = [Table(**{k: v for k, v in t.items() if k != "rows"},
+                            rows=[Row(**r) for r in t["rows"]]) for t in data["tables"]]
+            info, mem = data.get("machine", {}), data.get("memory", [])
+        else:
+            tables, info, mem = build_tables(data), data.get("machine_info", {}), \
+                memory_rows(data)
+        mine: dict[str, list[Table]] = {}
+        for t in tables:
+            mine.setdefault(t.pattern, []).append(t)
+        by_pattern.update(mine)
+        machine = machine or info
+        memory = mem or memory
+    ordered = sorted(by_pattern, key=lambda p: _ORDER.get(p, 99))
+    return [t for p in ordered for t in by_pattern[p]], machine, memory
+
 
 def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 markdown_path: Path | None, chart_path: Path | None,
-                from_json: Path | None = None, docs_dir: Path | None = None,
+                from_json: list[Path] | None = None, docs_dir: Path | None = None,
                 python: Path | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
-        raw = from_json or Path(scratch) / "benchmarks.json"
-        if from_json is None:
+        raw = Path(scratch) / "benchmarks.json"
+        if from_json:
+            tables, info, memory = load_results(from_json)
+            if patterns:
+                tables = [t for t in tables if t.pattern in patterns]
+        else:
             print("running the benchmark suites"
                   + (" (quick workloads, short rounds)" if quick else "") + " ...", flush=True)
             status = run_benchmarks(patterns, quick, raw)
             if status != 0 or not raw.exists():
                 print(f"the benchmarks failed (pytest exit {status})", file=sys.stderr)
                 return status or 1
-        data = json.loads(raw.read_text())
-        if python is not None:
-            label = interpreter_label(str(python))
-            print(f"\nrunning them again on {python} ({label}) ...", flush=True)
-            other = Path(scratch) / "other.json"
-            status = run_benchmarks(patterns, quick, other, python=str(python), go=False)
-            if status != 0 or not other.exists():
-                print(f"the benchmarks on {python} failed (pytest exit {status})",
-                      file=sys.stderr)
-                return status or 1
-            merge_interpreter(data, json.loads(other.read_text()), label)
-    tables = build_tables(data)
-    machine = describe_machine(data.get("machine_info", {}))
+            data = json.loads(raw.read_text())
+            if python is not None:
+                label = interpreter_label(str(python))
+                print(f"\nrunning them again on {python} ({label}) ...", flush=True)
+                other = Path(scratch) / "other.json"
+                status = run_benchmarks(patterns, quick, other, python=str(python), go=False)
+                if status != 0 or not other.exists():
+                    print(f"the benchmarks on {python} failed (pytest exit {status})",
+                          file=sys.stderr)
+                    return status or 1
+                merge_interpreter(data, json.loads(other.read_text()), label)
+            tables, info, memory = build_tables(data), data.get("machine_info", {}), \
+                memory_rows(data)
+    machine = describe_machine(info)
     checks = check_targets(tables)
-    memory = memory_rows(data)
     print()
     print(format_text(tables, machine))
     if memory:
@@ -569,16 +750,16 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
         print(f"  {'met ' if ok else 'MISSED'}  {what}: {got}")
     overhead = HARNESS
     print(f"\n  how: {overhead}")
+    summary = json.dumps({
+        "machine": info, "tables": [asdict(t) for t in tables], "memory": memory,
+        "targets": [{"target": w, "met": ok, "measured": g} for w, ok, g in checks],
+    }, indent=2) + "\n"
     if markdown_path:
         markdown_path.write_text(format_markdown(tables, machine, checks, overhead,
                                                  memory=format_memory(memory, markdown=True)))
         print(f"wrote {markdown_path}")
     if json_path:
-        json_path.write_text(json.dumps({
-            "machine": data.get("machine_info", {}), "datetime": data.get("datetime"),
-            "tables": [asdict(t) for t in tables], "memory": memory,
-            "targets": [{"target": w, "met": ok, "measured": g} for w, ok, g in checks],
-        }, indent=2) + "\n")
+        json_path.write_text(summary)
         print(f"wrote {json_path}")
     if chart_path:
         draw_chart(tables, chart_path, machine)
@@ -586,5 +767,9 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
     if docs_dir:
         write_docs(tables, machine, checks, overhead, docs_dir,
                    memory=format_memory(memory, markdown=True))
+        # The data behind the pages: the prose's figures are computed from it (figures.py),
+        # and `compare --from-json docs/generated/benchmarks.json --docs docs/generated`
+        # redraws every table and chart from it.
+        (docs_dir / "benchmarks.json").write_text(summary)
         print(f"wrote the docs' tables and charts to {docs_dir}")
     return 0

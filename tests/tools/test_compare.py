@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -123,10 +124,42 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     assert [t["pattern"] for t in summary["tables"]] == ["bounded_fetch", "worker_pool",
                                                          "process_offload"]
     assert (tmp_path / "t.png").stat().st_size > 1000
+    workloads = [(t["pattern"], t["workload"]) for t in summary["tables"]]
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{name}.{ext}" for name in ("benchmarks", "bounded_fetch", "worker_pool",
-                                      "process_offload") for ext in ("md", "png")]
-        + ["headlines.md"])
+        [f"{name}.md" for name in ("benchmarks", "bounded_fetch", "worker_pool",
+                                   "process_offload", "targets", "headlines")]
+        + ["benchmarks.png", "benchmarks.json"]
+        + [f"{pattern}-{workload}.png" for pattern, workload in workloads])
+    # a pattern's page has its charts and a link to its targets, but not the targets
+    page = (out / "bounded_fetch.md").read_text()
+    assert "](../generated/bounded_fetch-" in page and "#### Targets" not in page
+    assert "../benchmarks.md#targets" in page
+    assert "| target | measured | met |" in (out / "targets.md").read_text()
+    # the docs' JSON reads back: the same tables, redrawn from it alone
+    again = tmp_path / "again"
+    assert main(["compare", "--from-json", str(out / "benchmarks.json"), "--docs",
+                 str(again)]) == 0
+    assert (again / "bounded_fetch.md").read_text() == page
+
+
+def test_a_later_results_file_replaces_a_pattern_s_tables(tmp_path: Path) -> None:
+    from concurrency_patterns.tools.compare import load_results
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(DATA))
+    only_fetch = copy.deepcopy(DATA)
+    only_fetch["benchmarks"] = [b for b in only_fetch["benchmarks"]
+                                if b["extra_info"].get("pattern") == "bounded_fetch"]
+    for b in only_fetch["benchmarks"]:
+        if "median" in b["stats"]:  # a timing, not the memory row
+            b["stats"]["median"] *= 2
+    second.write_text(json.dumps(only_fetch))
+    tables, _, _ = load_results([first, second])
+    earlier, _, _ = load_results([first])
+    assert [t.pattern for t in tables] == [t.pattern for t in earlier]
+    for t, e in zip(tables, earlier, strict=True):
+        doubled = t.pattern == "bounded_fetch"
+        assert [r.median for r in t.rows] == [r.median * (2 if doubled else 1) for r in e.rows]
 
 
 @pytest.mark.parametrize(("value", "digits", "shown"), [

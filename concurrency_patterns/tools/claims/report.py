@@ -161,8 +161,11 @@ def _row(cells: tuple[str, ...]) -> str:
 
 # --- the docs page ------------------------------------------------------------------------------
 
-_BADGE = {Verdict.HOLDS: "✅ holds", Verdict.PARTLY: "🟡 holds only partly",
-          Verdict.FAILS: "❌ does not hold", Verdict.UNMEASURED: "⚪ not measured"}
+# Shortcodes, which the site draws as SVG (pymdownx.emoji): a browser with no emoji font shows
+# the same badge, never an empty box, and the words say the verdict without the picture.
+_BADGE = {Verdict.HOLDS: ":white_check_mark: holds",
+          Verdict.PARTLY: ":yellow_circle: holds only partly",
+          Verdict.FAILS: ":x: does not hold", Verdict.UNMEASURED: ":white_circle: not measured"}
 
 
 def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: bool,
