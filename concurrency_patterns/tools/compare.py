@@ -96,8 +96,15 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path,
             pattern, test, variant, outcome = result.groups()
             failed |= outcome in ("FAILED", "ERROR")
             name = f"{pattern}: {test}" + (f"[{variant}]" if variant else "")
-            print(f"  [{done:3d}/{total}] {_elapsed(time.monotonic() - start)}  {name}  "
-                  f"{outcome.lower()}", flush=True)
+            line = (f"  [{done:3d}/{total}] {_elapsed(time.monotonic() - start)}  {name}  "
+                    f"{outcome.lower()}")
+            if len(line) > WIDTH:  # the middle of a long test id goes, its ends stay
+                cut = len(line) - WIDTH + 1
+                middle = len(name) // 2
+                name = name[:middle - cut // 2 - 1] + "…" + name[middle + (cut - cut // 2):]
+                line = (f"  [{done:3d}/{total}] {_elapsed(time.monotonic() - start)}  {name}  "
+                        f"{outcome.lower()}")
+            print(line, flush=True)
         elif failed or line.startswith(("E ", "FAILED", "ERROR")):
             print(line, end="")
     return process.wait()
@@ -141,6 +148,7 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
 
 
 _ORDER = {slug: i for i, slug in enumerate(SLUGS)}
+WIDTH = 100  # what compare prints fits this many columns
 _SUFFIX = re.compile(r" \(\d+\.\d+t?\)$")  # " (3.13t)": a row from another interpreter
 
 
@@ -338,7 +346,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
         if show_job:
             cells.append(_time(r.per_job) if r.per_job is not None else "–")
         if show_speed:
-            cells.append(f"{r.speedup:.2f}x" if r.speedup is not None else "–")
+            cells.append(f"{_figure(r.speedup)}×" if r.speedup is not None else "–")
         body.append(cells)
     return header, body
 
@@ -366,7 +374,9 @@ def format_text(tables: list[Table], machine: str) -> str:
         header, body = _cells(t)
         widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
         note = _floor_note(t)
-        out.append(f"{t.pattern}: {t.workload}" + (f"   ({note})" if note else ""))
+        out.append(f"{t.pattern}: {t.workload}")
+        if note:
+            out.append(f"  ({note})")
         out.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
         for cells in body:
             out.append("  " + "  ".join(
@@ -746,10 +756,12 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
     print(format_text(tables, machine))
     if memory:
         print(format_memory(memory, markdown=False))
-    for what, ok, got in checks:
-        print(f"  {'met ' if ok else 'MISSED'}  {what}: {got}")
+    for what, ok, got in checks:  # wrapped to 100 columns, as every table above
+        print(textwrap.fill(f"{'met ' if ok else 'MISSED'}  {what}: {got}", WIDTH,
+                            initial_indent="  ", subsequent_indent="          "))
     overhead = HARNESS
-    print(f"\n  how: {overhead}")
+    print("\n" + textwrap.fill(f"how: {overhead}", WIDTH, initial_indent="  ",
+                               subsequent_indent="       "))
     summary = json.dumps({
         "machine": info, "tables": [asdict(t) for t in tables], "memory": memory,
         "targets": [{"target": w, "met": ok, "measured": g} for w, ok, g in checks],

@@ -221,3 +221,14 @@ def test_the_interpreter_label_says_whether_the_gil_is_off() -> None:
 
     label = interpreter_label(sys.executable)
     assert label.startswith(f"{sys.version_info[0]}.{sys.version_info[1]}")
+
+
+def test_compare_prints_at_most_100_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    raw = tmp_path / "raw.json"
+    raw.write_text(json.dumps(DATA))
+    assert main(["compare", "--from-json", str(raw)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert any(line.lstrip().startswith(("met", "MISSED")) for line in lines)

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,11 @@ def graded(value: float, holds_at: float, partly_at: float, reason: str) -> Judg
     if value >= partly_at:
         return Judgement(Verdict.PARTLY, reason)
     return Judgement(Verdict.FAILS, reason)
+
+
+class Killed(RuntimeError):
+    """A measuring process was killed by a signal (its name is the message): a result for a
+    claim about how much fits in memory, not a failure to measure."""
 
 
 class Unmeasurable(Exception):
@@ -437,6 +443,8 @@ class Context:
             env={**os.environ, "GOTOOLCHAIN": "local", **(env or {})},
             preexec_fn=_affinity(cpus),
         )
+        if done.returncode < 0:  # a signal: the kernel's out-of-memory killer sends SIGKILL
+            raise Killed(signal.Signals(-done.returncode).name)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command[:4])} failed (exit {done.returncode}):\n"
                                f"{done.stderr.strip()[-2000:]}")

@@ -485,7 +485,7 @@ class JsonParse(Claim):
     gist = ("Parsing a million JSON records takes 12.5 s with Python's `json`, 3.2 s with "
             "orjson and 1.8 s in Go (memory 1.2 GB, 800 MB, 400 MB).")
     method = ("One file, a JSON array of 1 million user-like records (id, name, e-mail, flag, "
-              "score, two tags; about 110 MB) — 200,000 with `--quick` — parsed whole, after "
+              "score, two tags; about 131 MB) — 200,000 with `--quick` — parsed whole, after "
               "reading it into memory, by `json.loads`, `orjson.loads` (if installed) and Go's "
               "`json.Unmarshal`, into typed structs (what Go code does) and into `[]any` (what "
               "Python builds). Wall time, median of 3; peak RSS of each process beside it.")
