@@ -57,6 +57,17 @@ def time_fib(n: int, repeat: int) -> list[float]:
     return [timed(lambda: fib(n)) for _ in range(repeat)]
 
 
+def build_flags() -> str:
+    """How this interpreter was built, as far as speed goes: with or without profile-guided
+    optimisation (PGO) and link-time optimisation (LTO)."""
+    import sysconfig
+
+    args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    pgo = "--enable-optimizations" in args
+    lto = "--with-lto" in args
+    return f"{'with' if pgo else 'without'} PGO, {'with' if lto else 'without'} LTO"
+
+
 class CpuFib(Claim):
     id = "cpu-fib"
     title = "Go is 10×+ faster than Python on CPU-bound work"
@@ -70,14 +81,18 @@ class CpuFib(Claim):
               "40 so a run takes seconds (27 with `--quick`); fib(40) makes 11× as many calls "
               "as fib(35), so the ledger also shows each side scaled up to fib(40) by call "
               "count. Wall time, median of the rounds.")
-    rule = ("Ratio = Python's median time / Go's. **Holds** at 10× or more; **holds only "
-            "partly** from 3× up to 10×; **does not hold** below 3×.")
+    rule = ("Ratio = Python's median time / Go's, set against each article's own figure: "
+            "article 001's \"10+ times\" is met at 10× or more; article 002's 56× is met "
+            "within a factor of two (28–112×). **Holds** if both are met; **holds only "
+            "partly** if one is; **does not hold** if neither is. How the interpreter was "
+            "built is reported beside: a build without profile-guided optimisation runs "
+            "this code slower.")
     patterns = ("process_offload",)
     judged = ("python", "go")
 
     def measure(self, ctx: Context) -> Measured:
         n = 27 if ctx.quick else 35
-        m = Measured(params={"n": n})
+        m = Measured(params={"n": n, "build": build_flags()})
         ctx.progress(f"Python fib({n})")
         m.add("python", f"Python fib({n})", ctx.python(time_fib, n=n, repeat=3 if ctx.quick
                                                         else 5), "s")
@@ -99,11 +114,18 @@ class CpuFib(Claim):
 
     def judge(self, m: Measured) -> Judgement:
         r = m.median("python") / m.median("go")
-        if r >= 10:
-            return Judgement(Verdict.HOLDS, f"Go is {ratio_text(r)} faster on fib({m.params['n']})")
-        if r >= 3:
-            return Judgement(Verdict.PARTLY, f"Go is faster, but by {ratio_text(r)}, not 10×")
-        return Judgement(Verdict.FAILS, f"Go is only {ratio_text(r)} faster")
+        ten, fifty_six = r >= 10, 28 <= r <= 112
+        met = {True: "is met", False: "is not met"}
+        said = (f"Go is {ratio_text(r)} faster on fib({m.params['n']}): article 001's 10+× "
+                f"{met[ten]}, article 002's 56× {met[fifty_six]}"
+                f"{'' if fifty_six else ' (within a factor of two)'}")
+        if build := m.params.get("build"):
+            said += f"; Python built {build}"
+        if ten and fifty_six:
+            return Judgement(Verdict.HOLDS, said)
+        if ten or fifty_six:
+            return Judgement(Verdict.PARTLY, said)
+        return Judgement(Verdict.FAILS, said)
 
     def summary(self, m: Measured) -> tuple[str, str]:
         n = m.params["n"]
