@@ -119,9 +119,11 @@ CASES: list[tuple[str, dict[str, Any], dict[str, float], Verdict]] = [
                      "aiohttp_heavy": 2700, "aiohttp_heavy_cpu": 1.0}, PARTLY),
     ("io-gap", GAP, {"go_light": 370, "aiohttp_light": 140, "go_heavy": 9000,
                      "aiohttp_heavy": 2700, "aiohttp_heavy_cpu": 1.0}, FAILS),
-    ("http-json", {}, {"go": 60000, "aiohttp": 15000}, HOLDS),
-    ("http-json", {}, {"go": 60000, "aiohttp": 28000, "uvloop": 30000}, PARTLY),
-    ("http-json", {}, {"go": 60000, "aiohttp": 50000}, FAILS),
+    # each article's ratio (3.8×, 7.9×, 2.7×) is met within a factor of two
+    ("http-json", {}, {"go": 60000, "aiohttp": 12000}, HOLDS),  # 5×: all three
+    ("http-json", {}, {"go": 44000, "aiohttp": 13500, "uvloop": 14500}, PARTLY),  # 3.3×, here
+    ("http-json", {}, {"go": 60000, "aiohttp": 6000}, PARTLY),  # 10×: 7.9× only
+    ("http-json", {}, {"go": 60000, "aiohttp": 50000}, FAILS),  # 1.2×: none
     ("points-mem", {}, {"dataclass": 200e6, "slots": 70e6, "go": 24e6}, HOLDS),
     ("points-mem", {}, {"dataclass": 200e6, "slots": 160e6, "go": 24e6}, PARTLY),
     ("points-mem", {}, {"dataclass": 400e6, "slots": 160e6, "go": 48e6}, FAILS),
