@@ -374,3 +374,25 @@ def test_max_concurrent_reports_a_size_killed_for_memory_as_its_result() -> None
     assert judgement.verdict == PARTLY  # asyncio's 100K ran; Go's million did not fit
     assert "killed by SIGKILL (out of memory)" in judgement.reason
     assert "killed by SIGKILL" in claim.summary(measured)[0]
+
+
+@pytest.mark.parametrize(("readings", "pooled", "verdict"), [
+    ([1.95, 1.90], 1.05, HOLDS),       # a steady machine, a full speed-up
+    ([1.95, 1.90], 1.9, FAILS),        # a steady machine, no speed-up: false
+    ([1.95, 1.40], 1.4, HOLDS),        # a dip: judged against the lower reading, 1.43x of 1.40x
+    ([1.95, 1.40], 1.9, UNMEASURED),   # a dip and no speed-up: noisy, not false
+    ([1.95, 1.60], 1.6, PARTLY),       # a dip, some speed-up: partly, as on a steady machine
+])
+def test_a_parallel_claim_reads_the_lower_capacity_and_calls_a_dip_noisy(
+    readings: list[float], pooled: float, verdict: Verdict,
+) -> None:
+    m = measured(CORES, sequential=2.0, pooled=pooled)
+    m.add("capacity", "control", readings, "x")
+    judgement = CLAIMS["processes"].judge(m)
+    assert judgement.verdict is verdict
+    if verdict is UNMEASURED:
+        assert judgement.reason.startswith("noisy: the machine's parallel capacity moved")
+    numpy = measured(CORES, matmul=2.0 / pooled, large=1.0, small=2.0 / pooled)
+    numpy.add("capacity", "control", readings, "x")
+    if verdict in (UNMEASURED, FAILS):
+        assert CLAIMS["numpy-gil"].judge(numpy).verdict is verdict

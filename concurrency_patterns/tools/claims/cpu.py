@@ -219,9 +219,14 @@ class GilThreads(Claim):
 PARALLEL_RULE = (
     "Efficiency = speed-up / the machine's parallel capacity at that moment (see the control "
     "row: {cores} independent processes at once against one, measured just before and just "
-    "after; the number of cores where there is no Go). **Holds** at 80% or more; **holds "
-    "only partly** while the speed-up is still at least 1.2×; **does not hold** below. If "
-    "the machine itself gave less than 1.2× at the time, the claim is *not measured*.")
+    "after; the lower reading counts; the number of cores where there is no Go). **Holds** "
+    "at 80% or more; **holds only partly** while the speed-up is still at least 1.2×; "
+    "**does not hold** below. If the machine itself gave less than 1.2× at the time, the "
+    "claim is *not measured*; if the two readings differ by more than 15% and the rule "
+    "would say *does not hold*, it is *not measured* either, as noisy: the machine changed "
+    "under the measurement, so a low speed-up says nothing of the claim.")
+
+UNSTEADY = 0.15  # the control's two readings may differ this much before a run is noisy
 
 
 def with_capacity(ctx: Context, m: Measured, measure: Callable[[], None]) -> None:
@@ -240,7 +245,21 @@ def with_capacity(ctx: Context, m: Measured, measure: Callable[[], None]) -> Non
 
 
 def capacity(m: Measured) -> float:
-    return m.median("capacity") if "capacity" in m else float(m.params["cores"])
+    """The machine's parallel capacity during the run: the lower of the control's readings
+    (a dip during the run is what the measurement had to work with), or the number of
+    cores where there is no control."""
+    return min(m["capacity"].values) if "capacity" in m else float(m.params["cores"])
+
+
+def unsteady(m: Measured) -> str:
+    """Why the run is noisy, if the control's readings disagree by more than UNSTEADY."""
+    if "capacity" not in m:
+        return ""
+    low, high = min(m["capacity"].values), max(m["capacity"].values)
+    if high <= low * (1 + UNSTEADY):
+        return ""
+    return (f"noisy: the machine's parallel capacity moved between {low:.2f}× and "
+            f"{high:.2f}× during the run")
 
 
 def judge_speedup(m: Measured, speedup: float, what: str) -> Judgement:
@@ -256,6 +275,8 @@ def judge_speedup(m: Measured, speedup: float, what: str) -> Judgement:
         return Judgement(Verdict.HOLDS, text)
     if speedup >= 1.2:
         return Judgement(Verdict.PARTLY, text)
+    if why := unsteady(m):
+        return Judgement(Verdict.UNMEASURED, f"{why}; {text}")
     return Judgement(Verdict.FAILS, text)
 
 
@@ -416,10 +437,12 @@ class NumpyGil(Claim):
               "Each run in one thread, then one unit per thread; wall time, median of 3 "
               "alternating rounds. `--quick` does a fifth of the work.")
     rule = ("Speed-up on as many threads as cores, against the machine's parallel capacity at "
-            "that moment (the control row, as in processes). **Holds** if both the matrix "
-            "products and the small calls reach 80% of it; **holds only partly** if the matrix "
-            "products do but the small calls do not; **does not hold** if the matrix products "
-            "do not. If the machine itself gave less than 1.2×, *not measured*.")
+            "that moment (the control row, as in processes: the lower reading counts). "
+            "**Holds** if both the matrix products and the small calls reach 80% of it; "
+            "**holds only partly** if the matrix products do but the small calls do not; "
+            "**does not hold** if the matrix products do not. If the machine itself gave less "
+            "than 1.2×, *not measured*; if the control's readings differ by more than 15% "
+            "where the rule would say *does not hold*, *not measured* as noisy.")
     patterns = ("process_offload",)
     judged = ("matmul", "small", "capacity")
 
@@ -455,6 +478,8 @@ class NumpyGil(Claim):
             return Judgement(Verdict.UNMEASURED, f"the machine gave only {ceiling:.2f}× to "
                              f"{m.params['cores']} processes at the time")
         if matmul < 0.8 * ceiling:
+            if why := unsteady(m):
+                return Judgement(Verdict.UNMEASURED, f"{why}; {figures}")
             return Judgement(Verdict.FAILS, f"little parallel speed-up: {figures}")
         if small < 0.8 * ceiling:
             return Judgement(Verdict.PARTLY, f"{figures}: a short call holds the GIL for most "
