@@ -247,17 +247,20 @@ class IoGap(Claim):
               "side that answers after 20 ms) and a cache (the same server, at once) "
               "concurrently, then answers both — aiohttp with `asyncio.gather` over one shared "
               "client session, Go with two goroutines and one `http.Client`. Each server pinned "
-              "to one core, driven at a light load (8 connections: both keep up) and a heavy "
-              "one (256 connections: both servers' cores saturate), 3 rounds each (2 with "
-              "`--quick`). The article's "
-              "own handler (a new session per request, the calls in turn) is measured beside, "
-              "at the heavy load.")
-    rule = ("Ratio = Go's throughput / aiohttp's. **Holds** if the ratio under heavy load is "
-            "2.5× or less; **holds only partly** if it is 2.5× or less only under the light "
-            "load — the gap narrows while Python has CPU to spare and reopens once it is "
-            "busy; **does not hold** if it is above 2.5× under both.")
+              "to one core, driven at a light load (8 connections) and a heavy one (256 "
+              "connections), 3 rounds each (2 with `--quick`); the CPU each server used is "
+              "reported beside its throughput. At the light load no server can beat the "
+              "upstream's delay (8 connections / 20 ms = 400 req/s), so the ratio there is "
+              "about 1 by construction: it is shown, not judged. The article's own handler (a "
+              "new session per request, the calls in turn) is measured beside, for Python, at "
+              "the heavy load.")
+    rule = ("Ratio = Go's throughput / aiohttp's at the heavy load, where each server does as "
+            "much as its core allows. Article 003 says the gap narrows to 1.5–2×; article 001 "
+            "says Go is 8–10× faster for I/O-heavy work. **Holds** (003's figure) at 2× or "
+            "less; **holds only partly** between 2× and 4×, nearer 003's figure than 001's; "
+            "**does not hold** at 4× or more, nearer 001's.")
     patterns = ("bounded_fetch",)
-    judged = ("go_light/aiohttp_light", "go_heavy/aiohttp_heavy")
+    judged = ("go_heavy/aiohttp_heavy",)
 
     DELAY_MS = 20
 
@@ -299,14 +302,19 @@ class IoGap(Claim):
 
     def judge(self, m: Measured) -> Judgement:
         light, heavy = self.ratios(m)
-        text = (f"Go/aiohttp {ratio_text(light)} at {m.params['light']} connections, "
-                f"{ratio_text(heavy)} at {m.params['heavy']} (aiohttp's core "
-                f"{m.median('aiohttp_heavy_cpu'):.0%} busy)")
-        if heavy <= 2.5:
-            return Judgement(Verdict.HOLDS, text)
-        if light <= 2.5:
-            return Judgement(Verdict.PARTLY, text)
-        return Judgement(Verdict.FAILS, text)
+        busy = [f"{name}'s core {m.median(f'{key}_heavy_cpu'):.0%} busy"
+                for key, name in (("go", "Go"), ("aiohttp", "aiohttp"))
+                if f"{key}_heavy_cpu" in m]
+        text = (f"Go/aiohttp {ratio_text(heavy)} at {m.params['heavy']} connections"
+                + (f" ({', '.join(busy)})" if busy else "")
+                + f"; {ratio_text(light)} at {m.params['light']}, where the upstream sets "
+                  "the pace")
+        if heavy <= 2:
+            return Judgement(Verdict.HOLDS, f"within article 003's 1.5–2×: {text}")
+        if heavy < 4:
+            return Judgement(Verdict.PARTLY, f"wider than article 003's 1.5–2×, far from "
+                             f"article 001's 8–10×: {text}")
+        return Judgement(Verdict.FAILS, f"nearer article 001's 8–10×: {text}")
 
     def summary(self, m: Measured) -> tuple[str, str]:
         light, heavy = self.ratios(m)

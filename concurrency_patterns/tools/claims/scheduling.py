@@ -153,6 +153,10 @@ class SpawnCost(Claim):
         go = ctx.go("spawn", "-n", "1000", "-repeat", "7", "-os-threads")
         m.add("go_thread", "Go goroutine on its own OS thread",
               [s / 1000 for s in go["seconds"]], "s")
+        ctx.progress("OS threads: a byte over pipes")
+        pipe = 5000 if ctx.quick else 20_000
+        m.add("os_thread", "OS threads, blocking on pipes",
+              ctx.python(time_pipe_switch, n=pipe, repeat=5), "s")
         ctx.progress("Python: threads and asyncio tasks")
         m.add("thread", "Python thread", ctx.python(time_spawn, kind="threads", n=1000,
                                                     repeat=7), "s")
@@ -173,6 +177,36 @@ class SpawnCost(Claim):
 
 
 # --- switch-cost ------------------------------------------------------------------------------
+
+def time_pipe_switch(n: int, repeat: int) -> list[float]:
+    """Seconds per round trip of one byte between two OS threads over two pipes: each side
+    blocks in the kernel's ``read``, so every hand-off is a kernel context switch that wakes
+    a sleeping thread. Python adds a few bytecodes per hand-off and no GIL wait: a thread
+    releases the GIL before it blocks, so the one it wakes finds it free. The first round
+    warms up and is dropped."""
+    import os
+
+    out = []
+    for _ in range(repeat + 1):
+        ping_r, ping_w = os.pipe()
+        pong_r, pong_w = os.pipe()
+
+        def echo(ping_r: int = ping_r, pong_w: int = pong_w) -> None:
+            for _ in range(n):
+                os.write(pong_w, os.read(ping_r, 1))
+
+        other = threading.Thread(target=echo)
+        other.start()
+        start = time.perf_counter()
+        for _ in range(n):
+            os.write(ping_w, b"x")
+            os.read(pong_r, 1)
+        out.append((time.perf_counter() - start) / n)
+        other.join()
+        for fd in (ping_r, ping_w, pong_r, pong_w):
+            os.close(fd)
+    return out[1:]
+
 
 def time_switch(kind: str, n: int, repeat: int) -> list[float]:
     """Seconds per round trip of a token between two threads (queues) or two asyncio tasks
@@ -228,17 +262,21 @@ class SwitchCost(Claim):
     said = "context switch cost: OS thread high, goroutine very low"
     gist = ("The goroutine table rates the cost of a context switch between OS threads high "
             "and between goroutines very low.")
-    method = ("A token passed back and forth, per round trip (two switches): between two Go "
-              "goroutines over unbuffered channels (100,000 trips), and between two goroutines "
-              "each locked to its own OS thread, so that every hand-off wakes a sleeping "
-              "thread (10,000 trips; 2,000 with `--quick`) — the same program, so the "
-              "ratio compares OS threads with goroutines. Python threads (over "
-              "`queue.SimpleQueue`) and asyncio tasks (over `asyncio.Queue`) beside them. "
-              "Median of 5 rounds.")
-    rule = ("Ratio = a round trip between Go's OS threads / between goroutines. **Holds** at "
-            "5× or more; **holds only partly** from 2×; **does not hold** below.")
+    method = ("A token passed back and forth, per round trip (two switches). **Goroutines:** "
+              "two Go goroutines over unbuffered channels (100,000 trips). **OS threads:** "
+              "two threads that each block in the kernel's `read` on a pipe and write the "
+              "byte back on another (20,000 trips; 5,000 with `--quick`): every hand-off is a "
+              "kernel context switch waking a sleeping thread, and nothing else — the threads "
+              "are Python's, which release the GIL before they block, so the thread woken "
+              "finds it free and adds only a few bytecodes. Beside them, not judged: two "
+              "goroutines each locked to an OS thread (`runtime.LockOSThread`), which adds "
+              "Go's scheduler hand-off to the kernel's; Python threads over "
+              "`queue.SimpleQueue` (a lock and the GIL's hand-off as well); asyncio tasks over "
+              "`asyncio.Queue`. Median of 5 rounds.")
+    rule = ("Ratio = a round trip between OS threads (the pipe) / between goroutines. "
+            "**Holds** at 5× or more; **holds only partly** from 2×; **does not hold** below.")
     patterns = ("producer_consumer", "mutex")
-    judged = ("go_thread", "goroutine")
+    judged = ("os_thread", "goroutine")
 
     def measure(self, ctx: Context) -> Measured:
         m = Measured()
@@ -248,6 +286,10 @@ class SwitchCost(Claim):
         slow = 2000 if ctx.quick else 10_000  # round trips between OS threads take ~50 µs
         go = ctx.go("switch", "-n", str(slow), "-repeat", "5", "-os-threads")
         m.add("go_thread", "Go, locked OS threads", [s / slow for s in go["seconds"]], "s")
+        ctx.progress("OS threads: a byte over pipes")
+        pipe = 5000 if ctx.quick else 20_000
+        m.add("os_thread", "OS threads, blocking on pipes",
+              ctx.python(time_pipe_switch, n=pipe, repeat=5), "s")
         ctx.progress("Python: threads and asyncio tasks")
         m.add("thread", "Python threads", ctx.python(time_switch, kind="threads", n=slow,
                                                      repeat=5), "s")
@@ -256,12 +298,136 @@ class SwitchCost(Claim):
         return m
 
     def judge(self, m: Measured) -> Judgement:
-        r = m.median("go_thread") / m.median("goroutine")
+        r = m.median("os_thread") / m.median("goroutine")
         return graded(r, 5, 2, f"a round trip between OS threads costs {ratio_text(r)} one "
-                      f"between goroutines ({m['go_thread'].text(spread=False)} vs "
+                      f"between goroutines ({m['os_thread'].text(spread=False)} vs "
                       f"{m['goroutine'].text(spread=False)})")
 
     def summary(self, m: Measured) -> tuple[str, str]:
-        return (f"round trip — Go: goroutines {m['goroutine'].text()}, OS threads "
-                f"{m['go_thread'].text()}; Python: threads {m['thread'].text()}, asyncio "
-                f"{m['task'].text()}", ratio_text(m.median("go_thread") / m.median("goroutine")))
+        return (f"round trip — OS threads {m['os_thread'].text()}, goroutines "
+                f"{m['goroutine'].text()}; beside: Go's locked threads {m['go_thread'].text()}, "
+                f"Python threads {m['thread'].text()}, asyncio {m['task'].text()}",
+                ratio_text(m.median("os_thread") / m.median("goroutine")))
+
+
+# --- cooperative ------------------------------------------------------------------------------
+
+def _busy(seconds: float) -> None:
+    """Compute for *seconds* without awaiting or blocking: pure Python arithmetic."""
+    end = time.perf_counter() + seconds
+    x = 0
+    while time.perf_counter() < end:
+        for i in range(1000):
+            x += i * i
+
+
+def time_stall(kind: str, busy: float, repeat: int) -> list[float]:
+    """The longest gap, per round, between two ticks of a ticker that asks to wake every
+    millisecond while another unit computes for *busy* seconds: asyncio tasks, or threads."""
+    if kind == "threads":
+        out = []
+        for _ in range(repeat):
+            stop = threading.Event()
+            longest = [0.0]
+
+            def tick(stop: threading.Event = stop, longest: list[float] = longest) -> None:
+                last = time.perf_counter()
+                while not stop.is_set():
+                    time.sleep(0.001)
+                    now = time.perf_counter()
+                    longest[0] = max(longest[0], now - last)
+                    last = now
+
+            ticker = threading.Thread(target=tick)
+            ticker.start()
+            time.sleep(0.005)
+            _busy(busy)
+            stop.set()
+            ticker.join()
+            out.append(longest[0])
+        return out
+
+    async def one_round() -> float:
+        stop = asyncio.Event()
+        longest = 0.0
+
+        async def tick() -> None:
+            nonlocal longest
+            last = time.perf_counter()
+            while not stop.is_set():
+                await asyncio.sleep(0.001)
+                now = time.perf_counter()
+                longest = max(longest, now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.005)
+        _busy(busy)  # a coroutine that computes: nothing else on the loop runs meanwhile
+        await asyncio.sleep(0.002)  # the ticker's first wake after the busy spell
+        stop.set()
+        await ticker
+        return longest
+
+    async def rounds() -> list[float]:
+        return [await one_round() for _ in range(repeat)]
+
+    return asyncio.run(rounds())
+
+
+class Cooperative(Claim):
+    id = "cooperative"
+    title = "asyncio schedules cooperatively, Go preemptively"
+    articles = ("002",)
+    said = "Model: cooperative (event loop) vs preemptive (scheduler)"
+    gist = ("The concurrency table calls asyncio's model cooperative (an event loop) and Go's "
+            "preemptive (a scheduler): a coroutine runs until it awaits, a goroutine can be "
+            "interrupted.")
+    method = ("While one unit computes for 200 ms without awaiting, yielding or calling out "
+              "(pure arithmetic; Go's loop has no function call in it either), a second asks "
+              "to wake every millisecond and records the longest gap between two of its "
+              "wake-ups. asyncio: two tasks on one loop. Go: two goroutines with GOMAXPROCS=1, "
+              "so the ticker can only run if the scheduler takes the core from the busy one, "
+              "and again with one P per core. Python threads beside them (the GIL's switch "
+              "interval is 5 ms). 3 rounds each (2 with `--quick`, 100 ms busy).")
+    rule = ("Stall = the longest gap / the busy time. **Holds** if asyncio's stall is 50% or "
+            "more (the loop waits for the busy task) and Go's, on one P, is 25% or less (the "
+            "busy goroutine is preempted); **holds only partly** if one of the two is so; "
+            "**does not hold** if neither is.")
+    patterns = ("cancellation", "worker_pool")
+    judged = ("asyncio", "go1")
+
+    def measure(self, ctx: Context) -> Measured:
+        busy, repeat = (0.1, 2) if ctx.quick else (0.2, 3)
+        m = Measured(params={"busy": busy, "cores": ctx.cores})
+        ctx.progress(f"asyncio: a task computing for {busy * 1000:.0f} ms")
+        m.add("asyncio", "asyncio: longest gap", ctx.python(time_stall, kind="tasks",
+                                                             busy=busy, repeat=repeat), "s")
+        ctx.progress(f"threads: a thread computing for {busy * 1000:.0f} ms")
+        m.add("threads", "Python threads: longest gap", ctx.python(
+            time_stall, kind="threads", busy=busy, repeat=repeat), "s")
+        for procs in sorted({1, ctx.cores}):
+            ctx.progress(f"Go, GOMAXPROCS={procs}: a goroutine computing")
+            got = ctx.go("stall", "-busy", f"{busy * 1000:.0f}ms", "-procs", str(procs),
+                         "-repeat", str(repeat))
+            m.add(f"go{procs}", f"Go, GOMAXPROCS={procs}: longest gap", got["longest_gap"],
+                  "s")
+        return m
+
+    def judge(self, m: Measured) -> Judgement:
+        busy = m.params["busy"]
+        py, go = m.median("asyncio") / busy, m.median("go1") / busy
+        text = (f"while a unit computed for {quantity(busy, 's')}, asyncio's ticker waited "
+                f"{m['asyncio'].text(spread=False)} ({py:.0%}), Go's on one P "
+                f"{m['go1'].text(spread=False)} ({go:.0%})")
+        if py >= 0.5 and go <= 0.25:
+            return Judgement(Verdict.HOLDS, text)
+        if py >= 0.5 or go <= 0.25:
+            return Judgement(Verdict.PARTLY, text)
+        return Judgement(Verdict.FAILS, text)
+
+    def summary(self, m: Measured) -> tuple[str, str]:
+        cores = m.params["cores"]
+        return (f"longest gap while {quantity(m.params['busy'], 's')} of work ran — asyncio "
+                f"{m['asyncio'].text()}, threads {m['threads'].text()}, Go on 1 P "
+                f"{m['go1'].text()}"
+                + (f", on {cores} {m[f'go{cores}'].text()}" if cores > 1 else ""), "")

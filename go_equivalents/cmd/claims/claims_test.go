@@ -200,3 +200,20 @@ func TestLoadCountsFailedRequests(t *testing.T) {
 		t.Errorf("got %+v, want failures with status 500", r)
 	}
 }
+
+func TestABusyGoroutineDoesNotStallTheOthers(t *testing.T) {
+	leakcheck.Check(t)
+	got, err := runStall([]string{"-busy", "300ms", "-procs", "1", "-repeat", "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got.(stallResult)
+	// On one P the ticker runs only by preemption: its longest gap is the preemption
+	// interval (about 10 ms), far from the 300 ms the busy loop takes.
+	if len(r.LongestGap) != 1 || r.LongestGap[0] > 0.15 {
+		t.Errorf("got %+v", r)
+	}
+	if _, err := runStall([]string{"-busy", "0s"}); err == nil || !strings.Contains(err.Error(), "-busy") {
+		t.Errorf("stall -busy 0s: err = %v", err)
+	}
+}

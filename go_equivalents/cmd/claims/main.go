@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"sleeps":     {"time goroutines that sleep for the given durations, waited for together", runSleeps},
 	"spawn":      {"time starting and waiting for n goroutines", runSpawn},
 	"switch":     {"time a ping-pong between two goroutines (or two locked OS threads)", runSwitch},
+	"stall":      {"the longest gap a ticking goroutine sees while another computes", runStall},
 	"serve":      {"a net/http JSON server (until stdin closes)", runServe},
 	"upstream":   {"the upstream API and cache the servers call (until stdin closes)", runUpstream},
 	"load":       {"a keep-alive HTTP load generator", runLoad},

@@ -128,3 +128,76 @@ func runSwitch(args []string) (any, error) {
 	out.Seconds = out.Seconds[1:]
 	return out, nil
 }
+
+type stallResult struct {
+	// The longest gap between two ticks of a goroutine that asks to wake every millisecond,
+	// while another goroutine computes without a single function call, one per round.
+	LongestGap []float64 `json:"longest_gap"`
+	Busy       float64   `json:"busy"`
+	Procs      int       `json:"procs"`
+}
+
+// runStall measures whether a goroutine that never yields holds up the others. With
+// -procs 1 there is one P: the ticking goroutine can run only if the scheduler takes the core
+// from the busy one (asynchronous preemption, by signal, about every 10 ms), which is what
+// "preemptive" means; a cooperative scheduler would let the busy goroutine run to its end.
+func runStall(args []string) (any, error) {
+	fs := flags("stall")
+	busy := fs.Duration("busy", 200*time.Millisecond, "how long the busy goroutine computes")
+	procs := fs.Int("procs", 1, "GOMAXPROCS while measuring")
+	repeat := fs.Int("repeat", 3, "timed rounds")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := positive(map[string]int{"procs": *procs, "repeat": *repeat}); err != nil {
+		return nil, err
+	}
+	if *busy <= 0 {
+		return nil, fmt.Errorf("-busy: %v is not a positive duration", *busy)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(*procs))
+	// A loop with no call in it, sized to take about -busy: a call would give the scheduler a
+	// cooperative chance to switch, and the point is to offer none.
+	iterations := calibrate(*busy)
+	out := stallResult{Busy: busy.Seconds(), Procs: *procs}
+	for range *repeat {
+		done := make(chan struct{})
+		gaps := make(chan time.Duration, 1)
+		go func() { // the ticker: asks to wake every millisecond, keeps its longest gap
+			var longest time.Duration
+			last := time.Now()
+			for {
+				select {
+				case <-done:
+					gaps <- longest
+					return
+				case <-time.After(time.Millisecond):
+				}
+				now := time.Now()
+				longest = max(longest, now.Sub(last))
+				last = now
+			}
+		}()
+		time.Sleep(5 * time.Millisecond) // the ticker is running
+		spin(iterations)
+		close(done)
+		out.LongestGap = append(out.LongestGap, (<-gaps).Seconds())
+	}
+	return out, nil
+}
+
+func spin(n uint64) {
+	var x uint64
+	for i := range n {
+		x += i * i
+	}
+	sink = int(x & 1) // a result it must keep, or the compiler could drop the loop
+}
+
+func calibrate(target time.Duration) uint64 {
+	const probe = 10_000_000
+	start := time.Now()
+	spin(probe)
+	took := time.Since(start)
+	return uint64(float64(probe) * float64(target) / float64(max(took, time.Microsecond)))
+}
