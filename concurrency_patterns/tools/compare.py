@@ -720,10 +720,24 @@ def load_results(paths: list[Path]) -> tuple[list[Table], dict[str, Any], list[d
     return [t for p in ordered for t in by_pattern[p]], machine, memory
 
 
+def _usable(status: int, results: Path, what: str) -> bool:
+    """Whether a suite's run left results worth showing. Some benchmarks failing (pytest's
+    exit 1) still leaves every other one measured: the tables show those, the failures are
+    printed above, and compare exits 1 at the end. Anything else (a usage error, an
+    interrupted run, no results file) ends the command here."""
+    if status in (0, 1) and results.exists():
+        if status == 1:
+            print(f"{what}: some failed (above); the tables leave them out", file=sys.stderr)
+        return True
+    print(f"{what} failed (pytest exit {status})", file=sys.stderr)
+    return False
+
+
 def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 markdown_path: Path | None, chart_path: Path | None,
                 from_json: list[Path] | None = None, docs_dir: Path | None = None,
                 python: Path | None = None) -> int:
+    failed = 0
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "benchmarks.json"
         if from_json:
@@ -734,19 +748,18 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
             print("running the benchmark suites"
                   + (" (quick workloads, short rounds)" if quick else "") + " ...", flush=True)
             status = run_benchmarks(patterns, quick, raw)
-            if status != 0 or not raw.exists():
-                print(f"the benchmarks failed (pytest exit {status})", file=sys.stderr)
+            if not _usable(status, raw, "the benchmarks"):
                 return status or 1
+            failed = status
             data = json.loads(raw.read_text())
             if python is not None:
                 label = interpreter_label(str(python))
                 print(f"\nrunning them again on {python} ({label}) ...", flush=True)
                 other = Path(scratch) / "other.json"
                 status = run_benchmarks(patterns, quick, other, python=str(python), go=False)
-                if status != 0 or not other.exists():
-                    print(f"the benchmarks on {python} failed (pytest exit {status})",
-                          file=sys.stderr)
+                if not _usable(status, other, f"the benchmarks on {python}"):
                     return status or 1
+                failed = failed or status
                 merge_interpreter(data, json.loads(other.read_text()), label)
             tables, info, memory = build_tables(data), data.get("machine_info", {}), \
                 memory_rows(data)
@@ -784,4 +797,4 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
         # redraws every table and chart from it.
         (docs_dir / "benchmarks.json").write_text(summary)
         print(f"wrote the docs' tables and charts to {docs_dir}")
-    return 0
+    return 1 if failed else 0

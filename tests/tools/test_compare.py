@@ -232,3 +232,13 @@ def test_compare_prints_at_most_100_columns(
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= 100
     assert any(line.lstrip().startswith(("met", "MISSED")) for line in lines)
+
+
+def test_a_run_with_some_failed_benchmarks_still_shows_the_rest(tmp_path: Path) -> None:
+    from concurrency_patterns.tools.compare import _usable
+
+    results = tmp_path / "r.json"
+    assert not _usable(0, results, "x")  # no results file: nothing to show
+    results.write_text("{}")
+    assert _usable(0, results, "x") and _usable(1, results, "x")  # 1: some failed
+    assert not _usable(2, results, "x") and not _usable(4, results, "x")  # interrupted, usage

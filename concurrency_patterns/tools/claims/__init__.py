@@ -43,7 +43,7 @@ _THEMES = (cpu, memory, network, scheduling)  # importing them registers their c
 ORDER = [
     "cpu-fib", "gil-threads", "io-threads", "processes", "gather-sleeps", "goroutine-mem",
     "coroutine-mem", "thread-mem", "max-concurrent", "io-gap", "http-json", "json-parse",
-    "points-mem", "numpy-gil", "go-parallel", "spawn-cost", "switch-cost", "cooperative",
+    "points-mem", "numpy-gil", "go-parallel", "spawn-cost", "switch-cost", "cooperative", "pypy",
 ]
 assert sorted(ORDER) == sorted(CLAIMS), "every claim has a place in ORDER"
 

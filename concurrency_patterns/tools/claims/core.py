@@ -350,6 +350,11 @@ class Context:
                    json.dumps(kwargs)]
         return self._run_json(command, env=env, cpus=cpus, timeout=timeout)
 
+    def script(self, python: str, code: str, *args: str, timeout: float = 600) -> Any:
+        """Run *code* (a self-contained script that prints one JSON line) with another
+        interpreter, one that may not have this package or its dependencies (PyPy, say)."""
+        return self._run_json([python, "-c", code, *args], timeout=timeout)
+
     def go(self, *args: str, cpus: set[int] | None = None, timeout: float = 600) -> Any:
         """Run a subcommand of the Go claims program and return its JSON answer."""
         return self._run_json([str(self.go_binary()), *args], cpus=cpus, timeout=timeout)
