@@ -1,9 +1,9 @@
 """Open the built docs site in headless Chromium, as a reader would, and check what it shows.
 
 Serves ``site/`` on 127.0.0.1, loads every page with Chromium (JavaScript on), and fails if a
-pattern page lacks its tabs, its code or its benchmark table, if an image is missing, or if any
-page shows a snippet marker or a traceback. Screenshots go to a temporary directory, never into
-the repository.
+pattern page lacks its tabs, its code or its benchmark table, if its code is wider than its
+tab at a 1280-pixel window, if an image is missing, or if any page shows a snippet marker or a
+traceback. Screenshots go to a temporary directory, never into the repository.
 
 Usage: python .ci/check_site.py [SITE_DIR]
 """
@@ -11,7 +11,9 @@ Usage: python .ci/check_site.py [SITE_DIR]
 from __future__ import annotations
 
 import functools
+import html
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -86,6 +88,47 @@ def check_pattern(dom: str, slug: str, title: str) -> list[str]:
     return problems
 
 
+# Injected into a copy of a pattern page: show every tab's block at once, then report each
+# code block that is wider than its box (it would scroll) at a 1280-pixel window.
+WIDTH_PROBE = """
+<style>.tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }</style>
+<script>
+addEventListener("load", () => {
+  const wide = [];
+  document.querySelectorAll(".md-content pre > code").forEach((code) => {
+    if (code.scrollWidth > code.clientWidth + 1) {
+      const lines = code.textContent.split("\\n");
+      const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), "");
+      wide.push(code.scrollWidth + "px in " + code.clientWidth + "px: "
+                + longest.trim().slice(0, 60));
+    }
+  });
+  const out = document.createElement("pre");
+  out.id = "code-width-check";
+  out.textContent = JSON.stringify({window: innerWidth, wide: wide});
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def check_code_width(browser: str, profile: str, site: Path, base: str, page: str) -> list[str]:
+    """Every code block of *page*, each tab shown, fits its box at a 1280-pixel window."""
+    original = site / page / "index.html"
+    probe = site / page / "code-width-check.html"
+    probe.write_text(original.read_text().replace("</body>", WIDTH_PROBE + "</body>"))
+    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,900",
+               "--virtual-time-budget=3000", "--dump-dom", base + page + "code-width-check.html"]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    probe.unlink()
+    found = re.search(r'<pre id="code-width-check">(.*?)</pre>', dom, re.S)
+    if found is None:
+        return [f"{page}: the code-width probe did not run"]
+    report = json.loads(html.unescape(found.group(1)))
+    return [f"{page}: code wider than its tab at {report['window']} px: {w}"
+            for w in report["wide"]]
+
+
 def check_claims(dom: str) -> list[str]:
     """The ledger shows every claim, each with its own section and a verdict."""
     from concurrency_patterns.tools.claims import ORDER
@@ -114,6 +157,7 @@ def main() -> int:
             shot = Path(shots) / f"{slug}.png" if slug == "bounded_fetch" else None
             dom = render(browser, profile, base + page, shot)
             problems += check_page(dom, site, page) + check_pattern(dom, slug, pattern.title)
+            problems += check_code_width(browser, profile, site, base, page)
             print(f"  {page:32s} {'ok' if not problems else 'problems'}")
         for page in OTHER_PAGES:
             dom = render(browser, profile, base + page)

@@ -63,7 +63,9 @@ func NewClient(limit int) *http.Client {
 // It returns one Result per URL in input order; a failing URL is a Result with Err set and
 // never stops the others. Cancelling ctx stops every request, and FetchAll returns only after
 // every goroutine it started has finished.
-func FetchAll(ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration) []Result {
+func FetchAll(
+	ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration,
+) []Result {
 	results := make([]Result, len(urls))
 	// A send takes a slot, a receive gives it back: at most limit sends can be outstanding.
 	slots := make(chan struct{}, limit)
@@ -87,7 +89,9 @@ func FetchAll(ctx context.Context, client *http.Client, urls []string, limit int
 // FetchAllFailFast is FetchAll that stops at the first failure, the way errgroup does: the
 // failure cancels a shared context, every other request sees it and stops, and the failure is
 // returned. Python: fetch_all_*(..., fail_fast=True).
-func FetchAllFailFast(ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration) ([]Result, error) {
+func FetchAllFailFast(
+	ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration,
+) ([]Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var first sync.Once

@@ -48,7 +48,8 @@ func run(w io.Writer, d Demo) {
 	for v := range distinct {
 		got = v
 	}
-	fmt.Fprintf(w, "once: %d concurrent callers: init ran %d time(s), every caller got %s\n", d.Callers, calls.Load(), got)
+	fmt.Fprintf(w, "once: %d concurrent callers: init ran %d time(s), every caller got %s\n",
+		d.Callers, calls.Load(), got)
 }
 
 // --8<-- [end:go]

@@ -46,7 +46,8 @@ type StageError struct {
 }
 
 func (e *StageError) Error() string {
-	return fmt.Sprintf("pipeline failed in stage %q on item %d (%v): %v", e.Stage, e.Index, e.Item, e.Err)
+	return fmt.Sprintf("pipeline failed in stage %q on item %d (%v): %v",
+		e.Stage, e.Index, e.Item, e.Err)
 }
 
 func (e *StageError) Unwrap() error { return e.Err }

@@ -80,10 +80,13 @@ func (l *ledger[T]) unprocessed() []T {
 
 // Pipeline runs one producer goroutine per source (a lazy sequence, read as needed) and
 // consumers consumer goroutines over a channel of capacity maxsize, and returns what consume
-// returned for each item, in the order the items finished. Every item taken from a source is consumed exactly once, or, if consume
-// fails or ctx is cancelled, reported in a *ProducerConsumerError; Pipeline returns only after every
-// goroutine it started has finished.
-func Pipeline[T, R any](ctx context.Context, sources []iter.Seq[T], consume func(context.Context, T) (R, error), consumers, maxsize int) ([]R, error) {
+// returned for each item, in the order the items finished. Every item taken from a source is
+// consumed exactly once, or, if consume fails or ctx is cancelled, reported in a
+// *ProducerConsumerError; Pipeline returns only after every goroutine it started has finished.
+func Pipeline[T, R any](
+	ctx context.Context, sources []iter.Seq[T], consume func(context.Context, T) (R, error),
+	consumers, maxsize int,
+) ([]R, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	book := &ledger[T]{pending: map[int]T{}}
@@ -136,7 +139,9 @@ func Pipeline[T, R any](ctx context.Context, sources []iter.Seq[T], consume func
 	}
 	consumersDone.Wait() // the channel is closed, so every producer has returned too
 	if err := context.Cause(ctx); err != nil {
-		return results, &ProducerConsumerError[T]{Err: err, Unprocessed: book.unprocessed(), Consumed: book.consumed}
+		return results, &ProducerConsumerError[T]{
+			Err: err, Unprocessed: book.unprocessed(), Consumed: book.consumed,
+		}
 	}
 	return results, nil
 }

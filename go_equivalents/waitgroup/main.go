@@ -40,7 +40,8 @@ func run(w io.Writer, d Demo) {
 	// Wait returns once every Done has happened, and everything the goroutines did before
 	// their Done happens before Wait returns: reading finished here needs no lock.
 	wg.Wait()
-	fmt.Fprintf(w, "waitgroup: %d tasks started with go(); wait() returned after %d finished\n", d.Tasks, finished)
+	fmt.Fprintf(w, "waitgroup: %d tasks started with go(); wait() returned after %d finished\n",
+		d.Tasks, finished)
 }
 
 // --8<-- [end:go]

@@ -37,7 +37,9 @@ func (e *JobError[J]) Unwrap() error { return e.Err }
 // Map runs fn on every job with workers goroutines and returns the results in input order.
 // The first job to fail cancels the context the others run under, no new job starts, and Map
 // returns a *JobError for it. Map returns only after every goroutine it started has finished.
-func Map[J, R any](ctx context.Context, fn func(context.Context, J) (R, error), jobs []J, workers int) ([]R, error) {
+func Map[J, R any](
+	ctx context.Context, fn func(context.Context, J) (R, error), jobs []J, workers int,
+) ([]R, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([]R, len(jobs))
