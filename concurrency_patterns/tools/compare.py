@@ -172,6 +172,8 @@ def merge_interpreter(data: dict[str, Any], other: dict[str, Any], label: str) -
         info = b["extra_info"]
         if "variant" in info:
             info["variant"] = f"{info['variant']} ({label})"
+        if "memory" in info:  # a peak-memory row: named by its backend
+            info["memory"]["backend"] = f"{info['memory']['backend']} ({label})"
         data.setdefault("benchmarks", []).append(b)
 
 
