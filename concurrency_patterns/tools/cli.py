@@ -127,7 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     claims.add_argument("ids", nargs="*", type=_claim_id, metavar="ID",
                         help="the claims to check (default: all; `list` names them)")
     claims.add_argument("--quick", action="store_true",
-                        help="smaller sizes and shorter runs (about a minute and a half)")
+                        help="smaller sizes and shorter runs (about two and a half minutes)")
     claims.add_argument("--json", type=_output, metavar="FILE", help="write the results as JSON")
     claims.add_argument("--markdown", type=_output, metavar="FILE",
                         help="write the ledger as a Markdown page (docs/claims.md)")
