@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from concurrency_patterns.tools.compare import _time, times
+
 __all__ = ["DATA", "PLACEHOLDER", "FigureError", "Figures", "on_page_markdown", "render"]
 
 DATA = Path(__file__).resolve().parents[2] / "docs" / "generated" / "benchmarks.json"
@@ -87,27 +89,21 @@ class Figures:
 
     def ratio(self, pattern: str, workload: str, variant: str, to: str = "go") -> str:
         mine = self._field(pattern, workload, variant, "median")
-        return _times(mine / self._field(pattern, workload, to, "median"))
+        return times(mine / self._field(pattern, workload, to, "median"))
 
     def time(self, pattern: str, workload: str, variant: str) -> str:
-        from concurrency_patterns.tools.compare import _time
-
         return _time(self._field(pattern, workload, variant, "median"))
 
     def cpu(self, pattern: str, workload: str, variant: str) -> str:
-        from concurrency_patterns.tools.compare import _time
-
         return _time(self._field(pattern, workload, variant, "cpu_per_request"))
 
     def floor(self, pattern: str, workload: str, variant: str) -> str:
         return f"{self._field(pattern, workload, variant, 'efficiency'):.0%}"
 
     def speedup(self, pattern: str, workload: str, variant: str) -> str:
-        return _times(self._field(pattern, workload, variant, "speedup"))
+        return times(self._field(pattern, workload, variant, "speedup"))
 
     def per_job(self, pattern: str, workload: str, variant: str) -> str:
-        from concurrency_patterns.tools.compare import _time
-
         return _time(self._field(pattern, workload, variant, "per_job"))
 
     def than(self, pattern: str, workload: str, variant: str, other: str) -> str:
@@ -140,12 +136,6 @@ class Figures:
             return function(*args, **kwargs)
         except TypeError as exc:
             raise FigureError(str(exc)) from None
-
-
-def _times(value: float) -> str:
-    from concurrency_patterns.tools.compare import times
-
-    return times(value)
 
 
 def render(markdown: str, figures: Figures, where: str = "") -> str:
