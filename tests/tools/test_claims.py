@@ -87,6 +87,16 @@ CASES: list[tuple[str, dict[str, Any], dict[str, float], Verdict]] = [
     ("json-parse", {}, {"json": 1.7, "orjson": 0.8, "go": 1.0}, PARTLY),
     ("json-parse", {}, {"json": 30.0, "orjson": 3.0, "go": 1.0}, PARTLY),  # gap too wide
     ("json-parse", {}, {"json": 0.9, "orjson": 0.5, "go": 1.0}, FAILS),
+    # three Python/Go memory ratios (fib 25×, json 3×, orjson 2×), each within a factor of two
+    ("cpu-mem", {"n": 30, "records": 10**6}, {"python_fib": 50e6, "go_fib": 2e6, "json": 1.2e9,
+                                               "orjson": 0.8e9, "go_json": 0.4e9}, HOLDS),
+    ("cpu-mem", {"n": 30, "records": 10**6}, {"python_fib": 50e6, "go_fib": 2e6, "json": 1.2e9,
+                                               "go_json": 0.4e9}, HOLDS),  # without orjson
+    ("cpu-mem", {"n": 30, "records": 200_000}, {  # as measured here, --quick
+        "python_fib": 11.3e6, "go_fib": 6.97e6, "json": 206e6, "orjson": 253e6,
+        "go_json": 110e6}, PARTLY),
+    ("cpu-mem", {"n": 30, "records": 10**6}, {"python_fib": 11e6, "go_fib": 7e6, "json": 1e9,
+                                               "orjson": 0.9e9, "go_json": 1e9}, FAILS),
     ("goroutine-mem", {}, {"rss1000": 2.7e6, "per100000": 2.7e3}, HOLDS),
     ("goroutine-mem", {}, {"rss1000": 0.5e6, "per100000": 2.7e3}, PARTLY),
     ("goroutine-mem", {}, {"rss1000": 9e6, "per100000": 9e3}, FAILS),
@@ -129,7 +139,31 @@ CASES: list[tuple[str, dict[str, Any], dict[str, float], Verdict]] = [
     # with the articles' framework measured, it is the one judged
     ("http-json", {}, {"go": 44000, "aiohttp": 13500, "fastapi": 5000}, PARTLY),  # 8.8×
     ("http-json", {}, {"go": 44000, "aiohttp": 30000, "fastapi": 10000}, HOLDS),  # 4.4×
+    # seven figures, each a Python/Go ratio against the article's own, within a factor of two
+    ("http-10k", {"rate": 1400, "connections": 10000}, {
+        "go_p50": 1e-3, "go_p99": 4e-3, "go_mean": 1.2e-3, "go_rss": 25e6, "fastapi_p50": 3e-3,
+        "fastapi_p99": 16e-3, "fastapi_mean": 8e-3, "fastapi_rss": 100e6}, HOLDS),
+    ("http-10k", {"rate": 1400, "connections": 10000}, {  # as measured here, --quick
+        "go_p50": 615e-6, "go_p99": 1.24e-3, "go_mean": 0.7e-3, "go_rss": 41.8e6,
+        "fastapi_p50": 714e-6, "fastapi_p99": 2.46e-3, "fastapi_mean": 1.0e-3,
+        "fastapi_rss": 70.7e6, "fastapi_starved": 840}, PARTLY),
+    ("http-10k", {"rate": 1400, "connections": 10000}, {  # Go bigger, latencies alike
+        "go_p50": 0.8e-3, "go_p99": 6e-3, "go_mean": 1e-3, "go_rss": 309e6,
+        "aiohttp_p50": 0.8e-3, "aiohttp_p99": 4e-3, "aiohttp_mean": 1e-3,
+        "aiohttp_rss": 137e6}, FAILS),
     ("points-mem", {}, {"dataclass": 200e6, "slots": 70e6, "go": 24e6}, HOLDS),
+    # seven figures, each a Python/Go ratio against the article's own, within a factor of two
+    ("http-10k", {"rate": 1400, "connections": 10000}, {
+        "go_p50": 1e-3, "go_p99": 4e-3, "go_mean": 1.2e-3, "go_rss": 25e6, "fastapi_p50": 3e-3,
+        "fastapi_p99": 16e-3, "fastapi_mean": 8e-3, "fastapi_rss": 100e6}, HOLDS),
+    ("http-10k", {"rate": 1400, "connections": 10000}, {  # as measured here, --quick
+        "go_p50": 615e-6, "go_p99": 1.24e-3, "go_mean": 0.7e-3, "go_rss": 41.8e6,
+        "fastapi_p50": 714e-6, "fastapi_p99": 2.46e-3, "fastapi_mean": 1.0e-3,
+        "fastapi_rss": 70.7e6, "fastapi_starved": 840}, PARTLY),
+    ("http-10k", {"rate": 1400, "connections": 10000}, {  # Go bigger, latencies alike
+        "go_p50": 0.8e-3, "go_p99": 6e-3, "go_mean": 1e-3, "go_rss": 309e6,
+        "aiohttp_p50": 0.8e-3, "aiohttp_p99": 4e-3, "aiohttp_mean": 1e-3,
+        "aiohttp_rss": 137e6}, FAILS),
     ("points-mem", {}, {"dataclass": 200e6, "slots": 160e6, "go": 24e6}, PARTLY),
     ("points-mem", {}, {"dataclass": 400e6, "slots": 160e6, "go": 48e6}, FAILS),
     ("spawn-cost", {}, {"go_thread": 33e-6, "goroutine": 0.5e-6}, HOLDS),

@@ -42,8 +42,9 @@ _THEMES = (cpu, memory, network, scheduling)  # importing them registers their c
 # The order: the claims as the articles raise them, then the ones added on reading.
 ORDER = [
     "cpu-fib", "gil-threads", "io-threads", "processes", "gather-sleeps", "goroutine-mem",
-    "coroutine-mem", "thread-mem", "max-concurrent", "io-gap", "http-json", "json-parse",
-    "points-mem", "numpy-gil", "go-parallel", "spawn-cost", "switch-cost", "cooperative", "pypy",
+    "coroutine-mem", "thread-mem", "max-concurrent", "io-gap", "http-json", "http-10k",
+    "json-parse", "cpu-mem", "points-mem", "numpy-gil", "go-parallel", "spawn-cost", "switch-cost",
+    "cooperative", "pypy",
 ]
 assert sorted(ORDER) == sorted(CLAIMS), "every claim has a place in ORDER"
 

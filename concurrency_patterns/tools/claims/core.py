@@ -13,7 +13,6 @@ import importlib.util
 import json
 import os
 import platform
-import resource
 import signal
 import statistics
 import subprocess
@@ -322,8 +321,11 @@ def memory_total() -> int:
 
 
 def peak_rss() -> int:
-    """The most resident memory this process has had, in bytes (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory, in bytes: the kernel's high-water mark (VmHWM).
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries that across ``exec``, so a program started
+    by a big parent (this ledger, say) reports the parent's size as its own peak."""
+    return read_proc_status().get("VmHWM", 0)
 
 
 class Context:

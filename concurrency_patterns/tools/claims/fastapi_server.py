@@ -6,7 +6,9 @@ As ``server`` does for aiohttp, it listens on a free port of 127.0.0.1, prints
 ``{"url": ...}`` and serves until its stdin closes. One route, ``GET /json``, the articles'
 "simple JSON response", written as FastAPI's documentation writes it. uvicorn runs with what
 ``uvicorn[standard]`` brings, as a production FastAPI service does: httptools to parse HTTP
-and uvloop for the event loop; access logs off, as for every server measured.
+and uvloop for the event loop; access logs off, as for every server measured. An idle
+keep-alive connection is kept 75 s, as aiohttp keeps it, not uvicorn's default 5 s: at a fixed
+rate over 10,000 connections each connection sends a request only every few seconds.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ async def serve() -> None:
     listener.bind(("127.0.0.1", 0))
     host, port = listener.getsockname()
     config = uvicorn.Config(app, access_log=False, log_level="warning", backlog=1024,
-                            loop="uvloop", http="httptools")
+                            loop="uvloop", http="httptools", timeout_keep_alive=75)
     server = uvicorn.Server(config)
     running = asyncio.create_task(server.serve(sockets=[listener]))
     while not server.started:

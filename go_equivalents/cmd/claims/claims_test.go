@@ -182,6 +182,64 @@ func TestLoadDrivesTheServerAndTheUpstream(t *testing.T) {
 	}
 }
 
+// The article's handler answers what the idiomatic one does.
+func TestNaiveDataAnswersLikeTheIdiomaticHandler(t *testing.T) {
+	leakcheck.Check(t)
+	upstream := httptest.NewServer(newUpstream(time.Millisecond))
+	defer upstream.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	server := httptest.NewServer(newServer(upstream.URL, client))
+	defer server.Close()
+	response, err := http.Get(server.URL + "/data-naive/9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	err = json.NewDecoder(response.Body).Decode(&body)
+	response.Body.Close()
+	if err != nil || body["cache"] != "cached 9" || body["api"].(map[string]any)["id"] != "9" {
+		t.Fatalf("GET /data-naive/9: %v %v", body, err)
+	}
+}
+
+// Open loop: the connections together keep to the offered rate, and the latencies count from
+// when each request was due.
+func TestLoadAtAFixedRateKeepsToTheSchedule(t *testing.T) {
+	leakcheck.Check(t)
+	server := httptest.NewServer(newServer("", http.DefaultClient))
+	defer server.Close()
+	got, err := runLoad([]string{"-url", server.URL + "/json", "-c", "20", "-rate", "400",
+		"-duration", "500ms", "-warmup", "100ms", "-ramp", "100ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got.(loadResult)
+	if r.Errors != 0 || r.Rate != 400 || r.RPS < 300 || r.RPS > 500 || r.Mean <= 0 || r.P99 < r.P50 {
+		t.Errorf("got %+v, want about 400 requests/s and no errors", r)
+	}
+}
+
+// A server slower than the schedule: an open loop charges the wait to the latency.
+func TestLoadAtAFixedRateShowsAServerFallingBehind(t *testing.T) {
+	leakcheck.Check(t)
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		_, _ = io.WriteString(w, "late")
+	}))
+	defer server.Close()
+	// One connection due every 5 ms, answered every 20 ms: the backlog grows all window long.
+	got, err := runLoad([]string{"-url", server.URL + "/", "-c", "1", "-rate", "200",
+		"-duration", "300ms", "-warmup", "0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := got.(loadResult); r.P99 < 0.1 {
+		t.Errorf("P99 %v s: an open loop must count the time a request waited for its turn", r.P99)
+	}
+}
+
 func TestLoadCountsFailedRequests(t *testing.T) {
 	leakcheck.Check(t)
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

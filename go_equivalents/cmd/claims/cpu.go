@@ -26,6 +26,7 @@ type fibResult struct {
 	Goroutines int       `json:"goroutines"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	Seconds    []float64 `json:"seconds"`
+	PeakRSS    int64     `json:"peak_rss"` // bytes: the runtime and the recursion, nothing else
 }
 
 // runFib times rounds of `units` fib(n) calls shared among `goroutines` goroutines.
@@ -46,6 +47,7 @@ func runFib(args []string) (any, error) {
 	for range *repeat {
 		out.Seconds = append(out.Seconds, timeIt(func() { fibRound(*n, *units, *goroutines) }))
 	}
+	out.PeakRSS = peakRSS()
 	return out, nil
 }
 

@@ -73,10 +73,52 @@ func newServer(upstream string, client *http.Client) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"api": api, "cache": cache})
 	})
+	mux.HandleFunc("GET /data-naive/{id}", naiveData(upstream))
 	return mux
 }
 
 // --8<-- [end:serve]
+
+// naiveData is the article's Go handler as written: two goroutines, each calling http.Get,
+// which uses http.DefaultClient. Its transport keeps at most two idle connections per host
+// (http.DefaultMaxIdleConnsPerHost), so under load most calls open a new connection. The
+// article ignores the calls' errors (and would crash on the nil response); here a failed call
+// answers 502, so that the load generator counts it.
+func naiveData(upstream string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var apiData, cacheData any
+		var apiErr, cacheErr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(upstream + "/api/" + id)
+			if apiErr = err; err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			apiErr = json.NewDecoder(resp.Body).Decode(&apiData)
+		}()
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(upstream + "/cache/" + id)
+			if cacheErr = err; err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			cacheData, cacheErr = string(body), err
+		}()
+		wg.Wait()
+		if err := errors.Join(apiErr, cacheErr); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"api": apiData, "cache": cacheData})
+	}
+}
 
 func getJSON(r *http.Request, client *http.Client, target string, into any) error {
 	body, err := get(r, client, target)
@@ -139,12 +181,15 @@ func newUpstream(delay time.Duration) http.Handler {
 
 type loadResult struct {
 	Connections int     `json:"connections"`
-	Requests    int     `json:"requests"` // answered with 200 inside the measured window
+	Rate        float64 `json:"rate,omitempty"` // offered requests/s, open loop; 0: closed loop
+	Requests    int     `json:"requests"`       // answered with 200 inside the measured window
+	Starved     int     `json:"starved"`        // connections that had none of those answered
 	Errors      int     `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
 	Seconds     float64 `json:"seconds"`
 	RPS         float64 `json:"rps"`
-	P50         float64 `json:"p50"` // latencies, seconds
+	Mean        float64 `json:"mean"` // latencies, seconds
+	P50         float64 `json:"p50"`
 	P90         float64 `json:"p90"`
 	P99         float64 `json:"p99"`
 	CPUSeconds  float64 `json:"cpu_seconds"` // this load generator's own CPU in the window
@@ -155,20 +200,35 @@ type loadResult struct {
 // -duration window. It speaks just enough HTTP over raw TCP to stay cheap: a load generator
 // that costs as much as the server it drives measures itself. {i} in the URL is replaced by a
 // counter, so each request can ask for a different id.
+//
+// By default the load is a closed loop: each connection sends its next request as soon as the
+// last is answered, so the server sets the pace, and by Little's law the mean latency is
+// connections / throughput. With -rate the load is an open loop: the connections together send
+// -rate requests per second on a fixed schedule, whether or not the server keeps up, and each
+// latency counts from the moment its request was due, not from when it could be sent, so a
+// server that falls behind shows it (the "coordinated omission" a closed loop hides).
+//
+// With -ramp the connections open one after another over that time, before the warm-up, as a
+// load test ramps up its users: ten thousand connects at once would overflow a listen backlog.
 func runLoad(args []string) (any, error) {
 	fs := flags("load")
 	target := fs.String("url", "", "http://127.0.0.1:port/path, {i} replaced by a counter")
 	connections := fs.Int("c", 64, "connections, each with one request in flight")
 	duration := fs.Duration("duration", 3*time.Second, "the measured window")
 	warmup := fs.Duration("warmup", 500*time.Millisecond, "load before the window, not measured")
+	ramp := fs.Duration("ramp", 0, "open the connections one after another over this time")
+	rate := fs.Float64("rate", 0, "open loop: requests per second over all connections (0: closed loop)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := positive(map[string]int{"c": *connections}); err != nil {
 		return nil, err
 	}
-	if *duration <= 0 || *warmup < 0 {
-		return nil, fmt.Errorf("-duration must be positive and -warmup not negative")
+	if *duration <= 0 || *warmup < 0 || *ramp < 0 {
+		return nil, fmt.Errorf("-duration must be positive, -warmup and -ramp not negative")
+	}
+	if *rate < 0 {
+		return nil, fmt.Errorf("-rate must not be negative, got %g", *rate)
 	}
 	u, err := url.Parse(*target)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
@@ -177,15 +237,22 @@ func runLoad(args []string) (any, error) {
 	path := strings.Replace(u.RequestURI(), "%7Bi%7D", "{i}", 1)
 
 	begin := time.Now()
-	windowStart, windowEnd := begin.Add(*warmup), begin.Add(*warmup+*duration)
+	windowStart := begin.Add(*ramp + *warmup)
+	windowEnd := windowStart.Add(*duration)
 	latencies := make([][]time.Duration, *connections)
 	errs := make([]error, *connections)
 	errorCounts := make([]int, *connections)
 	var wg sync.WaitGroup
 	for c := range *connections {
-		wg.Go(func() {
-			latencies[c], errorCounts[c], errs[c] = drive(u.Host, path, c, windowStart, windowEnd)
-		})
+		d := driver{host: u.Host, path: path, worker: c, windowStart: windowStart, windowEnd: windowEnd,
+			opening: begin.Add(*ramp * time.Duration(c) / time.Duration(*connections))}
+		if *rate > 0 {
+			// Each connection sends every connections/rate seconds; the phases are spread
+			// evenly, so the server sees a steady stream, not bursts.
+			d.interval = time.Duration(float64(*connections) / *rate * float64(time.Second))
+			d.first = begin.Add(*ramp + d.interval*time.Duration(c)/time.Duration(*connections))
+		}
+		wg.Go(func() { latencies[c], errorCounts[c], errs[c] = d.drive() })
 	}
 	time.Sleep(time.Until(windowStart))
 	cpuStart := cpuSeconds()
@@ -193,10 +260,14 @@ func runLoad(args []string) (any, error) {
 	cpu := cpuSeconds() - cpuStart
 	wg.Wait()
 
-	out := loadResult{Connections: *connections, Seconds: duration.Seconds(), CPUSeconds: cpu}
+	out := loadResult{Connections: *connections, Rate: *rate, Seconds: duration.Seconds(), CPUSeconds: cpu}
 	var all []time.Duration
+	var total time.Duration
 	for c := range *connections {
 		all = append(all, latencies[c]...)
+		if len(latencies[c]) == 0 {
+			out.Starved++
+		}
 		out.Errors += errorCounts[c]
 		if errs[c] != nil && out.FirstError == "" {
 			out.FirstError = errs[c].Error()
@@ -207,15 +278,31 @@ func runLoad(args []string) (any, error) {
 		return nil, fmt.Errorf("no request was answered: %s", out.FirstError)
 	}
 	out.RPS = float64(out.Requests) / out.Seconds
+	for _, l := range all {
+		total += l
+	}
+	out.Mean = (total / time.Duration(len(all))).Seconds()
 	slices.Sort(all)
 	pick := func(q float64) float64 { return all[int(q*float64(len(all)-1))].Seconds() }
 	out.P50, out.P90, out.P99 = pick(0.50), pick(0.90), pick(0.99)
 	return out, nil
 }
 
+// A driver is one connection of the load.
+type driver struct {
+	host, path             string
+	worker                 int
+	windowStart, windowEnd time.Time
+	opening                time.Time     // when to connect first (the ramp)
+	interval               time.Duration // open loop: time between this connection's requests
+	first                  time.Time     // open loop: when its first request is due
+}
+
 // drive is one connection's loop: it returns the latency of each request answered inside the
-// window, how many failed, and the first failure.
-func drive(host, path string, worker int, windowStart, windowEnd time.Time) ([]time.Duration, int, error) {
+// window, how many failed, and the first failure. Closed loop, a request counts if it was sent
+// and answered inside the window; open loop, if it was due inside the window (its answer may
+// come later: a late answer is what the measurement is for).
+func (d *driver) drive() ([]time.Duration, int, error) {
 	var latencies []time.Duration
 	var first error
 	failures := 0
@@ -232,20 +319,40 @@ func drive(host, path string, worker int, windowStart, windowEnd time.Time) ([]t
 			conn.Close()
 		}
 	}()
-	prefix, suffix, templated := strings.Cut(path, "{i}")
+	time.Sleep(time.Until(d.opening))
+	// Closed loop, the measurement ends with the window: a request still unanswered then is
+	// abandoned (its connection was starved, and is counted so). Open loop, every request due
+	// in the window is waited for, up to a limit, so that a server that stops answering can't
+	// hold the measurement forever.
+	deadline := d.windowEnd
+	if d.interval > 0 {
+		deadline = d.windowEnd.Add(30 * time.Second)
+	}
+	dialer := net.Dialer{Deadline: deadline}
+	prefix, suffix, templated := strings.Cut(d.path, "{i}")
 	var request []byte
-	for i := worker; ; i += 1 << 16 {
-		now := time.Now()
-		if !now.Before(windowEnd) {
+	due := d.first
+	for i := d.worker; ; i += 1 << 16 {
+		if d.interval > 0 {
+			if !due.Before(d.windowEnd) {
+				return latencies, failures, first
+			}
+			time.Sleep(time.Until(due))
+		} else if !time.Now().Before(d.windowEnd) {
 			return latencies, failures, first
 		}
 		if conn == nil {
 			var err error
-			if conn, err = net.Dial("tcp", host); err != nil {
+			if conn, err = dialer.Dial("tcp", d.host); err != nil {
+				if d.interval == 0 && !time.Now().Before(d.windowEnd) {
+					return latencies, failures, first
+				}
 				fail(err)
 				time.Sleep(10 * time.Millisecond)
+				due = due.Add(d.interval)
 				continue
 			}
+			_ = conn.SetDeadline(deadline)
 			reader = bufio.NewReaderSize(conn, 16<<10)
 		}
 		request = append(request[:0], "GET "...)
@@ -255,27 +362,35 @@ func drive(host, path string, worker int, windowStart, windowEnd time.Time) ([]t
 			request = append(request, suffix...)
 		}
 		request = append(request, " HTTP/1.1\r\nHost: "...)
-		request = append(request, host...)
+		request = append(request, d.host...)
 		request = append(request, "\r\n\r\n"...)
 		start := time.Now()
+		if d.interval > 0 {
+			start = due // the latency the schedule's user sees, waiting included
+		}
 		_, err := conn.Write(request)
 		status, keepAlive := 0, false
 		if err == nil {
 			status, keepAlive, err = readResponse(reader)
 		}
 		end := time.Now()
+		if err != nil && d.interval == 0 && !end.Before(d.windowEnd) {
+			return latencies, failures, first // abandoned at the end of the window
+		}
+		counted := !start.Before(d.windowStart) && (d.interval > 0 || end.Before(d.windowEnd))
 		switch {
 		case err != nil:
 			fail(err)
 		case status != http.StatusOK:
 			fail(fmt.Errorf("status %d", status))
-		case !start.Before(windowStart) && end.Before(windowEnd):
+		case counted:
 			latencies = append(latencies, end.Sub(start))
 		}
 		if err != nil || !keepAlive {
 			conn.Close()
 			conn = nil
 		}
+		due = due.Add(d.interval)
 	}
 }
 

@@ -5,8 +5,8 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -34,13 +34,24 @@ func rss() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// peakRSS is the most resident memory this process has had, in bytes.
+// peakRSS is the most resident memory this process has had, in bytes: the kernel's
+// high-water mark, VmHWM in /proc/self/status. Not getrusage's Maxrss, which Linux carries
+// across exec: a process started by a big parent would report the parent's size as its own.
 func peakRSS() int64 {
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
 		return -1
 	}
-	return usage.Maxrss * 1024 // Linux reports kilobytes
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb * 1024
+		}
+	}
+	return -1
 }
 
 func memStats() runtime.MemStats {
