@@ -72,6 +72,7 @@ from .producer_consumer import (
     produce_consume_anyio,
     produce_consume_asyncio,
     produce_consume_asyncio_sentinel,
+    produce_consume_from_threads,
     produce_consume_threads,
 )
 from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
@@ -110,6 +111,7 @@ __all__ = [
     "produce_consume_anyio",
     "produce_consume_asyncio",
     "produce_consume_asyncio_sentinel",
+    "produce_consume_from_threads",
     "produce_consume_threads",
     # worker_pool
     "JobError",

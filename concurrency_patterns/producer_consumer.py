@@ -17,6 +17,9 @@ Closing is the clean way to say "no more items": a consumer cannot confuse it wi
   consumer's ``async for`` ends. Runs on asyncio and trio: the one to import.
 * ``produce_consume_threads`` — ``queue.Queue`` and threads, for blocking code
   (``Queue.shutdown()`` on 3.13+, end markers before).
+* ``produce_consume_from_threads`` — blocking producers in threads, async consumers on the
+  event loop (asyncio or trio), over a ``culsans.Queue``: the queue that crosses between
+  threads and the loop, with a blocking side and an awaitable side.
 
 The contract, for every variant:
 
@@ -39,6 +42,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 import anyio
+import culsans
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._core import check_callable, check_positive_int, unwrap_group
@@ -49,6 +53,7 @@ __all__ = [
     "produce_consume_anyio",
     "produce_consume_asyncio",
     "produce_consume_asyncio_sentinel",
+    "produce_consume_from_threads",
     "produce_consume_threads",
 ]
 
@@ -339,6 +344,108 @@ def produce_consume_threads(
     return results
 
 # --8<-- [end:threads]
+
+
+# --8<-- [start:from_threads]
+async def produce_consume_from_threads(
+    sources: Sequence[Iterable[T]], consume: Callable[[T], Awaitable[R]], *,
+    consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
+) -> list[R]:
+    """Run one producer *thread* per source and *consumers* consumer tasks on the event loop.
+
+    For sources that block: a file, a socket, a database cursor, a library with no async API.
+    Each is iterated in a thread of its own, which puts the items on a ``culsans.Queue`` (a
+    bounded queue with a blocking side for threads and an awaitable side for the loop, on
+    asyncio and trio). When the last producer finishes it shuts the queue down, Go's
+    ``close(ch)``: consumers drain what is left and stop.
+
+    A thread cannot be cancelled. When the call is cancelled or something raises, producers
+    take no new item, and one blocked on a full queue is released at once; one inside its
+    source's ``next()`` finishes that call first, and the call waits for it: every producer
+    thread has ended before this returns or raises.
+
+    Arguments, results and errors as ``produce_consume_asyncio``, but each source must be a
+    plain iterable, since a thread iterates it.
+    """
+    _check_args(sources, consume, consumers, maxsize, sync=True)
+    ledger: _Ledger[T] = _Ledger()
+    q: culsans.Queue[tuple[int, T]] = culsans.Queue(maxsize)
+    results: list[R] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+    running = _Countdown(len(sources))
+
+    def producer(source: Iterable[T]) -> None:
+        try:
+            items = iter(source)
+            # Look at stop *before* taking the next item, so no item is taken and then dropped.
+            while not stop.is_set() and (item := next(items, _END)) is not _END:
+                q.sync_q.put((ledger.take(item), item))  # waits while the queue is full
+        except culsans.SyncQueueShutDown:
+            pass  # stopped while waiting for room: the ledger reports the item unprocessed
+        except BaseException as exc:
+            failures.append(exc)
+            stop.set()
+            q.shutdown(immediate=True)  # consumers stop at once; queued items stay owed
+        finally:
+            if running.done():  # the last producer out closes the queue
+                q.shutdown()  # not immediate: consumers still get what is queued
+
+    async def consumer() -> None:
+        while True:
+            try:
+                ticket, item = await q.async_q.get()
+            except culsans.AsyncQueueShutDown:  # closed and drained
+                return
+            results.append(await consume(item))
+            ledger.done(ticket)
+
+    async def run() -> None:
+        threads = [threading.Thread(target=producer, args=(source,), name=f"producer-{i}")
+                   for i, source in enumerate(sources)]
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(consumers):
+                    tg.start_soon(consumer)
+                for t in threads:
+                    t.start()
+        finally:
+            # Whatever ended the consumers (the close, an error, a cancellation), release
+            # any producer still blocked on a full queue, and wait for every thread.
+            stop.set()
+            q.shutdown(immediate=True)
+            await _join(threads)
+        if failures:
+            raise ProducerConsumerError(failures[0], ledger.unprocessed(), ledger.consumed)
+
+    await _supervise(run(), ledger, on_unprocessed)
+    return results
+# --8<-- [end:from_threads]
+
+
+class _Countdown:
+    """A thread-safe count of running producers; ``done`` is true for the last one out."""
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._lock = threading.Lock()
+
+    def done(self) -> bool:
+        with self._lock:
+            self._n -= 1
+            return self._n == 0
+
+
+async def _join(threads: list[threading.Thread]) -> None:
+    """Wait for *threads* without blocking the loop, even in a cancelled scope. A producer that
+    has finished or was released ends within microseconds, so this rarely waits at all; one
+    inside a blocking ``next()`` ends when that call returns."""
+    with anyio.CancelScope(shield=True):
+        delay = 0.0
+        for t in threads:
+            while t.is_alive():
+                await anyio.sleep(delay)
+                delay = min(max(delay * 2, 1e-4), 0.01)
 
 
 # --- shared helpers ----------------------------------------------------------------------------

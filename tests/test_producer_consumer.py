@@ -18,18 +18,24 @@ from concurrency_patterns.producer_consumer import (
     produce_consume_anyio,
     produce_consume_asyncio,
     produce_consume_asyncio_sentinel,
+    produce_consume_from_threads,
     produce_consume_threads,
 )
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
 
-ASYNC = [
+ON_LOOP = [  # producers and consumers are tasks
     Variant("asyncio-sentinel", produce_consume_asyncio_sentinel),
     Variant("asyncio", produce_consume_asyncio),
     Variant("anyio-asyncio", produce_consume_anyio),
     Variant("anyio-trio", produce_consume_anyio, backend="trio"),
 ]
+FROM_THREADS = [  # producers are threads, consumers tasks
+    Variant("from-threads-asyncio", produce_consume_from_threads),
+    Variant("from-threads-trio", produce_consume_from_threads, backend="trio"),
+]
+ASYNC = [*ON_LOOP, *FROM_THREADS]
 ALL = [*ASYNC, Variant("threads", produce_consume_threads, sync=True)]
 
 
@@ -167,7 +173,7 @@ async def test_cancelling_reports_every_unprocessed_item(variant: Variant) -> No
     assert sorted(tally.consumed + reported) == sorted(tally.taken)
 
 
-@pytest.mark.parametrize("variant", ASYNC, ids=str)
+@pytest.mark.parametrize("variant", ON_LOOP, ids=str)
 async def test_async_iterables_are_sources_too(variant: Variant) -> None:
     async def ticks(start: int) -> AsyncIterator[int]:
         for i in range(start, start + 10):
@@ -214,3 +220,59 @@ async def test_threads_refuse_an_async_source_before_starting() -> None:
     with pytest.raises(TypeError, match=r"sources\[1\] must be a plain iterable"):
         produce_consume_threads([[1, 2], source()], str)
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("variant", FROM_THREADS, ids=str)
+async def test_from_threads_refuses_an_async_source_before_starting(variant: Variant) -> None:
+    async def source() -> AsyncIterator[int]:
+        yield 1
+
+    async def consume(item: int) -> int:
+        return item
+
+    before = threading.active_count()
+    with pytest.raises(TypeError, match=r"sources\[1\] must be a plain iterable"):
+        await variant([[1, 2], source()], consume)
+    assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("variant", FROM_THREADS, ids=str)
+@pytest.mark.parametrize("ending", ["done", "consumer fails", "producer fails", "cancelled"])
+async def test_from_threads_leaves_no_producer_thread_behind(variant: Variant,
+                                                             ending: str) -> None:
+    """However the call ends, its producer threads have ended, including one blocked on a full
+    queue and one blocked inside its source."""
+    def slow_source() -> Iterator[int]:
+        for i in range(1000, 1005):
+            time.sleep(0.02)  # a blocking read, as a file or a socket would do
+            yield i
+
+    def failing_source() -> Iterator[int]:
+        yield 2000
+        raise RuntimeError("the source broke")
+
+    async def consume(item: int) -> int:
+        if ending == "consumer fails" and item == 3:
+            raise ValueError("cannot consume 3")
+        await anyio.sleep(0.002)
+        return item
+
+    sources: list[Any] = [range(50), range(100, 150), slow_source()]
+    if ending == "producer fails":
+        sources.append(failing_source())
+    before = {t.ident for t in threading.enumerate()}
+    reported: list[Any] = []
+    errors: list[ProducerConsumerError] = []
+    with anyio.move_on_after(0.05 if ending == "cancelled" else 30) as scope:
+        try:
+            await variant(sources, consume, consumers=1, maxsize=2,
+                          on_unprocessed=reported.extend)
+        except ProducerConsumerError as exc:
+            errors.append(exc)
+    assert scope.cancelled_caught == (ending == "cancelled")
+    assert len(errors) == (ending in ("consumer fails", "producer fails"))
+    if errors:
+        assert errors[0].unprocessed == reported
+    if ending in ("consumer fails", "producer fails", "cancelled"):
+        assert reported, "the call ended with items in flight"
+    assert {t.ident for t in threading.enumerate()} == before

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,11 +218,15 @@ def check_targets(tables: list[Table]) -> list[tuple[str, bool, str]]:
         if t.pattern == "bounded_fetch" and t.params.get("urls") == 1000 and asyncio_row:
             checks += _fetch_targets(t, name, asyncio_row)
         for peer in (r for r in t.rows if r.variant.endswith("(peer)")):
-            ours = [r for r in (asyncio_row, anyio_row) if r is not None]
+            # A peer of a kind ("threads → asyncio: janus (peer)") is held against our rows of
+            # that kind; any other against our asyncio and anyio rows.
+            kind, _, peer_name = peer.variant.rpartition(": ")
+            ours = ([r for r in t.rows if r.variant == kind] if kind else
+                    [r for r in (asyncio_row, anyio_row) if r is not None])
             if ours:
                 best = min(ours, key=lambda r: r.median)
                 ratio = peer.median / best.median
-                rival = peer.variant.removesuffix(" (peer)")
+                rival = peer_name.removesuffix(" (peer)")
                 checks.append((f"{name}: {best.variant} ahead of {rival}", ratio >= 1.0,
                                f"the peer takes {ratio:.2f}x as long"))
         processes, threads = t.row("processes"), t.row("threads")
@@ -309,15 +314,24 @@ def _time(seconds: float) -> str:
 
 
 def _figure(value: float, digits: int = 3) -> str:
-    """*value* to *digits* significant digits, never in e-notation: 1,160 not 1.16e+03."""
+    """*value* to *digits* significant digits, never in e-notation: 1,160 not 1.16e+03 (nor
+    1,159.4), 0.882 not 8.82e-01."""
     if value == 0 or not math.isfinite(value):
         return f"{value:g}"
-    places = max(0, digits - 1 - math.floor(math.log10(abs(value))))
-    return f"{round(value, places):,.{places}f}"
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    if abs(round(value, places)) >= 10 ** (digits - places):  # 99.96 rounds up to 100.0
+        places -= 1
+    return f"{round(value, places):,.{max(0, places)}f}"
+
+
+def _table_unit(medians: list[float]) -> tuple[str, float]:
+    """One unit for a table, chosen by its middle row: where Go takes 0.9 ms and Python 75 ms,
+    milliseconds (0.882 and 75.1), not microseconds (882 and 75,091)."""
+    return _unit(statistics.median(medians))
 
 
 def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
-    unit, scale = _unit(min(r.median for r in table.rows))
+    unit, scale = _table_unit([r.median for r in table.rows])
     header = ["variant", f"median ({unit})", "IQR", "vs Go"]
     show_eff = any(r.efficiency is not None for r in table.rows)
     show_job = any(r.per_job is not None for r in table.rows)
@@ -624,7 +638,7 @@ def draw_table_chart(t: Table, path: Path, machine: str) -> None:
         ax.set_xlabel("median time ÷ Go's median (log scale; dashed line: Go = 1×); "
                       "lower is better", fontsize=8)
     else:
-        unit, scale = _unit(min(r.median for r in rows))
+        unit, scale = _table_unit([r.median for r in rows])
         values = [r.median / scale for r in rows]
         errors = [r.iqr / scale / 2 for r in rows]
         labels = [f"{_figure(v)} {unit}" for v in values]

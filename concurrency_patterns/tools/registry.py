@@ -46,7 +46,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "producer_consumer", "Producer–consumer",
         "P producers feed C consumers through a bounded queue", "`close(ch)` + `range`",
         ("produce_consume_asyncio_sentinel", "produce_consume_asyncio", "produce_consume_anyio",
-         "produce_consume_threads"),
+         "produce_consume_threads", "produce_consume_from_threads"),
         ("ProducerConsumerError",),
     ),
     Pattern(

@@ -1,16 +1,29 @@
 """producer_consumer: P producers, C consumers, a bounded queue; the consumer does no work, so
-the figure is the cost of moving items through the queue."""
+the figure is the cost of moving items through the queue.
+
+The "threads → loop" rows have each producer in a thread and the consumers on the event loop,
+so every item crosses from a thread to the loop. Beside ours, janus, the queue a user would
+pick for that (asyncio only), and bare culsans, the queue ours is built on, run the same
+exercise: producer threads put, consumer tasks get, the queue is shut down when the producers
+are done. They keep no ledger and supervise nothing, so the gap to bare culsans is what this
+project's contract costs.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
+import culsans
+import janus
 import pytest
 
 from concurrency_patterns.producer_consumer import (
     produce_consume_anyio,
     produce_consume_asyncio,
     produce_consume_asyncio_sentinel,
+    produce_consume_from_threads,
     produce_consume_threads,
 )
 from concurrency_patterns.tools.workloads import square
@@ -45,6 +58,64 @@ def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
         return await pipeline(sources(p), consume, consumers=p["consumers"], maxsize=p["maxsize"])
 
     assert len(bench.on_loop(variant, backend, one_round)) == p["items"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "backend"),
+    variants(
+        ("threads → asyncio", "asyncio"),
+        ("threads → asyncio+uvloop", "uvloop"),
+        ("threads → trio", "trio"),
+    ),
+)
+def test_from_threads(bench: Bench, variant: str, backend: str) -> None:
+    p = bench.params
+
+    async def one_round() -> Any:
+        return await produce_consume_from_threads(
+            sources(p), consume, consumers=p["consumers"], maxsize=p["maxsize"])
+
+    assert len(bench.on_loop(variant, backend, one_round)) == p["items"]
+
+
+async def bare_bridge(p: dict[str, Any], kind: str) -> list[int]:
+    """Producer threads put, consumer tasks get, and the queue is shut down once every
+    producer has finished: the exercise the "threads → loop" rows run, with nothing else."""
+    q: Any = janus.Queue(p["maxsize"]) if kind == "janus" else culsans.Queue(p["maxsize"])
+    shut_down = janus.AsyncQueueShutDown if kind == "janus" else culsans.AsyncQueueShutDown
+    results: list[int] = []
+
+    def produce(source: range) -> None:
+        for item in source:
+            q.sync_q.put(item)
+
+    async def consumer() -> None:
+        while True:
+            try:
+                item = await q.async_q.get()
+            except shut_down:
+                return
+            results.append(await consume(item))
+
+    threads = [threading.Thread(target=produce, args=(s,)) for s in sources(p)]
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["consumers"]):
+            tg.create_task(consumer())
+        for t in threads:
+            t.start()
+        await asyncio.to_thread(lambda: [t.join() for t in threads])
+        q.shutdown()
+    return results
+
+
+@pytest.mark.parametrize(
+    ("variant", "kind"),
+    variants(("threads → asyncio: janus (peer)", "janus"),
+             ("threads → asyncio: bare culsans", "culsans")),
+)
+def test_bare_bridge(bench: Bench, variant: str, kind: str) -> None:
+    p = bench.params
+    assert len(bench.on_loop(variant, "asyncio", lambda: bare_bridge(p, kind))) == p["items"]
 
 
 def test_threads(bench: Bench) -> None:

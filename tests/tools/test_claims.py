@@ -241,6 +241,7 @@ def test_a_sample_reports_its_median_and_spread() -> None:
     (3.2, "s", "3.2 s"), (0.00042, "s", "420 µs"), (5e-8, "s", "50 ns"),
     (2_048, "B", "2.05 kB"), (24e6, "B", "24 MB"), (2.7e9, "B", "2.7 GB"), (512, "B", "512 B"),
     (61062.3, "req/s", "61,062 req/s"), (2.25, "x", "2.2×"), (27.4, "x", "27×"),
+    (9462.0, "", "9,462"), (0.99, "", "0.99"),  # counts and bare ratios: never 9.46e+03
 ])
 def test_quantities_read_naturally(value: float, unit: str, text: str) -> None:
     assert quantity(value, unit) == text

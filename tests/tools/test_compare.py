@@ -164,6 +164,7 @@ def test_a_later_results_file_replaces_a_pattern_s_tables(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("value", "digits", "shown"), [
     (1160.4, 3, "1,160"), (0.096, 3, "0.0960"), (200.39, 3, "200"), (45100, 3, "45,100"),
+    (1189.4, 3, "1,190"), (75091, 3, "75,100"), (99.96, 3, "100"), (0.9996, 3, "1.00"),
     (6.79, 2, "6.8"), (999.6, 3, "1,000"), (0.000123, 3, "0.000123"),
 ])
 def test_figures_never_use_e_notation(value: float, digits: int, shown: str) -> None:

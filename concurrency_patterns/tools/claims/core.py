@@ -151,6 +151,8 @@ def quantity(value: float, unit: str) -> str:
         return f"{value:,.0f} req/s"
     if unit == "x":
         return ratio_text(value)
+    if abs(value) >= 1000:  # a count: 9,462, never 9.46e+03
+        return f"{value:,.0f} {unit}".rstrip()
     return f"{value:.3g} {unit}".rstrip()
 
 

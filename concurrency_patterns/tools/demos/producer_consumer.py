@@ -11,6 +11,7 @@ from concurrency_patterns.producer_consumer import (
     produce_consume_anyio,
     produce_consume_asyncio,
     produce_consume_asyncio_sentinel,
+    produce_consume_from_threads,
     produce_consume_threads,
 )
 
@@ -39,6 +40,7 @@ def demo(w: dict[str, Any]) -> Runs:
         "asyncio (sentinel)": on("asyncio", run, produce_consume_asyncio_sentinel),
         "asyncio (shutdown)": on("asyncio", run, produce_consume_asyncio),
         **each_backend("anyio", run, produce_consume_anyio),
+        **each_backend("threads → loop", run, produce_consume_from_threads),
         "threads": lambda: line(
             produce_consume_threads([iter(s) for s in sources], square, **options)),
     }
