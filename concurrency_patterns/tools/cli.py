@@ -41,9 +41,10 @@ def _slug(name: str) -> str:
 def _claim_id(name: str) -> str:
     from .claims import ORDER
 
-    if name not in ORDER:
+    claim = name.replace("_", "-")  # http_10k is http-10k, as slugs take dashes too
+    if claim not in ORDER:
         raise argparse.ArgumentTypeError(f"no claim {name!r} (choose from {', '.join(ORDER)})")
-    return name
+    return claim
 
 
 def _output(value: str) -> Path:

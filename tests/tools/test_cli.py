@@ -37,6 +37,15 @@ def test_a_slug_may_be_written_with_dashes(capsys: pytest.CaptureFixture[str]) -
             if not line.startswith(" ")] == ["waitgroup", "process_offload"]
 
 
+def test_a_claim_id_may_be_written_with_underscores(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    committed = Path(__file__).parents[2] / "docs" / "generated" / "claims.json"
+    assert main(["claims", "http_10k", "cpu_mem", "--from-json", str(committed)]) == 0
+    out = capsys.readouterr().out
+    assert "http-10k" in out and "cpu-mem" in out
+
+
 @pytest.mark.parametrize("argv", [["demo", "spinlock"], ["compare", "spinlock"]])
 def test_an_unknown_pattern_is_refused_naming_the_choices(
     capsys: pytest.CaptureFixture[str], argv: list[str],
