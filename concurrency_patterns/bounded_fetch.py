@@ -81,6 +81,7 @@ import httpcore
 
 from ._core import check_positive_int, check_positive_number, rate
 from ._core import workers as engine
+from ._core.network import UNSCOPED
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -326,8 +327,8 @@ async def _anyio_workers(
 
     @asynccontextmanager
     async def own_connections() -> AsyncIterator[WorkerFetch]:
-        async with _Connections.open(timeout) as get:
-            # httpcore's timeouts bound each phase; the deadline bounds the whole attempt.
+        async with _Connections.open() as get:
+            # One deadline bounds the whole attempt: connect, request, body and redirects.
             yield partial(_fetch_async, get=get, retries=retries, fail_fast=fail_fast,
                           deadline=partial(anyio.fail_after, timeout), sleep=anyio.sleep,
                           pace=paced)
@@ -345,14 +346,16 @@ class _Connections:
 
     HOSTS = 8
 
-    def __init__(self, timeout: float) -> None:
-        self._timeout = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), timeout)}
+    def __init__(self) -> None:
+        # No timeout per connect, read or write: the attempt's deadline bounds them all, and
+        # each of httpcore's own per-operation deadlines is a cancel scope, which costs more
+        # than the read it guards (see _core/network.py).
         self._open: OrderedDict[_Host, httpcore.AsyncHTTPConnection] = OrderedDict()
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, timeout: float) -> AsyncIterator[AsyncGet]:
-        connections = cls(timeout)
+    async def open(cls) -> AsyncIterator[AsyncGet]:
+        connections = cls()
         try:
             yield connections.get
         finally:
@@ -373,7 +376,7 @@ class _Connections:
     async def _request(self, url: httpcore.URL) -> httpcore.Response:
         connection, reused = await self._connection(url.origin)
         try:
-            return await connection.request("GET", url, extensions=self._timeout)
+            return await connection.request("GET", url)
         except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
             await self._drop(_host(url.origin))
             if not reused:
@@ -383,7 +386,7 @@ class _Connections:
             raise
         # The server closed a kept-alive connection as we reused it: once more, afresh.
         connection, _ = await self._connection(url.origin)
-        return await connection.request("GET", url, extensions=self._timeout)
+        return await connection.request("GET", url)
 
     async def _connection(
         self, origin: httpcore.Origin,
@@ -399,7 +402,8 @@ class _Connections:
             return connection, True
         if len(self._open) >= self.HOSTS:
             await self._drop(next(iter(self._open)))  # the least recently used host
-        connection = self._open[host] = httpcore.AsyncHTTPConnection(origin)
+        connection = self._open[host] = httpcore.AsyncHTTPConnection(
+            origin, network_backend=UNSCOPED)
         return connection, False
 
     async def _drop(self, host: _Host) -> None:

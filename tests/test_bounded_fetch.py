@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socketserver
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
@@ -413,3 +415,53 @@ async def test_a_bad_max_per_second_is_refused_naming_it(
     with pytest.raises(ValueError, match="max_per_second"):
         await variant([http_server.url(0)], max_per_second=0)
     assert http_server.requests == 0
+
+
+class _OneAnswerPerConnection(socketserver.ThreadingTCPServer):
+    """A server that answers one request per connection and then closes it, without saying so
+    (no ``Connection: close``): a client that reuses the connection finds it dead, as it does
+    when a real server's keep-alive timeout has passed."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _AnswerOnceAndClose)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _AnswerOnceAndClose(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        time.sleep(0.01)  # the client may send its next request before the close arrives
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_connection_the_server_closed_is_opened_afresh(variant: Variant) -> None:
+    """httpcore's variants send once more on a new connection; aiohttp retries once on another
+    pooled connection, which may be dead too, and then reports the URL's error."""
+    server = _OneAnswerPerConnection()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        results = await variant([f"{server.base}/{i}" for i in range(20)], limit=2, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    if variant.name in ("asyncio", "anyio-asyncio"):  # aiohttp: reported, never lost
+        assert all(r.ok or "ServerDisconnected" in str(r.error) for r in results)
+        results = [r for r in results if r.ok]
+    else:
+        assert len(results) == 20
+    assert [(r.status, r.body) for r in results] == [(200, b"ok")] * len(results)
