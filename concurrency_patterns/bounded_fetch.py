@@ -262,7 +262,7 @@ async def fetch_all_anyio(
     Args:
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and httpcore on trio.
             With httpcore each worker owns its connections (one per host it meets), so no
-            request waits on a shared pool; its cost is h11's pure-Python parsing, which
+            request waits on a shared pool; its cost is httpcore's and h11's pure Python, which
             takes more CPU per request than aiohttp (the benchmark tables measure it). Pass
             ``"httpcore"`` on asyncio when the same client on both backends matters more.
 

@@ -452,7 +452,7 @@ class NumpyGil(Claim):
               "alternating rounds, each in a fresh interpreter with a reading of the control "
               "before it. `--quick` does a fifth of the work.")
     rule = ("Speed-up on as many threads as cores, against the machine's parallel capacity at "
-            "that moment (the control row, as in processes: the lower reading counts). "
+            "that moment (the control row, as in processes: the lowest reading counts). "
             "**Holds** if both the matrix products and the small calls reach 80% of it; "
             "**holds only partly** if the matrix products do but the small calls do not; "
             "**does not hold** if the matrix products do not. If the machine itself gave less "
