@@ -183,8 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if python is None and args.from_json is None:
         python = free_threaded_python()
         if python is not None:
-            print(f"the free-threaded build is cached ({python}): its rows join the tables "
-                  "(`--python none` leaves them out)")
+            print(f"the free-threaded build is cached: its rows join the tables "
+                  f"(`--python none` leaves them out)\n  {python}")
     return run_compare(args.patterns, quick=args.quick, json_path=args.json,
                        markdown_path=args.markdown, chart_path=args.chart,
                        from_json=args.from_json, docs_dir=args.docs,

@@ -343,7 +343,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     if show_cpu:
         header.append("client CPU")
     if show_cpu_request:
-        header.append("CPU per request")
+        header.append("CPU/request")
     if show_job:
         header.append("per item" if table.pattern == "pipeline" else "per job")
     if show_speed:
