@@ -275,4 +275,5 @@ async def test_from_threads_leaves_no_producer_thread_behind(variant: Variant,
         assert errors[0].unprocessed == reported
     if ending in ("consumer fails", "producer fails", "cancelled"):
         assert reported, "the call ended with items in flight"
-    assert {t.ident for t in threading.enumerate()} == before
+    # Other threads (an earlier test's idle workers) may end meanwhile; none may be added.
+    assert {t.ident for t in threading.enumerate()} - before == set()
