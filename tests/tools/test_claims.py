@@ -152,18 +152,6 @@ CASES: list[tuple[str, dict[str, Any], dict[str, float], Verdict]] = [
         "aiohttp_p50": 0.8e-3, "aiohttp_p99": 4e-3, "aiohttp_mean": 1e-3,
         "aiohttp_rss": 137e6}, FAILS),
     ("points-mem", {}, {"dataclass": 200e6, "slots": 70e6, "go": 24e6}, HOLDS),
-    # seven figures, each a Python/Go ratio against the article's own, within a factor of two
-    ("http-10k", {"rate": 1400, "connections": 10000}, {
-        "go_p50": 1e-3, "go_p99": 4e-3, "go_mean": 1.2e-3, "go_rss": 25e6, "fastapi_p50": 3e-3,
-        "fastapi_p99": 16e-3, "fastapi_mean": 8e-3, "fastapi_rss": 100e6}, HOLDS),
-    ("http-10k", {"rate": 1400, "connections": 10000}, {  # as measured here, --quick
-        "go_p50": 615e-6, "go_p99": 1.24e-3, "go_mean": 0.7e-3, "go_rss": 41.8e6,
-        "fastapi_p50": 714e-6, "fastapi_p99": 2.46e-3, "fastapi_mean": 1.0e-3,
-        "fastapi_rss": 70.7e6, "fastapi_starved": 840}, PARTLY),
-    ("http-10k", {"rate": 1400, "connections": 10000}, {  # Go bigger, latencies alike
-        "go_p50": 0.8e-3, "go_p99": 6e-3, "go_mean": 1e-3, "go_rss": 309e6,
-        "aiohttp_p50": 0.8e-3, "aiohttp_p99": 4e-3, "aiohttp_mean": 1e-3,
-        "aiohttp_rss": 137e6}, FAILS),
     ("points-mem", {}, {"dataclass": 200e6, "slots": 160e6, "go": 24e6}, PARTLY),
     ("points-mem", {}, {"dataclass": 400e6, "slots": 160e6, "go": 48e6}, FAILS),
     ("spawn-cost", {}, {"go_thread": 33e-6, "goroutine": 0.5e-6}, HOLDS),

@@ -114,12 +114,8 @@ def run_load(ctx: Context, servers: dict[str, Service], path: str, *, connection
             ctx.progress(f"{name}: {connections} connections on {path}, round {r + 1}/{rounds}")
             cpu_before = server.cpu_seconds()
             upstream_before = upstream.cpu_seconds() if upstream else 0.0
-            got = ctx.go("load", "-url", server.url + path, "-c", str(connections),
-                         "-duration", f"{duration}s", "-warmup", f"{warmup}s",
-                         cpus=ctx.pinned("load"))
-            if got["errors"]:
-                raise RuntimeError(f"{name}: {got['errors']} failed requests: "
-                                   f"{got.get('first_error')}")
+            got = drive(ctx, name, server.url + path, connections,
+                        "-duration", f"{duration}s", "-warmup", f"{warmup}s")
             got["server_cpu"] = (server.cpu_seconds() - cpu_before) / (duration + warmup)
             if upstream is not None:
                 got["upstream_cpu"] = (upstream.cpu_seconds() - upstream_before) / (
@@ -128,6 +124,15 @@ def run_load(ctx: Context, servers: dict[str, Service], path: str, *, connection
             got["server_rss"] = server.rss()
             results[name].append(got)
     return results
+
+
+def drive(ctx: Context, name: str, url: str, connections: int, *flags: str) -> dict[str, Any]:
+    """One run of the load generator against *url*; a failed request fails the measurement."""
+    got: dict[str, Any] = ctx.go("load", "-url", url, "-c", str(connections), *flags,
+                                 cpus=ctx.pinned("load"))
+    if got["errors"]:
+        raise RuntimeError(f"{name}: {got['errors']} failed requests: {got.get('first_error')}")
+    return got
 
 
 def add_load(m: Measured, key: str, label: str, runs: list[dict[str, float]]) -> None:
@@ -441,22 +446,19 @@ class Http10k(Claim):
                 m.add(f"{key}_idle", f"{self.NAMES[key]}: RSS before the load", server.rss(),
                       "B", "RSS")
 
-            def load(key: str, rate: float = 0) -> dict[str, Any]:
-                got: dict[str, Any] = ctx.go(
-                    "load", "-url", servers[key].url + "/json", "-c", str(connections),
-                    "-ramp", f"{ramp}s", "-warmup", f"{warmup}s", "-duration", f"{duration}s",
-                    *(["-rate", f"{rate:.0f}"] if rate else []), cpus=ctx.pinned("load"))
-                if got["errors"]:
-                    raise RuntimeError(f"{self.NAMES[key]}: {got['errors']} failed requests: "
-                                       f"{got.get('first_error')}")
-                return got
+            def in_turn(what: str, *flags: str) -> dict[str, list[dict[str, Any]]]:
+                """*rounds* loads per server, the servers taken in turn."""
+                runs: dict[str, list[dict[str, Any]]] = {key: [] for key in servers}
+                for r in range(rounds):
+                    for key, server in servers.items():
+                        ctx.progress(f"{self.NAMES[key]}: {what}, round {r + 1}/{rounds}")
+                        runs[key].append(drive(
+                            ctx, self.NAMES[key], server.url + "/json", connections,
+                            "-ramp", f"{ramp}s", "-warmup", f"{warmup}s",
+                            "-duration", f"{duration}s", *flags))
+                return runs
 
-            closed: dict[str, list[dict[str, Any]]] = {key: [] for key in servers}
-            for r in range(rounds):
-                for key in servers:
-                    ctx.progress(f"{self.NAMES[key]}: {connections:,} connections, closed "
-                                 f"loop, round {r + 1}/{rounds}")
-                    closed[key].append(load(key))
+            closed = in_turn(f"{connections:,} connections, closed loop")
             for key, runs in closed.items():
                 name = self.NAMES[key]
                 m.add(f"{key}_rps", f"{name}: throughput, closed loop",
@@ -467,12 +469,8 @@ class Http10k(Claim):
                       read_proc_status(servers[key].process.pid)["VmHWM"], "B", "peak RSS")
             rate = min(m.median(f"{k}_rps") for k in servers if k != "go") / 2
             m.params["rate"] = round(rate)
-            opened: dict[str, list[dict[str, Any]]] = {key: [] for key in servers}
-            for r in range(rounds):
-                for key in servers:
-                    ctx.progress(f"{self.NAMES[key]}: {rate:,.0f} req/s over {connections:,} "
-                                 f"connections, round {r + 1}/{rounds}")
-                    opened[key].append(load(key, rate))
+            opened = in_turn(f"{rate:,.0f} req/s over {connections:,} connections",
+                             "-rate", f"{rate:.0f}")
             for key, runs in opened.items():
                 name = self.NAMES[key]
                 for stat, label in (("p50", "median latency"), ("p99", "99th percentile"),
