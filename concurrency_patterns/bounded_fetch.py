@@ -66,6 +66,7 @@ from collections.abc import (
 )
 from contextlib import (
     AbstractAsyncContextManager,
+    AbstractContextManager,
     asynccontextmanager,
     contextmanager,
     nullcontext,
@@ -79,7 +80,7 @@ import aiohttp
 import anyio
 import httpcore
 
-from ._core import check_positive_int, check_positive_number, rate
+from ._core import check_positive_int, check_positive_number, http1, rate
 from ._core import workers as engine
 from ._core.network import UNSCOPED
 
@@ -170,6 +171,7 @@ SyncGet = Callable[[str], Answer]
 async def fetch_all_asyncio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
+    client: Literal["aiohttp", "httptools"] = "aiohttp",
 ) -> list[FetchResult]:
     """Fetch every URL with asyncio and aiohttp, at most *limit* at a time.
 
@@ -188,6 +190,11 @@ async def fetch_all_asyncio(
         max_per_second: start at most this many attempts a second (> 0), in the order the
             URLs were read (``rate_limit``'s arithmetic, burst 1); retries count too.
             ``None``: no limit.
+        client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
+            a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
+            its connections and every answer is parsed by llhttp, for about a quarter of
+            aiohttp's CPU per request; it speaks GET over HTTP/1.1 and TLS only, with no
+            proxies, cookies or compression (see the docs page).
 
     Returns:
         One ``FetchResult`` per URL, in input order.
@@ -197,11 +204,11 @@ async def fetch_all_asyncio(
         TypeError, ValueError: for bad arguments, before any request is sent (for a lazy
             feed, a bad URL when it is read).
     """
+    _check_client(client, ("aiohttp", "httptools"))
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
-    async with _aiohttp_session(limit, timeout) as session:
-        fetch = _asyncio_fetch(session, retries, fail_fast, pace)
-        await engine.gather_asyncio(feed, limit, lambda: nullcontext(fetch), _raise, results.add)
+    async with _asyncio_workers(client, limit, timeout, retries, fail_fast, pace) as make_work:
+        await engine.gather_asyncio(feed, limit, make_work, _raise, results.add)
     return results.in_input_order()
 
 
@@ -209,6 +216,7 @@ async def fetch_all_asyncio(
 async def fetch_stream_asyncio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
+    client: Literal["aiohttp", "httptools"] = "aiohttp",
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
     """``async with fetch_stream_asyncio(urls) as results:`` yields each URL as it finishes.
 
@@ -216,12 +224,12 @@ async def fetch_stream_asyncio(
     falls behind holds the workers back. Leaving the block early cancels the requests before
     the block is left. Arguments and errors as ``fetch_all_asyncio``.
     """
+    _check_client(client, ("aiohttp", "httptools"))
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
-    async with _aiohttp_session(limit, timeout) as session:
-        fetch = _asyncio_fetch(session, retries, fail_fast, pace)
-        async with engine.stream_asyncio(feed, limit, lambda: nullcontext(fetch), _raise,
-                                         _as_is, engine.buffered(limit)) as results:
-            yield results
+    async with _asyncio_workers(client, limit, timeout, retries, fail_fast, pace) as make_work, \
+            engine.stream_asyncio(feed, limit, make_work, _raise, _as_is,
+                                  engine.buffered(limit)) as results:
+        yield results
 
 
 def _aiohttp_session(limit: int, timeout: float) -> aiohttp.ClientSession:
@@ -232,12 +240,26 @@ def _aiohttp_session(limit: int, timeout: float) -> aiohttp.ClientSession:
                                  timeout=aiohttp.ClientTimeout(total=timeout))
 
 
-def _asyncio_fetch(
-    session: aiohttp.ClientSession, retries: int, fail_fast: bool, pace: rate.Gcra | None,
-) -> Any:
-    return partial(_fetch_async, get=partial(_get_aiohttp, session), retries=retries,
-                   fail_fast=fail_fast, deadline=None, sleep=asyncio.sleep,
-                   pace=None if pace is None else partial(rate.acquire_asyncio, pace))
+@asynccontextmanager
+async def _asyncio_workers(
+    client: str, limit: int, timeout: float, retries: int, fail_fast: bool,
+    pace: rate.Gcra | None,
+) -> AsyncIterator[Callable[[], AbstractAsyncContextManager[WorkerFetch]]]:
+    """How each worker gets its fetch: a share of one aiohttp session, or its own connections."""
+    fetch = partial(_fetch_async, retries=retries, fail_fast=fail_fast, sleep=asyncio.sleep,
+                    pace=None if pace is None else partial(rate.acquire_asyncio, pace))
+    if client == "aiohttp":
+        async with _aiohttp_session(limit, timeout) as session:
+            shared = partial(fetch, get=partial(_get_aiohttp, session))
+            yield lambda: nullcontext(shared)
+        return
+
+    @asynccontextmanager
+    async def own_connections() -> AsyncIterator[WorkerFetch]:
+        async with http1.AsyncConnections.open(timeout, MAX_REDIRECTS, protocol=True) as mine:
+            yield partial(fetch, get=partial(_get_http1, mine))
+
+    yield own_connections
 
 
 async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
@@ -245,6 +267,11 @@ async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
     async with session.get(url, max_redirects=MAX_REDIRECTS + 1) as response:
         body = await response.read()
         return response.status, body, str(response.url), response.headers.get("Retry-After")
+
+
+async def _get_http1(connections: http1.AsyncConnections, url: str) -> Answer:
+    response, final_url = await connections.get(url)
+    return response.status, response.body, final_url, response.header(b"retry-after")
 # --8<-- [end:asyncio]
 
 
@@ -253,29 +280,30 @@ async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
 async def fetch_all_anyio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
-    client: Literal["auto", "aiohttp", "httpcore"] = "auto",
+    client: Literal["auto", "aiohttp", "httpcore", "httptools"] = "auto",
 ) -> list[FetchResult]:
     """Fetch every URL with anyio, at most *limit* at a time, on asyncio or trio.
 
     Same arguments, results and errors as ``fetch_all_asyncio``, plus:
 
     Args:
-        client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and httpcore on trio.
-            With httpcore each worker owns its connections (one per host it meets), so no
-            request waits on a shared pool; its cost is httpcore's and h11's pure Python, which
-            takes more CPU per request than aiohttp (the benchmark tables measure it). Pass
-            ``"httpcore"`` on asyncio when the same client on both backends matters more.
+        client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
+            trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
+            per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
+            lean client, answers parsed by llhttp (GET over HTTP/1.1 and TLS only, no proxies,
+            cookies or compression); ``"httpcore"`` is the full one, parsed by h11 in pure
+            Python at several times the CPU per request (the benchmark tables measure both).
+            Both run on either backend.
 
     Raises:
         FetchError: with ``fail_fast=True``, the first URL that failed.
         TypeError, ValueError: for bad arguments, before any request is sent; also
             ``client="aiohttp"`` on trio.
     """
-    use_httpcore = _use_httpcore(client)
+    chosen = _anyio_client(client)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
-    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast,
-                              pace) as make_work:
+    async with _anyio_workers(chosen, limit, timeout, retries, fail_fast, pace) as make_work:
         await engine.gather_anyio(feed, limit, make_work, _raise, results.add)
     return results.in_input_order()
 
@@ -284,28 +312,36 @@ async def fetch_all_anyio(
 async def fetch_stream_anyio(
     urls: Iterable[str] | AsyncIterable[str], *, limit: int = 10, timeout: float = 10.0,
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
-    client: Literal["auto", "aiohttp", "httpcore"] = "auto",
+    client: Literal["auto", "aiohttp", "httpcore", "httptools"] = "auto",
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
     """``fetch_stream_asyncio`` with anyio, on asyncio or trio.
 
     Arguments as ``fetch_all_anyio``; results and errors as ``fetch_stream_asyncio``.
     """
-    use_httpcore = _use_httpcore(client)
+    chosen = _anyio_client(client)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
-    async with _anyio_workers(use_httpcore, limit, timeout, retries, fail_fast,
-                              pace) as make_work, \
+    async with _anyio_workers(chosen, limit, timeout, retries, fail_fast, pace) as make_work, \
             engine.stream_anyio(feed, limit, make_work, _raise, _as_is,
                                 engine.buffered(limit)) as results:
         yield results
 
 
-def _use_httpcore(client: str) -> bool:
-    if client not in ("auto", "aiohttp", "httpcore"):
-        raise ValueError(f"client must be 'auto', 'aiohttp' or 'httpcore', got {client!r}")
+def _check_client(client: str, known: tuple[str, ...]) -> None:
+    if client not in known:
+        names = ", ".join(repr(name) for name in known)
+        raise ValueError(f"client must be one of {names}, got {client!r}")
+
+
+def _anyio_client(client: str) -> str:
+    """The client the anyio variant uses: *client*, with ``"auto"`` resolved."""
+    _check_client(client, ("auto", "aiohttp", "httpcore", "httptools"))
     on_asyncio = _running_on_asyncio()
     if client == "aiohttp" and not on_asyncio:
-        raise ValueError("client='aiohttp' needs asyncio; on trio use 'httpcore' or 'auto'")
-    return client == "httpcore" or not on_asyncio
+        raise ValueError("client='aiohttp' needs asyncio; on trio use 'httptools', "
+                         "'httpcore' or 'auto'")
+    if client == "auto":
+        return "aiohttp" if on_asyncio else "httptools"
+    return client
 
 
 WorkerFetch = Callable[[int, str], Awaitable[FetchResult]]
@@ -313,16 +349,29 @@ WorkerFetch = Callable[[int, str], Awaitable[FetchResult]]
 
 @asynccontextmanager
 async def _anyio_workers(
-    use_httpcore: bool, limit: int, timeout: float, retries: int, fail_fast: bool,
+    client: str, limit: int, timeout: float, retries: int, fail_fast: bool,
     pace: rate.Gcra | None,
 ) -> AsyncIterator[Callable[[], AbstractAsyncContextManager[WorkerFetch]]]:
     """How each worker gets its fetch: a share of one aiohttp session, or its own connections."""
     paced = None if pace is None else partial(rate.acquire_anyio, pace)
-    if not use_httpcore:
+    if client == "aiohttp":
         async with _aiohttp_session(limit, timeout) as session:
             fetch = partial(_fetch_async, get=partial(_get_aiohttp, session), retries=retries,
-                            fail_fast=fail_fast, deadline=None, sleep=anyio.sleep, pace=paced)
+                            fail_fast=fail_fast, sleep=anyio.sleep, pace=paced)
             yield lambda: nullcontext(fetch)
+        return
+    if client == "httptools":
+        # On asyncio a protocol hands bytes to the parser with no task switch per read.
+        protocol = _running_on_asyncio()
+
+        @asynccontextmanager
+        async def lean_connections() -> AsyncIterator[WorkerFetch]:
+            async with http1.AsyncConnections.open(timeout, MAX_REDIRECTS,
+                                                   protocol=protocol) as mine:
+                yield partial(_fetch_async, get=partial(_get_http1, mine), retries=retries,
+                              fail_fast=fail_fast, sleep=anyio.sleep, pace=paced)
+
+        yield lean_connections
         return
 
     @asynccontextmanager
@@ -426,21 +475,24 @@ def _running_on_asyncio() -> bool:
 def fetch_all_threads(
     urls: Iterable[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
     retries: int = 0, max_per_second: float | None = None,
+    client: Literal["httptools", "httpcore"] = "httptools",
 ) -> list[FetchResult]:
-    """Fetch every URL from *limit* threads, each owning its own httpcore connections.
+    """Fetch every URL from *limit* threads, each owning its own connections.
 
     Same arguments, results and errors as ``fetch_all_asyncio``, with a plain iterable. A
     blocking call cannot be interrupted, so ``timeout`` bounds each phase of a request
     (connect, each read) rather than the whole of it, and with ``fail_fast=True`` requests
     already running finish before the error is raised (URLs not yet started are dropped).
+
+    Args:
+        client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
+            GET over HTTP/1.1 and TLS only); ``"httpcore"`` the full one, parsed by h11 in
+            pure Python at several times the CPU per request.
     """
-    if isinstance(urls, AsyncIterable) and not isinstance(urls, Iterable):
-        raise TypeError("urls must be a plain iterable for threads, not an async iterable")
+    work = _thread_work(urls, client, timeout, retries, fail_fast)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
     results = _Results()
-    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast, pace=_thread_pace(pace))
-    engine.gather_threads(feed, limit, lambda: _thread_connections(timeout, fetch), _raise,
-                          results.add, name="fetch")
+    engine.gather_threads(feed, limit, partial(work, pace), _raise, results.add, name="fetch")
     return results.in_input_order()
 
 
@@ -448,19 +500,45 @@ def fetch_all_threads(
 def fetch_stream_threads(
     urls: Iterable[str], *, limit: int = 10, timeout: float = 10.0, fail_fast: bool = False,
     retries: int = 0, max_per_second: float | None = None,
+    client: Literal["httptools", "httpcore"] = "httptools",
 ) -> Iterator[Iterator[FetchResult]]:
     """``with fetch_stream_threads(urls) as results:`` yields each URL as it finishes.
 
     Leaving the block early stops the workers: no new URL starts, running requests finish,
     and every thread has ended before the block is left. Arguments as ``fetch_all_threads``.
     """
+    work = _thread_work(urls, client, timeout, retries, fail_fast)
+    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
+    with engine.stream_threads(feed, limit, partial(work, pace), _raise, _as_is,
+                               engine.buffered(limit), name="fetch") as results:
+        yield results
+
+
+def _thread_work(
+    urls: object, client: str, timeout: float, retries: int, fail_fast: bool,
+) -> Callable[[rate.Gcra | None], AbstractContextManager[Callable[[int, str], FetchResult]]]:
+    """Checks what only threads refuse; then, given the pace, how each thread gets its fetch."""
     if isinstance(urls, AsyncIterable) and not isinstance(urls, Iterable):
         raise TypeError("urls must be a plain iterable for threads, not an async iterable")
-    feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
-    fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast, pace=_thread_pace(pace))
-    with engine.stream_threads(feed, limit, lambda: _thread_connections(timeout, fetch), _raise,
-                               _as_is, engine.buffered(limit), name="fetch") as results:
-        yield results
+    _check_client(client, ("httptools", "httpcore"))
+
+    @contextmanager
+    def work(pace: rate.Gcra | None) -> Iterator[Callable[[int, str], FetchResult]]:
+        fetch = partial(_fetch_sync, retries=retries, fail_fast=fail_fast,
+                        pace=_thread_pace(pace))
+        if client == "httpcore":
+            with _thread_connections(timeout, fetch) as get:
+                yield get
+            return
+        with http1.SyncConnections(timeout, MAX_REDIRECTS) as mine:
+            yield partial(fetch, get=partial(_get_http1_sync, mine))
+
+    return work
+
+
+def _get_http1_sync(connections: http1.SyncConnections, url: str) -> Answer:
+    response, final_url = connections.get(url)
+    return response.status, response.body, final_url, response.header(b"retry-after")
 
 
 @contextmanager
@@ -515,7 +593,7 @@ def _thread_connections(timeout: float, fetch: Any) -> Iterator[Callable[[int, s
 
 async def _fetch_async(
     index: int, url: str, *, get: AsyncGet, retries: int, fail_fast: bool,
-    deadline: Callable[[], Any] | None, sleep: Callable[[float], Awaitable[Any]],
+    sleep: Callable[[float], Awaitable[Any]], deadline: Callable[[], Any] | None = None,
     pace: Callable[[], Awaitable[None]] | None = None,
 ) -> FetchResult:
     start = time.perf_counter()
@@ -523,9 +601,11 @@ async def _fetch_async(
         if pace is not None:
             await pace()  # every attempt waits for its slot
         try:
-            # The deadline bounds the whole attempt, body and redirects included.
-            with deadline() if deadline is not None else nullcontext():
+            if deadline is None:  # the client bounds each attempt itself
                 answer: Answer | Exception = await get(url)
+            else:  # the deadline bounds the whole attempt, body and redirects included
+                with deadline():
+                    answer = await get(url)
         except Exception as exc:  # any failure of this URL is this URL's result, not the call's
             answer = exc
         wait = _retry_wait(answer, attempt, retries)

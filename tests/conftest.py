@@ -81,7 +81,7 @@ class Variant:
 
     name: str
     fn: Callable[..., Any]
-    backend: str = "asyncio"  # the event loop the test runs on
+    backend: str = "asyncio"  # the event loop the test runs on: asyncio, uvloop or trio
     sync: bool = False  # a blocking function: the test runs it in a worker thread
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -128,9 +128,12 @@ async def read_stream(
 
 
 @pytest.fixture
-def anyio_backend(request: pytest.FixtureRequest) -> str:
+def anyio_backend(request: pytest.FixtureRequest) -> Any:
     if "variant" in request.fixturenames:
         variant: Variant = request.getfixturevalue("variant")
+        if variant.backend == "uvloop":  # asyncio's API on uvloop's loop
+            pytest.importorskip("uvloop")
+            return "asyncio", {"use_uvloop": True}
         return variant.backend
     return "asyncio"
 

@@ -33,13 +33,22 @@ from tests.conftest import Variant, read_stream
 
 pytestmark = pytest.mark.anyio
 
+# Every variant, with every client it offers: the contract is the same whichever is underneath.
 ASYNC = [
-    Variant("asyncio", fetch_all_asyncio),
-    Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp underneath
+    Variant("asyncio", fetch_all_asyncio),  # aiohttp
+    Variant("asyncio-httptools", partial(fetch_all_asyncio, client="httptools")),
+    Variant("uvloop-httptools", partial(fetch_all_asyncio, client="httptools"), backend="uvloop"),
+    Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp
+    Variant("anyio-asyncio-httptools", partial(fetch_all_anyio, client="httptools")),
     Variant("anyio-asyncio-httpcore", partial(fetch_all_anyio, client="httpcore")),
-    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httpcore: a connection per worker
+    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httptools
+    Variant("anyio-trio-httpcore", partial(fetch_all_anyio, client="httpcore"), backend="trio"),
 ]
-ALL = [*ASYNC, Variant("threads", fetch_all_threads, sync=True)]
+ALL = [
+    *ASYNC,
+    Variant("threads", fetch_all_threads, sync=True),  # httptools
+    Variant("threads-httpcore", partial(fetch_all_threads, client="httpcore"), sync=True),
+]
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -198,10 +207,11 @@ async def test_aiohttp_is_refused_on_trio(variant: Variant, http_server: HttpSer
         await variant([http_server.url(0)], client="aiohttp")
 
 
-@pytest.mark.parametrize("variant", [Variant("anyio-asyncio", fetch_all_anyio)], ids=str)
+@pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_an_unknown_client_is_refused(variant: Variant, http_server: HttpServer) -> None:
-    with pytest.raises(ValueError, match="client must be"):
-        await variant([http_server.url(0)], client="requests")
+    with pytest.raises(ValueError, match="client must be one of"):
+        await variant([http_server.url(0)], client="requests")  # overrides a partial's client
+    assert http_server.requests == 0
 
 
 
@@ -209,11 +219,16 @@ async def test_an_unknown_client_is_refused(variant: Variant, http_server: HttpS
 
 STREAM_ASYNC = [
     Variant("asyncio", fetch_stream_asyncio),
+    Variant("asyncio-httptools", partial(fetch_stream_asyncio, client="httptools")),
     Variant("anyio-asyncio", fetch_stream_anyio),
     Variant("anyio-asyncio-httpcore", partial(fetch_stream_anyio, client="httpcore")),
     Variant("anyio-trio", fetch_stream_anyio, backend="trio"),
 ]
-STREAM_ALL = [*STREAM_ASYNC, Variant("threads", fetch_stream_threads, sync=True)]
+STREAM_ALL = [
+    *STREAM_ASYNC,
+    Variant("threads", fetch_stream_threads, sync=True),
+    Variant("threads-httpcore", partial(fetch_stream_threads, client="httpcore"), sync=True),
+]
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -318,16 +333,20 @@ async def test_a_long_feed_never_holds_more_than_limit_tasks(
     variant: Variant, fast_server: str,
 ) -> None:
     """However long the feed, the call holds ``limit`` worker tasks, not one per URL."""
-    limit, before, most = 20, count_tasks(), [0]
+    limit, before = 20, count_tasks()
+    opening, steady = [0], [0]  # the most tasks seen while connections open, and after
 
     def sample(result: FetchResult) -> None:
         if result.index % 50 == 0:
-            most[0] = max(most[0], count_tasks() - before)
+            seen = opening if result.index < 10 * limit else steady
+            seen[0] = max(seen[0], count_tasks() - before)
 
     urls = (f"{fast_server}/item/{i}" for i in range(2_000))
     read = await read_stream(variant, urls, limit=limit, on_item=sample)
     assert len(read) == 2_000 and all(r.ok for r in read)
-    assert 0 < most[0] <= limit + 2  # the workers, and at most a task of the client's own
+    # While a worker connects, anyio's connect_tcp runs a task of its own (happy eyeballs).
+    assert 0 < opening[0] <= 2 * limit
+    assert 0 < steady[0] <= limit + 2  # the workers, and at most a task of the client's own
 
 
 @pytest.mark.slow
@@ -448,8 +467,9 @@ class _AnswerOnceAndClose(socketserver.BaseRequestHandler):
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_a_connection_the_server_closed_is_opened_afresh(variant: Variant) -> None:
-    """httpcore's variants send once more on a new connection; aiohttp retries once on another
-    pooled connection, which may be dead too, and then reports the URL's error."""
+    """Where each worker owns its connections (httptools, httpcore), it sends once more on a new
+    one; aiohttp retries once on another pooled connection, which may be dead too, and then
+    reports the URL's error."""
     server = _OneAnswerPerConnection()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -465,3 +485,92 @@ async def test_a_connection_the_server_closed_is_opened_afresh(variant: Variant)
     else:
         assert len(results) == 20
     assert [(r.status, r.body) for r in results] == [(200, b"ok")] * len(results)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_connections_are_kept_alive_never_more_than_limit(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    http_server.reset()
+    results = await variant([http_server.url(i) for i in range(60)], limit=3)
+    assert all(r.ok for r in results)
+    assert 1 <= len(http_server.peers) <= 3
+
+
+# --- answers as servers really send them ------------------------------------------------------
+
+ANSWERS = {
+    "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    "to-close": b"HTTP/1.0 200 OK\r\n\r\nthe body runs to the close",  # no length, no chunks
+    "close": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    "no-content": b"HTTP/1.1 204 No Content\r\n\r\n",
+    "cut-short": b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+    "malformed": b"HTTP/1.1 2x0 OK\r\n\r\n",
+}
+
+
+class _Scripted(socketserver.BaseRequestHandler):
+    """Answers ``GET /<name>`` with ``ANSWERS[name]``, byte for byte, then closes."""
+
+    def handle(self) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        name = data.split(b" ", 2)[1].decode().strip("/")
+        self.request.sendall(ANSWERS[name])
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_answers_framed_every_way_http_allows(variant: Variant) -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Scripted)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    names = list(ANSWERS)
+    try:
+        results = await variant([f"http://{host}:{port}/{name}" for name in names], limit=2,
+                                timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    got = {name: r for name, r in zip(names, results, strict=True)}
+    assert (got["chunked"].status, got["chunked"].body) == (200, b"hello world")
+    assert got["to-close"].body == b"the body runs to the close"
+    assert (got["close"].status, got["close"].body) == (200, b"ok")
+    assert (got["no-content"].status, got["no-content"].body) == (204, b"")
+    for name in ("cut-short", "malformed"):  # an error result, never a short body
+        assert not got[name].ok and got[name].status is None, name
+        assert got[name].error is not None and got[name].error.__cause__ is not None
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_url_no_client_can_fetch_is_an_error_result(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = ["ftp://127.0.0.1/file", "http:///no-host", http_server.url(2)]
+    results = await variant(urls, limit=2)
+    assert [r.ok for r in results] == [False, False, True]
+    assert all(r.error is not None for r in results[:2])
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_the_timeout_bounds_each_url_on_a_kept_alive_connection(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    """One worker: fast answers first, on the connection the slow one then reuses; each URL
+    gets its own *timeout*, counted from when it starts, not from the first URL's start."""
+    urls = [http_server.url(i, delay=0.1) for i in range(3)] + [http_server.url(3, delay=5)]
+    start = time.monotonic()
+    results = await variant(urls, limit=1, timeout=0.25)
+    took = time.monotonic() - start
+    assert [r.ok for r in results] == [True, True, True, False]
+    error = results[3].error
+    assert error is not None and error.timed_out
+    assert 0.2 <= results[3].elapsed < 1.0
+    assert took < 2.0

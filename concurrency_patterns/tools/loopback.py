@@ -33,6 +33,7 @@ class HttpServer:
         self.max_in_flight = 0
         self.requests = 0
         self.attempts: dict[str, int] = {}
+        self.peers: set[object] = set()  # the client ends of the connections requests came on
 
     def url(self, i: int = 0, *, delay: float = 0.0, status: int = 200) -> str:
         query = {k: v for k, v in (("delay", delay), ("status", status)) if v not in (0, 200)}
@@ -60,6 +61,7 @@ class HttpServer:
     def reset(self) -> None:
         self.max_in_flight = self.in_flight
         self.requests = 0
+        self.peers.clear()
 
     async def flaky(self, request: web.Request) -> web.Response:
         key, fails = request.match_info["key"], int(request.match_info["fails"])
@@ -78,6 +80,8 @@ class HttpServer:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
+        if request.transport is not None:
+            self.peers.add(request.transport.get_extra_info("peername"))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -60,12 +60,17 @@ async def aiometer_fetch(targets: list[str], *, limit: int, timeout: float) -> l
 @pytest.mark.parametrize(
     ("variant", "backend", "fetch_all"),
     variants(
-        ("asyncio", "asyncio", fetch_all_asyncio),
+        ("asyncio", "asyncio", fetch_all_asyncio),  # aiohttp
         ("asyncio+uvloop", "uvloop", fetch_all_asyncio),
+        # The lean client: each worker's own connections, answers parsed by llhttp.
+        ("asyncio (httptools)", "asyncio", partial(fetch_all_asyncio, client="httptools")),
+        ("asyncio+uvloop (httptools)", "uvloop", partial(fetch_all_asyncio, client="httptools")),
         ("anyio/asyncio", "asyncio", fetch_all_anyio),  # aiohttp underneath
-        # The portable client on asyncio too, to show what it costs against aiohttp.
+        ("anyio/asyncio (httptools)", "asyncio", partial(fetch_all_anyio, client="httptools")),
+        # The full portable client on asyncio too, to show what h11 costs against aiohttp.
         ("anyio/asyncio (httpcore)", "asyncio", partial(fetch_all_anyio, client="httpcore")),
-        ("anyio/trio", "trio", fetch_all_anyio),  # httpcore: a connection per worker
+        ("anyio/trio", "trio", fetch_all_anyio),  # httptools over anyio's streams
+        ("anyio/trio (httpcore)", "trio", partial(fetch_all_anyio, client="httpcore")),
         ("aiometer (peer)", "asyncio", aiometer_fetch),
     ),
 )
@@ -79,9 +84,12 @@ def test_async(bench: Bench, fetch_server: str, variant: str, backend: str, fetc
     assert all(r == 200 if isinstance(r, int) else r.ok for r in results)
 
 
-def test_threads(bench: Bench, fetch_server: str) -> None:
+@pytest.mark.parametrize(("variant", "client"),
+                         variants(("threads", "httptools"), ("threads (httpcore)", "httpcore")))
+def test_threads(bench: Bench, fetch_server: str, variant: str, client: Any) -> None:
     targets, limit = urls(fetch_server, bench.params), bench.params["limit"]
-    results = bench.sync("threads", lambda: fetch_all_threads(targets, limit=limit, timeout=30))
+    results = bench.sync(variant, lambda: fetch_all_threads(targets, limit=limit, timeout=30,
+                                                            client=client))
     assert all(r.ok for r in results)
 
 
