@@ -40,11 +40,17 @@ The contract, for every variant and both forms:
 Which to pick:
 
 * ``fetch_all_anyio`` (anyio workers) is the one to import: on asyncio it uses aiohttp, on trio
-  each worker owns its ``httpcore`` connections (no shared pool to scan). The benchmark
-  tables show what each costs per request.
-* ``fetch_all_asyncio`` (asyncio workers + aiohttp) is the fastest client here; asyncio only.
-* ``fetch_all_threads`` (``limit`` threads, each with its own ``httpcore`` connection) fits
-  code that is not async. A thread costs more than a task: keep ``limit`` in the hundreds.
+  each worker owns its connections through the lean client (below).
+* ``fetch_all_asyncio`` (asyncio workers + aiohttp) is asyncio's; with ``client="httptools"``
+  it is the fastest client here, uvloop or not.
+* ``fetch_all_threads`` (``limit`` threads, each with its own connections) fits code that is
+  not async. A thread costs more than a task: keep ``limit`` in the hundreds.
+
+The clients: ``"aiohttp"``, a full client with one pool for the workers; ``"httptools"``, the
+lean one (``_core/http1.py``): llhttp parses every answer, each worker owns one kept-alive
+connection per host, and it speaks GET over HTTP/1.1 and TLS only, without proxies, cookies or
+compression; ``"httpcore"``, a full client parsed by h11 in pure Python. Every client keeps
+the whole contract above; the benchmark tables show what each costs per request.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 This is the fetch's lean client, for the case a service owner meets most: many GETs, each
 worker one request at a time. What it costs per request is the parser's C code and a few
-Python calls, a quarter of a full client's; the benchmark tables measure it.
+Python calls; the benchmark tables measure it against the full clients.
 
 **What is llhttp's** (through ``httptools``, the parser under uvicorn): every byte of the
 answer — the status line, headers, fixed-length, chunked and read-to-close bodies, interim
@@ -16,9 +16,11 @@ cookies, no compression (it asks for none).
 
 Three ways to move the bytes share the parser's side (``_Exchange``):
 
-* ``open_asyncio`` — an ``asyncio.Protocol``: bytes reach the parser in the transport's own
-  callback, with no task switch per read. asyncio only (uvloop too).
-* ``open_anyio`` — an anyio byte stream: trio, or asyncio through anyio.
+* ``AsyncConnections(protocol=True)`` — an ``asyncio.Protocol`` (``open_asyncio``): bytes reach
+  the parser in the transport's own callback, with no task switch per read. asyncio only,
+  uvloop too.
+* ``AsyncConnections(protocol=False)`` — an anyio byte stream (``open_anyio``): trio, or
+  asyncio through anyio.
 * ``SyncConnections`` — blocking sockets, for threads.
 """
 

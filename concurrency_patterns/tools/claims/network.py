@@ -62,8 +62,8 @@ class IoThreads(Claim):
     gist = ("The GIL is released while a thread waits for I/O — network, files, databases — "
             "so for I/O-bound work multithreading is still useful.")
     method = ("40 HTTP requests to a loopback server that answers each after 20 ms, fetched "
-              "with this project's `fetch_all_threads` (blocking httpcore, a connection per "
-              "thread) on one thread, then on "
+              "with this project's `fetch_all_threads` (blocking sockets, a connection per "
+              "thread, answers parsed by llhttp) on one thread, then on "
               "10; timed alternately, 3 rounds each. Wall time.")
     rule = ("Speed-up = one thread's time / ten threads'. **Holds** at half the ideal (5×) or "
             "more; **holds only partly** from 1.5×; **does not hold** below.")
