@@ -167,6 +167,9 @@ class AsyncioSingleFlight(_AsyncSingleFlight[V]):
         return flight
 
     async def _wait(self, flight: _Flight, timeout: float | None) -> None:
+        if timeout is None:  # no scope to enter: the common case pays for none
+            await flight.done.wait()
+            return
         async with asyncio.timeout(timeout):
             await flight.done.wait()
 
@@ -215,6 +218,9 @@ class AnyioSingleFlight(_AsyncSingleFlight[V]):
         return flight
 
     async def _wait(self, flight: _Flight, timeout: float | None) -> None:
+        if timeout is None:  # a cancel scope costs more than the wait on asyncio: none needed
+            await flight.done.wait()
+            return
         with anyio.fail_after(timeout):
             await flight.done.wait()
 

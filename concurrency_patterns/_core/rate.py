@@ -28,7 +28,15 @@ import anyio
 
 from .checks import check_positive_int, check_positive_number
 
-__all__ = ["Gcra", "acquire_anyio", "acquire_asyncio", "acquire_threads", "limiter"]
+__all__ = [
+    "Gcra",
+    "acquire_anyio",
+    "acquire_asyncio",
+    "acquire_threads",
+    "limiter",
+    "wait_anyio",
+    "wait_asyncio",
+]
 
 
 class Gcra:
@@ -82,10 +90,14 @@ def limiter(max_per_second: float | None, burst: int = 1) -> Gcra | None:
 async def acquire_asyncio(gcra: Gcra) -> None:
     now = asyncio.get_running_loop().time()
     slot, left = gcra.reserve(now)
-    if slot <= now:
-        return
+    if slot > now:
+        await wait_asyncio(gcra, slot, left)
+
+
+async def wait_asyncio(gcra: Gcra, slot: float, left: float) -> None:
+    """Sleep until the reserved *slot* (the loop's clock); cancelled, give it back."""
     try:
-        await asyncio.sleep(slot - now)
+        await asyncio.sleep(slot - asyncio.get_running_loop().time())
     except BaseException:
         gcra.give_back(left)
         raise
@@ -94,8 +106,12 @@ async def acquire_asyncio(gcra: Gcra) -> None:
 async def acquire_anyio(gcra: Gcra) -> None:
     now = anyio.current_time()
     slot, left = gcra.reserve(now)
-    if slot <= now:
-        return
+    if slot > now:
+        await wait_anyio(gcra, slot, left)
+
+
+async def wait_anyio(gcra: Gcra, slot: float, left: float) -> None:
+    """Sleep until the reserved *slot* (anyio's clock); cancelled, give it back."""
     try:
         await anyio.sleep_until(slot)
     except BaseException:

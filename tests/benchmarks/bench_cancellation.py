@@ -92,6 +92,62 @@ def test_bare_anyio_cancel_scope(bench: Bench) -> None:
     bench.on_loop("bare anyio CancelScope", "asyncio", one_round)
 
 
+def test_bare_asyncio_group_cancelled(bench: Bench) -> None:
+    """The waiters under a bare ``asyncio.timeout`` moved to now: no scope of ours."""
+    waiters = bench.params["waiters"]
+    if not waiters:
+        pytest.skip("the baseline is for the waiters workload")
+
+    async def one_round() -> None:
+        started = asyncio.Event()
+        count = 0
+
+        async def waiter() -> None:
+            nonlocal count
+            count += 1
+            if count == waiters:
+                started.set()
+            await asyncio.sleep(HOUR)
+
+        try:
+            async with asyncio.timeout(HOUR) as deadline, asyncio.TaskGroup() as tg:
+                for _ in range(waiters):
+                    tg.create_task(waiter())
+                await started.wait()
+                deadline.reschedule(asyncio.get_running_loop().time())
+        except TimeoutError:
+            pass
+
+    bench.on_loop("bare asyncio.timeout + TaskGroup", "asyncio", one_round)
+
+
+def test_bare_anyio_group_cancelled(bench: Bench) -> None:
+    """The waiters in a bare anyio task group under a bare ``CancelScope``, cancelled."""
+    waiters = bench.params["waiters"]
+    if not waiters:
+        pytest.skip("the baseline is for the waiters workload")
+
+    async def one_round() -> None:
+        started = anyio.Event()
+        count = 0
+
+        async def waiter() -> None:
+            nonlocal count
+            count += 1
+            if count == waiters:
+                started.set()
+            await anyio.sleep(HOUR)
+
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                for _ in range(waiters):
+                    tg.start_soon(waiter)
+                await started.wait()
+                scope.cancel()
+
+    bench.on_loop("bare anyio CancelScope + task group", "asyncio", one_round)
+
+
 def test_threads(bench: Bench) -> None:
     scopes, waiters = bench.params["scopes"], bench.params["waiters"]
 

@@ -5,8 +5,10 @@ channel hand-offs — and the large ones show that it does not grow with the ite
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import anyio
 import pytest
 
 from concurrency_patterns.pipeline import (
@@ -59,6 +61,79 @@ def _thread_stages(params: dict[str, Any], sink: Sink) -> list[Stage]:
     return [Stage("parse", lambda item: item.count(b","), workers=w[0], buffer=buffer),
             Stage("transform", lambda n: 2 * n + 1, workers=w[1], buffer=buffer),
             Stage("sink", store, workers=w[2], buffer=buffer)]
+
+
+async def _bare_asyncio(items: list[bytes], buffer: int) -> int:
+    """Three hand-offs through bounded ``asyncio.Queue``s, one task a stage, the work inline:
+    the bare channel, with none of the pipeline's bookkeeping."""
+    queues: list[asyncio.Queue[Any]] = [asyncio.Queue(buffer) for _ in range(3)]
+    total = 0
+
+    async def source() -> None:
+        for item in items:
+            await queues[0].put(item)
+        await queues[0].put(None)
+
+    async def stage(i: int, work: Any) -> None:
+        while (item := await queues[i].get()) is not None:
+            await queues[i + 1].put(work(item))
+        await queues[i + 1].put(None)
+
+    async def sink() -> None:
+        nonlocal total
+        while (n := await queues[2].get()) is not None:
+            total += n
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(source())
+        tg.create_task(stage(0, lambda item: item.count(b",")))
+        tg.create_task(stage(1, lambda n: 2 * n + 1))
+        tg.create_task(sink())
+    return total
+
+
+async def _bare_anyio(items: list[bytes], buffer: int) -> int:
+    """The same three hand-offs through anyio memory object streams."""
+    streams = [anyio.create_memory_object_stream[Any](buffer) for _ in range(3)]
+    total = 0
+
+    async def source() -> None:
+        async with streams[0][0] as send:
+            for item in items:
+                await send.send(item)
+
+    async def stage(i: int, work: Any) -> None:
+        async with streams[i][1] as receive, streams[i + 1][0] as send:
+            async for item in receive:
+                await send.send(work(item))
+
+    async def sink() -> None:
+        nonlocal total
+        async with streams[2][1] as receive:
+            async for n in receive:
+                total += n
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(source)
+        tg.start_soon(stage, 0, lambda item: item.count(b","))
+        tg.start_soon(stage, 1, lambda n: 2 * n + 1)
+        tg.start_soon(sink)
+    return total
+
+
+@pytest.mark.parametrize(("variant", "bare"), variants(
+    ("bare channels: asyncio.Queue", _bare_asyncio),
+    ("bare channels: anyio memory streams", _bare_anyio),
+))
+def test_bare_channels(bench: Bench, variant: str, bare: Any) -> None:
+    """What three hand-offs cost in the bare channel, asyncio's and anyio's, to split anyio's
+    cost from the pipeline's own."""
+    items, expected = _items(bench.params), _expected(bench.params)
+
+    async def one_round() -> None:
+        assert await bare(items, bench.params["buffer"]) == expected
+
+    bench.on_loop(variant, "asyncio", one_round)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ units per ``time_period``), set up to the same rate and burst and measured in th
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 from collections.abc import Awaitable, Callable
@@ -70,6 +71,38 @@ def test_async(bench: Bench, variant: str, backend: str, make: Any) -> None:
                 tg.start_soon(task, calls)
 
     bench.on_loop(variant, backend, one_round)
+
+
+async def _tick_asyncio() -> float:
+    return asyncio.get_running_loop().time()
+
+
+async def _tick_anyio() -> float:
+    return anyio.current_time()
+
+
+@pytest.mark.parametrize(("variant", "tick"), variants(
+    ("bare await: loop.time()", _tick_asyncio),
+    ("bare await: anyio.current_time()", _tick_anyio),
+))
+def test_bare_clock(bench: Bench, variant: str, tick: Any) -> None:
+    """When the rate never binds, an acquire is a coroutine that reads the clock and does a
+    little arithmetic: these rows are that coroutine and that clock alone, asyncio's and
+    anyio's (which asks which event loop runs on every call), to split anyio's cost from ours."""
+    p = bench.params
+    if p["rate"] < 1e6:
+        pytest.skip("the baseline is for the unlimited workload")
+
+    async def one_round() -> None:
+        async def task(calls: int) -> None:
+            for _ in range(calls):
+                await tick()
+
+        async with anyio.create_task_group() as tg:
+            for calls in shares(p):
+                tg.start_soon(task, calls)
+
+    bench.on_loop(variant, "asyncio", one_round)
 
 
 def test_threads(bench: Bench) -> None:

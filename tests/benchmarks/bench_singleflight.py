@@ -3,6 +3,7 @@ of joining a flight, beside Go. The floor is one call's time: every caller of a 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -47,6 +48,36 @@ def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
                 tg.start_soon(flights.do, keys[i % p["keys"]], call)
 
     bench.on_loop(variant, backend, one_round)
+
+
+@pytest.mark.parametrize(("variant", "make_event"), variants(
+    ("bare asyncio.Event", asyncio.Event),
+    ("bare anyio Event", anyio.Event),
+))
+def test_bare_events(bench: Bench, variant: str, make_event: Any) -> None:
+    """The callers waiting on one event per key, set after the call's time: what joining a
+    flight costs in the bare primitive, asyncio's and anyio's, to split anyio's cost from
+    ours. The callers start in the same anyio task group as the variants' do."""
+    p = bench.params
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+
+    async def one_round() -> None:
+        events = {key: make_event() for key in keys}
+
+        async def caller(key: str) -> None:
+            await events[key].wait()
+
+        async def call() -> None:
+            await anyio.sleep(seconds)
+            for event in events.values():
+                event.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            for i in range(p["callers"]):
+                tg.start_soon(caller, keys[i % p["keys"]])
+
+    bench.on_loop(variant, "asyncio", one_round)
 
 
 def test_threads(bench: Bench) -> None:
