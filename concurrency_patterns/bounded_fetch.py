@@ -179,12 +179,13 @@ async def fetch_all_asyncio(
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
     client: Literal["aiohttp", "httptools"] = "aiohttp",
 ) -> list[FetchResult]:
-    """Fetch every URL with asyncio and aiohttp, at most *limit* at a time.
+    """Fetch every URL with asyncio, at most *limit* at a time.
 
-    *limit* worker tasks pull URLs from the feed and share one aiohttp session, whose pool
-    keeps *limit* connections. A failing URL becomes an error result and never stops the
-    others, unless *fail_fast*. Cancelling the call (``asyncio.timeout`` around it, a
-    cancelled task) cancels every request before the cancellation goes on.
+    *limit* worker tasks pull URLs from the feed. With aiohttp they share one session, whose
+    pool keeps *limit* connections; with the lean client each owns its connections. A failing
+    URL becomes an error result and never stops the others, unless *fail_fast*. Cancelling
+    the call (``asyncio.timeout`` around it, a cancelled task) cancels every request before
+    the cancellation goes on.
 
     Args:
         urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
@@ -198,9 +199,10 @@ async def fetch_all_asyncio(
             ``None``: no limit.
         client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
             a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
-            its connections and every answer is parsed by llhttp, for about a quarter of
-            aiohttp's CPU per request; it speaks GET over HTTP/1.1 and TLS only, with no
-            proxies, cookies or compression (see the docs page).
+            its connections and every answer is parsed by llhttp, for a fraction of
+            aiohttp's CPU per request (the benchmark tables measure it); it speaks GET over
+            HTTP/1.1 and TLS only, with no proxies, cookies or compression (see the docs
+            page).
 
     Returns:
         One ``FetchResult`` per URL, in input order.

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
 import socketserver
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -17,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from concurrency_patterns._core import http1
 from concurrency_patterns.bounded_fetch import (
     MAX_REDIRECTS,
     FetchError,
@@ -574,3 +579,73 @@ async def test_the_timeout_bounds_each_url_on_a_kept_alive_connection(
     assert error is not None and error.timed_out
     assert 0.2 <= results[3].elapsed < 1.0
     assert took < 2.0
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+class _TlsAnswer(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        context = self.server.context  # type: ignore[attr-defined]
+        try:
+            with context.wrap_socket(self.request, server_side=True) as tls:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = tls.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except (ssl.SSLError, OSError):
+            return  # a client that refused our certificate
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate: its base URL, and the
+    certificate a client must trust to talk to it."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TlsAnswer)
+    server.daemon_threads = True
+    server.context = context  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_untrusted_certificate_is_an_error_result(
+    variant: Variant, tls_server: tuple[str, Path],
+) -> None:
+    base, _ = tls_server
+    results = await variant([f"{base}/0"], limit=1, timeout=5)
+    assert not results[0].ok and results[0].status is None
+    assert results[0].error is not None and results[0].error.__cause__ is not None
+
+
+LEAN = [v for v in ALL if "httptools" in v.name or v.name in ("anyio-trio", "threads")]
+
+
+@pytest.mark.parametrize("variant", LEAN, ids=str)
+async def test_the_lean_client_fetches_over_tls_from_a_trusted_server(
+    variant: Variant, tls_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, cert = tls_server
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # what the default context trusts
+    http1._tls_context.cache_clear()
+    try:
+        results = await variant([f"{base}/{i}" for i in range(3)], limit=2, timeout=5)
+    finally:
+        http1._tls_context.cache_clear()
+    assert [(r.status, r.body) for r in results] == [(200, b"ok")] * 3
