@@ -278,7 +278,10 @@ async def _get_aiohttp(session: aiohttp.ClientSession, url: str) -> Answer:
 
 
 async def _get_http1(connections: http1.AsyncConnections, url: str) -> Answer:
-    response, final_url = await connections.get(url)
+    return _answer(*await connections.get(url))
+
+
+def _answer(response: http1.Response, final_url: str) -> Answer:
     return response.status, response.body, final_url, response.header(b"retry-after")
 # --8<-- [end:asyncio]
 
@@ -545,8 +548,7 @@ def _thread_work(
 
 
 def _get_http1_sync(connections: http1.SyncConnections, url: str) -> Answer:
-    response, final_url = connections.get(url)
-    return response.status, response.body, final_url, response.header(b"retry-after")
+    return _answer(*connections.get(url))
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -441,31 +442,44 @@ async def test_a_bad_max_per_second_is_refused_naming_it(
     assert http_server.requests == 0
 
 
-class _OneAnswerPerConnection(socketserver.ThreadingTCPServer):
-    """A server that answers one request per connection and then closes it, without saying so
-    (no ``Connection: close``): a client that reuses the connection finds it dead, as it does
-    when a real server's keep-alive timeout has passed."""
+def _read_head(sock: Any) -> bytes | None:
+    """A request's head, read from a raw (or TLS) socket; ``None`` if the client hung up."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
-    daemon_threads = True
-    allow_reuse_address = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _AnswerOnceAndClose)
-
-    @property
-    def base(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+@contextmanager
+def _raw_server(handler: type[socketserver.BaseRequestHandler], scheme: str = "http",
+                **attributes: Any) -> Iterator[str]:
+    """A socketserver on 127.0.0.1 answering with *handler*, in a thread, for one block: its
+    base URL. *attributes* are set on the server, for the handler to read."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    for name, value in attributes.items():
+        setattr(server, name, value)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 class _AnswerOnceAndClose(socketserver.BaseRequestHandler):
+    """Answers one request per connection and then closes it, without saying so (no
+    ``Connection: close``): a client that reuses the connection finds it dead, as it does when
+    a real server's keep-alive timeout has passed."""
+
     def handle(self) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = self.request.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        if _read_head(self.request) is None:
+            return
         self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         time.sleep(0.01)  # the client may send its next request before the close arrives
 
@@ -475,15 +489,8 @@ async def test_a_connection_the_server_closed_is_opened_afresh(variant: Variant)
     """Where each worker owns its connections (httptools, httpcore), it sends once more on a new
     one; aiohttp retries once on another pooled connection, which may be dead too, and then
     reports the URL's error."""
-    server = _OneAnswerPerConnection()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        results = await variant([f"{server.base}/{i}" for i in range(20)], limit=2, timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _raw_server(_AnswerOnceAndClose) as base:
+        results = await variant([f"{base}/{i}" for i in range(20)], limit=2, timeout=5)
     if variant.name in ("asyncio", "anyio-asyncio"):  # aiohttp: reported, never lost
         assert all(r.ok or "ServerDisconnected" in str(r.error) for r in results)
         results = [r for r in results if r.ok]
@@ -519,31 +526,16 @@ class _Scripted(socketserver.BaseRequestHandler):
     """Answers ``GET /<name>`` with ``ANSWERS[name]``, byte for byte, then closes."""
 
     def handle(self) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = self.request.recv(4096)
-            if not chunk:
-                return
-            data += chunk
-        name = data.split(b" ", 2)[1].decode().strip("/")
-        self.request.sendall(ANSWERS[name])
+        head = _read_head(self.request)
+        if head is not None:
+            self.request.sendall(ANSWERS[head.split(b" ", 2)[1].decode().strip("/")])
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_answers_framed_every_way_http_allows(variant: Variant) -> None:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Scripted)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
     names = list(ANSWERS)
-    try:
-        results = await variant([f"http://{host}:{port}/{name}" for name in names], limit=2,
-                                timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _raw_server(_Scripted) as base:
+        results = await variant([f"{base}/{name}" for name in names], limit=2, timeout=5)
     got = {name: r for name, r in zip(names, results, strict=True)}
     assert (got["chunked"].status, got["chunked"].body) == (200, b"hello world")
     assert got["to-close"].body == b"the body runs to the close"
@@ -588,13 +580,9 @@ class _TlsAnswer(socketserver.BaseRequestHandler):
         context = self.server.context  # type: ignore[attr-defined]
         try:
             with context.wrap_socket(self.request, server_side=True) as tls:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = tls.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                if _read_head(tls) is not None:
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                b"Connection: close\r\n\r\nok")
         except (ssl.SSLError, OSError):
             return  # a client that refused our certificate
 
@@ -611,17 +599,8 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TlsAnswer)
-    server.daemon_threads = True
-    server.context = context  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _raw_server(_TlsAnswer, "https", context=context) as base:
+        yield base, cert
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)

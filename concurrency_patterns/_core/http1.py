@@ -137,6 +137,12 @@ def _origin(scheme: str, authority: str) -> tuple[str, int, bool, bytes]:
     return ascii_host.decode("ascii"), port or default, tls, shown
 
 
+def _redirect(url: str, response: Response) -> str | None:
+    """Where a redirect answer to *url* sends us next; ``None`` for any other answer."""
+    location = response.header(b"location") if response.status in _REDIRECTS else None
+    return None if location is None else urljoin(url, location)
+
+
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     # Loading the trusted certificates takes milliseconds: once per process, not per call.
@@ -431,10 +437,9 @@ class AsyncConnections:
         deadline = self._clock() + self._timeout
         for _ in range(self._max_redirects + 1):
             response = await self._request(_target(url), deadline)
-            location = response.header(b"location") if response.status in _REDIRECTS else None
-            if location is None:
+            if (onward := _redirect(url, response)) is None:
                 return response, url
-            url = urljoin(url, location)
+            url = onward
         raise ProtocolError(f"more than {self._max_redirects} redirects")
 
     async def _request(self, target: _Target, deadline: float) -> Response:
@@ -528,10 +533,9 @@ class SyncConnections(AbstractContextManager["SyncConnections"]):
     def get(self, url: str) -> tuple[Response, str]:
         for _ in range(self._max_redirects + 1):
             response = self._request(_target(url))
-            location = response.header(b"location") if response.status in _REDIRECTS else None
-            if location is None:
+            if (onward := _redirect(url, response)) is None:
                 return response, url
-            url = urljoin(url, location)
+            url = onward
         raise ProtocolError(f"more than {self._max_redirects} redirects")
 
     def _request(self, target: _Target) -> Response:

@@ -20,6 +20,21 @@ PATTERN = "cancellation"
 HOUR = 3600.0
 
 
+class _Sleepers:
+    """*count* waiters that sleep an hour with *sleep*; *all_started* is set as the last one
+    begins, so a round cancels them only once every one is waiting."""
+
+    def __init__(self, count: int, all_started: Any, sleep: Any) -> None:
+        self.count, self.started = count, 0
+        self.all_started, self.sleep = all_started, sleep
+
+    async def wait(self) -> None:
+        self.started += 1
+        if self.started == self.count:
+            self.all_started.set()
+        await self.sleep(HOUR)
+
+
 @pytest.mark.parametrize(
     ("variant", "backend", "scope"),
     variants(
@@ -39,28 +54,19 @@ def test_async(bench: Bench, variant: str, backend: str, scope: Any) -> None:
                 async with scope(HOUR):
                     pass
             return
-        started = 0
-        all_started = anyio.Event()
-
-        async def waiter() -> None:
-            nonlocal started
-            started += 1
-            if started == waiters:
-                all_started.set()
-            await (asyncio.sleep(HOUR) if on_asyncio else anyio.sleep(HOUR))
-
+        sleepers = _Sleepers(waiters, anyio.Event(), asyncio.sleep if on_asyncio else anyio.sleep)
         async with scope(HOUR) as s:
             if on_asyncio:
                 async with asyncio.TaskGroup() as tg:
                     for _ in range(waiters):
-                        tg.create_task(waiter())
-                    await all_started.wait()
+                        tg.create_task(sleepers.wait())
+                    await sleepers.all_started.wait()
                     s.cancel()
             else:
                 async with anyio.create_task_group() as tg:
                     for _ in range(waiters):
-                        tg.start_soon(waiter)
-                    await all_started.wait()
+                        tg.start_soon(sleepers.wait)
+                    await sleepers.all_started.wait()
                     s.cancel()
 
     bench.on_loop(variant, backend, one_round)
@@ -99,21 +105,12 @@ def test_bare_asyncio_group_cancelled(bench: Bench) -> None:
         pytest.skip("the baseline is for the waiters workload")
 
     async def one_round() -> None:
-        started = asyncio.Event()
-        count = 0
-
-        async def waiter() -> None:
-            nonlocal count
-            count += 1
-            if count == waiters:
-                started.set()
-            await asyncio.sleep(HOUR)
-
+        sleepers = _Sleepers(waiters, asyncio.Event(), asyncio.sleep)
         try:
             async with asyncio.timeout(HOUR) as deadline, asyncio.TaskGroup() as tg:
                 for _ in range(waiters):
-                    tg.create_task(waiter())
-                await started.wait()
+                    tg.create_task(sleepers.wait())
+                await sleepers.all_started.wait()
                 deadline.reschedule(asyncio.get_running_loop().time())
         except TimeoutError:
             pass
@@ -128,21 +125,12 @@ def test_bare_anyio_group_cancelled(bench: Bench) -> None:
         pytest.skip("the baseline is for the waiters workload")
 
     async def one_round() -> None:
-        started = anyio.Event()
-        count = 0
-
-        async def waiter() -> None:
-            nonlocal count
-            count += 1
-            if count == waiters:
-                started.set()
-            await anyio.sleep(HOUR)
-
+        sleepers = _Sleepers(waiters, anyio.Event(), anyio.sleep)
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as tg:
                 for _ in range(waiters):
-                    tg.start_soon(waiter)
-                await started.wait()
+                    tg.start_soon(sleepers.wait)
+                await sleepers.all_started.wait()
                 scope.cancel()
 
     bench.on_loop("bare anyio CancelScope + task group", "asyncio", one_round)
