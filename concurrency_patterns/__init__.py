@@ -1,188 +1,95 @@
 """The classic concurrency patterns in every Python model, each beside its Go equivalent.
 
-Each pattern is a module named by its slug, with one variant per concurrency model:
+Import the patterns from the namespace of the model your code runs on. Each namespace has the
+same names, so moving code from one model to another is one changed import line::
 
-========================  ===============================================================
-``bounded_fetch``         fetch N URLs, at most ``limit`` in flight
-``producer_consumer``     producers and consumers around a bounded queue, closed when done
-``worker_pool``           W workers over a feed of jobs, errgroup-style errors
-``waitgroup``             Go's ``sync.WaitGroup`` (and why a task group usually replaces it)
-``mutex``                 Go's ``sync.Mutex``
-``rwmutex``               Go's ``sync.RWMutex``: many readers or one writer, neither starved
-``once``                  Go's ``sync.Once``: one call of ``f``, every caller gets its value
-``process_offload``       CPU-bound work in other processes, from async or sync code
-``rate_limit``            at most ``rate`` operations per second, ``burst`` at once (GCRA)
-``errgroup``              Go's ``errgroup``: a task group with a limit; the first error wins
-``singleflight``          Go's ``singleflight``: concurrent callers for one key share one call
-``pipeline``              stages joined by bounded channels, fan-out and fan-in, first error
-``cancellation``          deadlines and causes down a tree of work: Go's ``context.Context``
-``sync_map``              Go's ``sync.Map``: atomic map operations, and a compute-once cache
-``sync_pool``             Go's ``sync.Pool``, bounded: reuse objects that are costly to build
-========================  ===============================================================
+    from concurrency_patterns.asyncio import ErrGroup, Mutex, fetch, map   # asyncio tasks
+    from concurrency_patterns.anyio import ErrGroup, Mutex, fetch, map     # anyio: asyncio or trio
+    from concurrency_patterns.threads import ErrGroup, Mutex, fetch, map   # blocking code, threads
+    from concurrency_patterns.processes import map, offload                # work in processes
 
-Everything public is importable from here: ``from concurrency_patterns import map_anyio``.
-Each module's docstring says which variant to pick; each class and function states its
-contract (arguments, errors, cancellation) in its own docstring.
+==============================  ===========================================================
+``Mutex``, ``RWMutex``          Go's ``sync.Mutex`` and ``sync.RWMutex``
+``Once``                        Go's ``sync.Once``: one call, every caller gets its value
+``WaitGroup``                   Go's ``sync.WaitGroup`` (and why a task group replaces it)
+``ErrGroup``                    Go's ``errgroup``: a task group with a limit, first error wins
+``SingleFlight``                Go's ``singleflight``: callers of one key share one call
+``RateLimiter``                 at most ``rate`` operations per second, ``burst`` at once
+``SyncMap``, ``SyncPool``       Go's ``sync.Map`` and a bounded ``sync.Pool``
+``Scope``                       deadlines and causes down a tree of work: ``context.Context``
+``fetch``, ``fetch_stream``     fetch N URLs, at most ``limit`` in flight
+``map``, ``map_stream``         your function over a feed of jobs, at most ``limit`` at once
+``pipeline``, ``pipeline_stream``  stages joined by bounded channels
+``produce_consume``             producers and consumers around a bounded queue
+``offload``, ``offload_all``    CPU-bound work in other processes
+==============================  ===========================================================
 
-The package's ``tools`` subpackage is the command line (``concurrency-patterns``) and what the
-repository's demo, benchmarks and docs use. It is not part of the library: no pattern imports
-it, and nothing from it is exported here.
+The types every model shares (``FetchResult``, ``JobError``, ``Stage``, ``PipelineError``,
+``DeadlineExceeded``, ...) are defined once, exported here and by every namespace.
+
+Nothing is imported before it is used: ``import concurrency_patterns.threads`` loads no
+third-party package and not even ``asyncio``; a pattern's module loads when one of its names is
+first read, and its model's library (anyio, trio, the HTTP clients) when it first runs. The HTTP
+clients come with the ``[http]`` extra and culsans with ``[bridge]``: a missing one raises
+``MissingExtra``, an ``ImportError`` naming the extra to install.
+
+The implementation is one module per pattern (``concurrency_patterns.mutex`` holds the mutex of
+every model); the ``tools`` subpackage is the command line, the demos, the benchmarks' and the
+docs' helpers, and is not part of the library.
 """
 
 from __future__ import annotations
 
-from ._core import JobError
-from .bounded_fetch import (
-    MAX_REDIRECTS,
-    FetchError,
-    FetchResult,
-    fetch_all_anyio,
-    fetch_all_asyncio,
-    fetch_all_threads,
-    fetch_stream_anyio,
-    fetch_stream_asyncio,
-    fetch_stream_threads,
-)
-from .cancellation import AnyioScope, AsyncioScope, Cancelled, DeadlineExceeded, ThreadScope
-from .errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
-from .mutex import AnyioMutex, AsyncioMutex, ThreadMutex
-from .once import AnyioOnce, AsyncioOnce, ThreadOnce
-from .pipeline import (
-    PipelineError,
-    Stage,
-    capacity,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_stream_anyio,
-    pipeline_stream_asyncio,
-    pipeline_stream_threads,
-    pipeline_threads,
-)
-from .process_offload import (
-    new_process_pool,
-    offload_all_anyio,
-    offload_all_asyncio,
-    offload_all_sync,
-    offload_anyio,
-    offload_asyncio,
-    offload_sync,
-)
-from .producer_consumer import (
-    ProducerConsumerError,
-    produce_consume_anyio,
-    produce_consume_asyncio,
-    produce_consume_asyncio_sentinel,
-    produce_consume_from_threads,
-    produce_consume_threads,
-)
-from .rate_limit import AnyioRateLimiter, AsyncioRateLimiter, ThreadRateLimiter
-from .rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
-from .singleflight import AnyioSingleFlight, AsyncioSingleFlight, ThreadSingleFlight
-from .sync_map import AnyioSyncMap, AsyncioSyncMap, ThreadSyncMap
-from .sync_pool import AnyioSyncPool, AsyncioSyncPool, PoolStatistics, ThreadSyncPool
-from .waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
-from .worker_pool import (
-    Completed,
-    map_anyio,
-    map_asyncio,
-    map_processes,
-    map_threads,
-    stream_anyio,
-    stream_asyncio,
-    stream_processes,
-    stream_threads,
-)
+from ._exports import lazy_exports
 
-__version__ = "0.1.0"
+# Not typing.TYPE_CHECKING: importing typing costs more than everything else here.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._core.errors import JobError
+    from ._core.lazy import MissingExtra
+    from ._core.processes import new_process_pool
+    from .bounded_fetch import MAX_REDIRECTS, FetchError, FetchResult
+    from .cancellation import Cancelled, DeadlineExceeded
+    from .pipeline import PipelineError, Stage, capacity
+    from .producer_consumer import ProducerConsumerError
+    from .sync_pool import PoolStatistics
+    from .worker_pool import Completed
+
+__version__ = "0.2.0"
+
+# The types and helpers every model shares, each defined once. Every namespace exports them too.
+_SHARED = {
+    "Cancelled": "cancellation:Cancelled",
+    "Completed": "worker_pool:Completed",
+    "DeadlineExceeded": "cancellation:DeadlineExceeded",
+    "FetchError": "bounded_fetch:FetchError",
+    "FetchResult": "bounded_fetch:FetchResult",
+    "JobError": "_core.errors:JobError",
+    "MAX_REDIRECTS": "bounded_fetch:MAX_REDIRECTS",
+    "MissingExtra": "_core.lazy:MissingExtra",
+    "PipelineError": "pipeline:PipelineError",
+    "PoolStatistics": "sync_pool:PoolStatistics",
+    "ProducerConsumerError": "producer_consumer:ProducerConsumerError",
+    "Stage": "pipeline:Stage",
+    "capacity": "pipeline:capacity",
+    "new_process_pool": "_core.processes:new_process_pool",
+}
 
 __all__ = [
-    # bounded_fetch
     "MAX_REDIRECTS",
+    "Cancelled",
+    "Completed",
+    "DeadlineExceeded",
     "FetchError",
     "FetchResult",
-    "fetch_all_anyio",
-    "fetch_all_asyncio",
-    "fetch_all_threads",
-    "fetch_stream_anyio",
-    "fetch_stream_asyncio",
-    "fetch_stream_threads",
-    # producer_consumer
-    "ProducerConsumerError",
-    "produce_consume_anyio",
-    "produce_consume_asyncio",
-    "produce_consume_asyncio_sentinel",
-    "produce_consume_from_threads",
-    "produce_consume_threads",
-    # worker_pool
     "JobError",
-    "map_anyio",
-    "map_asyncio",
-    "map_processes",
-    "map_threads",
-    "Completed",
-    "stream_anyio",
-    "stream_asyncio",
-    "stream_processes",
-    "stream_threads",
-    # waitgroup
-    "AnyioWaitGroup",
-    "AsyncioWaitGroup",
-    "ThreadWaitGroup",
-    # mutex
-    "AnyioMutex",
-    "AsyncioMutex",
-    "ThreadMutex",
-    # rwmutex
-    "AnyioRWMutex",
-    "AsyncioRWMutex",
-    "ThreadRWMutex",
-    # once
-    "AnyioOnce",
-    "AsyncioOnce",
-    "ThreadOnce",
-    # process_offload
-    "new_process_pool",
-    "offload_all_anyio",
-    "offload_all_asyncio",
-    "offload_all_sync",
-    "offload_anyio",
-    "offload_asyncio",
-    "offload_sync",
-    # rate_limit
-    "AnyioRateLimiter",
-    "AsyncioRateLimiter",
-    "ThreadRateLimiter",
-    # errgroup
-    "AnyioErrGroup",
-    "AsyncioErrGroup",
-    "ThreadErrGroup",
-    # singleflight
-    "AnyioSingleFlight",
-    "AsyncioSingleFlight",
-    "ThreadSingleFlight",
-    # pipeline
+    "MissingExtra",
     "PipelineError",
+    "PoolStatistics",
+    "ProducerConsumerError",
     "Stage",
     "capacity",
-    "pipeline_anyio",
-    "pipeline_asyncio",
-    "pipeline_stream_anyio",
-    "pipeline_stream_asyncio",
-    "pipeline_stream_threads",
-    "pipeline_threads",
-    # cancellation
-    "AnyioScope",
-    "AsyncioScope",
-    "Cancelled",
-    "DeadlineExceeded",
-    "ThreadScope",
-    # sync_map
-    "AnyioSyncMap",
-    "AsyncioSyncMap",
-    "ThreadSyncMap",
-    # sync_pool
-    "AnyioSyncPool",
-    "AsyncioSyncPool",
-    "PoolStatistics",
-    "ThreadSyncPool",
+    "new_process_pool",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _SHARED)

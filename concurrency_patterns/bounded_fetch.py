@@ -55,7 +55,6 @@ the whole contract above; the benchmark tables show what each costs per request.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import random
 import threading
@@ -79,16 +78,28 @@ from contextlib import (
 )
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-import aiohttp
-import anyio
-import httpcore
-
-from ._core import check_positive_int, check_positive_number, http1, rate
+from ._core import check_positive_int, check_positive_number, rate
 from ._core import workers as engine
-from ._core.network import UNSCOPED
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import aiohttp
+    import anyio
+    import httpcore
+
+    from ._core import http1, network
+else:
+    aiohttp = lazy(globals(), "aiohttp", extra="http")
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
+    httpcore = lazy(globals(), "httpcore", extra="http")
+    http1 = lazy(globals(), "concurrency_patterns._core.http1", extra="http", bind="http1")
+    network = lazy(globals(), "concurrency_patterns._core.network", extra="http", bind="network")
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -463,7 +474,7 @@ class _Connections:
         if len(self._open) >= self.HOSTS:
             await self._drop(next(iter(self._open)))  # the least recently used host
         connection = self._open[host] = httpcore.AsyncHTTPConnection(
-            origin, network_backend=UNSCOPED)
+            origin, network_backend=network.UNSCOPED)
         return connection, False
 
     async def _drop(self, host: _Host) -> None:

@@ -36,7 +36,6 @@ so does a thread started by ``asyncio.to_thread`` when its awaiting task is canc
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -44,9 +43,18 @@ import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
+
 
 __all__ = ["AnyioScope", "AsyncioScope", "Cancelled", "DeadlineExceeded", "ThreadScope"]
 
@@ -272,7 +280,7 @@ class AnyioScope:
         """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
         bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``)."""
         seconds = _check_timeout(timeout)
-        with anyio.CancelScope(shield=True):  # the scope's cancellation stops at this line
+        with anyio.CancelScope(shield=True):  # noqa: SIM117  (cancellation stops here)
             with anyio.fail_after(seconds):  # ... and this bound replaces it
                 result = await fn(*args)
         return result

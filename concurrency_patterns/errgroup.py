@@ -8,9 +8,9 @@ Python's task groups cancel the others too, but they have no limit and raise an
 
 The contract, for every variant:
 
-* **Limit**: at most ``limit`` functions run at once. ``await g.start(fn, ...)`` waits for
+* **Limit**: at most ``limit`` functions run at once. ``await g.go(fn, ...)`` waits for
   room (backpressure: the loop that starts work slows to the pace of the work);
-  ``g.try_start(fn, ...)`` starts it only if there is room now, and says whether it did.
+  ``g.try_go(fn, ...)`` starts it only if there is room now, and says whether it did.
   Waiters get room in the order they asked.
 * **Errors**: the first function to raise (the first *by time*) cancels the others and the
   block, and is raised as itself when the block ends. Nothing is lost: every error is in
@@ -31,18 +31,24 @@ with no dependency, ``ThreadErrGroup`` for blocking code.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
-
-import anyio
-import anyio.abc
+from typing import TYPE_CHECKING, Any
 
 from ._core import check_callable, check_positive_int
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import anyio.abc
+else:
+    anyio = lazy(globals(), "anyio", "anyio.abc")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioErrGroup", "AsyncioErrGroup", "ThreadErrGroup"]
 
@@ -92,7 +98,7 @@ class AsyncioErrGroup:
         self._limit = _limit(limit)
         self._errors = _Errors(collect_errors)
         self._running = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()  # start() calls waiting for room
+        self._waiters: deque[asyncio.Future[None]] = deque()  # go() calls waiting for room
         self._group: asyncio.TaskGroup | None = None
         self._host: asyncio.Task[Any] | None = None
         self._cancelled = False
@@ -102,7 +108,7 @@ class AsyncioErrGroup:
         """Every error so far, in the order they happened."""
         return self._errors.errors
 
-    async def start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
         check_callable("fn", fn)
         group = self._entered()
@@ -119,7 +125,7 @@ class AsyncioErrGroup:
                 raise
         group.create_task(self._run(fn, args))
 
-    def try_start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+    def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         group = self._entered()
@@ -219,7 +225,7 @@ class AnyioErrGroup:
         """Every error so far, in the order they happened."""
         return self._errors.errors
 
-    async def start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
         check_callable("fn", fn)
         group = self._entered()
@@ -230,7 +236,7 @@ class AnyioErrGroup:
             await self._slots.acquire_on_behalf_of(token)
         group.start_soon(self._run, fn, args, token)
 
-    def try_start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+    def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         group = self._entered()
@@ -290,7 +296,7 @@ class AnyioErrGroup:
 
 # --8<-- [start:threads]
 class ThreadErrGroup:
-    """Go's errgroup for threads: ``with ThreadErrGroup(limit=4) as g: g.start(fn, ...)``.
+    """Go's errgroup for threads: ``with ThreadErrGroup(limit=4) as g: g.go(fn, ...)``.
 
     A thread cannot be cancelled: after the first error (or ``cancel()``), no new function
     starts, ``cancelled`` is set for running functions to check, and the block waits for
@@ -312,7 +318,7 @@ class ThreadErrGroup:
         with self._cond:
             return list(self._errors.errors)
 
-    def start(self, fn: Callable[..., Any], *args: Any) -> bool:
+    def go(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Start ``fn(*args)`` in a new thread, blocking for room under the limit first.
 
         Returns:
@@ -323,7 +329,7 @@ class ThreadErrGroup:
             self._cond.wait_for(lambda: self._running < self._limit or self.cancelled.is_set())
             return self._start_locked(fn, args)
 
-    def try_start(self, fn: Callable[..., Any], *args: Any) -> bool:
+    def try_go(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         with self._cond:

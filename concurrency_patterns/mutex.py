@@ -22,11 +22,20 @@ documentation calls its correct uses rare.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import anyio
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
+
 
 __all__ = [
     "AnyioMutex",

@@ -26,14 +26,20 @@ Which to pick: the Once of your model. ``AnyioOnce`` runs on asyncio and trio.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, Protocol, TypeVar
-
-import anyio
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ._core import check_callable
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioOnce", "AsyncioOnce", "ThreadOnce"]
 
@@ -133,7 +139,9 @@ class AsyncioOnce(_AsyncOnce[T]):
     Once stays done after a panic). ``repr(once)`` shows whether it is done or running.
     """
 
-    _new_event = asyncio.Event
+    @staticmethod
+    def _new_event() -> asyncio.Event:
+        return asyncio.Event()
 
 
 class AnyioOnce(_AsyncOnce[T]):
@@ -142,7 +150,9 @@ class AnyioOnce(_AsyncOnce[T]):
     The same contract as ``AsyncioOnce``, over ``anyio.Event``.
     """
 
-    _new_event = anyio.Event
+    @staticmethod
+    def _new_event() -> anyio.Event:
+        return anyio.Event()
 # --8<-- [end:async]
 
 

@@ -1,13 +1,13 @@
 """Pipeline: stages joined by bounded channels, each stage with its own workers.
 
-Go's pipelines pattern: a source sends items into a channel; each stage runs ``workers``
+Go's pipelines pattern: a source sends items into a channel; each stage runs ``limit``
 goroutines that receive from the stage's inbox, call the stage's function, and send what it
 returns into the next stage's inbox (fan-out to the workers, fan-in to the next channel); the
 last channel is the caller's. Closing the source's channel closes every stage in turn: when a
 stage's last worker finds its inbox closed and drained, it closes the next one.
 
 ```python
-stages = [Stage("parse", parse, workers=2), Stage("enrich", enrich, workers=8, buffer=32),
+stages = [Stage("parse", parse, limit=2), Stage("enrich", enrich, limit=8, buffer=32),
           Stage("store", store)]
 async with pipeline_stream_anyio(lines, stages) as outputs:
     async for row in outputs:       # in completion order; ordered=True for input order
@@ -50,7 +50,6 @@ faster as one function.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import queue
 import reprlib
@@ -72,14 +71,21 @@ from contextlib import (
     contextmanager,
 )
 from dataclasses import dataclass
-from typing import Any
-
-import anyio
-from anyio.lowlevel import checkpoint_if_cancelled
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from typing import TYPE_CHECKING, Any
 
 from ._core import check_callable, check_positive_int, unwrap_group
+from ._core.lazy import lazy
 from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import anyio.lowlevel
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+else:
+    anyio = lazy(globals(), "anyio", "anyio.lowlevel")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
     "PipelineError",
@@ -98,13 +104,13 @@ OnUnprocessed = Callable[[list[Any]], object]
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: ``workers`` workers, each taking an item from the stage's inbox, calling
+    """One stage: ``limit`` workers, each taking an item from the stage's inbox, calling
     ``fn(item)`` and sending what it returns on to the next stage.
 
     Args:
         name: names the stage in errors; unique within a pipeline.
         fn: an async function for the asyncio and anyio variants, a plain one for threads.
-        workers: how many run ``fn`` at once (>= 1): Go's fan-out.
+        limit: how many run ``fn`` at once (>= 1): Go's fan-out, one worker each.
         buffer: how many items may wait in the stage's inbox (>= 1). A full inbox makes the
             stage before it wait: that is the backpressure. (Go's unbuffered channel has no
             asyncio twin, since ``asyncio.Queue(0)`` is unbounded.)
@@ -115,14 +121,14 @@ class Stage:
 
     name: str
     fn: Callable[[Any], Any]
-    workers: int = 1
+    limit: int = 1
     buffer: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"Stage name must be a non-empty str, got {self.name!r}")
         check_callable(f"Stage {self.name!r}: fn", self.fn)
-        check_positive_int(f"Stage {self.name!r}: workers", self.workers)
+        check_positive_int(f"Stage {self.name!r}: limit", self.limit)
         check_positive_int(f"Stage {self.name!r}: buffer", self.buffer)
 
 
@@ -130,7 +136,7 @@ def capacity(stages: Sequence[Stage]) -> int:
     """The most items a pipeline of *stages* holds at once in completion order: one the source
     has read and waits to send, each stage's inbox and workers, and the last stage's outputs
     waiting for the caller (one per worker). Also the default ``window`` of ``ordered=True``."""
-    return 1 + sum(s.buffer + s.workers for s in stages) + stages[-1].workers
+    return 1 + sum(s.buffer + s.limit for s in stages) + stages[-1].limit
 
 
 class PipelineError(Exception):
@@ -306,9 +312,9 @@ async def _stream_asyncio(
     books = _Books(ordered)
     # inboxes[k] feeds stage k; the last one is the caller's. Stage k's workers send to k+1.
     inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
-    inboxes.append(asyncio.Queue(stages[-1].workers))
+    inboxes.append(asyncio.Queue(stages[-1].limit))
     gate = asyncio.Semaphore(window) if ordered else None
-    running = [s.workers for s in stages]
+    running = [s.limit for s in stages]
 
     async def read_source() -> None:
         items = _Source(source)
@@ -322,7 +328,7 @@ async def _stream_asyncio(
             if item is _DRY:
                 break
             await inboxes[0].put((books.take(item), item))
-        await close_asyncio(inboxes[0], stages[0].workers)  # Go: close(out)
+        await close_asyncio(inboxes[0], stages[0].limit)  # Go: close(out)
 
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
@@ -338,7 +344,7 @@ async def _stream_asyncio(
             await outbox.put((index, value))
         running[k] -= 1
         if running[k] == 0:  # the stage's last worker closes the next channel
-            receivers = stages[k + 1].workers if k + 1 < len(stages) else 1
+            receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
             await close_asyncio(outbox, receivers)
 
     async def outputs() -> AsyncGenerator[Any, None]:
@@ -359,7 +365,7 @@ async def _stream_asyncio(
         async with asyncio.TaskGroup() as tg:
             tasks = [tg.create_task(read_source())]
             tasks += [tg.create_task(work(k)) for k, s in enumerate(stages)
-                      for _ in range(s.workers)]
+                      for _ in range(s.limit)]
             reader = outputs()
             try:
                 yield reader
@@ -408,7 +414,7 @@ async def _stream_anyio(
     # One channel into each stage and one out of the last. A channel closes when every clone
     # of its send side is closed: each sender owns one clone (Go's close, counted for you).
     channels = [anyio.create_memory_object_stream[tuple[int, Any]](s.buffer) for s in stages]
-    channels.append(anyio.create_memory_object_stream[tuple[int, Any]](stages[-1].workers))
+    channels.append(anyio.create_memory_object_stream[tuple[int, Any]](stages[-1].limit))
     gate = anyio.Semaphore(window) if ordered else None
 
     async def read_source(out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
@@ -424,7 +430,7 @@ async def _stream_anyio(
                 if item is _DRY:
                     break
                 entry = (books.take(item), item)
-                await checkpoint_if_cancelled()
+                await anyio.lowlevel.checkpoint_if_cancelled()
                 try:
                     out.send_nowait(entry)
                 except anyio.WouldBlock:
@@ -437,7 +443,7 @@ async def _stream_anyio(
                 # The channel's own checkpoint (a trip through the event loop) is paid only
                 # when it must wait, the way asyncio.Queue does; checkpoint_if_cancelled keeps
                 # a worker that never waits cancellable. That halves the cost per item.
-                await checkpoint_if_cancelled()
+                await anyio.lowlevel.checkpoint_if_cancelled()
                 try:
                     index, item = inbox.receive_nowait()
                 except anyio.WouldBlock:
@@ -484,7 +490,7 @@ async def _stream_anyio(
             for k, stage in enumerate(stages):
                 _, inbox = channels[k]
                 out, _ = channels[k + 1]
-                for _ in range(stage.workers):
+                for _ in range(stage.limit):
                     tg.start_soon(work, stage, inbox, out.clone())
                 out.close()  # only the workers' clones keep the channel open
             reader = outputs(channels[-1][1])
@@ -538,11 +544,11 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, w
                     on_unprocessed: OnUnprocessed | None) -> Iterator[Iterator[Any]]:
     books = _Books(ordered)
     inboxes: list[queue.Queue[tuple[int, Any]]] = [queue.Queue(s.buffer) for s in stages]
-    inboxes.append(queue.Queue(stages[-1].workers))
+    inboxes.append(queue.Queue(stages[-1].limit))
     gate = threading.Semaphore(window) if ordered else None
     stop = threading.Event()  # set by the first failure, or when the caller leaves
     lock = threading.Lock()  # guards books.errors and running
-    running = [s.workers for s in stages]
+    running = [s.limit for s in stages]
     drained = threading.Event()  # the caller's channel was seen closed
 
     def halt() -> None:
@@ -575,7 +581,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, w
         except BaseException as exc:
             fail(exc)
         finally:
-            close_threads(inboxes[0], stages[0].workers)
+            close_threads(inboxes[0], stages[0].limit)
 
     def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
@@ -600,7 +606,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, w
                 running[k] -= 1
                 last = running[k] == 0
             if last:  # the stage's last worker closes the next channel
-                receivers = stages[k + 1].workers if k + 1 < len(stages) else 1
+                receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
                 close_threads(outbox, receivers)
 
     def outputs() -> Iterator[Any]:
@@ -621,7 +627,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, w
 
     threads = [threading.Thread(target=read_source, name="pipeline-source")]
     threads += [threading.Thread(target=work, args=(k,), name=f"pipeline-{s.name}-{i}")
-                for k, s in enumerate(stages) for i in range(s.workers)]
+                for k, s in enumerate(stages) for i in range(s.limit)]
     for t in threads:
         t.start()
     error: BaseException | None = None

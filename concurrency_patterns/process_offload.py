@@ -36,18 +36,12 @@ The contract, for every variant:
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import suppress
 from functools import partial
-from typing import Any, TypeVar
-
-import anyio
-import anyio.from_thread
-import anyio.lowlevel
-import anyio.to_process
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._core import (
     check_callable,
@@ -56,6 +50,18 @@ from ._core import (
     new_process_pool,
     unwrap_group,
 )
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import anyio.from_thread
+    import anyio.lowlevel
+    import anyio.to_process
+else:
+    anyio = lazy(globals(), "anyio", "anyio.from_thread", "anyio.lowlevel", "anyio.to_process")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
     "new_process_pool",
@@ -186,7 +192,7 @@ async def offload_anyio(
 
 
 async def offload_all_anyio(
-    fn: Callable[[Any], R], items: Iterable[Any], *, workers: int | None = None,
+    fn: Callable[[Any], R], items: Iterable[Any], *, limit: int | None = None,
     executor: Executor | None = None,
 ) -> list[R]:
     """Run ``fn(item)`` for every item in anyio worker processes; results in order.
@@ -198,7 +204,7 @@ async def offload_all_anyio(
     Args:
         fn: a module-level function of one item.
         items: the items.
-        workers: how many run at once (>= 1); by default anyio's limit, one per CPU. Not
+        limit: how many run at once (>= 1); by default anyio's limit, one per CPU. Not
             with *executor*, whose own size is the cap.
         executor: run the calls on this executor rather than in anyio's workers.
 
@@ -206,14 +212,14 @@ async def offload_all_anyio(
         ``fn(item)`` for each item, in input order.
 
     Raises:
-        TypeError, ValueError: *fn* is not picklable, *workers* is not an int >= 1, or
+        TypeError, ValueError: *fn* is not picklable, *limit* is not an int >= 1, or
             *executor* is not an Executor.
         Exception: the first exception a job raised, as itself.
     """
     if executor is not None:
         _check_offload(fn, executor)
-        if workers is not None:
-            raise ValueError("workers sizes anyio's own pool: with an executor, size that")
+        if limit is not None:
+            raise ValueError("limit sizes anyio's own pool: with an executor, size that")
         futures = [executor.submit(fn, item) for item in items]
         try:
             return [await _wait_for(future) for future in futures]
@@ -222,8 +228,8 @@ async def offload_all_anyio(
                 future.cancel()
     check_picklable("fn", fn)
     limiter = None
-    if workers is not None:
-        limiter = anyio.CapacityLimiter(check_positive_int("workers", workers))
+    if limit is not None:
+        limiter = anyio.CapacityLimiter(check_positive_int("limit", limit))
     jobs = list(items)
     results: list[Any] = [None] * len(jobs)
     tokens = (limiter or anyio.to_process.current_default_process_limiter()).total_tokens

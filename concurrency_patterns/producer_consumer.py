@@ -34,19 +34,26 @@ The contract, for every variant:
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, Generic, TypeVar
-
-import anyio
-import culsans
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._core import check_callable, check_positive_int, unwrap_group
+from ._core.lazy import lazy
 from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import culsans
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
+    culsans = lazy(globals(), "culsans", extra="bridge")
 
 __all__ = [
     "ProducerConsumerError",

@@ -25,15 +25,22 @@ fetch and the worker pool take ``max_per_second=`` and use the same arithmetic.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import anyio
-
+from ._core.lazy import lazy
 from ._core.rate import Gcra, acquire_threads, wait_anyio, wait_asyncio
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioRateLimiter", "AsyncioRateLimiter", "ThreadRateLimiter"]
 
@@ -119,7 +126,9 @@ class AnyioRateLimiter(_AsyncRateLimiter):
     """
 
     _wait = staticmethod(wait_anyio)
-    _clock = staticmethod(anyio.current_time)
+    @staticmethod
+    def _clock() -> float:
+        return anyio.current_time()
 # --8<-- [end:anyio]
 
 

@@ -29,14 +29,22 @@ Which to pick: the lock of your model. ``AnyioRWMutex`` runs on asyncio and trio
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import anyio
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
+
 
 __all__ = [
     "AnyioRWMutex",
@@ -196,7 +204,9 @@ class AsyncioRWMutex(_AsyncRWMutex):
     ``repr(rw)`` shows the readers inside, whether a writer holds it, and who waits.
     """
 
-    _new_event = asyncio.Event
+    @staticmethod
+    def _new_event() -> asyncio.Event:
+        return asyncio.Event()
 
 
 class AnyioRWMutex(_AsyncRWMutex):
@@ -205,7 +215,9 @@ class AnyioRWMutex(_AsyncRWMutex):
     The same contract and policy as ``AsyncioRWMutex``, over ``anyio.Event``.
     """
 
-    _new_event = anyio.Event
+    @staticmethod
+    def _new_event() -> anyio.Event:
+        return anyio.Event()
 # --8<-- [end:async]
 
 

@@ -27,16 +27,22 @@ on asyncio with no dependency, ``ThreadSingleFlight`` in blocking code.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
-from typing import Any, Generic, TypeVar
-
-import anyio
-import anyio.abc
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._core import check_callable, check_positive_number
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import anyio.abc
+else:
+    anyio = lazy(globals(), "anyio", "anyio.abc")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioSingleFlight", "AsyncioSingleFlight", "ThreadSingleFlight"]
 

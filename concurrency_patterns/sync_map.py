@@ -42,15 +42,21 @@ The contract, for every variant:
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Generic, TypeVar, cast
-
-import anyio
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._core import check_callable
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioSyncMap", "AsyncioSyncMap", "ThreadSyncMap"]
 

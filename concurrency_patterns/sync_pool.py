@@ -32,16 +32,22 @@ wait.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-import anyio
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._core import check_callable, check_positive_int, check_positive_number
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioSyncPool", "AsyncioSyncPool", "PoolStatistics", "ThreadSyncPool"]
 

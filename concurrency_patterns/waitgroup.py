@@ -31,14 +31,22 @@ a counter already at zero, of the last round), and a new round starts clean.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.abc
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    import anyio.abc
+else:
+    anyio = lazy(globals(), "anyio", "anyio.abc")
+    asyncio = lazy(globals(), "asyncio")
+
 
 __all__ = ["AnyioWaitGroup", "AsyncioWaitGroup", "ThreadWaitGroup"]
 

@@ -11,17 +11,17 @@ Every variant comes in two forms:
 * ``map_*`` returns the list of results, in **input order** (or, with ``ordered=False``, in
   the order jobs finished);
 * ``stream_*`` is a context manager that yields the results **as they finish**, each a
-  ``Completed`` carrying its input ``index``, with at most ``workers`` jobs running and at
-  most ``workers`` results waiting for you: memory stays flat however long the feed. Leaving
+  ``Completed`` carrying its input ``index``, with at most ``limit`` jobs running and at
+  most ``limit`` results waiting for you: memory stays flat however long the feed. Leaving
   the block early (``break``, an exception, a cancellation) stops the workers first::
 
-      async with stream_anyio(fetch_page, urls(), workers=32) as results:
+      async with stream_anyio(fetch_page, urls(), limit=32) as results:
           async for done in results:
               print(done.index, done.value)
 
 The contract, for every variant and both forms:
 
-* At most ``workers`` jobs run at once, and every job runs exactly once unless the call stops
+* At most ``limit`` jobs run at once, and every job runs exactly once unless the call stops
   early.
 * Errors follow **errgroup** by default: the first failing job stops the rest (async workers are
   cancelled; threads and processes start no new job) and ``JobError`` is raised, naming the
@@ -96,13 +96,13 @@ class Completed(Generic[J, R]):
     value: R | JobError
 
 
-def _check(fn: object, jobs: object, workers: object, *, sync: bool = False) -> None:
+def _check(fn: object, jobs: object, limit: object, *, sync: bool = False) -> None:
     check_callable("fn", fn)
     if isinstance(jobs, str | bytes) or not isinstance(jobs, Iterable | AsyncIterable):
         raise TypeError(f"jobs must be an iterable of jobs, got {type(jobs).__name__}")
     if sync and not isinstance(jobs, Iterable):
         raise TypeError("jobs must be a plain iterable here, not an async iterable")
-    check_positive_int("workers", workers)
+    check_positive_int("limit", limit)
 
 
 class _Results:
@@ -166,19 +166,19 @@ def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None) -> Callable[[], Any
 # --8<-- [start:asyncio]
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
 ) -> list[Any]:
-    """Run ``await fn(job)`` for every job on *workers* asyncio tasks.
+    """Run ``await fn(job)`` for every job on *limit* asyncio tasks.
 
-    *workers* tasks pull jobs from the feed one at a time, so a long or endless feed never
-    becomes more than *workers* tasks. Cancelling the call cancels every worker before the
+    *limit* tasks pull jobs from the feed one at a time, so a long or endless feed never
+    becomes more than *limit* tasks. Cancelling the call cancels every worker before the
     cancellation goes on; an error in the feed itself is raised as it is.
 
     Args:
         fn: an async function of one job.
         jobs: an iterable or async iterable of jobs; it is read lazily, one job per free worker.
-        workers: how many jobs run at once (>= 1).
+        limit: how many jobs run at once (>= 1).
         ordered: results in input order (default), or in the order jobs finished.
         return_exceptions: keep going after a failure; the failing job's slot holds its
             ``JobError``.
@@ -194,9 +194,9 @@ async def map_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers)
+    _check(fn, jobs, limit)
     results = _Results(ordered)
-    await engine.gather_asyncio(engine.Feed(jobs), workers,
+    await engine.gather_asyncio(engine.Feed(jobs), limit,
                                 _async_work(fn, pace, rate.acquire_asyncio),
                                 _on_error(return_exceptions), results.add)
     return results.results()
@@ -205,11 +205,11 @@ async def map_asyncio(
 @asynccontextmanager
 async def stream_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``async with stream_asyncio(fn, jobs) as results:`` yields each job as it finishes.
 
-    At most *workers* jobs run and at most *workers* results wait to be read, so memory stays
+    At most *limit* jobs run and at most *limit* results wait to be read, so memory stays
     flat however long the feed; a reader that falls behind holds the workers back. Leaving the
     block early cancels the workers before the block is left.
 
@@ -224,11 +224,11 @@ async def stream_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers)
-    async with engine.stream_asyncio(engine.Feed(jobs), workers,
+    _check(fn, jobs, limit)
+    async with engine.stream_asyncio(engine.Feed(jobs), limit,
                                      _async_work(fn, pace, rate.acquire_asyncio),
                                      _on_error(return_exceptions), Completed,
-                                     engine.buffered(workers)) as results:
+                                     engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:asyncio]
 
@@ -236,17 +236,17 @@ async def stream_asyncio(
 # --8<-- [start:anyio]
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
 ) -> list[Any]:
-    """Run ``await fn(job)`` for every job on *workers* anyio tasks, on asyncio or trio.
+    """Run ``await fn(job)`` for every job on *limit* anyio tasks, on asyncio or trio.
 
     Arguments, results and errors as ``map_asyncio``.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers)
+    _check(fn, jobs, limit)
     results = _Results(ordered)
-    await engine.gather_anyio(engine.Feed(jobs), workers,
+    await engine.gather_anyio(engine.Feed(jobs), limit,
                               _async_work(fn, pace, rate.acquire_anyio),
                               _on_error(return_exceptions), results.add)
     return results.results()
@@ -255,18 +255,18 @@ async def map_anyio(
 @asynccontextmanager
 async def stream_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
-    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``stream_asyncio`` with anyio, on asyncio or trio: ``async with`` keeps it trio-safe.
 
     Arguments, results and errors as ``stream_asyncio``.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers)
-    async with engine.stream_anyio(engine.Feed(jobs), workers,
+    _check(fn, jobs, limit)
+    async with engine.stream_anyio(engine.Feed(jobs), limit,
                                    _async_work(fn, pace, rate.acquire_anyio),
                                    _on_error(return_exceptions), Completed,
-                                   engine.buffered(workers)) as results:
+                                   engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:anyio]
 
@@ -274,10 +274,10 @@ async def stream_anyio(
 # --8<-- [start:threads]
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
-    workers: int = 4, ordered: bool = True, return_exceptions: bool = False,
+    limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
 ) -> list[Any]:
-    """Run ``fn(job)`` for every job on *workers* threads.
+    """Run ``fn(job)`` for every job on *limit* threads.
 
     A running thread cannot be cancelled: after the first failure no new job starts, the jobs
     already running finish, and then ``JobError`` is raised. Every thread has ended by
@@ -285,9 +285,9 @@ def map_threads(
     and a plain iterable.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers, sync=True)
+    _check(fn, jobs, limit, sync=True)
     results = _Results(ordered)
-    engine.gather_threads(engine.Feed(jobs), workers, _sync_work(fn, pace),
+    engine.gather_threads(engine.Feed(jobs), limit, _sync_work(fn, pace),
                           _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -295,7 +295,7 @@ def map_threads(
 @contextmanager
 def stream_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
-    workers: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with stream_threads(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -304,10 +304,10 @@ def stream_threads(
     and errors as ``stream_asyncio``.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers, sync=True)
-    with engine.stream_threads(engine.Feed(jobs), workers, _sync_work(fn, pace),
+    _check(fn, jobs, limit, sync=True)
+    with engine.stream_threads(engine.Feed(jobs), limit, _sync_work(fn, pace),
                                _on_error(return_exceptions), Completed,
-                               engine.buffered(workers)) as results:
+                               engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:threads]
 
@@ -315,16 +315,16 @@ def stream_threads(
 # --8<-- [start:processes]
 def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
-    workers: int = 2, ordered: bool = True, return_exceptions: bool = False,
+    limit: int = 2, ordered: bool = True, return_exceptions: bool = False,
     executor: Executor | None = None, max_per_second: float | None = None,
 ) -> list[Any]:
-    """Run ``fn(job)`` for every job in a pool of *workers* processes.
+    """Run ``fn(job)`` for every job in a pool of *limit* processes.
 
     *fn*, the jobs and the results cross process boundaries, so they must be picklable; an
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
-    is submitted. At most ``2 * workers`` jobs are submitted ahead, so a long iterable is read
+    is submitted. At most ``2 * limit`` jobs are submitted ahead, so a long iterable is read
     lazily and an error stops the feed early. After the first failure, the jobs the pool has not
-    yet handed to a worker are cancelled; the ones handed over (up to ``workers + 1``) finish.
+    yet handed to a worker are cancelled; the ones handed over (up to ``limit + 1``) finish.
 
     Args:
         executor: a pool to reuse (it is not shut down). By default a pool from
@@ -333,10 +333,10 @@ def map_processes(
 
     Other arguments and results as ``map_asyncio``.
     """
-    _check(fn, jobs, workers, sync=True)
+    _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
     results = _Results(ordered)
-    with stream_processes(fn, jobs, workers=workers, return_exceptions=return_exceptions,
+    with stream_processes(fn, jobs, limit=limit, return_exceptions=return_exceptions,
                           executor=executor, max_per_second=max_per_second) as finished:
         for done in finished:
             results.add(done.index, done.job, done.value)
@@ -346,25 +346,25 @@ def map_processes(
 @contextmanager
 def stream_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
-    workers: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
+    limit: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
     max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with stream_processes(fn, jobs) as results:`` yields each job as it finishes.
 
-    At most ``2 * workers`` jobs are submitted ahead. Leaving the block early cancels the jobs
+    At most ``2 * limit`` jobs are submitted ahead. Leaving the block early cancels the jobs
     not yet handed to a worker; the ones handed over finish before the block is left.
     Arguments as ``map_processes``; results and errors as ``stream_asyncio``.
     """
     pace = rate.limiter(max_per_second)
-    _check(fn, jobs, workers, sync=True)
+    _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
     feed: engine.Feed[J] = engine.Feed(jobs)
     with ExitStack() as stack:
         if executor is None:
-            executor = stack.enter_context(new_process_pool(workers))
+            executor = stack.enter_context(new_process_pool(limit))
         running: dict[Future[R], tuple[int, J]] = {}
         try:
-            yield _completed(fn, feed, executor, running, workers, return_exceptions, pace)
+            yield _completed(fn, feed, executor, running, limit, return_exceptions, pace)
         finally:
             for future in running:  # stopped early: drop what has not started
                 future.cancel()
@@ -373,13 +373,13 @@ def stream_processes(
 
 def _completed(
     fn: Callable[[J], R], feed: engine.Feed[J], executor: Executor,
-    running: dict[Future[R], tuple[int, J]], workers: int, return_exceptions: bool,
+    running: dict[Future[R], tuple[int, J]], limit: int, return_exceptions: bool,
     pace: rate.Gcra | None,
 ) -> Iterator[Completed[J, R]]:
     lock = threading.Lock()
     while True:
         # Keep the pool busy, with a short queue of jobs ready for the next free worker.
-        while len(running) < 2 * workers and (pair := feed.next_sync()) is not None:
+        while len(running) < 2 * limit and (pair := feed.next_sync()) is not None:
             if pace is not None:
                 rate.acquire_threads(pace, lock)  # a job is paced when it is submitted
             running[executor.submit(fn, pair[1])] = pair

@@ -22,18 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from concurrency_patterns import MAX_REDIRECTS, FetchError, FetchResult
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns._core import http1
-from concurrency_patterns.bounded_fetch import (
-    MAX_REDIRECTS,
-    FetchError,
-    FetchResult,
-    fetch_all_anyio,
-    fetch_all_asyncio,
-    fetch_all_threads,
-    fetch_stream_anyio,
-    fetch_stream_asyncio,
-    fetch_stream_threads,
-)
 from concurrency_patterns.tools.loopback import HttpServer
 from tests.conftest import Variant, read_stream
 
@@ -41,19 +34,19 @@ pytestmark = pytest.mark.anyio
 
 # Every variant, with every client it offers: the contract is the same whichever is underneath.
 ASYNC = [
-    Variant("asyncio", fetch_all_asyncio),  # aiohttp
-    Variant("asyncio-httptools", partial(fetch_all_asyncio, client="httptools")),
-    Variant("uvloop-httptools", partial(fetch_all_asyncio, client="httptools"), backend="uvloop"),
-    Variant("anyio-asyncio", fetch_all_anyio),  # aiohttp
-    Variant("anyio-asyncio-httptools", partial(fetch_all_anyio, client="httptools")),
-    Variant("anyio-asyncio-httpcore", partial(fetch_all_anyio, client="httpcore")),
-    Variant("anyio-trio", fetch_all_anyio, backend="trio"),  # httptools
-    Variant("anyio-trio-httpcore", partial(fetch_all_anyio, client="httpcore"), backend="trio"),
+    Variant("asyncio", cp_asyncio.fetch),  # aiohttp
+    Variant("asyncio-httptools", partial(cp_asyncio.fetch, client="httptools")),
+    Variant("uvloop-httptools", partial(cp_asyncio.fetch, client="httptools"), backend="uvloop"),
+    Variant("anyio-asyncio", cp_anyio.fetch),  # aiohttp
+    Variant("anyio-asyncio-httptools", partial(cp_anyio.fetch, client="httptools")),
+    Variant("anyio-asyncio-httpcore", partial(cp_anyio.fetch, client="httpcore")),
+    Variant("anyio-trio", cp_anyio.fetch, backend="trio"),  # httptools
+    Variant("anyio-trio-httpcore", partial(cp_anyio.fetch, client="httpcore"), backend="trio"),
 ]
 ALL = [
     *ASYNC,
-    Variant("threads", fetch_all_threads, sync=True),  # httptools
-    Variant("threads-httpcore", partial(fetch_all_threads, client="httpcore"), sync=True),
+    Variant("threads", cp_threads.fetch, sync=True),  # httptools
+    Variant("threads-httpcore", partial(cp_threads.fetch, client="httpcore"), sync=True),
 ]
 
 
@@ -206,7 +199,7 @@ async def test_bad_input_is_refused_naming_the_parameter(
     assert http_server.requests == 0
 
 
-@pytest.mark.parametrize("variant", [Variant("anyio-trio", fetch_all_anyio, backend="trio")],
+@pytest.mark.parametrize("variant", [Variant("anyio-trio", cp_anyio.fetch, backend="trio")],
                          ids=str)
 async def test_aiohttp_is_refused_on_trio(variant: Variant, http_server: HttpServer) -> None:
     with pytest.raises(ValueError, match="client='aiohttp' needs asyncio"):
@@ -224,16 +217,16 @@ async def test_an_unknown_client_is_refused(variant: Variant, http_server: HttpS
 # --- lazy feeds and the stream form -----------------------------------------------------------
 
 STREAM_ASYNC = [
-    Variant("asyncio", fetch_stream_asyncio),
-    Variant("asyncio-httptools", partial(fetch_stream_asyncio, client="httptools")),
-    Variant("anyio-asyncio", fetch_stream_anyio),
-    Variant("anyio-asyncio-httpcore", partial(fetch_stream_anyio, client="httpcore")),
-    Variant("anyio-trio", fetch_stream_anyio, backend="trio"),
+    Variant("asyncio", cp_asyncio.fetch_stream),
+    Variant("asyncio-httptools", partial(cp_asyncio.fetch_stream, client="httptools")),
+    Variant("anyio-asyncio", cp_anyio.fetch_stream),
+    Variant("anyio-asyncio-httpcore", partial(cp_anyio.fetch_stream, client="httpcore")),
+    Variant("anyio-trio", cp_anyio.fetch_stream, backend="trio"),
 ]
 STREAM_ALL = [
     *STREAM_ASYNC,
-    Variant("threads", fetch_stream_threads, sync=True),
-    Variant("threads-httpcore", partial(fetch_stream_threads, client="httpcore"), sync=True),
+    Variant("threads", cp_threads.fetch_stream, sync=True),
+    Variant("threads-httpcore", partial(cp_threads.fetch_stream, client="httpcore"), sync=True),
 ]
 
 
@@ -362,7 +355,7 @@ async def test_a_100_000_url_stream_holds_at_most_limit_tasks(fast_server: str) 
     in the buffer (at most limit) are values, not tasks."""
     limit, before, most, count = 100, count_tasks(), 0, 0
     urls = (f"{fast_server}/item/{i}" for i in range(100_000))
-    async with fetch_stream_asyncio(urls, limit=limit) as results:
+    async with cp_asyncio.fetch_stream(urls, limit=limit) as results:
         async for result in results:
             count += 1
             assert result.ok, result.error

@@ -2,8 +2,8 @@
 
 Each test describes a request — a deadline, and operations that run at once under it, some
 with a deadline of their own, some fanning out again — and each model runs it its own way:
-asyncio tasks in a ``TaskGroup`` under ``AsyncioScope``, anyio tasks (on asyncio and trio)
-under ``AnyioScope``, threads under ``ThreadScope``, where the work checks the scope. The
+asyncio tasks in a ``TaskGroup`` under ``asyncio.Scope``, anyio tasks (on asyncio and trio)
+under ``anyio.Scope``, threads under ``threads.Scope``, where the work checks the scope. The
 outcome is the same record for all, so one set of assertions holds every variant to the
 contract.
 
@@ -24,13 +24,10 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.cancellation import (
-    AnyioScope,
-    AsyncioScope,
-    Cancelled,
-    DeadlineExceeded,
-    ThreadScope,
-)
+from concurrency_patterns import Cancelled, DeadlineExceeded
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.demos.cancellation import AsyncioGroup
 
 pytestmark = pytest.mark.anyio
@@ -90,7 +87,7 @@ class AsyncModel(Model):
 
     def __init__(self, name: str, backend: str = "asyncio") -> None:
         self.name, self.backend = name, backend
-        self.scope: Any = AsyncioScope if name == "asyncio" else AnyioScope
+        self.scope: Any = cp_asyncio.Scope if name == "asyncio" else cp_anyio.Scope
 
     def task_group(self) -> Any:
         if self.name == "asyncio":
@@ -156,11 +153,11 @@ class ThreadModel(Model):
         lock = threading.Lock()
         errors: list[BaseException] = []
 
-        def work(scope: ThreadScope, seconds: float) -> None:
+        def work(scope: cp_threads.Scope, seconds: float) -> None:
             if scope.wait(seconds):  # woken early: cancelled or past a deadline
                 scope.check()
 
-        def op(parent: ThreadScope, o: Op) -> None:
+        def op(parent: cp_threads.Scope, o: Op) -> None:
             s = parent.child(o.timeout)
             try:
                 with s:
@@ -184,11 +181,11 @@ class ThreadModel(Model):
                 out.stopped_at[o.name] = time.monotonic() - start
                 out.causes[o.name] = s.cause
 
-        def cleanup(scope: ThreadScope) -> None:
+        def cleanup(scope: cp_threads.Scope) -> None:
             work(scope, request.cleanup)
             out.cleanup_done = True
 
-        top = ThreadScope(request.deadline)
+        top = cp_threads.Scope(request.deadline)
         try:
             with top:
                 try:
@@ -430,7 +427,7 @@ async def test_the_first_cause_stays(model: Model) -> None:
 
 
 def test_a_thread_scope_checks_wait_and_children() -> None:
-    parent = ThreadScope(5.0)
+    parent = cp_threads.Scope(5.0)
     child = parent.child(10.0)
     assert child.deadline == parent.deadline
     assert not child.cancelled and child.cause is None
@@ -453,15 +450,15 @@ def test_a_thread_scope_checks_wait_and_children() -> None:
 
 
 def test_a_thread_scope_deadline_needs_no_timer() -> None:
-    s = ThreadScope(0.05)
+    s = cp_threads.Scope(0.05)
     assert s.wait()  # sleeps to the deadline, then reports it
     with pytest.raises(DeadlineExceeded):
         s.check()
-    assert math.isinf(ThreadScope().remaining())
+    assert math.isinf(cp_threads.Scope().remaining())
 
 
 def test_leaving_a_thread_scope_releases_its_children() -> None:
-    with ThreadScope() as s:
+    with cp_threads.Scope() as s:
         child = s.child()
     assert s.cause is None  # the block ended normally
     assert isinstance(child.cause, Cancelled)
@@ -469,10 +466,10 @@ def test_leaving_a_thread_scope_releases_its_children() -> None:
 
 
 def test_a_thread_scope_swallows_only_its_own_cancel() -> None:
-    with ThreadScope() as s:
+    with cp_threads.Scope() as s:
         s.cancel()
         s.check()  # raises Cancelled, which the block swallows
-    parent = ThreadScope()
+    parent = cp_threads.Scope()
     with pytest.raises(Cancelled), parent.child() as child:
         parent.cancel()
         child.check()  # the parent's cancel is not the child's to swallow
@@ -481,7 +478,7 @@ def test_a_thread_scope_swallows_only_its_own_cancel() -> None:
 @pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
 async def test_a_deadline_cannot_stop_a_thread_that_does_not_check(model: Model) -> None:
     # The trap: to_thread's await is cancelled, the thread runs on. Only a thread that checks
-    # a ThreadScope stops.
+    # a cp_threads.Scope stops.
     assert isinstance(model, AsyncModel)
     finished = threading.Event()
 
@@ -500,7 +497,7 @@ async def test_a_deadline_cannot_stop_a_thread_that_does_not_check(model: Model)
 
 # --- bad input --------------------------------------------------------------------------------
 
-SCOPES = [AsyncioScope, AnyioScope, ThreadScope]
+SCOPES = [cp_asyncio.Scope, cp_anyio.Scope, cp_threads.Scope]
 
 
 @pytest.mark.parametrize("cls", SCOPES, ids=lambda c: c.__name__)
@@ -513,9 +510,9 @@ def test_a_bad_timeout_is_refused_naming_it(cls: Any, timeout: Any, error: type)
 
 def test_a_bad_parent_or_cause_is_refused_naming_it() -> None:
     with pytest.raises(TypeError, match="parent"):
-        ThreadScope(parent=3)  # type: ignore[arg-type]
+        cp_threads.Scope(parent=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="cause"):
-        ThreadScope().cancel("why")  # type: ignore[arg-type]
+        cp_threads.Scope().cancel("why")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)

@@ -13,7 +13,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -23,7 +25,7 @@ class ThreadErrGroupFacade:
     """ThreadErrGroup with async start(); each function runs in its own real thread."""
 
     def __init__(self, **options: Any) -> None:
-        self.group = ThreadErrGroup(**options)
+        self.group = cp_threads.ErrGroup(**options)
 
     @property
     def errors(self) -> list[Exception]:
@@ -33,11 +35,11 @@ class ThreadErrGroupFacade:
         token = anyio.lowlevel.current_token()
         return lambda: anyio.from_thread.run(fn, *args, token=token)
 
-    async def start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        await anyio.to_thread.run_sync(self.group.start, self._in_thread(fn, args))
+    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        await anyio.to_thread.run_sync(self.group.go, self._in_thread(fn, args))
 
-    def try_start(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
-        return self.group.try_start(self._in_thread(fn, args))
+    def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        return self.group.try_go(self._in_thread(fn, args))
 
     def cancel(self) -> None:
         self.group.cancel()
@@ -50,9 +52,9 @@ class ThreadErrGroupFacade:
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioErrGroup),
-    Variant("anyio-asyncio", AnyioErrGroup),
-    Variant("anyio-trio", AnyioErrGroup, backend="trio"),
+    Variant("asyncio", cp_asyncio.ErrGroup),
+    Variant("anyio-asyncio", cp_anyio.ErrGroup),
+    Variant("anyio-trio", cp_anyio.ErrGroup, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadErrGroupFacade)]
 
@@ -83,7 +85,7 @@ async def test_never_more_than_limit_and_the_limit_is_reached(variant: Variant, 
     gauge = Gauge()
     async with variant.fn(limit=limit) as g:
         for _ in range(3 * limit):
-            await g.start(gauge.work, 0.01)
+            await g.go(gauge.work, 0.01)
     assert gauge.most == limit
     assert gauge.finished == 3 * limit
 
@@ -93,8 +95,8 @@ async def test_the_first_error_by_time_is_raised_as_itself(variant: Variant) -> 
     late, early = KeyError("late"), ValueError("early")
     with pytest.raises(ValueError, match="early") as info:
         async with variant.fn() as g:
-            await g.start(Gauge().work, 0.15, late)
-            await g.start(Gauge().work, 0.01, early)
+            await g.go(Gauge().work, 0.15, late)
+            await g.go(Gauge().work, 0.01, early)
     assert info.value is early
     if variant.name != "threads":
         assert g.errors == [early]  # the late one was cancelled before it could fail
@@ -105,9 +107,9 @@ async def test_the_first_error_cancels_the_rest(variant: Variant) -> None:
     gauge = Gauge()
     with pytest.raises(ValueError, match="boom"):
         async with variant.fn(limit=3) as g:
-            await g.start(gauge.work, 0.01, ValueError("boom"))
+            await g.go(gauge.work, 0.01, ValueError("boom"))
             for _ in range(10):
-                await g.start(gauge.work, 1.0)
+                await g.go(gauge.work, 1.0)
     assert gauge.now == 0  # nothing left running
     assert gauge.started < 11  # the loop that started work stopped at the error
 
@@ -125,8 +127,8 @@ async def test_other_errors_are_kept_not_lost(variant: Variant) -> None:
 
     with pytest.raises(ValueError, match="first") as info:
         async with variant.fn() as g:
-            await g.start(fail_at, 0.01, first)
-            await g.start(fail_at, 0.05, second)
+            await g.go(fail_at, 0.01, first)
+            await g.go(fail_at, 0.05, second)
     assert g.errors == [first, second]
     assert any("1 more error(s)" in note and "KeyError" in note
                for note in getattr(info.value, "__notes__", []))
@@ -138,22 +140,22 @@ async def test_collect_errors_runs_everything_and_raises_them_all(variant: Varia
     with pytest.raises(ExceptionGroup) as info:
         async with variant.fn(limit=2, collect_errors=True) as g:
             for i in range(6):
-                await g.start(gauge.work, 0.005, ValueError(str(i)) if i % 2 else None)
+                await g.go(gauge.work, 0.005, ValueError(str(i)) if i % 2 else None)
     assert gauge.finished == 6
     assert sorted(str(e) for e in info.value.exceptions) == ["1", "3", "5"]
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
-async def test_try_start_at_capacity_starts_nothing(variant: Variant) -> None:
+async def test_try_go_at_capacity_starts_nothing(variant: Variant) -> None:
     gauge, release = Gauge(), anyio.Event()
 
     async def hold() -> None:
         await release.wait()
 
     async with variant.fn(limit=1) as g:
-        assert g.try_start(hold)
+        assert g.try_go(hold)
         await anyio.sleep(0.02)
-        assert not g.try_start(gauge.work, 0)
+        assert not g.try_go(gauge.work, 0)
         release.set()
     assert gauge.started == 0
 
@@ -163,7 +165,7 @@ async def test_cancel_stops_everything_and_the_block_ends_quietly(variant: Varia
     gauge = Gauge()
     async with variant.fn() as g:
         for _ in range(5):
-            await g.start(gauge.work, 10)
+            await g.go(gauge.work, 10)
         await anyio.sleep(0.01)
         g.cancel()
         await anyio.sleep(10)  # cancelled too: the block ends here
@@ -171,11 +173,11 @@ async def test_cancel_stops_everything_and_the_block_ends_quietly(variant: Varia
 
 
 async def test_a_thread_group_cancel_starts_nothing_more() -> None:
-    group, ran = ThreadErrGroup(), []
+    group, ran = cp_threads.ErrGroup(), []
     with group as g:
-        g.start(ran.append, 1)
+        g.go(ran.append, 1)
         g.cancel()
-        assert not g.start(ran.append, 2) and not g.try_start(ran.append, 3)
+        assert not g.go(ran.append, 2) and not g.try_go(ran.append, 3)
     assert ran == [1] and g.cancelled.is_set()
 
 
@@ -185,7 +187,7 @@ async def test_cancelling_from_outside_leaves_nothing_running(variant: Variant) 
     with anyio.move_on_after(0.05) as scope:
         async with variant.fn(limit=2) as g:
             for _ in range(10):
-                await g.start(gauge.work, 10)
+                await g.go(gauge.work, 10)
     assert scope.cancelled_caught
     assert gauge.now == 0
 
@@ -196,13 +198,13 @@ async def test_repr_shows_running_limit_and_errors(variant: Variant) -> None:
     async with variant.fn(limit=4) as g:
         real = getattr(g, "group", g)
         assert repr(real) == f"<{type(real).__name__} 0/4 running, 0 error(s)>"
-        await g.start(release.wait)
+        await g.go(release.wait)
         await anyio.sleep(0.02)
         assert "1/4 running" in repr(real)
         release.set()
 
 
-@pytest.mark.parametrize("cls", [AsyncioErrGroup, AnyioErrGroup, ThreadErrGroup])
+@pytest.mark.parametrize("cls", [cp_asyncio.ErrGroup, cp_anyio.ErrGroup, cp_threads.ErrGroup])
 @pytest.mark.parametrize(("limit", "error"), [(0, ValueError), (-1, ValueError),
                                                (2.5, TypeError), (True, TypeError)])
 def test_a_bad_limit_is_refused_naming_it(cls: type, limit: Any, error: type[Exception]) -> None:
@@ -214,7 +216,7 @@ def test_a_bad_limit_is_refused_naming_it(cls: type, limit: Any, error: type[Exc
 async def test_start_outside_the_block_or_with_no_function_is_refused(variant: Variant) -> None:
     g = variant.fn()
     with pytest.raises(RuntimeError, match="async with"):
-        await g.start(anyio.sleep, 0)
+        await g.go(anyio.sleep, 0)
     async with g:
         with pytest.raises(TypeError, match="fn must be callable"):
-            await g.start(42)
+            await g.go(42)

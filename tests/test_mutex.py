@@ -14,7 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns.mutex import AnyioMutex, AsyncioMutex, ThreadMutex
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
 from tests.conftest import Variant
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.anyio
 
 class ThreadMutexFacade:
     def __init__(self) -> None:
-        self.mutex = ThreadMutex()
+        self.mutex = cp_threads.Mutex()
 
     def locked(self) -> bool:
         return self.mutex.locked()
@@ -42,9 +44,9 @@ class ThreadMutexFacade:
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioMutex),
-    Variant("anyio-asyncio", AnyioMutex),
-    Variant("anyio-trio", AnyioMutex, backend="trio"),
+    Variant("asyncio", cp_asyncio.Mutex),
+    Variant("anyio-asyncio", cp_anyio.Mutex),
+    Variant("anyio-trio", cp_anyio.Mutex, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadMutexFacade)]
 

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +23,7 @@ class ThreadOnceFacade:
     """ThreadOnce called from worker threads; *fn* runs back in the event loop."""
 
     def __init__(self) -> None:
-        self.once: ThreadOnce[Any] = ThreadOnce()
+        self.once: cp_threads.Once[Any] = cp_threads.Once()
 
     @property
     def done(self) -> bool:
@@ -34,9 +36,9 @@ class ThreadOnceFacade:
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioOnce),
-    Variant("anyio-asyncio", AnyioOnce),
-    Variant("anyio-trio", AnyioOnce, backend="trio"),
+    Variant("asyncio", cp_asyncio.Once),
+    Variant("anyio-asyncio", cp_anyio.Once),
+    Variant("anyio-trio", cp_anyio.Once, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadOnceFacade)]
 

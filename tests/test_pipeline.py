@@ -20,17 +20,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from concurrency_patterns.pipeline import (
-    PipelineError,
-    Stage,
-    capacity,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_stream_anyio,
-    pipeline_stream_asyncio,
-    pipeline_stream_threads,
-    pipeline_threads,
-)
+from concurrency_patterns import PipelineError, Stage, capacity
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 pytestmark = pytest.mark.anyio
 
@@ -48,7 +41,7 @@ class Model:
     def __str__(self) -> str:
         return self.name
 
-    def stage(self, name: str, fn: Callable[[Any], Any] = lambda x: x, *, workers: int = 1,
+    def stage(self, name: str, fn: Callable[[Any], Any] = lambda x: x, *, limit: int = 1,
               buffer: int = 1, delay: float | Delay = 0.0,
               block: threading.Event | None = None) -> Stage:
         """A stage doing *fn* after *delay* seconds (or waiting for *block*), in this model."""
@@ -59,14 +52,14 @@ class Model:
                     block.wait(10)
                 time.sleep(pause(x))
                 return fn(x)
-            return Stage(name, sync_fn, workers=workers, buffer=buffer)
+            return Stage(name, sync_fn, limit=limit, buffer=buffer)
 
         async def async_fn(x: Any) -> Any:
             if block is not None:
                 await anyio.sleep_forever()
             await anyio.sleep(pause(x))
             return fn(x)
-        return Stage(name, async_fn, workers=workers, buffer=buffer)
+        return Stage(name, async_fn, limit=limit, buffer=buffer)
 
     async def run(self, *args: Any, **options: Any) -> list[Any]:
         if self.threads:
@@ -101,11 +94,11 @@ class Model:
 
 
 ASYNC = [
-    Model("asyncio", pipeline_asyncio, pipeline_stream_asyncio),
-    Model("anyio-asyncio", pipeline_anyio, pipeline_stream_anyio),
-    Model("anyio-trio", pipeline_anyio, pipeline_stream_anyio, backend="trio"),
+    Model("asyncio", cp_asyncio.pipeline, cp_asyncio.pipeline_stream),
+    Model("anyio-asyncio", cp_anyio.pipeline, cp_anyio.pipeline_stream),
+    Model("anyio-trio", cp_anyio.pipeline, cp_anyio.pipeline_stream, backend="trio"),
 ]
-ALL = [*ASYNC, Model("threads", pipeline_threads, pipeline_stream_threads, threads=True)]
+ALL = [*ASYNC, Model("threads", cp_threads.pipeline, cp_threads.pipeline_stream, threads=True)]
 
 
 @pytest.fixture
@@ -152,10 +145,10 @@ class Calls:
 async def test_every_item_passes_every_stage_exactly_once(model: Model, form: str) -> None:
     calls = Calls()
     stages = [
-        model.stage("parse", calls.tap("parse", lambda x: x * 10), workers=3, buffer=2,
+        model.stage("parse", calls.tap("parse", lambda x: x * 10), limit=3, buffer=2,
                     delay=lambda x: 0.001 * (x % 3)),
-        model.stage("transform", calls.tap("transform", lambda x: x + 1), workers=2),
-        model.stage("sink", calls.tap("sink"), workers=1, buffer=4),
+        model.stage("transform", calls.tap("transform", lambda x: x + 1), limit=2),
+        model.stage("sink", calls.tap("sink"), limit=1, buffer=4),
     ]
     n = 200
     if form == "list":
@@ -173,7 +166,7 @@ async def test_every_item_passes_every_stage_exactly_once(model: Model, form: st
        buffer=st.integers(1, 3), ordered=st.booleans())
 async def test_any_shape_delivers_each_output_once(model: Model, n: int, workers: list[int],
                                                    buffer: int, ordered: bool) -> None:
-    stages = [model.stage(f"s{k}", lambda x: x + 1, workers=w, buffer=buffer)
+    stages = [model.stage(f"s{k}", lambda x: x + 1, limit=w, buffer=buffer)
               for k, w in enumerate(workers)]
     outputs = await model.run(range(n), stages, ordered=ordered)
     expected = [i + len(workers) for i in range(n)]
@@ -187,7 +180,7 @@ async def test_an_empty_source_gives_an_empty_list(model: Model) -> None:
 
 @pytest.mark.parametrize("model", ALL, ids=str)
 async def test_none_is_an_item_like_any_other(model: Model) -> None:
-    outputs = await model.run([None, 0, None], [model.stage("a"), model.stage("b", workers=2)],
+    outputs = await model.run([None, 0, None], [model.stage("a"), model.stage("b", limit=2)],
                               ordered=True)
     assert outputs == [None, 0, None]
 
@@ -199,7 +192,7 @@ async def test_an_async_iterable_is_a_source(model: Model) -> None:
             await anyio.lowlevel.checkpoint()
             yield i
 
-    assert sorted(await model.run(numbers(), [model.stage("a", workers=3)])) == list(range(20))
+    assert sorted(await model.run(numbers(), [model.stage("a", limit=3)])) == list(range(20))
 
 
 # --- order ------------------------------------------------------------------------------------
@@ -208,15 +201,15 @@ async def test_an_async_iterable_is_a_source(model: Model) -> None:
 @pytest.mark.parametrize("window", [None, 1, 3])
 async def test_ordered_keeps_the_source_order(model: Model, window: int | None) -> None:
     # Even items are slow, so completion order differs from input order.
-    stages = [model.stage("slow-evens", workers=4, buffer=2,
+    stages = [model.stage("slow-evens", limit=4, buffer=2,
                           delay=lambda x: 0.01 if x % 2 == 0 else 0.0),
-              model.stage("b", workers=2)]
+              model.stage("b", limit=2)]
     assert await model.run(range(40), stages, ordered=True, window=window) == list(range(40))
 
 
 @pytest.mark.parametrize("model", ALL, ids=str)
 async def test_completion_order_lets_fast_items_overtake(model: Model) -> None:
-    stages = [model.stage("first-is-slow", workers=4, delay=lambda x: 0.2 if x == 0 else 0.0)]
+    stages = [model.stage("first-is-slow", limit=4, delay=lambda x: 0.2 if x == 0 else 0.0)]
     outputs = await model.run(range(8), stages)
     assert sorted(outputs) == list(range(8))
     assert outputs[0] != 0
@@ -243,7 +236,7 @@ async def test_the_window_bounds_what_ordered_holds(model: Model, window: int) -
         got.append(value)
         seen(value)
 
-    stages = [model.stage("jittery", workers=4, buffer=4, delay=lambda x: 0.002 * (x % 4))]
+    stages = [model.stage("jittery", limit=4, buffer=4, delay=lambda x: 0.002 * (x % 4))]
     outputs = await model.read(source, stages, ordered=True, window=window, on_output=on_output)
     assert outputs == list(range(60))
     assert most <= window
@@ -262,8 +255,8 @@ async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
     source = Source(10_000)
     block = threading.Event()
     calls = Calls()
-    stages = [model.stage("fast", workers=w0, buffer=b0),
-              model.stage("stuck", calls.tap("stuck"), workers=w1, buffer=b1, block=block)]
+    stages = [model.stage("fast", limit=w0, buffer=b0),
+              model.stage("stuck", calls.tap("stuck"), limit=w1, buffer=b1, block=block)]
     unprocessed: list[Any] = []
 
     async def watch_then_leave() -> None:
@@ -292,7 +285,7 @@ async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
 @pytest.mark.parametrize("model", ALL, ids=str)
 async def test_a_slow_caller_holds_the_pipeline_to_its_capacity(model: Model) -> None:
     source = Source(2000)
-    stages = [model.stage("a", workers=3, buffer=2), model.stage("b", workers=2, buffer=3)]
+    stages = [model.stage("a", limit=3, buffer=2), model.stage("b", limit=2, buffer=3)]
     most = 0
     count = 0
 
@@ -334,7 +327,7 @@ async def test_no_stage_runs_more_than_its_workers_and_each_reaches_them(model: 
     delays = {"a": 0.005, "b": 0.05}  # b is the slow one, so its inbox fills and all five work
 
     def stage(name: str) -> Stage:
-        inner = model.stage(name, workers=workers[name], buffer=2, delay=delays[name])
+        inner = model.stage(name, limit=workers[name], buffer=2, delay=delays[name])
         if model.threads:
             def fn(x: Any) -> Any:
                 gauge(name)(x)
@@ -349,7 +342,7 @@ async def test_no_stage_runs_more_than_its_workers_and_each_reaches_them(model: 
                     return await inner.fn(x)
                 finally:
                     leave(name)(x)
-        return Stage(name, fn, workers=workers[name], buffer=2)
+        return Stage(name, fn, limit=workers[name], buffer=2)
 
     await model.run(range(60), [stage("a"), stage("b")])
     assert dict(most) == workers
@@ -371,9 +364,9 @@ async def test_an_error_names_the_stage_and_the_item_and_loses_nothing(
     model: Model, ordered: bool,
 ) -> None:
     source = Source(10_000)
-    stages = [model.stage("parse", lambda x: x * 2, workers=2, buffer=2),
-              model.stage("check", _boom_at(2 * 37), workers=3, delay=0.001),
-              model.stage("sink", lambda x: x // 2, workers=1)]
+    stages = [model.stage("parse", lambda x: x * 2, limit=2, buffer=2),
+              model.stage("check", _boom_at(2 * 37), limit=3, delay=0.001),
+              model.stage("sink", lambda x: x // 2, limit=1)]
     with pytest.raises(PipelineError) as info:
         await model.run(source, stages, ordered=ordered)
     error = info.value
@@ -394,7 +387,7 @@ async def test_an_error_in_the_stream_reaches_the_reader(model: Model) -> None:
     got: list[Any] = []
     unprocessed: list[Any] = []
     source = Source(500)
-    stages = [model.stage("a", workers=2), model.stage("b", _boom_at(40), workers=2)]
+    stages = [model.stage("a", limit=2), model.stage("b", _boom_at(40), limit=2)]
     with pytest.raises(PipelineError) as info:
         await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
     assert info.value.stage == "b"
@@ -406,8 +399,8 @@ async def test_an_error_in_the_stream_reaches_the_reader(model: Model) -> None:
 @pytest.mark.parametrize("model", ALL, ids=str)
 async def test_the_first_error_by_time_is_raised(model: Model) -> None:
     # Item 0 reaches "late" first and fails there after 0.3 s; item 5 fails in "early" at once.
-    stages = [model.stage("early", _boom_at(5), workers=2),
-              model.stage("late", _boom_at(0), workers=3, buffer=8,
+    stages = [model.stage("early", _boom_at(5), limit=2),
+              model.stage("late", _boom_at(0), limit=3, buffer=8,
                           delay=lambda x: 0.3 if x == 0 else 0.0)]
     with pytest.raises(PipelineError) as info:
         await model.run(range(50), stages)
@@ -418,7 +411,7 @@ async def test_the_first_error_by_time_is_raised(model: Model) -> None:
 async def test_an_error_in_the_source_stops_the_pipeline(model: Model) -> None:
     source = Source(100, fail_at=12)
     with pytest.raises(PipelineError) as info:
-        await model.run(source, [model.stage("a", workers=2)])
+        await model.run(source, [model.stage("a", limit=2)])
     assert info.value.stage is None
     assert info.value.index == 12
     assert isinstance(info.value.__cause__, OSError)
@@ -434,7 +427,7 @@ async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
             raise KeyError("the caller's")
 
     with pytest.raises(KeyError, match="the caller's"):
-        await model.read(range(100), [model.stage("a", workers=2)], on_output=explode,
+        await model.read(range(100), [model.stage("a", limit=2)], on_output=explode,
                          on_unprocessed=unprocessed.extend)
     assert len(unprocessed) >= 1  # the one it was handed is delivered; the rest were not
 
@@ -445,7 +438,7 @@ async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
 async def test_leaving_early_stops_everything_and_reports_the_rest(model: Model) -> None:
     source = Source(1_000_000)
     unprocessed: list[Any] = []
-    stages = [model.stage("a", workers=3, buffer=4), model.stage("b", workers=2, buffer=2)]
+    stages = [model.stage("a", limit=3, buffer=4), model.stage("b", limit=2, buffer=2)]
     got = await model.read(source, stages, stop_after=10, on_unprocessed=unprocessed.extend)
     assert len(got) == 10
     assert sorted(got + unprocessed) == list(range(source.read))
@@ -457,7 +450,7 @@ async def test_cancelling_the_caller_stops_every_stage_and_reports_in_flight(mod
     source = Source(1_000)
     unprocessed: list[Any] = []
     got: list[Any] = []
-    stages = [model.stage("a", workers=2), model.stage("slow", workers=2, delay=0.05)]
+    stages = [model.stage("a", limit=2), model.stage("slow", limit=2, delay=0.05)]
     with anyio.move_on_after(0.3) as scope:
         await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
     assert scope.cancelled_caught
@@ -470,9 +463,9 @@ async def test_a_deadline_on_the_list_form_cancels_it(model: Model) -> None:
     unprocessed: list[Any] = []
     with pytest.raises(TimeoutError):
         with anyio.fail_after(0.2):
-            await model.run(range(10**6), [model.stage("slow", workers=4, delay=0.05)],
+            await model.run(range(10**6), [model.stage("slow", limit=4, delay=0.05)],
                             on_unprocessed=unprocessed.extend)
-    assert 1 <= len(unprocessed) <= capacity([Stage("x", lambda x: x, workers=4)])
+    assert 1 <= len(unprocessed) <= capacity([Stage("x", lambda x: x, limit=4)])
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -486,8 +479,8 @@ def _fn(x: Any) -> Any:
 
 
 @pytest.mark.parametrize(("make", "error", "names"), [
-    (lambda: Stage("a", _afn, workers=0), ValueError, "workers"),
-    (lambda: Stage("a", _afn, workers=True), TypeError, "workers"),
+    (lambda: Stage("a", _afn, limit=0), ValueError, "limit"),
+    (lambda: Stage("a", _afn, limit=True), TypeError, "limit"),
     (lambda: Stage("a", _afn, buffer=0), ValueError, "buffer"),
     (lambda: Stage("", _afn), TypeError, "name"),
     (lambda: Stage("a", 3), TypeError, "fn"),  # type: ignore[arg-type]

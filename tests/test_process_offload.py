@@ -12,15 +12,10 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.process_offload import (
-    new_process_pool,
-    offload_all_anyio,
-    offload_all_asyncio,
-    offload_all_sync,
-    offload_anyio,
-    offload_asyncio,
-    offload_sync,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import new_process_pool
+from concurrency_patterns import processes as cp_processes
 from concurrency_patterns.tools.workloads import fail_on, sleep_then_square, spin, worker_pid
 from tests.conftest import Variant
 
@@ -53,10 +48,10 @@ class Offload:
         return await self._call(self.many, fn, items, **kwargs)
 
 
-ASYNCIO = Offload(offload_asyncio, offload_all_asyncio, executor=True)
-ANYIO = Offload(offload_anyio, offload_all_anyio, executor=False)
-ANYIO_ON = Offload(offload_anyio, offload_all_anyio, executor=True)  # on a given executor
-SYNC = Offload(offload_sync, offload_all_sync, executor=True, sync=True)
+ASYNCIO = Offload(cp_asyncio.offload, cp_asyncio.offload_all, executor=True)
+ANYIO = Offload(cp_anyio.offload, cp_anyio.offload_all, executor=False)
+ANYIO_ON = Offload(cp_anyio.offload, cp_anyio.offload_all, executor=True)  # on a given executor
+SYNC = Offload(cp_processes.offload, cp_processes.offload_all, executor=True, sync=True)
 ALL = [
     Variant("asyncio", ASYNCIO),
     Variant("anyio-asyncio", ANYIO),
@@ -123,7 +118,8 @@ async def test_any_executor_is_accepted_and_a_non_executor_is_not(variant: Varia
 async def test_cancelling_asyncio_drops_the_jobs_not_started(pool: Executor) -> None:
     start = time.monotonic()
     with anyio.move_on_after(0.2) as scope:
-        await offload_all_asyncio(partial(sleep_then_square, seconds=0.5), range(8), executor=pool)
+        await cp_asyncio.offload_all(partial(sleep_then_square, seconds=0.5), range(8),
+                                     executor=pool)
     assert scope.cancelled_caught
     assert time.monotonic() - start < 0.4
     # The running jobs finish, and so does the one job the pool had already queued for its
@@ -136,9 +132,9 @@ async def test_cancelling_asyncio_drops_the_jobs_not_started(pool: Executor) -> 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_cancelling_anyio_kills_the_worker_that_runs_the_call(backend: str) -> None:
     async def main() -> None:
-        pid = await offload_anyio(worker_pid)
+        pid = await cp_anyio.offload(worker_pid)
         with anyio.move_on_after(0.2) as scope:
-            await offload_anyio(partial(sleep_then_square, seconds=30), 1)
+            await cp_anyio.offload(partial(sleep_then_square, seconds=30), 1)
         assert scope.cancelled_caught
         with anyio.fail_after(5):
             while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
@@ -158,10 +154,10 @@ def _state(pid: int) -> str:
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_anyio_on_an_executor_takes_no_workers_count(backend: str, pool: Executor) -> None:
+def test_anyio_on_an_executor_takes_no_limit(backend: str, pool: Executor) -> None:
     async def main() -> None:
-        with pytest.raises(ValueError, match="workers"):
-            await offload_all_anyio(spin, [1], workers=2, executor=pool)
+        with pytest.raises(ValueError, match="limit"):
+            await cp_anyio.offload_all(spin, [1], limit=2, executor=pool)
 
     anyio.run(main, backend=backend)
 
@@ -259,19 +255,18 @@ def test_every_call_runs_even_when_the_arguments_repeat(dask: tuple[Any, Executo
     # Dask would run identical calls once and share the result; the executor here runs each,
     # as a process pool does (it matters for functions with side effects, and for benchmarks).
     _, executor = dask
-    stamps = offload_all_sync(partial(sleep_then_square, seconds=0.05), [3] * 6,
+    stamps = cp_processes.offload_all(partial(sleep_then_square, seconds=0.05), [3] * 6,
                               executor=executor)
     assert stamps == [9] * 6
     start = time.monotonic()
-    offload_all_sync(partial(sleep_then_square, seconds=0.2), [1] * 4, executor=executor)
+    cp_processes.offload_all(partial(sleep_then_square, seconds=0.2), [1] * 4, executor=executor)
     assert time.monotonic() - start >= 0.35  # four runs of 0.2 s on two workers, not one
 
 
 def test_worker_pool_runs_on_a_dask_executor(dask: tuple[Any, Executor]) -> None:
-    from concurrency_patterns.worker_pool import map_processes
 
     _, executor = dask
-    assert map_processes(spin, [1_000, 2_000, 3], executor=executor) == [
+    assert cp_processes.map(spin, [1_000, 2_000, 3], executor=executor) == [
         spin(1_000), spin(2_000), spin(3)]
 
 
@@ -289,7 +284,7 @@ def test_a_killed_worker_s_jobs_are_run_again() -> None:
         pids = list(client.run(os.getpid).values())
         killer = threading.Timer(0.3, os.kill, args=(pids[0], signal.SIGKILL))
         killer.start()
-        results = offload_all_sync(partial(sleep_then_square, seconds=0.2), range(12),
+        results = cp_processes.offload_all(partial(sleep_then_square, seconds=0.2), range(12),
                                    executor=executor)
         killer.join()
         assert results == [x * x for x in range(12)]
@@ -302,4 +297,4 @@ def test_the_cluster_closes_with_every_worker_process() -> None:
     from concurrency_patterns.tools.cluster import dask_executor
 
     with dask_executor(workers=2) as (_, executor):
-        assert offload_all_sync(spin, [10, 20], executor=executor) == [spin(10), spin(20)]
+        assert cp_processes.offload_all(spin, [10, 20], executor=executor) == [spin(10), spin(20)]

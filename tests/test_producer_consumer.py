@@ -13,30 +13,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from concurrency_patterns.producer_consumer import (
-    ProducerConsumerError,
-    produce_consume_anyio,
-    produce_consume_asyncio,
-    produce_consume_asyncio_sentinel,
-    produce_consume_from_threads,
-    produce_consume_threads,
-)
+from concurrency_patterns import ProducerConsumerError
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
+from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
 
 ON_LOOP = [  # producers and consumers are tasks
     Variant("asyncio-sentinel", produce_consume_asyncio_sentinel),
-    Variant("asyncio", produce_consume_asyncio),
-    Variant("anyio-asyncio", produce_consume_anyio),
-    Variant("anyio-trio", produce_consume_anyio, backend="trio"),
+    Variant("asyncio", cp_asyncio.produce_consume),
+    Variant("anyio-asyncio", cp_anyio.produce_consume),
+    Variant("anyio-trio", cp_anyio.produce_consume, backend="trio"),
 ]
 FROM_THREADS = [  # producers are threads, consumers tasks
-    Variant("from-threads-asyncio", produce_consume_from_threads),
-    Variant("from-threads-trio", produce_consume_from_threads, backend="trio"),
+    Variant("from-threads-asyncio", cp_anyio.produce_consume_from_threads),
+    Variant("from-threads-trio", cp_anyio.produce_consume_from_threads, backend="trio"),
 ]
 ASYNC = [*ON_LOOP, *FROM_THREADS]
-ALL = [*ASYNC, Variant("threads", produce_consume_threads, sync=True)]
+ALL = [*ASYNC, Variant("threads", cp_threads.produce_consume, sync=True)]
 
 
 class Tally:
@@ -218,7 +215,7 @@ async def test_threads_refuse_an_async_source_before_starting() -> None:
 
     before = threading.active_count()
     with pytest.raises(TypeError, match=r"sources\[1\] must be a plain iterable"):
-        produce_consume_threads([[1, 2], source()], str)
+        cp_threads.produce_consume([[1, 2], source()], str)
     assert threading.active_count() == before
 
 

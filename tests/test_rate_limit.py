@@ -14,11 +14,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.rate_limit import (
-    AnyioRateLimiter,
-    AsyncioRateLimiter,
-    ThreadRateLimiter,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -26,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 class ThreadRateLimiterFacade:
     def __init__(self, rate: float, *, burst: int = 1) -> None:
-        self.limiter = ThreadRateLimiter(rate, burst=burst)
+        self.limiter = cp_threads.RateLimiter(rate, burst=burst)
 
     async def acquire(self, arrive: Callable[[], object] = lambda: None) -> float:
         """Acquire in a worker thread; when the thread got in (the loop hears of it later)."""
@@ -42,9 +40,9 @@ class ThreadRateLimiterFacade:
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioRateLimiter),
-    Variant("anyio-asyncio", AnyioRateLimiter),
-    Variant("anyio-trio", AnyioRateLimiter, backend="trio"),
+    Variant("asyncio", cp_asyncio.RateLimiter),
+    Variant("anyio-asyncio", cp_anyio.RateLimiter),
+    Variant("anyio-trio", cp_anyio.RateLimiter, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadRateLimiterFacade)]
 
@@ -182,7 +180,7 @@ async def test_cancelling_waiters_leaves_nothing_running(variant: Variant) -> No
 
 
 async def test_a_thread_gives_up_at_its_timeout_and_takes_nothing() -> None:
-    limiter = ThreadRateLimiter(10, burst=1)
+    limiter = cp_threads.RateLimiter(10, burst=1)
     assert limiter.acquire()
     start = time.monotonic()
     assert not await anyio.to_thread.run_sync(lambda: limiter.acquire(timeout=0.01))
@@ -197,7 +195,8 @@ async def test_repr_shows_rate_burst_and_how_far_it_is_booked(variant: Variant) 
     assert repr(real) == f"<{type(real).__name__} 50/s, burst 2, booked 0.000 s ahead>"
 
 
-@pytest.mark.parametrize("cls", [AsyncioRateLimiter, AnyioRateLimiter, ThreadRateLimiter])
+@pytest.mark.parametrize(
+    "cls", [cp_asyncio.RateLimiter, cp_anyio.RateLimiter, cp_threads.RateLimiter])
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "name"),
     [

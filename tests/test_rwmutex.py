@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns.rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -19,7 +21,7 @@ class ThreadRWMutexFacade:
     """The thread lock, with its blocking calls made from worker threads."""
 
     def __init__(self) -> None:
-        self.rw = ThreadRWMutex()
+        self.rw = cp_threads.RWMutex()
 
     async def rlock(self) -> None:
         await anyio.to_thread.run_sync(self.rw.rlock)
@@ -34,14 +36,14 @@ class ThreadRWMutexFacade:
         self.rw.unlock()
 
     # The library's context managers only call the four methods above: reuse them.
-    reading = AsyncioRWMutex.reading
-    writing = AsyncioRWMutex.writing
+    reading = cp_asyncio.RWMutex.reading
+    writing = cp_asyncio.RWMutex.writing
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioRWMutex),
-    Variant("anyio-asyncio", AnyioRWMutex),
-    Variant("anyio-trio", AnyioRWMutex, backend="trio"),
+    Variant("asyncio", cp_asyncio.RWMutex),
+    Variant("anyio-asyncio", cp_anyio.RWMutex),
+    Variant("anyio-trio", cp_anyio.RWMutex, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadRWMutexFacade)]
 

@@ -13,11 +13,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.singleflight import (
-    AnyioSingleFlight,
-    AsyncioSingleFlight,
-    ThreadSingleFlight,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 class ThreadSingleFlightFacade:
     def __init__(self) -> None:
-        self.group: ThreadSingleFlight[Any] = ThreadSingleFlight()
+        self.group: cp_threads.SingleFlight[Any] = cp_threads.SingleFlight()
 
     async def do(self, key: Any, fn: Callable[..., Awaitable[Any]], *args: Any,
                  timeout: float | None = None) -> Any:
@@ -49,9 +47,9 @@ class ThreadSingleFlightFacade:
 
 BIG = anyio.CapacityLimiter(2000)  # a thread per caller, as a thread program would have
 ASYNC = [
-    Variant("asyncio", AsyncioSingleFlight),
-    Variant("anyio-asyncio", AnyioSingleFlight),
-    Variant("anyio-trio", AnyioSingleFlight, backend="trio"),
+    Variant("asyncio", cp_asyncio.SingleFlight),
+    Variant("anyio-asyncio", cp_anyio.SingleFlight),
+    Variant("anyio-trio", cp_anyio.SingleFlight, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadSingleFlightFacade)]
 
@@ -198,7 +196,7 @@ async def test_bad_input_is_refused_naming_the_parameter(variant: Variant) -> No
             await flights.do("k", Calls().slow, 1, timeout=0)
 
 
-@pytest.mark.parametrize("cls", [AsyncioSingleFlight, AnyioSingleFlight])
+@pytest.mark.parametrize("cls", [cp_asyncio.SingleFlight, cp_anyio.SingleFlight])
 async def test_do_outside_async_with_is_refused(cls: type) -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await cls().do("k", Calls().slow, 1)

@@ -1,8 +1,8 @@
 """The sync_map contract, run against every variant, and the claims its page makes about
 plain dicts.
 
-Concurrent callers are real threads for ``ThreadSyncMap`` and tasks for the async maps (on
-asyncio, and for ``AnyioSyncMap`` on trio too). ``Model.together(n, fn)`` starts *n* callers
+Concurrent callers are real threads for ``threads.SyncMap`` and tasks for the async maps (on
+asyncio, and for ``anyio.SyncMap`` on trio too). ``Model.together(n, fn)`` starts *n* callers
 of ``fn(i)`` as close to at once as each model allows and returns what each returned.
 """
 
@@ -19,7 +19,9 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from concurrency_patterns.sync_map import AnyioSyncMap, AsyncioSyncMap, ThreadSyncMap
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +37,7 @@ class Model:
 
     @property
     def threads(self) -> bool:
-        return self.cls is ThreadSyncMap
+        return self.cls is cp_threads.SyncMap
 
     async def together(self, n: int, fn: Callable[[int], Any]) -> list[Any]:
         """Run ``fn(i)`` for i < n at once: threads behind a barrier, or tasks. An async *fn*
@@ -74,8 +76,8 @@ class Model:
         await anyio.lowlevel.checkpoint()
 
 
-MODELS = [Model("threads", ThreadSyncMap), Model("asyncio", AsyncioSyncMap),
-          Model("anyio-asyncio", AnyioSyncMap), Model("anyio-trio", AnyioSyncMap, "trio")]
+MODELS = [Model("threads", cp_threads.SyncMap), Model("asyncio", cp_asyncio.SyncMap),
+          Model("anyio-asyncio", cp_anyio.SyncMap), Model("anyio-trio", cp_anyio.SyncMap, "trio")]
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The sync_pool contract, run against every variant.
 
-Borrowers are real threads for ``ThreadSyncPool`` and tasks for the async pools (on asyncio,
-and for ``AnyioSyncPool`` on trio too).
+Borrowers are real threads for ``threads.SyncPool`` and tasks for the async pools (on asyncio,
+and for ``anyio.SyncPool`` on trio too).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.sync_pool import AnyioSyncPool, AsyncioSyncPool, ThreadSyncPool
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +44,7 @@ class Model:
 
     @property
     def threads(self) -> bool:
-        return self.cls is ThreadSyncPool
+        return self.cls is cp_threads.SyncPool
 
     async def borrowers(self, pool: Any, n: int, each: int, hold: float,
                         use: Callable[[Any, int], None]) -> None:
@@ -75,8 +77,8 @@ class Model:
                 tg.start_soon(task, i)
 
 
-MODELS = [Model("threads", ThreadSyncPool), Model("asyncio", AsyncioSyncPool),
-          Model("anyio-asyncio", AnyioSyncPool), Model("anyio-trio", AnyioSyncPool, "trio")]
+MODELS = [Model("threads", cp_threads.SyncPool), Model("asyncio", cp_asyncio.SyncPool),
+          Model("anyio-asyncio", cp_anyio.SyncPool), Model("anyio-trio", cp_anyio.SyncPool, "trio")]
 
 
 @pytest.fixture
@@ -219,7 +221,7 @@ async def test_cancelling_a_waiting_get_loses_no_object(model: Model) -> None:
 
 
 def test_a_thread_get_times_out_taking_nothing() -> None:
-    pool: ThreadSyncPool[Buffer] = ThreadSyncPool(Buffer, max_size=1)
+    pool: cp_threads.SyncPool[Buffer] = cp_threads.SyncPool(Buffer, max_size=1)
     obj = pool.get()
     start = time.monotonic()
     with pytest.raises(TimeoutError):
@@ -230,7 +232,7 @@ def test_a_thread_get_times_out_taking_nothing() -> None:
     assert "0 out, 1 idle of 1" in repr(pool)
 
 
-@pytest.mark.parametrize("cls", [ThreadSyncPool, AsyncioSyncPool, AnyioSyncPool],
+@pytest.mark.parametrize("cls", [cp_threads.SyncPool, cp_asyncio.SyncPool, cp_anyio.SyncPool],
                          ids=lambda c: c.__name__)
 @pytest.mark.parametrize(("kwargs", "error", "names"), [
     ({"new": 3, "max_size": 1}, TypeError, "new"),
@@ -248,4 +250,4 @@ def test_bad_arguments_are_refused_naming_them(cls: Any, kwargs: dict[str, Any],
 
 def test_a_thread_get_refuses_a_bad_timeout() -> None:
     with pytest.raises(ValueError, match="timeout"):
-        ThreadSyncPool(Buffer, max_size=1).get(timeout=-1)
+        cp_threads.SyncPool(Buffer, max_size=1).get(timeout=-1)

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.conftest import Variant
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +23,7 @@ class ThreadWaitGroupFacade:
     """ThreadWaitGroup with async wait(); go() runs an async function from a real new thread."""
 
     def __init__(self) -> None:
-        self.wg = ThreadWaitGroup()
+        self.wg = cp_threads.WaitGroup()
         self.add, self.done = self.wg.add, self.wg.done
 
     @property
@@ -43,9 +45,9 @@ class ThreadWaitGroupFacade:
 
 
 ASYNC = [
-    Variant("asyncio", AsyncioWaitGroup),
-    Variant("anyio-asyncio", AnyioWaitGroup),
-    Variant("anyio-trio", AnyioWaitGroup, backend="trio"),
+    Variant("asyncio", cp_asyncio.WaitGroup),
+    Variant("anyio-asyncio", cp_anyio.WaitGroup),
+    Variant("anyio-trio", cp_anyio.WaitGroup, backend="trio"),
 ]
 ALL = [*ASYNC, Variant("threads", ThreadWaitGroupFacade)]
 
@@ -179,7 +181,7 @@ async def test_go_outside_async_with_is_refused() -> None:
         pass
 
     with pytest.raises(RuntimeError, match="async with"):
-        AnyioWaitGroup().go(nothing)
+        cp_anyio.WaitGroup().go(nothing)
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)

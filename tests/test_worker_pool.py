@@ -15,31 +15,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns import (
-    Completed,
-    JobError,
-    map_anyio,
-    map_asyncio,
-    map_processes,
-    map_threads,
-    new_process_pool,
-    stream_anyio,
-    stream_asyncio,
-    stream_processes,
-    stream_threads,
-)
+from concurrency_patterns import Completed, JobError, new_process_pool
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import processes as cp_processes
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.workloads import fail_on, square
 from tests.conftest import Variant, read_stream
 
 pytestmark = pytest.mark.anyio
 
 ASYNC = [
-    Variant("asyncio", map_asyncio),
-    Variant("anyio-asyncio", map_anyio),
-    Variant("anyio-trio", map_anyio, backend="trio"),
+    Variant("asyncio", cp_asyncio.map),
+    Variant("anyio-asyncio", cp_anyio.map),
+    Variant("anyio-trio", cp_anyio.map, backend="trio"),
 ]
-THREADS = Variant("threads", map_threads, sync=True)
-PROCESSES = Variant("processes", map_processes, sync=True)
+THREADS = Variant("threads", cp_threads.map, sync=True)
+PROCESSES = Variant("processes", cp_processes.map, sync=True)
 IN_PROCESS = [*ASYNC, THREADS]
 ALL = [*IN_PROCESS, PROCESSES]
 
@@ -107,13 +99,13 @@ class Gauge:
 async def test_results_come_back_in_input_order(
     variant: Variant, jobs: list[int], workers: int,
 ) -> None:
-    assert await variant(job(variant, square), jobs, workers=workers) == [x * x for x in jobs]
+    assert await variant(job(variant, square), jobs, limit=workers) == [x * x for x in jobs]
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_unordered_results_hold_every_result(variant: Variant) -> None:
     jobs = list(range(30))
-    results = await variant(job(variant, square), jobs, workers=4, ordered=False)
+    results = await variant(job(variant, square), jobs, limit=4, ordered=False)
     assert sorted(results) == [x * x for x in jobs]
 
 
@@ -124,7 +116,7 @@ async def test_at_most_workers_jobs_run_at_once_and_that_many_do(
     variant: Variant, workers: int,
 ) -> None:
     gauge = Gauge()
-    await variant(gauge.job(variant, 0.01), range(3 * workers), workers=workers)
+    await variant(gauge.job(variant, 0.01), range(3 * workers), limit=workers)
     assert gauge.most == workers
     assert gauge.started == gauge.finished == 3 * workers
 
@@ -138,7 +130,7 @@ async def test_first_error_is_raised_naming_the_job(
     bad = data.draw(st.integers(0, n - 1), label="bad")
     jobs = list(range(n))
     with pytest.raises(JobError) as info:
-        await variant(job(variant, partial(fail_on, bad)), jobs, workers=workers)
+        await variant(job(variant, partial(fail_on, bad)), jobs, limit=workers)
     assert (info.value.index, info.value.job) == (bad, bad)
     assert isinstance(info.value.__cause__, ValueError)
     assert f"job {bad}" in str(info.value)
@@ -148,7 +140,7 @@ async def test_first_error_is_raised_naming_the_job(
 async def test_first_error_stops_the_other_jobs(variant: Variant) -> None:
     gauge = Gauge()
     with pytest.raises(JobError):
-        await variant(gauge.job(variant, 0.02, fail_at=3), range(100), workers=4)
+        await variant(gauge.job(variant, 0.02, fail_at=3), range(100), limit=4)
     # Jobs already running may finish (threads) or are cancelled (tasks); no new job starts.
     assert gauge.started <= 3 + 4 + 1
     if not variant.sync:  # the jobs started after the failing one were cancelled
@@ -157,7 +149,7 @@ async def test_first_error_stops_the_other_jobs(variant: Variant) -> None:
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_return_exceptions_runs_every_job(variant: Variant) -> None:
-    results = await variant(job(variant, partial(fail_on, 2)), range(5), workers=2,
+    results = await variant(job(variant, partial(fail_on, 2)), range(5), limit=2,
                             return_exceptions=True)
     assert results[:2] == [0, 1] and results[3:] == [9, 16]
     assert isinstance(results[2], JobError) and results[2].index == 2
@@ -165,14 +157,14 @@ async def test_return_exceptions_runs_every_job(variant: Variant) -> None:
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_a_job_may_return_an_exception_object(variant: Variant) -> None:
-    results = await variant(job(variant, ValueError), [1], workers=1)
+    results = await variant(job(variant, ValueError), [1], limit=1)
     assert isinstance(results[0], ValueError)
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_an_endless_feed_is_read_lazily_and_stops_on_error(variant: Variant) -> None:
     with pytest.raises(JobError) as info:
-        await variant(job(variant, partial(fail_on, 7)), itertools.count(), workers=3)
+        await variant(job(variant, partial(fail_on, 7)), itertools.count(), limit=3)
     assert info.value.index == 7
 
 
@@ -192,7 +184,7 @@ async def test_a_feed_that_raises_is_raised_not_truncated(
     variant: Variant, return_exceptions: bool,
 ) -> None:
     with pytest.raises(FeedBroke, match="the feed broke"):
-        await variant(job(variant, square), breaking_feed(5), workers=3,
+        await variant(job(variant, square), breaking_feed(5), limit=3,
                       return_exceptions=return_exceptions)
 
 
@@ -203,7 +195,7 @@ async def test_an_async_feed_that_raises_is_raised(variant: Variant) -> None:
         raise FeedBroke("the feed broke")
 
     with pytest.raises(FeedBroke):
-        await variant(job(variant, square), feed(), workers=2)
+        await variant(job(variant, square), feed(), limit=2)
 
 
 @pytest.mark.parametrize("variant", ASYNC, ids=str)
@@ -213,14 +205,14 @@ async def test_async_iterables_feed_the_pool(variant: Variant) -> None:
             await anyio.lowlevel.checkpoint()
             yield i
 
-    assert await variant(job(variant, square), feed(), workers=3) == [i * i for i in range(20)]
+    assert await variant(job(variant, square), feed(), limit=3) == [i * i for i in range(20)]
 
 
 @pytest.mark.parametrize("variant", ASYNC, ids=str)
 async def test_a_timeout_cancels_every_worker(variant: Variant) -> None:
     gauge = Gauge()
     with pytest.raises(TimeoutError), anyio.fail_after(0.1):
-        await variant(gauge.job(variant, 10), range(50), workers=5)
+        await variant(gauge.job(variant, 10), range(50), limit=5)
     assert gauge.running == 0 and gauge.started == 5
 
 
@@ -228,7 +220,7 @@ async def test_a_given_executor_is_reused_not_shut_down() -> None:
     with new_process_pool(2) as pool:
         for _ in range(2):
             results = await anyio.to_thread.run_sync(
-                partial(map_processes, square, range(5), executor=pool)
+                partial(cp_processes.map, square, range(5), executor=pool)
             )
             assert results == [0, 1, 4, 9, 16]
         assert pool.submit(square, 3).result() == 9
@@ -236,7 +228,7 @@ async def test_a_given_executor_is_reused_not_shut_down() -> None:
 
 async def test_a_lambda_is_refused_before_anything_starts() -> None:
     with pytest.raises(TypeError, match="fn must be picklable"):
-        map_processes(lambda x: x, range(3))
+        cp_processes.map(lambda x: x, range(3))
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -245,10 +237,10 @@ async def test_a_lambda_is_refused_before_anything_starts() -> None:
     [
         ({"fn": None}, TypeError, "fn"),
         ({"jobs": 5}, TypeError, "jobs"),
-        ({"workers": 0}, ValueError, "workers"),
-        ({"workers": -3}, ValueError, "workers"),
-        ({"workers": "4"}, TypeError, "workers"),
-        ({"workers": True}, TypeError, "workers"),
+        ({"limit": 0}, ValueError, "limit"),
+        ({"limit": -3}, ValueError, "limit"),
+        ({"limit": "4"}, TypeError, "limit"),
+        ({"limit": True}, TypeError, "limit"),
     ],
 )
 async def test_bad_input_is_refused_naming_the_parameter(
@@ -263,13 +255,13 @@ async def test_bad_input_is_refused_naming_the_parameter(
 # --- the stream form --------------------------------------------------------------------------
 
 STREAM_ASYNC = [
-    Variant("asyncio", stream_asyncio),
-    Variant("anyio-asyncio", stream_anyio),
-    Variant("anyio-trio", stream_anyio, backend="trio"),
+    Variant("asyncio", cp_asyncio.map_stream),
+    Variant("anyio-asyncio", cp_anyio.map_stream),
+    Variant("anyio-trio", cp_anyio.map_stream, backend="trio"),
 ]
-STREAM_THREADS = Variant("threads", stream_threads, sync=True)
+STREAM_THREADS = Variant("threads", cp_threads.map_stream, sync=True)
 STREAM_IN_PROCESS = [*STREAM_ASYNC, STREAM_THREADS]
-STREAM_ALL = [*STREAM_IN_PROCESS, Variant("processes", stream_processes, sync=True)]
+STREAM_ALL = [*STREAM_IN_PROCESS, Variant("processes", cp_processes.map_stream, sync=True)]
 
 
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
@@ -279,7 +271,7 @@ async def test_the_stream_yields_every_job_once_with_its_index(
     variant: Variant, count: int, workers: int,
 ) -> None:
     jobs = [10 * i for i in range(count)]
-    read = await read_stream(variant, job(variant, square), jobs, workers=workers)
+    read = await read_stream(variant, job(variant, square), jobs, limit=workers)
     assert sorted(d.index for d in read) == list(range(count))
     assert all(d.job == jobs[d.index] and d.value == d.job ** 2 for d in read)
 
@@ -295,7 +287,7 @@ async def test_the_stream_comes_in_completion_order(variant: Variant) -> None:
         return x
 
     fn = slow_first if variant.sync else slow_first_async
-    read = await read_stream(variant, fn, range(5), workers=5)
+    read = await read_stream(variant, fn, range(5), limit=5)
     assert [d.index for d in read] == [4, 3, 2, 1, 0]
 
 
@@ -308,7 +300,7 @@ async def test_a_slow_reader_holds_the_workers_back(variant: Variant) -> None:
         time.sleep(0.002)  # a reader slower than the jobs
         ahead.append(gauge.started - len(ahead) - 1)
 
-    read = await read_stream(variant, gauge.job(variant, 0), range(200), workers=workers,
+    read = await read_stream(variant, gauge.job(variant, 0), range(200), limit=workers,
                              on_item=check)
     assert len(read) == 200
     assert max(ahead) <= 2 * workers + 1  # running + waiting to be read (+ the one in hand)
@@ -318,7 +310,7 @@ async def test_a_slow_reader_holds_the_workers_back(variant: Variant) -> None:
 async def test_leaving_the_stream_early_stops_the_workers(variant: Variant) -> None:
     gauge, workers = Gauge(), 3
     read = await read_stream(variant, gauge.job(variant, 0.005), itertools.count(),
-                             workers=workers, stop_after=5)
+                             limit=workers, stop_after=5)
     assert len(read) == 5
     assert gauge.running == 0  # before the block was left
     assert gauge.started <= 5 + 2 * workers + 1
@@ -330,13 +322,13 @@ async def test_leaving_the_stream_early_stops_the_workers(variant: Variant) -> N
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
 async def test_a_failing_job_is_raised_where_the_stream_is_read(variant: Variant) -> None:
     with pytest.raises(JobError) as info:
-        await read_stream(variant, job(variant, partial(fail_on, 7)), range(100), workers=3)
+        await read_stream(variant, job(variant, partial(fail_on, 7)), range(100), limit=3)
     assert (info.value.index, info.value.job) == (7, 7)
 
 
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
 async def test_the_stream_can_return_exceptions(variant: Variant) -> None:
-    read = await read_stream(variant, job(variant, partial(fail_on, 3)), range(6), workers=2,
+    read = await read_stream(variant, job(variant, partial(fail_on, 3)), range(6), limit=2,
                              return_exceptions=True)
     by_index = {d.index: d.value for d in read}
     assert isinstance(by_index.pop(3), JobError)
@@ -347,7 +339,7 @@ async def test_the_stream_can_return_exceptions(variant: Variant) -> None:
 async def test_an_error_in_the_readers_block_stops_the_workers(variant: Variant) -> None:
     gauge = Gauge()
     with pytest.raises(KeyError, match="reader"):
-        async with variant.fn(gauge.job(variant, 0.01), itertools.count(), workers=4) as results:
+        async with variant.fn(gauge.job(variant, 0.01), itertools.count(), limit=4) as results:
             async for _ in results:
                 raise KeyError("reader")
     assert gauge.running == 0
@@ -357,16 +349,16 @@ async def test_an_error_in_the_readers_block_stops_the_workers(variant: Variant)
 async def test_cancelling_the_reader_cancels_the_workers(variant: Variant) -> None:
     gauge = Gauge()
     with anyio.move_on_after(0.05):
-        await read_stream(variant, gauge.job(variant, 0.01), itertools.count(), workers=4)
+        await read_stream(variant, gauge.job(variant, 0.01), itertools.count(), limit=4)
     assert gauge.running == 0
 
 
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
 async def test_the_stream_refuses_bad_input_before_starting(variant: Variant) -> None:
-    with pytest.raises(ValueError, match="workers"):
-        await read_stream(variant, job(variant, square), range(3), workers=0)
+    with pytest.raises(ValueError, match="limit"):
+        await read_stream(variant, job(variant, square), range(3), limit=0)
     with pytest.raises(TypeError, match="jobs"):
-        await read_stream(variant, job(variant, square), "abc", workers=1)
+        await read_stream(variant, job(variant, square), "abc", limit=1)
 
 
 # --- max_per_second -----------------------------------------------------------------------------
@@ -374,7 +366,7 @@ async def test_the_stream_refuses_bad_input_before_starting(variant: Variant) ->
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_max_per_second_paces_the_jobs(variant: Variant) -> None:
     start = time.monotonic()
-    results = await variant(job(variant, square), range(11), workers=4, max_per_second=100)
+    results = await variant(job(variant, square), range(11), limit=4, max_per_second=100)
     assert results == [i * i for i in range(11)]
     assert time.monotonic() - start >= 10 / 100 * 0.95  # the first at once, then one per 10 ms
 
@@ -382,7 +374,7 @@ async def test_max_per_second_paces_the_jobs(variant: Variant) -> None:
 @pytest.mark.parametrize("variant", STREAM_ALL, ids=str)
 async def test_the_stream_is_paced_too(variant: Variant) -> None:
     start = time.monotonic()
-    read = await read_stream(variant, job(variant, square), range(6), workers=3,
+    read = await read_stream(variant, job(variant, square), range(6), limit=3,
                              max_per_second=100)
     assert len(read) == 6 and time.monotonic() - start >= 5 / 100 * 0.95
 

@@ -12,10 +12,16 @@ markers it must be told how many receivers there are, since each takes exactly o
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["Closed", "close_asyncio", "close_threads", "get_asyncio", "get_threads"]
 

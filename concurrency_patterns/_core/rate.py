@@ -19,14 +19,21 @@ later one; otherwise the slot goes unused. Either way the limit is never exceede
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
-
-import anyio
+from typing import TYPE_CHECKING
 
 from .checks import check_positive_int, check_positive_number
+from .lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
     "Gcra",

@@ -28,7 +28,6 @@ worker's ``work``: a worker can own a resource (an HTTP connection) for its whol
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from collections.abc import (
@@ -45,12 +44,19 @@ from contextlib import (
     asynccontextmanager,
     contextmanager,
 )
-from typing import Any, Generic, TypeVar
-
-import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import unwrap_group
+from .lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+    from anyio.streams.memory import MemoryObjectReceiveStream
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
     "Feed",

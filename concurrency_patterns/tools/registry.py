@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PARTS", "PATTERNS", "SLUGS", "Pattern", "parts", "pattern"]
+__all__ = ["NAMESPACES", "PARTS", "PATTERNS", "SLUGS", "Pattern", "parts", "pattern"]
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,14 @@ class Pattern:
     title: str  # the docs' navigation and page title
     summary: str  # what it does, in one line
     go: str  # the Go construct it mirrors
-    variants: tuple[str, ...]  # the public implementations, one per model (or more)
+    variants: tuple[str, ...]  # the implementations, one per model, each in a namespace
     also: tuple[str, ...] = ()  # the module's other public names: errors, results, helpers
+    teaching: tuple[str, ...] = ()  # variants kept to teach from, in no namespace
 
     @property
     def exports(self) -> frozenset[str]:
         """Everything the module's ``__all__`` must hold."""
-        return frozenset(self.variants + self.also)
+        return frozenset(self.variants + self.also + self.teaching)
 
 
 PATTERNS: tuple[Pattern, ...] = (
@@ -45,9 +46,11 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "producer_consumer", "Producer–consumer",
         "P producers feed C consumers through a bounded queue", "`close(ch)` + `range`",
-        ("produce_consume_asyncio_sentinel", "produce_consume_asyncio", "produce_consume_anyio",
-         "produce_consume_threads", "produce_consume_from_threads"),
+        ("produce_consume_asyncio", "produce_consume_anyio", "produce_consume_threads",
+         "produce_consume_from_threads"),
         ("ProducerConsumerError",),
+        # End markers on a queue: what every Python before 3.13 had to write.
+        ("produce_consume_asyncio_sentinel",),
     ),
     Pattern(
         "worker_pool", "Worker pool", "W workers over a feed of jobs, errgroup-style errors",
@@ -123,6 +126,9 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 SLUGS: tuple[str, ...] = tuple(p.slug for p in PATTERNS)
+
+# The public surface: one namespace per model, each re-exporting the patterns under bare names.
+NAMESPACES: tuple[str, ...] = ("asyncio", "anyio", "threads", "processes")
 
 # Where each of a pattern's five parts lives, relative to the repository root.
 PARTS: dict[str, str] = {

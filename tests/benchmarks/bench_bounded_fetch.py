@@ -23,11 +23,9 @@ import aiohttp
 import aiometer
 import pytest
 
-from concurrency_patterns.bounded_fetch import (
-    fetch_all_anyio,
-    fetch_all_asyncio,
-    fetch_all_threads,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import ROOT, Bench, GoProcess, variants
 
 PATTERN = "bounded_fetch"
@@ -60,17 +58,17 @@ async def aiometer_fetch(targets: list[str], *, limit: int, timeout: float) -> l
 @pytest.mark.parametrize(
     ("variant", "backend", "fetch_all"),
     variants(
-        ("asyncio", "asyncio", fetch_all_asyncio),  # aiohttp
-        ("asyncio+uvloop", "uvloop", fetch_all_asyncio),
+        ("asyncio", "asyncio", cp_asyncio.fetch),  # aiohttp
+        ("asyncio+uvloop", "uvloop", cp_asyncio.fetch),
         # The lean client: each worker's own connections, answers parsed by llhttp.
-        ("asyncio (httptools)", "asyncio", partial(fetch_all_asyncio, client="httptools")),
-        ("asyncio+uvloop (httptools)", "uvloop", partial(fetch_all_asyncio, client="httptools")),
-        ("anyio/asyncio", "asyncio", fetch_all_anyio),  # aiohttp underneath
-        ("anyio/asyncio (httptools)", "asyncio", partial(fetch_all_anyio, client="httptools")),
+        ("asyncio (httptools)", "asyncio", partial(cp_asyncio.fetch, client="httptools")),
+        ("asyncio+uvloop (httptools)", "uvloop", partial(cp_asyncio.fetch, client="httptools")),
+        ("anyio/asyncio", "asyncio", cp_anyio.fetch),  # aiohttp underneath
+        ("anyio/asyncio (httptools)", "asyncio", partial(cp_anyio.fetch, client="httptools")),
         # The full portable client on asyncio too, to show what h11 costs against aiohttp.
-        ("anyio/asyncio (httpcore)", "asyncio", partial(fetch_all_anyio, client="httpcore")),
-        ("anyio/trio", "trio", fetch_all_anyio),  # httptools over anyio's streams
-        ("anyio/trio (httpcore)", "trio", partial(fetch_all_anyio, client="httpcore")),
+        ("anyio/asyncio (httpcore)", "asyncio", partial(cp_anyio.fetch, client="httpcore")),
+        ("anyio/trio", "trio", cp_anyio.fetch),  # httptools over anyio's streams
+        ("anyio/trio (httpcore)", "trio", partial(cp_anyio.fetch, client="httpcore")),
         ("aiometer (peer)", "asyncio", aiometer_fetch),
     ),
 )
@@ -88,7 +86,7 @@ def test_async(bench: Bench, fetch_server: str, variant: str, backend: str, fetc
                          variants(("threads", "httptools"), ("threads (httpcore)", "httpcore")))
 def test_threads(bench: Bench, fetch_server: str, variant: str, client: Any) -> None:
     targets, limit = urls(fetch_server, bench.params), bench.params["limit"]
-    results = bench.sync(variant, lambda: fetch_all_threads(targets, limit=limit, timeout=30,
+    results = bench.sync(variant, lambda: cp_threads.fetch(targets, limit=limit, timeout=30,
                                                             client=client))
     assert all(r.ok for r in results)
 

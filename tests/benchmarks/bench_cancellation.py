@@ -13,7 +13,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.cancellation import AnyioScope, AsyncioScope, ThreadScope
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "cancellation"
@@ -38,15 +40,15 @@ class _Sleepers:
 @pytest.mark.parametrize(
     ("variant", "backend", "scope"),
     variants(
-        ("asyncio", "asyncio", AsyncioScope),
-        ("asyncio+uvloop", "uvloop", AsyncioScope),
-        ("anyio/asyncio", "asyncio", AnyioScope),
-        ("anyio/trio", "trio", AnyioScope),
+        ("asyncio", "asyncio", cp_asyncio.Scope),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.Scope),
+        ("anyio/asyncio", "asyncio", cp_anyio.Scope),
+        ("anyio/trio", "trio", cp_anyio.Scope),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, scope: Any) -> None:
     scopes, waiters = bench.params["scopes"], bench.params["waiters"]
-    on_asyncio = scope is AsyncioScope
+    on_asyncio = scope is cp_asyncio.Scope
 
     async def one_round() -> None:
         if not waiters:
@@ -142,10 +144,10 @@ def test_threads(bench: Bench) -> None:
     def one_round() -> None:
         if not waiters:
             for _ in range(scopes):
-                with ThreadScope(HOUR):
+                with cp_threads.Scope(HOUR):
                     pass
             return
-        with ThreadScope(HOUR) as s:
+        with cp_threads.Scope(HOUR) as s:
             barrier = threading.Barrier(waiters + 1)
 
             def waiter() -> None:

@@ -10,7 +10,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "errgroup"
@@ -27,10 +29,10 @@ def limit_of(params: dict[str, Any]) -> int | None:
 @pytest.mark.parametrize(
     ("variant", "backend", "group"),
     variants(
-        ("asyncio", "asyncio", AsyncioErrGroup),
-        ("asyncio+uvloop", "uvloop", AsyncioErrGroup),
-        ("anyio/asyncio", "asyncio", AnyioErrGroup),
-        ("anyio/trio", "trio", AnyioErrGroup),
+        ("asyncio", "asyncio", cp_asyncio.ErrGroup),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.ErrGroup),
+        ("anyio/asyncio", "asyncio", cp_anyio.ErrGroup),
+        ("anyio/trio", "trio", cp_anyio.ErrGroup),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
@@ -39,7 +41,7 @@ def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
     async def one_round() -> None:
         async with group(limit=limit) as g:
             for _ in range(tasks):
-                await g.start(nothing)
+                await g.go(nothing)
 
     bench.on_loop(variant, backend, one_round)
 
@@ -70,9 +72,9 @@ def test_threads(bench: Bench) -> None:
     tasks, limit = bench.params["tasks"], limit_of(bench.params)
 
     def one_round() -> None:
-        with ThreadErrGroup(limit=limit) as g:
+        with cp_threads.ErrGroup(limit=limit) as g:
             for _ in range(tasks):
-                g.start(lambda: None)
+                g.go(lambda: None)
 
     bench.sync("threads", one_round)
 

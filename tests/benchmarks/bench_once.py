@@ -8,7 +8,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "once"
@@ -21,10 +23,10 @@ async def init() -> int:
 @pytest.mark.parametrize(
     ("variant", "backend", "once_type"),
     variants(
-        ("asyncio", "asyncio", AsyncioOnce),
-        ("asyncio+uvloop", "uvloop", AsyncioOnce),
-        ("anyio/asyncio", "asyncio", AnyioOnce),
-        ("anyio/trio", "trio", AnyioOnce),
+        ("asyncio", "asyncio", cp_asyncio.Once),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.Once),
+        ("anyio/asyncio", "asyncio", cp_anyio.Once),
+        ("anyio/trio", "trio", cp_anyio.Once),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, once_type: Any) -> None:
@@ -43,7 +45,7 @@ def test_threads(bench: Bench) -> None:
     callers = bench.params["callers"]
 
     def one_round() -> None:
-        once: ThreadOnce[int] = ThreadOnce()
+        once: cp_threads.Once[int] = cp_threads.Once()
         threads = [threading.Thread(target=once.do, args=(lambda: 42,)) for _ in range(callers)]
         for t in threads:
             t.start()

@@ -11,12 +11,10 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.pipeline import (
-    Stage,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_threads,
-)
+from concurrency_patterns import Stage
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "pipeline"
@@ -47,9 +45,9 @@ def _async_stages(params: dict[str, Any], sink: Sink) -> list[Stage]:
         return n
 
     w, buffer = params["workers"], params["buffer"]
-    return [Stage("parse", parse, workers=w[0], buffer=buffer),
-            Stage("transform", transform, workers=w[1], buffer=buffer),
-            Stage("sink", store, workers=w[2], buffer=buffer)]
+    return [Stage("parse", parse, limit=w[0], buffer=buffer),
+            Stage("transform", transform, limit=w[1], buffer=buffer),
+            Stage("sink", store, limit=w[2], buffer=buffer)]
 
 
 def _thread_stages(params: dict[str, Any], sink: Sink) -> list[Stage]:
@@ -58,9 +56,9 @@ def _thread_stages(params: dict[str, Any], sink: Sink) -> list[Stage]:
         return n
 
     w, buffer = params["workers"], params["buffer"]
-    return [Stage("parse", lambda item: item.count(b","), workers=w[0], buffer=buffer),
-            Stage("transform", lambda n: 2 * n + 1, workers=w[1], buffer=buffer),
-            Stage("sink", store, workers=w[2], buffer=buffer)]
+    return [Stage("parse", lambda item: item.count(b","), limit=w[0], buffer=buffer),
+            Stage("transform", lambda n: 2 * n + 1, limit=w[1], buffer=buffer),
+            Stage("sink", store, limit=w[2], buffer=buffer)]
 
 
 async def _bare_asyncio(items: list[bytes], buffer: int) -> int:
@@ -139,10 +137,10 @@ def test_bare_channels(bench: Bench, variant: str, bare: Any) -> None:
 @pytest.mark.parametrize(
     ("variant", "backend", "pipeline"),
     variants(
-        ("asyncio", "asyncio", pipeline_asyncio),
-        ("asyncio+uvloop", "uvloop", pipeline_asyncio),
-        ("anyio/asyncio", "asyncio", pipeline_anyio),
-        ("anyio/trio", "trio", pipeline_anyio),
+        ("asyncio", "asyncio", cp_asyncio.pipeline),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.pipeline),
+        ("anyio/asyncio", "asyncio", cp_anyio.pipeline),
+        ("anyio/trio", "trio", cp_anyio.pipeline),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
@@ -161,7 +159,7 @@ def test_threads(bench: Bench) -> None:
 
     def one_round() -> None:
         sink = Sink()
-        outputs = pipeline_threads(items, _thread_stages(bench.params, sink))
+        outputs = cp_threads.pipeline(items, _thread_stages(bench.params, sink))
         assert len(outputs) == len(items) and sink.total == expected
 
     bench.sync("threads", one_round)

@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 
-from concurrency_patterns.process_offload import (
-    new_process_pool,
-    offload_all_anyio,
-    offload_all_asyncio,
-    offload_all_sync,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import new_process_pool
+from concurrency_patterns import processes as cp_processes
 from concurrency_patterns.tools.demos.process_offload import run_sequential
 from concurrency_patterns.tools.workloads import spin
 from tests.benchmarks.conftest import Bench, GoProcess
@@ -36,18 +34,20 @@ def test_sequential(bench: Bench) -> None:
 
 def test_threads(bench: Bench) -> None:
     with ThreadPoolExecutor(CORES) as pool:
-        bench.sync("threads", lambda: offload_all_sync(spin, jobs(bench.params), executor=pool))
+        bench.sync("threads", lambda: cp_processes.offload_all(spin, jobs(bench.params),
+                                                             executor=pool))
 
 
 def test_processes(bench: Bench) -> None:
     with new_process_pool(CORES) as pool:  # started before timing; the warm-up round warms it
-        bench.sync("processes", lambda: offload_all_sync(spin, jobs(bench.params), executor=pool))
+        bench.sync("processes", lambda: cp_processes.offload_all(spin, jobs(bench.params),
+                                                               executor=pool))
 
 
 def test_asyncio_processes(bench: Bench) -> None:
     with new_process_pool(CORES) as pool:
         async def one_round() -> list[int]:
-            return await offload_all_asyncio(spin, jobs(bench.params), executor=pool)
+            return await cp_asyncio.offload_all(spin, jobs(bench.params), executor=pool)
 
         bench.on_loop("asyncio + processes", "asyncio", one_round)
 
@@ -57,7 +57,7 @@ def test_asyncio_processes(bench: Bench) -> None:
 def test_anyio(bench: Bench, variant: str, backend: str) -> None:
     async def one_round() -> list[int]:
         # anyio keeps its worker processes per event loop: the warm-up round starts them.
-        return await offload_all_anyio(spin, jobs(bench.params), workers=CORES)
+        return await cp_anyio.offload_all(spin, jobs(bench.params), limit=CORES)
 
     bench.on_loop(variant, backend, one_round)
 
@@ -72,7 +72,7 @@ def test_dask(bench: Bench) -> None:
         def one_round() -> list[int]:
             executor = client.get_executor(pure=False)  # run every job, as a pool does
             try:
-                return offload_all_sync(spin, jobs(bench.params), executor=executor)
+                return cp_processes.offload_all(spin, jobs(bench.params), executor=executor)
             finally:
                 executor.shutdown(wait=False)
 

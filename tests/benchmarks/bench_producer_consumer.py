@@ -19,13 +19,10 @@ import culsans
 import janus
 import pytest
 
-from concurrency_patterns.producer_consumer import (
-    produce_consume_anyio,
-    produce_consume_asyncio,
-    produce_consume_asyncio_sentinel,
-    produce_consume_from_threads,
-    produce_consume_threads,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
+from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
 from concurrency_patterns.tools.workloads import square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
@@ -44,11 +41,11 @@ async def consume(x: int) -> int:
 @pytest.mark.parametrize(
     ("variant", "backend", "pipeline"),
     variants(
-        ("asyncio", "asyncio", produce_consume_asyncio),
+        ("asyncio", "asyncio", cp_asyncio.produce_consume),
         ("asyncio (sentinel)", "asyncio", produce_consume_asyncio_sentinel),
-        ("asyncio+uvloop", "uvloop", produce_consume_asyncio),
-        ("anyio/asyncio", "asyncio", produce_consume_anyio),
-        ("anyio/trio", "trio", produce_consume_anyio),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.produce_consume),
+        ("anyio/asyncio", "asyncio", cp_anyio.produce_consume),
+        ("anyio/trio", "trio", cp_anyio.produce_consume),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pipeline: Any) -> None:
@@ -72,7 +69,7 @@ def test_from_threads(bench: Bench, variant: str, backend: str) -> None:
     p = bench.params
 
     async def one_round() -> Any:
-        return await produce_consume_from_threads(
+        return await cp_anyio.produce_consume_from_threads(
             sources(p), consume, consumers=p["consumers"], maxsize=p["maxsize"])
 
     assert len(bench.on_loop(variant, backend, one_round)) == p["items"]
@@ -120,7 +117,7 @@ def test_bare_bridge(bench: Bench, variant: str, kind: str) -> None:
 
 def test_threads(bench: Bench) -> None:
     p = bench.params
-    results = bench.sync("threads", lambda: produce_consume_threads(
+    results = bench.sync("threads", lambda: cp_threads.produce_consume(
         sources(p), square, consumers=p["consumers"], maxsize=p["maxsize"]))
     assert len(results) == p["items"]
 

@@ -17,11 +17,9 @@ import anyio
 import pytest
 from aiolimiter import AsyncLimiter
 
-from concurrency_patterns.rate_limit import (
-    AnyioRateLimiter,
-    AsyncioRateLimiter,
-    ThreadRateLimiter,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "rate_limit"
@@ -49,10 +47,10 @@ def aiolimiter_acquire(rate: float, *, burst: int) -> Callable[[], Awaitable[Any
 @pytest.mark.parametrize(
     ("variant", "backend", "make"),
     variants(
-        ("asyncio", "asyncio", lambda r, b: AsyncioRateLimiter(r, burst=b).acquire),
-        ("asyncio+uvloop", "uvloop", lambda r, b: AsyncioRateLimiter(r, burst=b).acquire),
-        ("anyio/asyncio", "asyncio", lambda r, b: AnyioRateLimiter(r, burst=b).acquire),
-        ("anyio/trio", "trio", lambda r, b: AnyioRateLimiter(r, burst=b).acquire),
+        ("asyncio", "asyncio", lambda r, b: cp_asyncio.RateLimiter(r, burst=b).acquire),
+        ("asyncio+uvloop", "uvloop", lambda r, b: cp_asyncio.RateLimiter(r, burst=b).acquire),
+        ("anyio/asyncio", "asyncio", lambda r, b: cp_anyio.RateLimiter(r, burst=b).acquire),
+        ("anyio/trio", "trio", lambda r, b: cp_anyio.RateLimiter(r, burst=b).acquire),
         ("aiolimiter (peer)", "asyncio", lambda r, b: aiolimiter_acquire(r, burst=b)),
     ),
 )
@@ -109,7 +107,7 @@ def test_threads(bench: Bench) -> None:
     p = bench.params
 
     def one_round() -> None:
-        limiter = ThreadRateLimiter(p["rate"], burst=p["burst"])
+        limiter = cp_threads.RateLimiter(p["rate"], burst=p["burst"])
 
         def task(calls: int) -> None:
             for _ in range(calls):

@@ -11,11 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.singleflight import (
-    AnyioSingleFlight,
-    AsyncioSingleFlight,
-    ThreadSingleFlight,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "singleflight"
@@ -29,10 +27,10 @@ def floor(params: dict[str, Any]) -> float:
 @pytest.mark.parametrize(
     ("variant", "backend", "group"),
     variants(
-        ("asyncio", "asyncio", AsyncioSingleFlight),
-        ("asyncio+uvloop", "uvloop", AsyncioSingleFlight),
-        ("anyio/asyncio", "asyncio", AnyioSingleFlight),
-        ("anyio/trio", "trio", AnyioSingleFlight),
+        ("asyncio", "asyncio", cp_asyncio.SingleFlight),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.SingleFlight),
+        ("anyio/asyncio", "asyncio", cp_anyio.SingleFlight),
+        ("anyio/trio", "trio", cp_anyio.SingleFlight),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
@@ -85,7 +83,7 @@ def test_threads(bench: Bench) -> None:
     keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
 
     def one_round() -> None:
-        flights: ThreadSingleFlight[None] = ThreadSingleFlight()
+        flights: cp_threads.SingleFlight[None] = cp_threads.SingleFlight()
         threads = [threading.Thread(target=flights.do,
                                     args=(keys[i % p["keys"]], time.sleep, seconds))
                    for i in range(p["callers"])]

@@ -1,6 +1,6 @@
 """sync_map: 4 threads each do 20,000 operations on 1,000 keys — 10% stores (read-mostly) or
 50% (write-heavy) — on a plain dict, which the GIL already makes safe for single operations,
-and on ThreadSyncMap, whose lock makes every operation atomic. Go runs the same operations on
+and on cp_threads.SyncMap, whose lock makes every operation atomic. Go runs the same operations on
 a sync.Map, on a map with a Mutex and on a map with an RWMutex. Each round starts its threads
 (goroutines), so thread start-up is in the Python figures."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from concurrency_patterns.sync_map import ThreadSyncMap
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess
 
 PATTERN = "sync_map"
@@ -46,7 +46,7 @@ def test_plain_dict(bench: Bench) -> None:
 
 
 def test_thread_sync_map(bench: Bench) -> None:
-    m: ThreadSyncMap[int, int] = ThreadSyncMap()
+    m: cp_threads.SyncMap[int, int] = cp_threads.SyncMap()
     for k in range(bench.params["keys"]):
         m.store(k, k)
     bench.sync("threads", lambda: _run_threads(bench.params, m.load, m.store))

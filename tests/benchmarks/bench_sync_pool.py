@@ -13,7 +13,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.sync_pool import AnyioSyncPool, AsyncioSyncPool, ThreadSyncPool
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "sync_pool"
@@ -67,21 +69,21 @@ def test_threads_fresh(bench: Bench) -> None:
 
 def test_threads_pool(bench: Bench) -> None:
     new, reset, use = _kind(bench.params)
-    pool = ThreadSyncPool(new, reset=reset, max_size=bench.params["max_size"])
+    pool = cp_threads.SyncPool(new, reset=reset, max_size=bench.params["max_size"])
 
     def borrow() -> None:
         obj = pool.get()
         use(obj)
         pool.put(obj)
 
-    bench.sync("threads, ThreadSyncPool", lambda: _threads(bench.params, borrow))
+    bench.sync("threads, cp_threads.SyncPool", lambda: _threads(bench.params, borrow))
 
 
 @pytest.mark.parametrize(
     ("variant", "backend", "cls"),
     variants(
-        ("asyncio, AsyncioSyncPool", "asyncio", AsyncioSyncPool),
-        ("anyio/trio, AnyioSyncPool", "trio", AnyioSyncPool),
+        ("asyncio, cp_asyncio.SyncPool", "asyncio", cp_asyncio.SyncPool),
+        ("anyio/trio, cp_anyio.SyncPool", "trio", cp_anyio.SyncPool),
         ("asyncio, a fresh one each time", "asyncio", None),
     ),
 )

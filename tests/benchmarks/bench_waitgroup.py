@@ -10,7 +10,9 @@ from typing import Any
 import anyio
 import pytest
 
-from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "waitgroup"
@@ -32,10 +34,10 @@ def with_group(group: Any, tasks: int) -> Any:
 @pytest.mark.parametrize(
     ("variant", "backend", "group"),
     variants(
-        ("asyncio", "asyncio", AsyncioWaitGroup),
-        ("asyncio+uvloop", "uvloop", AsyncioWaitGroup),
-        ("anyio/asyncio", "asyncio", AnyioWaitGroup),
-        ("anyio/trio", "trio", AnyioWaitGroup),
+        ("asyncio", "asyncio", cp_asyncio.WaitGroup),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.WaitGroup),
+        ("anyio/asyncio", "asyncio", cp_anyio.WaitGroup),
+        ("anyio/trio", "trio", cp_anyio.WaitGroup),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
@@ -69,7 +71,7 @@ def test_threads(bench: Bench) -> None:
     tasks = bench.params["tasks"]
 
     def one_round() -> None:
-        wg = ThreadWaitGroup()
+        wg = cp_threads.WaitGroup()
         for _ in range(tasks):
             wg.go(lambda: None)
         wg.wait()

@@ -16,8 +16,11 @@ import aiometer
 import anyio
 import pytest
 
-from concurrency_patterns import map_anyio, map_asyncio, map_processes, map_threads
-from concurrency_patterns.process_offload import new_process_pool
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import new_process_pool
+from concurrency_patterns import processes as cp_processes
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.workloads import sleep_then_square, spin, spin_job, square
 from tests.benchmarks.conftest import Bench, GoProcess, variants
 
@@ -45,10 +48,10 @@ def async_job(params: dict[str, Any], sleep: Any) -> Any:
 @pytest.mark.parametrize(
     ("variant", "backend", "pool_map", "sleep"),
     variants(
-        ("asyncio", "asyncio", map_asyncio, asyncio.sleep),
-        ("asyncio+uvloop", "uvloop", map_asyncio, asyncio.sleep),
-        ("anyio/asyncio", "asyncio", map_anyio, anyio.sleep),
-        ("anyio/trio", "trio", map_anyio, anyio.sleep),
+        ("asyncio", "asyncio", cp_asyncio.map, asyncio.sleep),
+        ("asyncio+uvloop", "uvloop", cp_asyncio.map, asyncio.sleep),
+        ("anyio/asyncio", "asyncio", cp_anyio.map, anyio.sleep),
+        ("anyio/trio", "trio", cp_anyio.map, anyio.sleep),
     ),
 )
 def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: Any) -> None:
@@ -56,7 +59,7 @@ def test_async(bench: Bench, variant: str, backend: str, pool_map: Any, sleep: A
     job, jobs = async_job(p, sleep), range(p["jobs"])
 
     async def one_round() -> Any:
-        return await pool_map(job, jobs, workers=p["workers"])
+        return await pool_map(job, jobs, limit=p["workers"])
 
     assert len(bench.on_loop(variant, backend, one_round)) == p["jobs"]
 
@@ -90,7 +93,7 @@ def test_threads(bench: Bench) -> None:
     p = bench.params
     job = sync_job(p)
     results = bench.sync("threads",
-                         lambda: map_threads(job, range(p["jobs"]), workers=p["workers"]))
+                         lambda: cp_threads.map(job, range(p["jobs"]), limit=p["workers"]))
     assert len(results) == p["jobs"]
 
 
@@ -99,8 +102,8 @@ def test_processes(bench: Bench) -> None:
     job = sync_job(p)
     # The pool is started before timing (its start-up is not the pattern's work) and reused.
     with new_process_pool(p["workers"]) as pool:
-        results = bench.sync("processes", lambda: map_processes(
-            job, range(p["jobs"]), workers=p["workers"], executor=pool))
+        results = bench.sync("processes", lambda: cp_processes.map(
+            job, range(p["jobs"]), limit=p["workers"], executor=pool))
     assert len(results) == p["jobs"]
 
 

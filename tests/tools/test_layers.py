@@ -1,8 +1,9 @@
-"""Three layers, arrows one way: the patterns on a private core, the tools on the patterns.
+"""Three layers, arrows one way: the patterns on a private core, the namespaces on the
+patterns, the tools on top.
 
 Walks every module's imports with ``ast``: a pattern module imports only ``_core`` (and
-outside libraries), never another pattern or the tools; ``_core`` imports only itself; and no
-tool's name is exported from the package.
+outside libraries), never another pattern or the tools; ``_core`` imports only itself; the root
+and the namespaces import only patterns and the core; and no tool's name is exported.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import concurrency_patterns
-from concurrency_patterns.tools.registry import SLUGS
+from concurrency_patterns.tools.registry import NAMESPACES, SLUGS
 
 PACKAGE = Path(concurrency_patterns.__file__).parent
 TOOLS = PACKAGE / "tools"
@@ -55,9 +56,12 @@ def test_the_core_imports_only_itself(module: Path) -> None:
     assert all(in_core(m) for m in imports), imports
 
 
-def test_the_package_root_imports_only_patterns_and_the_core() -> None:
-    allowed = {f"concurrency_patterns.{m}" for m in SLUGS}
-    assert all(m in allowed or in_core(m) for m in package_imports(PACKAGE / "__init__.py"))
+@pytest.mark.parametrize("module", ["__init__", *NAMESPACES])
+def test_the_root_and_the_namespaces_import_only_patterns_and_the_core(module: str) -> None:
+    root = {*concurrency_patterns.__all__, "_SHARED", "_exports"}  # the root's, not a module
+    allowed = {f"concurrency_patterns.{m}" for m in (*SLUGS, *root)}
+    imports = package_imports(PACKAGE / f"{module}.py")
+    assert all(m in allowed or in_core(m) for m in imports), imports
 
 
 def test_no_tool_is_exported_from_the_package() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import concurrency_patterns
-from concurrency_patterns.tools.registry import PARTS, PATTERNS, SLUGS, parts, pattern
+from concurrency_patterns.tools.registry import NAMESPACES, PARTS, PATTERNS, SLUGS, parts, pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "concurrency_patterns"
@@ -23,7 +23,7 @@ def test_every_pattern_has_its_five_parts(slug: str, part: str) -> None:
 
 def test_every_pattern_module_is_registered() -> None:
     modules = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
-    assert modules == set(SLUGS)
+    assert modules == set(SLUGS) | set(NAMESPACES)
     contract_suites = {p.stem.removeprefix("test_") for p in (ROOT / "tests").glob("test_*.py")}
     assert contract_suites == set(SLUGS)
     benchmarks = {p.stem.removeprefix("bench_") for p in (ROOT / "tests/benchmarks").glob("b*.py")}
@@ -37,11 +37,21 @@ def test_each_module_exports_what_the_registry_lists(entry: object) -> None:
     assert set(module.__all__) == entry.exports
 
 
-def test_the_package_exports_exactly_the_patterns() -> None:
-    listed = frozenset().union(*(p.exports for p in PATTERNS))
-    assert set(concurrency_patterns.__all__) == listed
-    for name in listed:
-        assert getattr(concurrency_patterns, name) is not None
+def test_the_namespaces_export_every_variant_and_the_root_only_what_they_share() -> None:
+    """Each variant is in a namespace under a bare name, and each shared type is in every one."""
+    exported: dict[int, str] = {}
+    for ns in NAMESPACES:
+        module = importlib.import_module(f"concurrency_patterns.{ns}")
+        exported |= {id(getattr(module, name)): name for name in module.__all__}
+        assert set(concurrency_patterns.__all__) <= set(module.__all__), ns
+    for p in PATTERNS:
+        module = importlib.import_module(f"concurrency_patterns.{p.slug}")
+        for name in p.variants + p.also:
+            assert id(getattr(module, name)) in exported, f"{p.slug}.{name} is in no namespace"
+        for name in p.teaching:
+            assert id(getattr(module, name)) not in exported, f"{p.slug}.{name} is for teaching"
+    variants = {name for p in PATTERNS for name in p.variants + p.teaching}
+    assert not set(concurrency_patterns.__all__) & variants
 
 
 def test_the_docs_navigation_follows_the_registry() -> None:

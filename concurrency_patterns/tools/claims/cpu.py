@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from concurrency_patterns.process_offload import new_process_pool, offload_all_sync
+from concurrency_patterns import new_process_pool
+from concurrency_patterns import processes as cp_processes
 from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
@@ -343,10 +344,10 @@ def time_processes(n: int, units: int, workers: int, repeat: int) -> dict[str, l
     items = [n] * units
     sequential, pooled = [], []
     with new_process_pool(workers) as pool:
-        offload_all_sync(count_up, [1] * workers * 2, executor=pool)  # start every worker
+        cp_processes.offload_all(count_up, [1] * workers * 2, executor=pool)  # start every worker
         for _ in range(repeat):
             sequential.append(timed(lambda: run_sequential(count_up, items)))
-            pooled.append(timed(lambda: offload_all_sync(count_up, items, executor=pool)))
+            pooled.append(timed(lambda: cp_processes.offload_all(count_up, items, executor=pool)))
     return {"sequential": sequential, "pooled": pooled}
 
 
@@ -359,10 +360,10 @@ class Processes(Claim):
             "process pool (the article uses `multiprocessing.Pool(4)`) runs truly in parallel.")
     method = ("The article's loop (n = 10 million; 3 million with `--quick`), 2 jobs per "
               "core, run in this process and then on this project's `new_process_pool` with "
-              "one worker per core, through `offload_all_sync`; timed alternately, 5 times "
-              "each (3 with `--quick`), each round in a fresh interpreter with a pool started "
-              "and warmed up before timing, and a reading of the control before it. Wall "
-              "time.")
+              "one worker per core, through `concurrency_patterns.processes.offload_all`; "
+              "timed alternately, 5 times each (3 with `--quick`), each round in a fresh "
+              "interpreter with a pool started and warmed up before timing, and a reading of "
+              "the control before it. Wall time.")
     rule = PARALLEL_RULE.format(cores="as many")
     patterns = ("process_offload", "worker_pool")
     judged = ("sequential/pooled", "capacity")
@@ -379,7 +380,7 @@ class Processes(Claim):
         def one_round(r: int) -> None:
             ctx.progress(f"{units} × count_up({n:,}) in 1 process and on {cores} workers, "
                          f"round {r + 1}/{rounds}")
-            for key, values in ctx.python(time_processes, n=n, units=units, workers=cores,
+            for key, values in ctx.python(time_processes, n=n, units=units, limit=cores,
                                           repeat=1).items():
                 got[key] += values
 

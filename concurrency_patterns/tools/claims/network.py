@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar
 
-from concurrency_patterns.bounded_fetch import fetch_all_threads
+from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
@@ -38,16 +38,16 @@ FASTAPI_MODULE = "concurrency_patterns.tools.claims.fastapi_server"
 # --- io-threads -------------------------------------------------------------------------------
 
 def time_thread_fetch(base: str, jobs: int, threads: int, repeat: int) -> dict[str, Any]:
-    """Fetch ``jobs`` slow URLs with this project's ``fetch_all_threads``: on one thread, then
-    on ``threads`` threads; timed alternately."""
+    """Fetch ``jobs`` slow URLs with this project's ``concurrency_patterns.threads.fetch``: on
+    one thread, then on ``threads`` threads; timed alternately."""
     urls = [f"{base}/api/{i}" for i in range(jobs)]
     one: list[float] = []
     many: list[float] = []
-    fetch_all_threads(urls[:threads], limit=threads)  # warm-up: imports, first connections
+    cp_threads.fetch(urls[:threads], limit=threads)  # warm-up: imports, first connections
     for _ in range(repeat):
         for limit, out in ((1, one), (threads, many)):
             start = time.perf_counter()
-            results = fetch_all_threads(urls, limit=limit)
+            results = cp_threads.fetch(urls, limit=limit)
             out.append(time.perf_counter() - start)
             if any(not r.ok for r in results):
                 raise RuntimeError(f"a fetch failed: {next(r for r in results if not r.ok)}")
@@ -62,8 +62,8 @@ class IoThreads(Claim):
     gist = ("The GIL is released while a thread waits for I/O — network, files, databases — "
             "so for I/O-bound work multithreading is still useful.")
     method = ("40 HTTP requests to a loopback server that answers each after 20 ms, fetched "
-              "with this project's `fetch_all_threads` (blocking sockets, a connection per "
-              "thread, answers parsed by llhttp) on one thread, then on "
+              "with this project's `concurrency_patterns.threads.fetch` (blocking sockets, a "
+              "connection per thread, answers parsed by llhttp) on one thread, then on "
               "10; timed alternately, 3 rounds each. Wall time.")
     rule = ("Speed-up = one thread's time / ten threads'. **Holds** at half the ideal (5×) or "
             "more; **holds only partly** from 1.5×; **does not hold** below.")

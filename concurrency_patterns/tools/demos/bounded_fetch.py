@@ -11,11 +11,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.bounded_fetch import (
-    fetch_all_anyio,
-    fetch_all_asyncio,
-    fetch_all_threads,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from ..loopback import loopback_server
 from . import Line, Runs
@@ -34,8 +32,8 @@ def demo(w: dict[str, Any]) -> Runs:
                     f"at most {server.max_in_flight} in flight")
 
     return {
-        "asyncio": lambda: run(fetch_all_asyncio, False),
-        "anyio/asyncio": lambda: run(fetch_all_anyio, False),
-        "anyio/trio": lambda: run(fetch_all_anyio, False, "trio"),
-        "threads": lambda: run(fetch_all_threads, True),
+        "asyncio": lambda: run(cp_asyncio.fetch, False),
+        "anyio/asyncio": lambda: run(cp_anyio.fetch, False),
+        "anyio/trio": lambda: run(cp_anyio.fetch, False, "trio"),
+        "threads": lambda: run(cp_threads.fetch, True),
     }

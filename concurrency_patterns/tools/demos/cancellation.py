@@ -10,13 +10,10 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.cancellation import (
-    AnyioScope,
-    AsyncioScope,
-    Cancelled,
-    DeadlineExceeded,
-    ThreadScope,
-)
+from concurrency_patterns import Cancelled, DeadlineExceeded
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -81,11 +78,11 @@ def demo(w: dict[str, Any]) -> Runs:
         calls: list[BaseException | None] = [None, None, None]
         cleaned = False
 
-        def call(scope: ThreadScope, i: int, seconds: float) -> None:
+        def call(scope: cp_threads.Scope, i: int, seconds: float) -> None:
             scope.wait(seconds)  # a blocking call that checks its scope
             calls[i] = scope.cause
 
-        def profile(parent: ThreadScope) -> None:
+        def profile(parent: cp_threads.Scope) -> None:
             with parent.child(ms("shard_deadline_ms")) as scope:
                 shards = [threading.Thread(target=scope.wait, args=(ms("shard_ms"),))
                           for _ in range(w["shards"])]
@@ -95,12 +92,12 @@ def demo(w: dict[str, Any]) -> Runs:
                     t.join()
                 calls[1] = scope.cause
 
-        def cleanup(scope: ThreadScope) -> None:
+        def cleanup(scope: cp_threads.Scope) -> None:
             nonlocal cleaned
             cleaned = not scope.wait(ms("cleanup_ms"))
 
         try:
-            with ThreadScope(ms("deadline_ms")) as request:
+            with cp_threads.Scope(ms("deadline_ms")) as request:
                 try:
                     threads = [
                         threading.Thread(target=call, args=(request.child(), 0, ms("auth_ms"))),
@@ -120,8 +117,8 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls, None, cleaned)
 
     return {
-        "asyncio": on("asyncio", run_async, AsyncioScope, asyncio.sleep, AsyncioGroup),
-        **each_backend("anyio", run_async, AnyioScope, anyio.sleep, anyio.create_task_group),
+        "asyncio": on("asyncio", run_async, cp_asyncio.Scope, asyncio.sleep, AsyncioGroup),
+        **each_backend("anyio", run_async, cp_anyio.Scope, anyio.sleep, anyio.create_task_group),
         "threads": run_threads,
     }
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.errgroup import AnyioErrGroup, AsyncioErrGroup, ThreadErrGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -53,7 +55,7 @@ def demo(w: dict[str, Any]) -> Runs:
         try:
             async with group_type(limit=limit) as g:
                 for i in range(tasks):
-                    await g.start(task, i)
+                    await g.go(task, i)
         except ValueError as error:
             return line(gauge.most, error)
         raise AssertionError("the failing task did not fail")
@@ -71,15 +73,15 @@ def demo(w: dict[str, Any]) -> Runs:
                 gauge.leave()
 
         try:
-            with ThreadErrGroup(limit=limit) as g:
+            with cp_threads.ErrGroup(limit=limit) as g:
                 for i in range(tasks):
-                    g.start(task, i)
+                    g.go(task, i)
         except ValueError as error:
             return line(gauge.most, error)
         raise AssertionError("the failing task did not fail")
 
     return {
-        "asyncio": on("asyncio", run, AsyncioErrGroup),
-        **each_backend("anyio", run, AnyioErrGroup),
+        "asyncio": on("asyncio", run, cp_asyncio.ErrGroup),
+        **each_backend("anyio", run, cp_anyio.ErrGroup),
         "threads": run_threads,
     }

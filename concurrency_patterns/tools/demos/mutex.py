@@ -16,7 +16,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from concurrency_patterns.mutex import AnyioMutex, AsyncioMutex, ThreadMutex
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -24,7 +26,7 @@ from . import Line, Runs, each_backend, on
 # --8<-- [start:asyncio]
 async def count_asyncio(tasks: int, increments: int) -> int:
     """*tasks* tasks each add 1 to a shared counter *increments* times, under the mutex."""
-    mu = AsyncioMutex()
+    mu = cp_asyncio.Mutex()
     counter = 0
 
     async def work() -> None:
@@ -45,7 +47,7 @@ async def count_asyncio(tasks: int, increments: int) -> int:
 # --8<-- [start:anyio]
 async def count_anyio(tasks: int, increments: int) -> int:
     """``count_asyncio`` with anyio, on asyncio or trio."""
-    mu = AnyioMutex()
+    mu = cp_anyio.Mutex()
     counter = 0
 
     async def work() -> None:
@@ -66,7 +68,7 @@ async def count_anyio(tasks: int, increments: int) -> int:
 # --8<-- [start:threads]
 def count_threads(threads: int, increments: int) -> int:
     """``count_asyncio`` with threads."""
-    mu = ThreadMutex()
+    mu = cp_threads.Mutex()
     counter = 0
 
     def work() -> None:

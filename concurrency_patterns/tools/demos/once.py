@@ -7,7 +7,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.once import AnyioOnce, AsyncioOnce, ThreadOnce
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -36,7 +38,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls[0], values)
 
     def run_threads() -> Line:
-        o: ThreadOnce[str] = ThreadOnce()
+        o: cp_threads.Once[str] = cp_threads.Once()
         calls = [0]
 
         def init() -> str:
@@ -48,7 +50,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls[0], values)
 
     return {
-        "asyncio": on("asyncio", run, AsyncioOnce),
-        **each_backend("anyio", run, AnyioOnce),
+        "asyncio": on("asyncio", run, cp_asyncio.Once),
+        **each_backend("anyio", run, cp_anyio.Once),
         "threads": run_threads,
     }

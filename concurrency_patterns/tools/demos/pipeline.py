@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from concurrency_patterns.pipeline import (
-    PipelineError,
-    Stage,
-    pipeline_anyio,
-    pipeline_asyncio,
-    pipeline_threads,
-)
+from concurrency_patterns import PipelineError, Stage
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -38,11 +35,11 @@ async def _aformat(n: int) -> str:
     return str(n)
 
 
-SYNC = [Stage("parse", int, workers=2, buffer=4), Stage("square", _square, workers=3, buffer=4),
-        Stage("format", str, workers=1, buffer=4)]
-ASYNC = [Stage("parse", _aparse, workers=2, buffer=4),
-         Stage("square", _asquare, workers=3, buffer=4),
-         Stage("format", _aformat, workers=1, buffer=4)]
+SYNC = [Stage("parse", int, limit=2, buffer=4), Stage("square", _square, limit=3, buffer=4),
+        Stage("format", str, limit=1, buffer=4)]
+ASYNC = [Stage("parse", _aparse, limit=2, buffer=4),
+         Stage("square", _asquare, limit=3, buffer=4),
+         Stage("format", _aformat, limit=1, buffer=4)]
 WINDOW = 8  # ordered: at most 8 lines between the source and the caller
 
 
@@ -63,15 +60,15 @@ def demo(w: dict[str, Any]) -> Runs:
         raise AssertionError("the bad line did not stop the pipeline")
 
     def run_threads() -> Line:
-        good = pipeline_threads(_lines(n, -1), SYNC, ordered=True, window=WINDOW)
+        good = cp_threads.pipeline(_lines(n, -1), SYNC, ordered=True, window=WINDOW)
         try:
-            pipeline_threads(_lines(n, bad), SYNC, ordered=True, window=WINDOW)
+            cp_threads.pipeline(_lines(n, bad), SYNC, ordered=True, window=WINDOW)
         except PipelineError as error:
             return line(good, error)
         raise AssertionError("the bad line did not stop the pipeline")
 
     return {
-        "asyncio": on("asyncio", run, pipeline_asyncio),
-        **each_backend("anyio", run, pipeline_anyio),
+        "asyncio": on("asyncio", run, cp_asyncio.pipeline),
+        **each_backend("anyio", run, cp_anyio.pipeline),
         "threads": run_threads,
     }

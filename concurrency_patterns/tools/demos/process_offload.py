@@ -9,12 +9,10 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from concurrency_patterns.process_offload import (
-    new_process_pool,
-    offload_all_anyio,
-    offload_all_asyncio,
-    offload_all_sync,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import new_process_pool
+from concurrency_patterns import processes as cp_processes
 
 from ..workloads import spin
 from . import Line, Runs, each_backend
@@ -36,14 +34,14 @@ def demo(w: dict[str, Any]) -> Runs:
 
     async def run_asyncio() -> Line:
         with new_process_pool(2) as pool:
-            return line(await offload_all_asyncio(spin, sizes, executor=pool))
+            return line(await cp_asyncio.offload_all(spin, sizes, executor=pool))
 
     async def run_anyio() -> Line:
-        return line(await offload_all_anyio(spin, sizes, workers=2))
+        return line(await cp_anyio.offload_all(spin, sizes, limit=2))
 
     def run_sync() -> Line:
         with new_process_pool(2) as pool:
-            return line(offload_all_sync(spin, sizes, executor=pool))
+            return line(cp_processes.offload_all(spin, sizes, executor=pool))
 
     return {
         "sequential": lambda: line(run_sequential(spin, sizes)),

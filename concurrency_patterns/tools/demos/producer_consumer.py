@@ -7,13 +7,10 @@ from typing import Any
 
 import anyio.lowlevel
 
-from concurrency_patterns.producer_consumer import (
-    produce_consume_anyio,
-    produce_consume_asyncio,
-    produce_consume_asyncio_sentinel,
-    produce_consume_from_threads,
-    produce_consume_threads,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
+from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
 
 from ..workloads import square
 from . import Line, Runs, each_backend, on
@@ -38,9 +35,9 @@ def demo(w: dict[str, Any]) -> Runs:
 
     return {
         "asyncio (sentinel)": on("asyncio", run, produce_consume_asyncio_sentinel),
-        "asyncio (shutdown)": on("asyncio", run, produce_consume_asyncio),
-        **each_backend("anyio", run, produce_consume_anyio),
-        **each_backend("threads → loop", run, produce_consume_from_threads),
+        "asyncio (shutdown)": on("asyncio", run, cp_asyncio.produce_consume),
+        **each_backend("anyio", run, cp_anyio.produce_consume),
+        **each_backend("threads → loop", run, cp_anyio.produce_consume_from_threads),
         "threads": lambda: line(
-            produce_consume_threads([iter(s) for s in sources], square, **options)),
+            cp_threads.produce_consume([iter(s) for s in sources], square, **options)),
     }

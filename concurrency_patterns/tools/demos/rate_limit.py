@@ -15,11 +15,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.rate_limit import (
-    AnyioRateLimiter,
-    AsyncioRateLimiter,
-    ThreadRateLimiter,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -46,7 +44,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(admitted)
 
     def run_threads() -> Line:
-        limiter, admitted, start = ThreadRateLimiter(rate, burst=burst), [], time.monotonic()
+        limiter, admitted, start = cp_threads.RateLimiter(rate, burst=burst), [], time.monotonic()
         ready = threading.Barrier(calls)
 
         def call() -> None:
@@ -62,7 +60,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(admitted)
 
     return {
-        "asyncio": on("asyncio", run, AsyncioRateLimiter),
-        **each_backend("anyio", run, AnyioRateLimiter),
+        "asyncio": on("asyncio", run, cp_asyncio.RateLimiter),
+        **each_backend("anyio", run, cp_anyio.RateLimiter),
         "threads": run_threads,
     }

@@ -16,13 +16,15 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from concurrency_patterns.rwmutex import AnyioRWMutex, AsyncioRWMutex, ThreadRWMutex
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
 
-async def _exercise(rw: AsyncioRWMutex | AnyioRWMutex, readers: int, writers: int, rounds: int,
-                    switch: Callable[[], Awaitable[None]]) -> tuple[int, int]:
+async def _exercise(rw: cp_asyncio.RWMutex | cp_anyio.RWMutex, readers: int, writers: int,
+                    rounds: int, switch: Callable[[], Awaitable[None]]) -> tuple[int, int]:
     """Run the readers and writers as asyncio or anyio tasks, whichever *rw* belongs to."""
     state, torn = {"a": 0, "b": 0}, 0
 
@@ -41,7 +43,7 @@ async def _exercise(rw: AsyncioRWMutex | AnyioRWMutex, readers: int, writers: in
                 await switch()  # a reader let in here would see a != b
                 state["b"] += 1
 
-    if isinstance(rw, AsyncioRWMutex):
+    if isinstance(rw, cp_asyncio.RWMutex):
         async with asyncio.TaskGroup() as atg:
             for _ in range(readers):
                 atg.create_task(reader())
@@ -58,7 +60,7 @@ async def _exercise(rw: AsyncioRWMutex | AnyioRWMutex, readers: int, writers: in
 
 async def exercise_asyncio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
     """Readers and writers for *rounds* each; returns (final value, torn reads)."""
-    return await _exercise(AsyncioRWMutex(), readers, writers, rounds, _asyncio_switch)
+    return await _exercise(cp_asyncio.RWMutex(), readers, writers, rounds, _asyncio_switch)
 
 
 async def _asyncio_switch() -> None:
@@ -67,12 +69,12 @@ async def _asyncio_switch() -> None:
 
 async def exercise_anyio(readers: int, writers: int, rounds: int) -> tuple[int, int]:
     """``exercise_asyncio`` with anyio, on asyncio or trio."""
-    return await _exercise(AnyioRWMutex(), readers, writers, rounds, anyio.lowlevel.checkpoint)
+    return await _exercise(cp_anyio.RWMutex(), readers, writers, rounds, anyio.lowlevel.checkpoint)
 
 
 def exercise_threads(readers: int, writers: int, rounds: int) -> tuple[int, int]:
     """``exercise_asyncio`` with threads; ``time.sleep(0)`` is the switch."""
-    rw, state, torn, torn_lock = ThreadRWMutex(), {"a": 0, "b": 0}, [0], threading.Lock()
+    rw, state, torn, torn_lock = cp_threads.RWMutex(), {"a": 0, "b": 0}, [0], threading.Lock()
 
     def reader() -> None:
         for _ in range(rounds):

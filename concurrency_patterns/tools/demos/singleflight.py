@@ -14,11 +14,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.singleflight import (
-    AnyioSingleFlight,
-    AsyncioSingleFlight,
-    ThreadSingleFlight,
-)
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -51,7 +49,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls, answers)
 
     def run_threads() -> Line:
-        flights: ThreadSingleFlight[str] = ThreadSingleFlight()
+        flights: cp_threads.SingleFlight[str] = cp_threads.SingleFlight()
         calls: Counter[str] = Counter()
         lock = threading.Lock()
 
@@ -73,7 +71,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls, answers)
 
     return {
-        "asyncio": on("asyncio", run, AsyncioSingleFlight),
-        **each_backend("anyio", run, AnyioSingleFlight),
+        "asyncio": on("asyncio", run, cp_asyncio.SingleFlight),
+        **each_backend("anyio", run, cp_anyio.SingleFlight),
         "threads": run_threads,
     }

@@ -9,7 +9,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from concurrency_patterns.sync_map import AnyioSyncMap, AsyncioSyncMap, ThreadSyncMap
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -30,7 +32,7 @@ def demo(w: dict[str, Any]) -> Runs:
                 f"loaded {loaded}; CompareAndSwap counted to {m.load('n')}; Range saw {seen} keys")
 
     def run_threads() -> Line:
-        m: ThreadSyncMap[Any, int] = ThreadSyncMap()
+        m: cp_threads.SyncMap[Any, int] = cp_threads.SyncMap()
         m.store("n", 0)
         tally = {"stored": 0, "loaded": 0}
         lock = threading.Lock()
@@ -78,6 +80,6 @@ def demo(w: dict[str, Any]) -> Runs:
 
     return {
         "threads": run_threads,
-        "asyncio": on("asyncio", run_async, AsyncioSyncMap),
-        **each_backend("anyio", run_async, AnyioSyncMap),
+        "asyncio": on("asyncio", run_async, cp_asyncio.SyncMap),
+        **each_backend("anyio", run_async, cp_anyio.SyncMap),
     }

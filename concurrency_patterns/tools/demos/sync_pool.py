@@ -9,7 +9,9 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from concurrency_patterns.sync_pool import AnyioSyncPool, AsyncioSyncPool, ThreadSyncPool
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -52,7 +54,7 @@ def demo(w: dict[str, Any]) -> Runs:
 
     def run_threads() -> Line:
         tally = Tally()
-        pool = ThreadSyncPool(lambda: _Buffer(size), reset=tally.reset, max_size=max_size)
+        pool = cp_threads.SyncPool(lambda: _Buffer(size), reset=tally.reset, max_size=max_size)
 
         def worker(me: int) -> None:
             for _ in range(borrows):
@@ -83,6 +85,6 @@ def demo(w: dict[str, Any]) -> Runs:
 
     return {
         "threads": run_threads,
-        "asyncio": on("asyncio", run_async, AsyncioSyncPool),
-        **each_backend("anyio", run_async, AnyioSyncPool),
+        "asyncio": on("asyncio", run_async, cp_asyncio.SyncPool),
+        **each_backend("anyio", run_async, cp_anyio.SyncPool),
     }

@@ -6,7 +6,9 @@ from typing import Any
 
 import anyio
 
-from concurrency_patterns.waitgroup import AnyioWaitGroup, AsyncioWaitGroup, ThreadWaitGroup
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import threads as cp_threads
 
 from . import Line, Runs, each_backend, on
 
@@ -33,14 +35,14 @@ def demo(w: dict[str, Any]) -> Runs:
 
     def run_threads() -> Line:
         finished: list[int] = []
-        wg = ThreadWaitGroup()
+        wg = cp_threads.WaitGroup()
         for i in range(n):
             wg.go(finished.append, i)
         wg.wait()
         return line(finished)
 
     return {
-        "asyncio": on("asyncio", run, AsyncioWaitGroup),
-        **each_backend("anyio", run, AnyioWaitGroup),
+        "asyncio": on("asyncio", run, cp_asyncio.WaitGroup),
+        **each_backend("anyio", run, cp_anyio.WaitGroup),
         "threads": run_threads,
     }

@@ -8,13 +8,11 @@ from typing import Any
 
 import anyio.lowlevel
 
-from concurrency_patterns.worker_pool import (
-    JobError,
-    map_anyio,
-    map_asyncio,
-    map_processes,
-    map_threads,
-)
+from concurrency_patterns import JobError
+from concurrency_patterns import anyio as cp_anyio
+from concurrency_patterns import asyncio as cp_asyncio
+from concurrency_patterns import processes as cp_processes
+from concurrency_patterns import threads as cp_threads
 
 from ..workloads import fail_on, square
 from . import Line, Runs, each_backend, on
@@ -30,9 +28,9 @@ def demo(w: dict[str, Any]) -> Runs:
                 f"index {error.index}, job {error.job}")
 
     def run_sync(pool_map: Callable[..., list[int]]) -> Line:
-        results = pool_map(square, jobs, workers=w["workers"])
+        results = pool_map(square, jobs, limit=w["workers"])
         try:
-            pool_map(partial(fail_on, bad), jobs, workers=w["workers"])
+            pool_map(partial(fail_on, bad), jobs, limit=w["workers"])
         except JobError as error:
             return line(results, error)
         raise AssertionError("the failing job did not fail")
@@ -45,16 +43,16 @@ def demo(w: dict[str, Any]) -> Runs:
         async def failing(x: int) -> int:
             return fail_on(bad, x)
 
-        results = await pool_map(job, jobs, workers=w["workers"])
+        results = await pool_map(job, jobs, limit=w["workers"])
         try:
-            await pool_map(failing, jobs, workers=w["workers"])
+            await pool_map(failing, jobs, limit=w["workers"])
         except JobError as error:
             return line(results, error)
         raise AssertionError("the failing job did not fail")
 
     return {
-        "asyncio": on("asyncio", run, map_asyncio),
-        **each_backend("anyio", run, map_anyio),
-        "threads": lambda: run_sync(map_threads),
-        "processes": lambda: run_sync(map_processes),
+        "asyncio": on("asyncio", run, cp_asyncio.map),
+        **each_backend("anyio", run, cp_anyio.map),
+        "threads": lambda: run_sync(cp_threads.map),
+        "processes": lambda: run_sync(cp_processes.map),
     }
