@@ -206,7 +206,7 @@ async def fetch_all_asyncio(
         retries: how many more times to try a URL after a connection error, a timeout or a
             502/503/504 (>= 0; 0 by default).
         max_per_second: start at most this many attempts a second (> 0), in the order the
-            URLs were read (``rate_limit``'s arithmetic, burst 1); retries count too.
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
             ``None``: no limit.
         client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
             a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
@@ -222,6 +222,7 @@ async def fetch_all_asyncio(
         FetchError: with ``fail_fast=True``, the first URL that failed.
         TypeError, ValueError: for bad arguments, before any request is sent (for a lazy
             feed, a bad URL when it is read).
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     _check_client(client, ("aiohttp", "httptools"))
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
@@ -237,11 +238,40 @@ async def fetch_stream_asyncio(
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
     client: Literal["aiohttp", "httptools"] = "aiohttp",
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
-    """``async with fetch_stream_asyncio(urls) as results:`` yields each URL as it finishes.
+    """``async with fetch_stream(urls) as results:`` yields each URL's result as it finishes.
 
-    At most *limit* requests run and at most *limit* results wait to be read; a reader that
-    falls behind holds the workers back. Leaving the block early cancels the requests before
-    the block is left. Arguments and errors as ``fetch_all_asyncio``.
+    *limit* worker tasks pull URLs from the feed, as ``fetch`` does, but the results come out
+    as they finish instead of in one list at the end: at most *limit* requests run and at most
+    *limit* results wait to be read, so memory stays flat however long the feed, and a reader
+    that falls behind holds the workers back. A failing URL is an error result, unless
+    *fail_fast*. Leaving the block early (``break``, an exception, a cancellation) cancels the
+    requests still running before the block is left.
+
+    Args:
+            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+                limit: the most requests in flight at once (>= 1).
+            timeout: seconds allowed for each attempt, connection to last byte (> 0).
+            fail_fast: raise the first failure instead of returning it as a result.
+            retries: how many more times to try a URL after a connection error, a timeout or a
+                502/503/504 (>= 0; 0 by default).
+            max_per_second: start at most this many attempts a second (> 0), in the order the
+                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+                ``None``: no limit.
+        client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
+            a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
+            its connections and every answer is parsed by llhttp, for a fraction of aiohttp's
+            CPU per request (the benchmark tables measure it); it speaks GET over HTTP/1.1 and
+            TLS only, with no proxies, cookies or compression (see the docs page).
+
+    Yields:
+        An async iterator of ``FetchResult``, in the order the URLs finished; each carries its
+        ``index`` in the input.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed; the others were
+            cancelled.
+        TypeError, ValueError: for bad arguments, before any request is sent.
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     _check_client(client, ("aiohttp", "httptools"))
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
@@ -306,21 +336,37 @@ async def fetch_all_anyio(
 ) -> list[FetchResult]:
     """Fetch every URL with anyio, at most *limit* at a time, on asyncio or trio.
 
-    Same arguments, results and errors as ``fetch_all_asyncio``, plus:
+    *limit* worker tasks pull URLs from the feed, so a long or endless feed never becomes more
+    than *limit* tasks. A failing URL becomes an error result and never stops the others,
+    unless *fail_fast*. Cancelling the call (``anyio.fail_after`` or ``move_on_after`` around it,
+    a cancelled task group) cancels every request before the cancellation goes on.
 
     Args:
+            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+                limit: the most requests in flight at once (>= 1).
+            timeout: seconds allowed for each attempt, connection to last byte (> 0).
+            fail_fast: raise the first failure instead of returning it as a result.
+            retries: how many more times to try a URL after a connection error, a timeout or a
+                502/503/504 (>= 0; 0 by default).
+            max_per_second: start at most this many attempts a second (> 0), in the order the
+                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+                ``None``: no limit.
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
             trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
             per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
             lean client, answers parsed by llhttp (GET over HTTP/1.1 and TLS only, no proxies,
             cookies or compression); ``"httpcore"`` is the full one, parsed by h11 in pure
             Python at several times the CPU per request (the benchmark tables measure both).
-            Both run on either backend.
+            Both run on either backend; ``"aiohttp"`` runs on asyncio only.
+
+    Returns:
+        One ``FetchResult`` per URL, in input order.
 
     Raises:
         FetchError: with ``fail_fast=True``, the first URL that failed.
         TypeError, ValueError: for bad arguments, before any request is sent; also
             ``client="aiohttp"`` on trio.
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     chosen = _anyio_client(client)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
@@ -336,9 +382,42 @@ async def fetch_stream_anyio(
     fail_fast: bool = False, retries: int = 0, max_per_second: float | None = None,
     client: Literal["auto", "aiohttp", "httpcore", "httptools"] = "auto",
 ) -> AsyncIterator[AsyncIterator[FetchResult]]:
-    """``fetch_stream_asyncio`` with anyio, on asyncio or trio.
+    """``async with fetch_stream(urls) as results:`` yields each result as it finishes, on anyio.
 
-    Arguments as ``fetch_all_anyio``; results and errors as ``fetch_stream_asyncio``.
+    *limit* worker tasks pull URLs from the feed, as ``fetch`` does, but the results come out
+    as they finish: at most *limit* requests run and at most *limit* results wait to be read,
+    so memory stays flat however long the feed. A failing URL is an error result, unless
+    *fail_fast*. Leaving the block early (``break``, an exception, a cancellation) cancels the
+    requests still running before the block is left. Runs on asyncio and trio.
+
+    Args:
+            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+                limit: the most requests in flight at once (>= 1).
+            timeout: seconds allowed for each attempt, connection to last byte (> 0).
+            fail_fast: raise the first failure instead of returning it as a result.
+            retries: how many more times to try a URL after a connection error, a timeout or a
+                502/503/504 (>= 0; 0 by default).
+            max_per_second: start at most this many attempts a second (> 0), in the order the
+                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+                ``None``: no limit.
+        client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
+            trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
+            per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
+            lean client, answers parsed by llhttp (GET over HTTP/1.1 and TLS only, no proxies,
+            cookies or compression); ``"httpcore"`` is the full one, parsed by h11 in pure
+            Python at several times the CPU per request (the benchmark tables measure both).
+            Both run on either backend; ``"aiohttp"`` runs on asyncio only.
+
+    Yields:
+        An async iterator of ``FetchResult``, in the order the URLs finished; each carries its
+        ``index`` in the input.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed; the others were
+            cancelled.
+        TypeError, ValueError: for bad arguments, before any request is sent; also
+            ``client="aiohttp"`` on trio.
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     chosen = _anyio_client(client)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
@@ -501,15 +580,36 @@ def fetch_all_threads(
 ) -> list[FetchResult]:
     """Fetch every URL from *limit* threads, each owning its own connections.
 
-    Same arguments, results and errors as ``fetch_all_asyncio``, with a plain iterable. A
-    blocking call cannot be interrupted, so ``timeout`` bounds each phase of a request
-    (connect, each read) rather than the whole of it, and with ``fail_fast=True`` requests
-    already running finish before the error is raised (URLs not yet started are dropped).
+    *limit* threads pull URLs from the feed, so a long feed never becomes more than *limit*
+    threads. A failing URL becomes an error result and never stops the others, unless
+    *fail_fast*. Threads cannot be cancelled from outside: on ``KeyboardInterrupt`` or a
+    *fail_fast* error no new URL starts, running requests finish, and every thread has ended
+    before the call returns or raises.
 
     Args:
+            urls: the URLs: a list or any iterable of strings, read lazily.
+            limit: the most requests in flight at once, one thread each (>= 1).
+            timeout: seconds allowed for each phase of an attempt: the connection, then each read
+                (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
+                the whole request.
+            fail_fast: raise the first failure instead of returning it as a result; requests already
+                running finish first, and URLs not yet started are dropped.
+            retries: how many more times to try a URL after a connection error, a timeout or a
+                502/503/504 (>= 0; 0 by default).
+            max_per_second: start at most this many attempts a second (> 0), in the order the
+                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+                ``None``: no limit.
         client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
             GET over HTTP/1.1 and TLS only); ``"httpcore"`` the full one, parsed by h11 in
             pure Python at several times the CPU per request.
+
+    Returns:
+        One ``FetchResult`` per URL, in input order.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed.
+        TypeError, ValueError: for bad arguments, before any request is sent.
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     work = _thread_work(urls, client, timeout, retries, fail_fast)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)
@@ -524,10 +624,38 @@ def fetch_stream_threads(
     retries: int = 0, max_per_second: float | None = None,
     client: Literal["httptools", "httpcore"] = "httptools",
 ) -> Iterator[Iterator[FetchResult]]:
-    """``with fetch_stream_threads(urls) as results:`` yields each URL as it finishes.
+    """``with fetch_stream(urls) as results:`` yields each URL's result as it finishes.
 
-    Leaving the block early stops the workers: no new URL starts, running requests finish,
-    and every thread has ended before the block is left. Arguments as ``fetch_all_threads``.
+    *limit* threads pull URLs from the feed, as ``fetch`` does, but the results come out as
+    they finish: at most *limit* requests run and at most *limit* results wait to be read, so
+    memory stays flat however long the feed. Leaving the block early stops the workers: no new
+    URL starts, running requests finish, and every thread has ended before the block is left.
+
+    Args:
+            urls: the URLs: a list or any iterable of strings, read lazily.
+            limit: the most requests in flight at once, one thread each (>= 1).
+            timeout: seconds allowed for each phase of an attempt: the connection, then each read
+                (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
+                the whole request.
+            fail_fast: raise the first failure instead of returning it as a result; requests already
+                running finish first, and URLs not yet started are dropped.
+            retries: how many more times to try a URL after a connection error, a timeout or a
+                502/503/504 (>= 0; 0 by default).
+            max_per_second: start at most this many attempts a second (> 0), in the order the
+                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+                ``None``: no limit.
+        client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
+            GET over HTTP/1.1 and TLS only); ``"httpcore"`` the full one, parsed by h11 in
+            pure Python at several times the CPU per request.
+
+    Yields:
+        An iterator of ``FetchResult``, in the order the URLs finished; each carries its
+        ``index`` in the input.
+
+    Raises:
+        FetchError: with ``fail_fast=True``, the first URL that failed.
+        TypeError, ValueError: for bad arguments, before any request is sent.
+        MissingExtra: the HTTP clients are not installed (the ``[http]`` extra).
     """
     work = _thread_work(urls, client, timeout, retries, fail_fast)
     feed, pace = _feed(urls, limit, timeout, retries, max_per_second)

@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 
 from ._core.lazy import lazy
 
@@ -57,6 +57,8 @@ else:
 
 
 __all__ = ["AnyioScope", "AsyncioScope", "Cancelled", "DeadlineExceeded", "ThreadScope"]
+
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
 
 T = TypeVar("T")
 
@@ -151,7 +153,7 @@ class AsyncioScope:
         self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
         self._timer.reschedule(asyncio.get_running_loop().time())  # fire now
 
-    async def shielded(self, fn: Callable[..., Awaitable[T]], *args: Any,
+    async def shielded(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts,
                        timeout: float) -> T:
         """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
         bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``).
@@ -242,9 +244,21 @@ _anyio_scope: ContextVar[AnyioScope | None] = ContextVar("anyio_scope", default=
 class AnyioScope:
     """A block with a deadline and a cause, over anyio's ``CancelScope``, on asyncio or trio.
 
-    The same contract as ``AsyncioScope``. anyio already takes the earliest deadline of the
-    enclosing scopes (``anyio.current_effective_deadline()``, which this scope's ``deadline``
-    agrees with); this adds the cause, and the shielded cleanup with its own bound.
+    ``async with Scope(timeout=2.0) as scope:`` cancels the block when the deadline passes (its
+    own, or an enclosing scope's if that is earlier) and when ``scope.cancel()`` is called.
+    Tasks the block starts in a task group are cancelled with it. ``scope.cause`` says why the
+    block was stopped; ``scope.shielded(fn, timeout=...)`` runs cleanup that the scope's
+    cancellation does not reach, with a bound of its own. anyio already takes the earliest
+    deadline of the enclosing scopes (``anyio.current_effective_deadline()``, which this
+    scope's ``deadline`` agrees with); this adds the cause and the bounded cleanup.
+
+    Args:
+        timeout: seconds from entry (>= 0), or ``None`` for no deadline of its own.
+        move_on: when the deadline passes, end the block quietly instead of raising.
+
+    Raises:
+        DeadlineExceeded: from the block, when its deadline passed (unless ``move_on``).
+        TypeError, ValueError: for a bad argument, naming it, before the block runs.
     """
 
     def __init__(self, timeout: float | None = None, *, move_on: bool = False) -> None:
@@ -275,7 +289,7 @@ class AnyioScope:
         self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
         self._scope.cancel(str(self.cause))
 
-    async def shielded(self, fn: Callable[..., Awaitable[T]], *args: Any,
+    async def shielded(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts,
                        timeout: float) -> T:
         """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
         bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``)."""
@@ -406,7 +420,7 @@ class ThreadScope:
         self._done.wait(None if math.isinf(limit) else limit)
         return self.cancelled
 
-    def shielded(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+    def shielded(self, fn: Callable[[ThreadScope, *Ts], T], *args: *Ts, timeout: float) -> T:
         """Call ``fn(scope, *args)`` with a fresh scope that this one's cancellation cannot
         reach, whose deadline is *timeout* seconds away (Go: ``WithoutCancel`` +
         ``WithTimeout``): for cleanup that must run after the work was cancelled."""

@@ -36,7 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from ._core import check_callable, check_positive_int
 from ._core.lazy import lazy
@@ -51,6 +51,8 @@ else:
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioErrGroup", "AsyncioErrGroup", "ThreadErrGroup"]
+
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
 
 
 class _Errors:
@@ -83,7 +85,15 @@ def _describe(group: object, running: int, limit: float, errors: int) -> str:
 
 # --8<-- [start:asyncio]
 class AsyncioErrGroup:
-    """Go's errgroup for asyncio tasks: ``async with AsyncioErrGroup(limit=10) as g:``.
+    """Go's errgroup for asyncio tasks: ``async with ErrGroup(limit=10) as g: await g.go(fn)``.
+
+    ``await g.go(fn, *args)`` starts ``fn(*args)`` in a new task, waiting for room under the
+    limit first; ``g.try_go`` starts it only if there is room now. The first function to raise
+    cancels the others and the block, and the block raises it as itself when it ends; every
+    error is in ``g.errors``. Cancelling the block from outside cancels every function before
+    the cancellation goes on, and ``g.cancel()`` cancels them all and ends the block quietly.
+    Over ``asyncio.TaskGroup``, with a count of running tasks and a queue of waiting ``go()``
+    calls, served in the order they asked.
 
     Args:
         limit: the most functions running at once (>= 1); ``None``, no limit.
@@ -108,7 +118,7 @@ class AsyncioErrGroup:
         """Every error so far, in the order they happened."""
         return self._errors.errors
 
-    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
         """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
         check_callable("fn", fn)
         group = self._entered()
@@ -125,7 +135,7 @@ class AsyncioErrGroup:
                 raise
         group.create_task(self._run(fn, args))
 
-    def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+    def try_go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         group = self._entered()
@@ -208,10 +218,23 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
 
 # --8<-- [start:anyio]
 class AnyioErrGroup:
-    """Go's errgroup for anyio tasks, on asyncio or trio: ``async with AnyioErrGroup() as g:``.
+    """Go's errgroup for anyio tasks, on asyncio or trio: ``async with ErrGroup() as g:``.
 
-    The same arguments and contract as ``AsyncioErrGroup``, over an anyio task group and a
-    ``CapacityLimiter`` (which serves waiters first come, first served).
+    ``await g.go(fn, *args)`` starts ``fn(*args)`` in a new task, waiting for room under the
+    limit first; ``g.try_go`` starts it only if there is room now. The first function to raise
+    cancels the others and the block, and the block raises it as itself when it ends; every
+    error is in ``g.errors``. Cancelling the block from outside (a cancel scope, a cancelled
+    task group) cancels every function before the cancellation goes on, and ``g.cancel()``
+    cancels them all and ends the block quietly. Over an anyio task group and a
+    ``CapacityLimiter``, which serves waiters first come, first served.
+
+    Args:
+        limit: the most functions running at once (>= 1); ``None``, no limit.
+        collect_errors: let every function run and raise an ``ExceptionGroup`` of all the
+            errors, instead of cancelling the rest at the first one.
+
+    Raises:
+        TypeError, ValueError: *limit* is not an int >= 1.
     """
 
     def __init__(self, *, limit: int | None = None, collect_errors: bool = False) -> None:
@@ -225,7 +248,7 @@ class AnyioErrGroup:
         """Every error so far, in the order they happened."""
         return self._errors.errors
 
-    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
         """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
         check_callable("fn", fn)
         group = self._entered()
@@ -236,7 +259,7 @@ class AnyioErrGroup:
             await self._slots.acquire_on_behalf_of(token)
         group.start_soon(self._run, fn, args, token)
 
-    def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+    def try_go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         group = self._entered()
@@ -296,11 +319,21 @@ class AnyioErrGroup:
 
 # --8<-- [start:threads]
 class ThreadErrGroup:
-    """Go's errgroup for threads: ``with ThreadErrGroup(limit=4) as g: g.go(fn, ...)``.
+    """Go's errgroup for threads: ``with ErrGroup(limit=4) as g: g.go(fn, ...)``.
 
-    A thread cannot be cancelled: after the first error (or ``cancel()``), no new function
-    starts, ``cancelled`` is set for running functions to check, and the block waits for
-    them before it raises the first error. Arguments as ``AsyncioErrGroup``.
+    ``g.go(fn, *args)`` starts ``fn(*args)`` in a new thread, blocking for room under the limit
+    first; ``g.try_go`` starts it only if there is room now. A thread cannot be cancelled:
+    after the first error (or ``cancel()``), no new function starts, ``cancelled`` is set for
+    running functions to check, and the block waits for them all before it raises the first
+    error as itself. Every error is in ``g.errors``; no thread outlives the block.
+
+    Args:
+        limit: the most functions running at once (>= 1); ``None``, no limit.
+        collect_errors: let every function run and raise an ``ExceptionGroup`` of all the
+            errors, instead of cancelling the rest at the first one.
+
+    Raises:
+        TypeError, ValueError: *limit* is not an int >= 1.
     """
 
     def __init__(self, *, limit: int | None = None, collect_errors: bool = False) -> None:
@@ -318,7 +351,7 @@ class ThreadErrGroup:
         with self._cond:
             return list(self._errors.errors)
 
-    def go(self, fn: Callable[..., Any], *args: Any) -> bool:
+    def go(self, fn: Callable[[*Ts], object], *args: *Ts) -> bool:
         """Start ``fn(*args)`` in a new thread, blocking for room under the limit first.
 
         Returns:
@@ -329,7 +362,7 @@ class ThreadErrGroup:
             self._cond.wait_for(lambda: self._running < self._limit or self.cancelled.is_set())
             return self._start_locked(fn, args)
 
-    def try_go(self, fn: Callable[..., Any], *args: Any) -> bool:
+    def try_go(self, fn: Callable[[*Ts], object], *args: *Ts) -> bool:
         """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
         check_callable("fn", fn)
         with self._cond:

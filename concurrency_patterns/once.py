@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, TypeVarTuple
 
 from ._core import check_callable
 from ._core.lazy import lazy
@@ -42,6 +42,8 @@ else:
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioOnce", "AsyncioOnce", "ThreadOnce"]
+
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
 
 T = TypeVar("T")
 
@@ -83,7 +85,7 @@ class _AsyncOnce(Generic[T]):
     def __repr__(self) -> str:
         return _describe(self, self._done, self._attempt is not None)
 
-    async def do(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    async def do(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts) -> T:
         """Run ``await fn(*args)`` unless a call already succeeded; return its value.
 
         The first caller runs *fn*; callers that arrive while it runs wait for it and get its
@@ -133,10 +135,15 @@ class _AsyncOnce(Generic[T]):
 
 
 class AsyncioOnce(_AsyncOnce[T]):
-    """Run an async initialisation once among asyncio tasks, and share its value.
+    """Run an async initialisation once among asyncio tasks, and share its value: ``Once[T]``.
 
-    A new Once has not run. An error is not cached: the next ``do`` tries again (where Go's
-    Once stays done after a panic). ``repr(once)`` shows whether it is done or running.
+    ``await once.do(fn, *args)``: the first caller runs *fn*; callers that arrive while it runs
+    wait for it and get its value; once a call has succeeded, every later ``do`` returns the
+    stored value at once. An error is not cached: the next ``do`` tries again (where Go's Once
+    stays done after a panic). If the caller running *fn* is cancelled, *fn* is interrupted and
+    a waiting caller runs it again; a waiting caller that is cancelled only stops waiting.
+    A new Once has not run; ``repr(once)`` shows whether it is done or running.
+    Over ``asyncio.Event``.
     """
 
     @staticmethod
@@ -145,9 +152,15 @@ class AsyncioOnce(_AsyncOnce[T]):
 
 
 class AnyioOnce(_AsyncOnce[T]):
-    """Run an async initialisation once among anyio tasks, on asyncio or trio.
+    """Run an async initialisation once among anyio tasks, on asyncio or trio: ``Once[T]``.
 
-    The same contract as ``AsyncioOnce``, over ``anyio.Event``.
+    ``await once.do(fn, *args)``: the first caller runs *fn*; callers that arrive while it runs
+    wait for it and get its value; once a call has succeeded, every later ``do`` returns the
+    stored value at once. An error is not cached: the next ``do`` tries again (where Go's Once
+    stays done after a panic). If the caller running *fn* is cancelled, *fn* is interrupted and
+    a waiting caller runs it again; a waiting caller that is cancelled only stops waiting.
+    A new Once has not run; ``repr(once)`` shows whether it is done or running.
+    Over ``anyio.Event``.
     """
 
     @staticmethod
@@ -158,10 +171,13 @@ class AnyioOnce(_AsyncOnce[T]):
 
 # --8<-- [start:threads]
 class ThreadOnce(Generic[T]):
-    """Run an initialisation once among threads, and share its value.
+    """Run an initialisation once among threads, and share its value: ``Once[T]``.
 
-    The same contract as ``AsyncioOnce``, except that a running *fn* cannot be cancelled.
-    ``repr(once)`` shows whether it is done or running.
+    ``once.do(fn, *args)``: the first caller runs *fn* in its own thread; callers that arrive
+    while it runs block until it ends and get its value; once a call has succeeded, every later
+    ``do`` returns the stored value at once. An error is not cached: the next ``do`` tries
+    again (where Go's Once stays done after a panic). A running *fn* cannot be cancelled.
+    A new Once has not run; ``repr(once)`` shows whether it is done or running.
     """
 
     def __init__(self) -> None:
@@ -178,7 +194,7 @@ class ThreadOnce(Generic[T]):
     def __repr__(self) -> str:
         return _describe(self, self._done, self._attempt is not None)
 
-    def do(self, fn: Callable[..., T], *args: Any) -> T:
+    def do(self, fn: Callable[[*Ts], T], *args: *Ts) -> T:
         """Run ``fn(*args)`` unless a call already succeeded; return its value.
 
         The first caller runs *fn* in its own thread; callers that arrive while it runs block

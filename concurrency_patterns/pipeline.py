@@ -59,6 +59,7 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
     Iterable,
     Iterator,
@@ -71,7 +72,7 @@ from contextlib import (
     contextmanager,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._core import check_callable, check_positive_int, unwrap_group
 from ._core.lazy import lazy
@@ -101,9 +102,17 @@ __all__ = [
 
 OnUnprocessed = Callable[[list[Any]], object]
 
+In = TypeVar("In", covariant=True)  # covariant, so that a list of unlike stages stays a list
+Out = TypeVar("Out", covariant=True)  # of stages (Stage[object, ...]) and type-checks
+S = TypeVar("S")
+O1 = TypeVar("O1")
+O2 = TypeVar("O2")
+O3 = TypeVar("O3")
+O4 = TypeVar("O4")
+
 
 @dataclass(frozen=True)
-class Stage:
+class Stage(Generic[In, Out]):
     """One stage: ``limit`` workers, each taking an item from the stage's inbox, calling
     ``fn(item)`` and sending what it returns on to the next stage.
 
@@ -120,7 +129,7 @@ class Stage:
     """
 
     name: str
-    fn: Callable[[Any], Any]
+    fn: Callable[[In], Out]
     limit: int = 1
     buffer: int = 1
 
@@ -132,10 +141,19 @@ class Stage:
         check_positive_int(f"Stage {self.name!r}: buffer", self.buffer)
 
 
-def capacity(stages: Sequence[Stage]) -> int:
-    """The most items a pipeline of *stages* holds at once in completion order: one the source
-    has read and waits to send, each stage's inbox and workers, and the last stage's outputs
-    waiting for the caller (one per worker). Also the default ``window`` of ``ordered=True``."""
+def capacity(stages: Sequence[Stage[Any, Any]]) -> int:
+    """The most items a pipeline of *stages* holds at once, in completion order.
+
+    One item the source has read and waits to send, each stage's inbox and workers, and the
+    last stage's outputs waiting for the caller (one per worker). Also the default ``window``
+    of ``ordered=True``.
+
+    Args:
+        stages: the pipeline's stages, in order.
+
+    Returns:
+        ``1 + sum(buffer + limit for each stage) + the last stage's limit``.
+    """
     return 1 + sum(s.buffer + s.limit for s in stages) + stages[-1].limit
 
 
@@ -238,7 +256,7 @@ class _Books:
 
 
 def _check(source: object, stages: object, ordered: object, window: object,
-           on_unprocessed: object, *, sync: bool, name: str) -> tuple[list[Stage], int]:
+           on_unprocessed: object, *, sync: bool, name: str) -> tuple[list[Stage[Any, Any]], int]:
     if isinstance(source, str | bytes):
         raise TypeError(f"source must be an iterable of items, not a {type(source).__name__}")
     if sync and not isinstance(source, Iterable):
@@ -278,25 +296,68 @@ def _check(source: object, stages: object, ordered: object, window: object,
     return checked, window if isinstance(window, int) else capacity(checked)
 
 
+@overload
+def pipeline_stream_asyncio(
+    source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O1]]: ...
+@overload
+def pipeline_stream_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O2]]: ...
+@overload
+def pipeline_stream_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
+                  Stage[O2, Awaitable[O3]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O3]]: ...
+@overload
+def pipeline_stream_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
+                  Stage[O3, Awaitable[O4]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O4]]: ...
+@overload
+def pipeline_stream_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
+
+
 # --8<-- [start:asyncio]
 def pipeline_stream_asyncio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
     """Run *stages* over *source* with asyncio tasks; iterate the outputs inside the block.
 
+    ``async with pipeline_stream(source, stages) as outputs: async for out in outputs:``.
+    Each stage runs ``limit`` tasks over an ``asyncio.Queue`` of ``buffer`` items, so the
+    pipeline holds at most ``capacity(stages)`` items however long the source. The first error
+    cancels every task; cancelling the block, or leaving it early, cancels them too, and every
+    task has ended before the block is left.
+
     Args:
         source: an iterable or async iterable, read lazily; not a str.
-        stages: at least one ``Stage``, with unique names and async functions.
+        stages: at least one ``Stage``, with unique names and async functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
         on_unprocessed: called once with the unprocessed source items if the pipeline stops
             early: an error, a cancellation, or leaving the block before the end.
 
+    Returns:
+        An async context manager whose value is an async iterator of the last stage's outputs.
+
     Raises:
-        PipelineError: a stage or the source raised; see the class for what it carries.
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
     checked, window = _check(source, stages, ordered, window, on_unprocessed,
@@ -306,7 +367,8 @@ def pipeline_stream_asyncio(
 
 @asynccontextmanager
 async def _stream_asyncio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: list[Stage], ordered: bool, window: int,
+    source: Iterable[Any] | AsyncIterable[Any],
+    stages: list[Stage[Any, Any]], ordered: bool, window: int,
     on_unprocessed: OnUnprocessed | None,
 ) -> AsyncIterator[AsyncIterator[Any]]:
     books = _Books(ordered)
@@ -380,26 +442,136 @@ async def _stream_asyncio(
 # --8<-- [end:asyncio]
 
 
+@overload
 async def pipeline_asyncio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O1]: ...
+@overload
+async def pipeline_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O2]: ...
+@overload
+async def pipeline_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
+                  Stage[O2, Awaitable[O3]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O3]: ...
+@overload
+async def pipeline_asyncio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
+                  Stage[O3, Awaitable[O4]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O4]: ...
+@overload
+async def pipeline_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[Any]: ...
+
+
+async def pipeline_asyncio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> list[Any]:
-    """``pipeline_stream_asyncio``, collected: the outputs as a list, in completion order or
-    with ``ordered=True`` in the source's. Arguments and errors as there; a ``PipelineError``
-    also carries the outputs collected before the stop, as ``results``."""
+    """Run *stages* over *source* with asyncio tasks; return every output in a list.
+
+    The pipeline of ``pipeline_stream``, collected: each stage runs ``limit`` tasks over an
+    ``asyncio.Queue`` of ``buffer`` items. The first error cancels every task and is raised;
+    cancelling the call cancels every task before the cancellation goes on.
+
+    Args:
+        source: an iterable or async iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and async functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Returns:
+        The last stage's outputs, in completion order, or in the source's with ``ordered``.
+
+    Raises:
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
+        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
+    """
     return await _collect(pipeline_stream_asyncio(
         source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
 
 
+@overload
+def pipeline_stream_anyio(
+    source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O1]]: ...
+@overload
+def pipeline_stream_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O2]]: ...
+@overload
+def pipeline_stream_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
+                  Stage[O2, Awaitable[O3]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O3]]: ...
+@overload
+def pipeline_stream_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
+                  Stage[O3, Awaitable[O4]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[O4]]: ...
+@overload
+def pipeline_stream_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
+
+
 # --8<-- [start:anyio]
 def pipeline_stream_anyio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
-    """Run *stages* over *source* with anyio tasks and memory object streams, on asyncio or
-    trio. Arguments, results and errors as ``pipeline_stream_asyncio``."""
+    """Run *stages* over *source* with anyio tasks, on asyncio or trio; iterate the outputs.
+
+    ``async with pipeline_stream(source, stages) as outputs: async for out in outputs:``.
+    Each stage runs ``limit`` tasks joined by anyio memory object streams of ``buffer`` items,
+    the closest thing to a Go channel, so the pipeline holds at most ``capacity(stages)`` items
+    however long the source. The first error cancels every task; cancelling the block, or
+    leaving it early, cancels them too, and every task has ended before the block is left.
+
+    Args:
+        source: an iterable or async iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and async functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Returns:
+        An async context manager whose value is an async iterator of the last stage's outputs.
+
+    Raises:
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
+    """
     checked, window = _check(source, stages, ordered, window, on_unprocessed,
                              sync=False, name="pipeline_stream_anyio")
     return _stream_anyio(source, checked, ordered, window, on_unprocessed)
@@ -407,7 +579,8 @@ def pipeline_stream_anyio(
 
 @asynccontextmanager
 async def _stream_anyio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: list[Stage], ordered: bool, window: int,
+    source: Iterable[Any] | AsyncIterable[Any],
+    stages: list[Stage[Any, Any]], ordered: bool, window: int,
     on_unprocessed: OnUnprocessed | None,
 ) -> AsyncIterator[AsyncIterator[Any]]:
     books = _Books(ordered)
@@ -436,7 +609,7 @@ async def _stream_anyio(
                 except anyio.WouldBlock:
                     await out.send(entry)
 
-    async def work(stage: Stage, inbox: MemoryObjectReceiveStream[tuple[int, Any]],
+    async def work(stage: Stage[Any, Any], inbox: MemoryObjectReceiveStream[tuple[int, Any]],
                    out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
         async with out:  # the stage's last worker out closes the next channel
             while True:
@@ -509,30 +682,133 @@ async def _stream_anyio(
 # --8<-- [end:anyio]
 
 
+@overload
 async def pipeline_anyio(
-    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O1]: ...
+@overload
+async def pipeline_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O2]: ...
+@overload
+async def pipeline_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
+                  Stage[O2, Awaitable[O3]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O3]: ...
+@overload
+async def pipeline_anyio(
+    source: Iterable[S] | AsyncIterable[S],
+    stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
+                  Stage[O3, Awaitable[O4]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O4]: ...
+@overload
+async def pipeline_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[Any]: ...
+
+
+async def pipeline_anyio(
+    source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> list[Any]:
-    """``pipeline_stream_anyio``, collected into a list, as ``pipeline_asyncio``."""
+    """Run *stages* over *source* with anyio tasks, on asyncio or trio; return every output.
+
+    The pipeline of ``pipeline_stream``, collected: each stage runs ``limit`` tasks joined by
+    memory object streams of ``buffer`` items. The first error cancels every task and is raised;
+    cancelling the call (a cancel scope, a cancelled task group) cancels every task before the
+    cancellation goes on.
+
+    Args:
+        source: an iterable or async iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and async functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Returns:
+        The last stage's outputs, in completion order, or in the source's with ``ordered``.
+
+    Raises:
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
+        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
+    """
     return await _collect(pipeline_stream_anyio(
         source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
 
 
+@overload
+def pipeline_stream_threads(
+    source: Iterable[S], stages: tuple[Stage[S, O1]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractContextManager[Iterator[O1]]: ...
+@overload
+def pipeline_stream_threads(
+    source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractContextManager[Iterator[O2]]: ...
+@overload
+def pipeline_stream_threads(
+    source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractContextManager[Iterator[O3]]: ...
+@overload
+def pipeline_stream_threads(
+    source: Iterable[S],
+    stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3], Stage[O3, O4]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractContextManager[Iterator[O4]]: ...
+@overload
+def pipeline_stream_threads(
+    source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> AbstractContextManager[Iterator[Any]]: ...
+
+
 # --8<-- [start:threads]
 def pipeline_stream_threads(
-    source: Iterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> AbstractContextManager[Iterator[Any]]:
-    """Run *stages* over *source* with one thread per worker (and one for the source), over
-    ``queue.Queue`` channels; iterate the outputs inside the ``with`` block.
+    """Run *stages* over *source* with one thread per worker; iterate the outputs in the block.
 
-    A thread cannot be cancelled, so stopping — an error, or leaving the block early — is a
-    request: the source is read no further, workers call no function on what they still
-    receive (those items are reported unprocessed) and drain their inboxes so that nobody
-    stays blocked on a full queue, and every thread is joined before the block is left.
-    Arguments, results and errors as ``pipeline_stream_asyncio``, with plain functions.
+    ``with pipeline_stream(source, stages) as outputs: for out in outputs:``. Each stage runs
+    ``limit`` threads over a ``queue.Queue`` of ``buffer`` items, and the source is read in a
+    thread of its own. A thread cannot be cancelled, so stopping (an error, or leaving the
+    block early) is a request: the source is read no further, workers call no function on what
+    they still receive (those items are reported unprocessed) and drain their inboxes so that
+    nobody stays blocked on a full queue, and every thread is joined before the block is left.
+
+    Args:
+        source: an iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and plain functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Returns:
+        A context manager whose value is an iterator of the last stage's outputs.
+
+    Raises:
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
     checked, window = _check(source, stages, ordered, window, on_unprocessed,
                              sync=True, name="pipeline_stream_threads")
@@ -540,8 +816,9 @@ def pipeline_stream_threads(
 
 
 @contextmanager
-def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, window: int,
-                    on_unprocessed: OnUnprocessed | None) -> Iterator[Iterator[Any]]:
+def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordered: bool,
+                    window: int, on_unprocessed: OnUnprocessed | None,
+                    ) -> Iterator[Iterator[Any]]:
     books = _Books(ordered)
     inboxes: list[queue.Queue[tuple[int, Any]]] = [queue.Queue(s.buffer) for s in stages]
     inboxes.append(queue.Queue(stages[-1].limit))
@@ -647,12 +924,65 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage], ordered: bool, w
 # --8<-- [end:threads]
 
 
+@overload
 def pipeline_threads(
-    source: Iterable[Any], stages: Sequence[Stage], *,
+    source: Iterable[S], stages: tuple[Stage[S, O1]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O1]: ...
+@overload
+def pipeline_threads(
+    source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O2]: ...
+@overload
+def pipeline_threads(
+    source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O3]: ...
+@overload
+def pipeline_threads(
+    source: Iterable[S],
+    stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3], Stage[O3, O4]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[O4]: ...
+@overload
+def pipeline_threads(
+    source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
+    ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+) -> list[Any]: ...
+
+
+def pipeline_threads(
+    source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
 ) -> list[Any]:
-    """``pipeline_stream_threads``, collected into a list, as ``pipeline_asyncio``."""
+    """Run *stages* over *source* with one thread per worker; return every output in a list.
+
+    The pipeline of ``pipeline_stream``, collected: each stage runs ``limit`` threads over a
+    ``queue.Queue`` of ``buffer`` items. A thread cannot be cancelled: after the first error the
+    source is read no further, running functions finish, every thread is joined, and then the
+    error is raised.
+
+    Args:
+        source: an iterable, read lazily; not a str.
+        stages: at least one ``Stage``, with unique names and plain functions. Given as a
+            tuple, the outputs' type follows the stages' for a type checker.
+        ordered: outputs in the source's order rather than in completion order.
+        window: with ``ordered``, the most items between source and caller; by default
+            ``capacity(stages)``.
+        on_unprocessed: called once with the unprocessed source items if the pipeline stops
+            early: an error, a cancellation, or leaving the block before the end.
+
+    Returns:
+        The last stage's outputs, in completion order, or in the source's with ``ordered``.
+
+    Raises:
+        PipelineError: a stage or the source raised; it names the stage, the item and its
+            index, and lists the unprocessed items. The original exception is ``__cause__``.
+        TypeError, ValueError: for a bad argument, at the call, before anything starts.
+        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
+    """
     results: list[Any] = []
     try:
         with pipeline_stream_threads(source, stages, ordered=ordered, window=window,

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 
 from ._core import (
     check_callable,
@@ -73,6 +73,8 @@ __all__ = [
     "offload_sync",
 ]
 
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
+
 R = TypeVar("R")
 
 
@@ -89,7 +91,7 @@ def _check_offload(fn: object, executor: object) -> None:
 
 
 # --8<-- [start:asyncio]
-async def offload_asyncio(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
+async def offload_asyncio(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor) -> R:
     """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
 
     Cancelling the caller cancels the job if it has not started; a job already running in a
@@ -154,7 +156,7 @@ async def offload_all_asyncio(
 
 # --8<-- [start:anyio]
 async def offload_anyio(
-    fn: Callable[..., R], *args: Any, limiter: anyio.CapacityLimiter | None = None,
+    fn: Callable[[*Ts], R], *args: *Ts, limiter: anyio.CapacityLimiter | None = None,
     executor: Executor | None = None,
 ) -> R:
     """Run ``fn(*args)`` in one of anyio's worker processes, on asyncio or trio.
@@ -296,7 +298,7 @@ async def _wait_for(future: Future[R]) -> R:
 
 
 # --8<-- [start:sync]
-def offload_sync(fn: Callable[..., R], *args: Any, executor: Executor) -> R:
+def offload_sync(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor) -> R:
     """Run ``fn(*args)`` on *executor* from synchronous code and wait for the result.
 
     Args:

@@ -132,9 +132,29 @@ async def produce_consume_asyncio_sentinel(
 ) -> list[R]:
     """Run one producer per source and *consumers* consumers over an ``asyncio.Queue``.
 
-    The end of input is signalled the sentinel way — with end markers, one per consumer, put
-    after every producer has finished — but with a private marker, so ``None`` stays a valid
-    item. Arguments, results and errors as ``produce_consume_asyncio``.
+    The end of input is signalled the sentinel way, the only one before Python 3.13: end
+    markers, one per consumer, put after every producer has finished, with a private marker so
+    ``None`` stays a valid item. A teaching variant, in no namespace: ``produce_consume`` closes
+    the queue instead. Cancelling the call cancels every producer and consumer before the
+    cancellation goes on.
+
+    Args:
+        sources: one iterable or async iterable per producer (at least one), each
+            read by its own task.
+        consume: the async function each consumer applies to each item.
+        consumers: how many consumers (>= 1), each a task.
+        maxsize: the queue's capacity (>= 1); producers wait while it is full.
+        on_unprocessed: called with the unprocessed items if the call ends early, whether by an
+            error or by cancellation.
+
+    Returns:
+        What *consume* returned for each item, in the order the items finished.
+
+    Raises:
+        ProducerConsumerError: a producer or consumer raised; it carries the first error (also
+            its ``__cause__``), every item taken from a source but not consumed
+            (``unprocessed``), and how many were consumed.
+        TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -224,11 +244,31 @@ async def produce_consume_anyio(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
 ) -> list[R]:
-    """Run the pipeline over an anyio memory object stream, on asyncio or trio.
+    """Run one producer per source and *consumers* consumers over an anyio memory object stream.
 
     Each producer owns a clone of the send side and closes it when its source is exhausted;
-    when the last clone closes, every consumer's ``async for`` ends — Go's ``close(ch)`` and
-    ``range ch``. Arguments, results and errors as ``produce_consume_asyncio``.
+    when the last clone closes, every consumer's ``async for`` ends: Go's ``close(ch)`` and
+    ``range ch``. Runs on asyncio and trio. Cancelling the call (a cancel scope, a cancelled
+    task group) cancels every producer and consumer before the cancellation goes on;
+    *on_unprocessed* then receives the items taken from a source but not consumed.
+
+    Args:
+        sources: one iterable or async iterable per producer (at least one), each
+            read by its own task.
+        consume: the async function each consumer applies to each item.
+        consumers: how many consumers (>= 1), each a task.
+        maxsize: the queue's capacity (>= 1); producers wait while it is full.
+        on_unprocessed: called with the unprocessed items if the call ends early, whether by an
+            error or by cancellation.
+
+    Returns:
+        What *consume* returned for each item, in the order the items finished.
+
+    Raises:
+        ProducerConsumerError: a producer or consumer raised; it carries the first error (also
+            its ``__cause__``), every item taken from a source but not consumed
+            (``unprocessed``), and how many were consumed.
+        TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize)
     ledger: _Ledger[T] = _Ledger()
@@ -289,15 +329,33 @@ async def _receive(inbox: MemoryObjectReceiveStream[Any]) -> Any:
 # --8<-- [start:threads]
 def produce_consume_threads(
     sources: Sequence[Iterable[T]], consume: Callable[[T], R], *,
-    consumers: int = 2, maxsize: int = 16,
+    consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
 ) -> list[R]:
     """Run one producer thread per source and *consumers* consumer threads over a ``queue.Queue``.
 
-    A thread cannot be cancelled, so when one raises the others are *asked* to stop: producers
-    take no new items, and consumers keep draining the queue without processing, so that no
-    producer stays blocked on a full queue. Every thread is joined before this returns.
+    When the last producer finishes, the queue is closed (end markers, one per consumer):
+    consumers drain what is left and stop. A thread cannot be cancelled, so when one raises the
+    others are *asked* to stop: producers take no new items, and consumers keep draining the
+    queue without processing, so that no producer stays blocked on a full queue. Every thread
+    is joined before this returns or raises.
 
-    Args and errors as ``produce_consume_asyncio``, with plain iterables and a plain function.
+    Args:
+        sources: one iterable per producer (at least one), each
+            read by its own thread.
+        consume: the plain function each consumer applies to each item.
+        consumers: how many consumers (>= 1), each a thread.
+        maxsize: the queue's capacity (>= 1); producers wait while it is full.
+        on_unprocessed: called with the unprocessed items if the call ends early, whether by an
+            error or by cancellation.
+
+    Returns:
+        What *consume* returned for each item, in the order the items finished.
+
+    Raises:
+        ProducerConsumerError: a producer or consumer raised; it carries the first error (also
+            its ``__cause__``), every item taken from a source but not consumed
+            (``unprocessed``), and how many were consumed.
+        TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
     ledger: _Ledger[T] = _Ledger()
@@ -347,7 +405,10 @@ def produce_consume_threads(
     for t in workers:
         t.join()
     if failures:
-        raise ProducerConsumerError(failures[0], ledger.unprocessed(), ledger.consumed)
+        unprocessed = ledger.unprocessed()
+        if on_unprocessed is not None and unprocessed:
+            on_unprocessed(unprocessed)
+        raise ProducerConsumerError(failures[0], unprocessed, ledger.consumed)
     return results
 
 # --8<-- [end:threads]
@@ -371,8 +432,24 @@ async def produce_consume_from_threads(
     source's ``next()`` finishes that call first, and the call waits for it: every producer
     thread has ended before this returns or raises.
 
-    Arguments, results and errors as ``produce_consume_asyncio``, but each source must be a
-    plain iterable, since a thread iterates it.
+    Args:
+        sources: one plain iterable (a thread iterates it) per producer (at least one), each
+            read by its own thread.
+        consume: the async function each consumer applies to each item.
+        consumers: how many consumers (>= 1), each a task.
+        maxsize: the queue's capacity (>= 1); producers wait while it is full.
+        on_unprocessed: called with the unprocessed items if the call ends early, whether by an
+            error or by cancellation.
+
+    Returns:
+        What *consume* returned for each item, in the order the items finished.
+
+    Raises:
+        ProducerConsumerError: a producer or consumer raised; it carries the first error (also
+            its ``__cause__``), every item taken from a source but not consumed
+            (``unprocessed``), and how many were consumed.
+        TypeError, ValueError: for bad arguments, before anything starts.
+        MissingExtra: culsans is not installed (the ``[bridge]`` extra).
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
     ledger: _Ledger[T] = _Ledger()

@@ -121,8 +121,18 @@ class AsyncioRateLimiter(_AsyncRateLimiter):
 class AnyioRateLimiter(_AsyncRateLimiter):
     """At most *rate* operations per second among anyio tasks, on asyncio or trio.
 
-    The same contract as ``AsyncioRateLimiter``, on anyio's clock (which a test may
-    replace with trio's ``MockClock``).
+    ``await limiter.acquire()`` (or ``async with limiter:``) before each operation; callers are
+    served in the order they called, each at its slot of the GCRA schedule, and a caller
+    cancelled while it waits gives its slot back. A new limiter is full: its first *burst*
+    callers go at once. It reads anyio's clock, which a test may replace with trio's
+    ``MockClock``. ``repr(limiter)`` shows how far ahead slots are booked.
+
+    Args:
+        rate: operations per second (> 0, finite).
+        burst: how many may go at once after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
     """
 
     _wait = staticmethod(wait_anyio)
@@ -136,9 +146,18 @@ class AnyioRateLimiter(_AsyncRateLimiter):
 class ThreadRateLimiter:
     """At most *rate* operations per second among threads, *burst* at once.
 
-    The same contract as ``AsyncioRateLimiter``, on ``time.monotonic``. A sleeping thread
-    cannot be cancelled: pass a *timeout* to ``acquire`` where a caller must be able to give
-    up. Safe to share between threads; ``with limiter:`` acquires.
+    ``limiter.acquire()`` (or ``with limiter:``) before each operation; callers are served in
+    the order they called, each at its slot of the GCRA schedule, on ``time.monotonic``. A
+    sleeping thread cannot be cancelled: pass a *timeout* to ``acquire`` where a caller must be
+    able to give up. A new limiter is full: its first *burst* callers go at once. Safe to
+    share between threads; ``repr(limiter)`` shows how far ahead slots are booked.
+
+    Args:
+        rate: operations per second (> 0, finite).
+        burst: how many may go at once after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
     """
 
     def __init__(self, rate: float, *, burst: int = 1) -> None:

@@ -196,12 +196,15 @@ class _AsyncRWMutex:
 class AsyncioRWMutex(_AsyncRWMutex):
     """A reader–writer lock for asyncio tasks: many readers or one writer, neither starved.
 
-    A new lock is unlocked. ``async with rw.reading():`` and ``async with rw.writing():`` hold
-    it for a block; ``rlock``/``runlock`` and ``lock``/``unlock`` are Go's names. Any task may
-    release a lock another task took, as in Go. It is not reentrant, and a reader cannot
-    upgrade: ``rlock()`` then ``lock()`` in one task waits forever.
-
-    ``repr(rw)`` shows the readers inside, whether a writer holds it, and who waits.
+    ``async with rw.reading():`` and ``async with rw.writing():`` hold it for a block;
+    ``rlock``/``runlock`` and ``lock``/``unlock`` are Go's names. Go's policy, which starves
+    neither side: a reader gets in at once unless a writer holds the lock or waits for it;
+    when a writer unlocks, every reader that queued meanwhile gets in together, before the
+    next writer; writers get it one at a time, in arrival order. A task cancelled while it
+    waits leaves no trace. Any task may release a lock another task took, as in Go. It is not
+    reentrant, and a reader cannot upgrade: ``rlock()`` then ``lock()`` in one task waits
+    forever. A new lock is unlocked; ``repr(rw)`` shows the readers inside, whether a writer
+    holds it, and who waits.
     """
 
     @staticmethod
@@ -210,9 +213,17 @@ class AsyncioRWMutex(_AsyncRWMutex):
 
 
 class AnyioRWMutex(_AsyncRWMutex):
-    """A reader–writer lock for anyio tasks, on asyncio or trio.
+    """A reader–writer lock for anyio tasks, on asyncio or trio: many readers or one writer.
 
-    The same contract and policy as ``AsyncioRWMutex``, over ``anyio.Event``.
+    ``async with rw.reading():`` and ``async with rw.writing():`` hold it for a block;
+    ``rlock``/``runlock`` and ``lock``/``unlock`` are Go's names. Go's policy, which starves
+    neither side: a reader gets in at once unless a writer holds the lock or waits for it;
+    when a writer unlocks, every reader that queued meanwhile gets in together, before the
+    next writer; writers get it one at a time, in arrival order. A task cancelled while it
+    waits leaves no trace. Any task may release a lock another task took, as in Go. It is not
+    reentrant, and a reader cannot upgrade: ``rlock()`` then ``lock()`` in one task waits
+    forever. A new lock is unlocked; ``repr(rw)`` shows the readers inside, whether a writer
+    holds it, and who waits.
     """
 
     @staticmethod
@@ -223,10 +234,15 @@ class AnyioRWMutex(_AsyncRWMutex):
 
 # --8<-- [start:threads]
 class ThreadRWMutex:
-    """A reader–writer lock for threads, with the same contract, policy and hand-over.
+    """A reader–writer lock for threads: many readers or one writer, neither starved.
 
-    ``with rw.reading():`` and ``with rw.writing():`` hold it for a block. A blocked thread
-    cannot be cancelled from outside. ``repr(rw)`` shows its state.
+    ``with rw.reading():`` and ``with rw.writing():`` hold it for a block; ``rlock``/``runlock``
+    and ``lock``/``unlock`` are Go's names. Go's policy, which starves neither side: a reader
+    gets in at once unless a writer holds the lock or waits for it; when a writer unlocks,
+    every reader that queued meanwhile gets in together, before the next writer; writers get
+    it one at a time, in arrival order. A blocked thread cannot be cancelled from outside.
+    It is not reentrant, and a reader cannot upgrade. A new lock is unlocked; ``repr(rw)``
+    shows its state.
     """
 
     # One condition variable guards the state. A waiting reader is let in when its batch

@@ -28,9 +28,9 @@ on asyncio with no dependency, ``ThreadSingleFlight`` in blocking code.
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, TypeVarTuple
 
 from ._core import check_callable, check_positive_number
 from ._core.lazy import lazy
@@ -46,6 +46,9 @@ else:
 
 __all__ = ["AnyioSingleFlight", "AsyncioSingleFlight", "ThreadSingleFlight"]
 
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
+
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -71,19 +74,19 @@ def _check(fn: object, timeout: float | None) -> None:
         check_positive_number("timeout", timeout)
 
 
-def _describe(group: object, flights: dict[Hashable, _Flight]) -> str:
+def _describe(group: object, flights: Mapping[Any, _Flight]) -> str:
     waiting = sum(f.waiting for f in flights.values())
     return f"<{type(group).__name__} {len(flights)} in flight, {waiting} caller(s) waiting>"
 
 
 # --8<-- [start:async]
-class _AsyncSingleFlight(Generic[V]):
+class _AsyncSingleFlight(Generic[K, V]):
     """The group for one event loop; the subclasses bring asyncio's or anyio's tasks."""
 
     def __init__(self) -> None:
-        self._flights: dict[Hashable, _Flight] = {}
+        self._flights: dict[K, _Flight] = {}
 
-    async def do(self, key: Hashable, fn: Callable[..., Awaitable[V]], *args: Any,
+    async def do(self, key: K, fn: Callable[[*Ts], Awaitable[V]], *args: *Ts,
                  timeout: float | None = None) -> V:
         """Return ``await fn(*args)``, sharing one call among concurrent callers for *key*.
 
@@ -120,11 +123,11 @@ class _AsyncSingleFlight(Generic[V]):
         result: V = flight.outcome()
         return result
 
-    def forget(self, key: Hashable) -> None:
+    def forget(self, key: K) -> None:
         """The next ``do(key, ...)`` starts a new call, even if one is in flight."""
         self._flights.pop(key, None)
 
-    async def _run(self, key: Hashable, flight: _Flight, fn: Callable[..., Awaitable[V]],
+    async def _run(self, key: K, flight: _Flight, fn: Callable[..., Awaitable[V]],
                    args: tuple[Any, ...]) -> None:
         try:
             flight.value = await fn(*args)
@@ -137,11 +140,11 @@ class _AsyncSingleFlight(Generic[V]):
             self._drop(key, flight)
             flight.done.set()
 
-    def _drop(self, key: Hashable, flight: _Flight) -> None:
+    def _drop(self, key: K, flight: _Flight) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]
 
-    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+    def _start(self, key: K, fn: Callable[..., Awaitable[V]],
                args: tuple[Any, ...]) -> _Flight:
         raise NotImplementedError
 
@@ -152,7 +155,7 @@ class _AsyncSingleFlight(Generic[V]):
         return _describe(self, self._flights)
 
 
-class AsyncioSingleFlight(_AsyncSingleFlight[V]):
+class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
     """Go's singleflight for asyncio: ``async with AsyncioSingleFlight() as flights:``.
 
     The calls run in the group's own ``asyncio.TaskGroup``; leaving the block cancels any
@@ -163,7 +166,7 @@ class AsyncioSingleFlight(_AsyncSingleFlight[V]):
         super().__init__()
         self._group: asyncio.TaskGroup | None = None
 
-    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+    def _start(self, key: K, fn: Callable[..., Awaitable[V]],
                args: tuple[Any, ...]) -> _Flight:
         if self._group is None:
             raise RuntimeError("use the group as 'async with AsyncioSingleFlight() as g:'")
@@ -179,7 +182,7 @@ class AsyncioSingleFlight(_AsyncSingleFlight[V]):
         async with asyncio.timeout(timeout):
             await flight.done.wait()
 
-    async def __aenter__(self) -> AsyncioSingleFlight[V]:
+    async def __aenter__(self) -> AsyncioSingleFlight[K, V]:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         return self
@@ -194,18 +197,23 @@ class AsyncioSingleFlight(_AsyncSingleFlight[V]):
         await group.__aexit__(et, e, tb)
 
 
-class AnyioSingleFlight(_AsyncSingleFlight[V]):
-    """Go's singleflight for anyio, on asyncio or trio: ``async with AnyioSingleFlight() as g:``.
+class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
+    """Go's singleflight for anyio, on asyncio or trio: ``async with SingleFlight() as flights:``.
 
-    The same contract as ``AsyncioSingleFlight``; the calls run in the group's anyio task
-    group, each in a cancel scope of its own.
+    ``await flights.do(key, fn, *args)``: the first caller for *key* starts ``fn(*args)`` in
+    the group's task group; callers for the same key that arrive while it runs share its
+    result or its error, and a key is forgotten when its call ends (``forget`` drops it
+    sooner). A caller that is cancelled, or whose *timeout* runs out, only stops waiting; when
+    the last caller of a flight leaves, the call is cancelled. Leaving the block cancels every
+    call still in flight. Each call runs in a cancel scope of its own. ``repr(group)`` shows
+    the calls in flight and the callers waiting.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._group: anyio.abc.TaskGroup | None = None
 
-    def _start(self, key: Hashable, fn: Callable[..., Awaitable[V]],
+    def _start(self, key: K, fn: Callable[..., Awaitable[V]],
                args: tuple[Any, ...]) -> _Flight:
         if self._group is None:
             raise RuntimeError("use the group as 'async with AnyioSingleFlight() as g:'")
@@ -230,7 +238,7 @@ class AnyioSingleFlight(_AsyncSingleFlight[V]):
         with anyio.fail_after(timeout):
             await flight.done.wait()
 
-    async def __aenter__(self) -> AnyioSingleFlight[V]:
+    async def __aenter__(self) -> AnyioSingleFlight[K, V]:
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
         return self
@@ -246,23 +254,38 @@ class AnyioSingleFlight(_AsyncSingleFlight[V]):
 
 
 # --8<-- [start:threads]
-class ThreadSingleFlight(Generic[V]):
-    """Go's singleflight for threads: the first caller for a key runs ``fn``, in its own thread.
+class ThreadSingleFlight(Generic[K, V]):
+    """Go's singleflight for threads: concurrent callers for one key share one call.
 
-    The same contract as ``AsyncioSingleFlight``, except that nothing can be cancelled: a
-    caller whose *timeout* runs out stops waiting, and the call goes on. ``repr(group)``
-    shows the calls in flight and the callers waiting.
+    ``flights.do(key, fn, *args)``: the first caller for *key* runs ``fn(*args)`` in its own
+    thread; callers for the same key that arrive while it runs block until it ends and share
+    its result or its error, and a key is forgotten when its call ends (``forget`` drops it
+    sooner). Nothing can be cancelled: a caller whose *timeout* runs out stops waiting, and
+    the call goes on. ``repr(group)`` shows the calls in flight and the callers waiting.
     """
 
     def __init__(self) -> None:
-        self._flights: dict[Hashable, _Flight] = {}
+        self._flights: dict[K, _Flight] = {}
         self._lock = threading.Lock()  # guards _flights and the waiting counts
 
-    def do(self, key: Hashable, fn: Callable[..., V], *args: Any,
+    def do(self, key: K, fn: Callable[[*Ts], V], *args: *Ts,
            timeout: float | None = None) -> V:
         """Return ``fn(*args)``, sharing one call among concurrent callers for *key*.
 
-        Arguments, results and errors as ``AsyncioSingleFlight.do``, with a plain function.
+        Args:
+            key: what identifies the call; any hashable value.
+            fn: a plain function; only the first caller's is called.
+            *args: its arguments.
+            timeout: the most seconds this caller waits (> 0); ``None``, as long as it takes.
+                The call itself goes on when a caller stops waiting.
+
+        Returns:
+            What the shared call returned.
+
+        Raises:
+            Exception: whatever the shared call raised, in every caller that waited for it.
+            TimeoutError: *timeout* ran out before the call ended.
+            TypeError, ValueError: for a bad argument, naming it.
         """
         _check(fn, timeout)
         with self._lock:
@@ -282,12 +305,12 @@ class ThreadSingleFlight(Generic[V]):
         result: V = flight.outcome()
         return result
 
-    def forget(self, key: Hashable) -> None:
+    def forget(self, key: K) -> None:
         """The next ``do(key, ...)`` starts a new call, even if one is in flight."""
         with self._lock:
             self._flights.pop(key, None)
 
-    def _run(self, key: Hashable, flight: _Flight, fn: Callable[..., V],
+    def _run(self, key: K, flight: _Flight, fn: Callable[..., V],
              args: tuple[Any, ...]) -> None:
         try:
             flight.value = fn(*args)

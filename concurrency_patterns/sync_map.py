@@ -259,16 +259,34 @@ class _AsyncSyncMap(_SyncMapOps[K, V]):
 
 
 class AsyncioSyncMap(_AsyncSyncMap[K, V]):
-    """Go's ``sync.Map`` for asyncio tasks, with ``load_or_compute`` for a cache that awaits
-    what it misses (an ``asyncio.Lock`` per key being computed). The methods and their
-    contract are ``ThreadSyncMap``'s; only ``load_or_compute`` is awaited."""
+    """Go's ``sync.Map`` for asyncio tasks, with ``load_or_compute`` for a cache that awaits.
+
+    Every operation is atomic: ``load``, ``store``, ``load_or_store``, ``load_and_delete``,
+    ``delete``, ``swap``, ``compare_and_swap``, ``compare_and_delete``, ``items``, ``range``,
+    ``clear``, ``len``. Between awaits no other task runs, so the operations need no lock; only
+    ``load_or_compute`` awaits inside its critical section, and it holds a lock per key while
+    it does: concurrent callers for one key wait for one computation, and other keys are not
+    held up. Not for sharing between threads (use the ``threads`` namespace's ``SyncMap``).
+    The zero value is usable: ``SyncMap()`` is an empty map, ``SyncMap[K, V]`` when typed.
+    Over an ``asyncio.Lock`` per key being computed.
+    """
 
     def _new_lock(self) -> Any:
         return asyncio.Lock()
 
 
 class AnyioSyncMap(_AsyncSyncMap[K, V]):
-    """``AsyncioSyncMap`` on anyio, for asyncio or trio (an ``anyio.Lock`` per key)."""
+    """Go's ``sync.Map`` for anyio tasks, on asyncio or trio, with an awaiting cache.
+
+    Every operation is atomic: ``load``, ``store``, ``load_or_store``, ``load_and_delete``,
+    ``delete``, ``swap``, ``compare_and_swap``, ``compare_and_delete``, ``items``, ``range``,
+    ``clear``, ``len``. Between awaits no other task runs, so the operations need no lock; only
+    ``load_or_compute`` awaits inside its critical section, and it holds a lock per key while
+    it does: concurrent callers for one key wait for one computation, and other keys are not
+    held up. Not for sharing between threads (use the ``threads`` namespace's ``SyncMap``).
+    The zero value is usable: ``SyncMap()`` is an empty map, ``SyncMap[K, V]`` when typed.
+    Over an ``anyio.Lock`` per key being computed.
+    """
 
     def _new_lock(self) -> Any:
         return anyio.Lock()

@@ -56,8 +56,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PoolStatistics:
-    """A pool's state, for debugging: ``created`` objects exist, ``idle`` of them wait in
-    the pool and ``in_use`` are out; ``waiting`` callers wait for one."""
+    """A pool's state, for debugging, as ``SyncPool.statistics()`` returns it.
+
+    Attributes:
+        created: how many objects exist (``idle + in_use``).
+        idle: how many wait in the pool.
+        in_use: how many are out.
+        waiting: how many callers wait for one.
+        max_size: the most objects that may exist at once.
+    """
 
     created: int
     idle: int
@@ -176,6 +183,7 @@ class ThreadSyncPool(Generic[T]):
             self.put(obj)
 
     def statistics(self) -> PoolStatistics:
+        """The pool's state now: objects created, idle, in use, and callers waiting."""
         with self._lock:
             return self._books.stats(self._waiting)
 
@@ -246,6 +254,7 @@ class _AsyncSyncPool(Generic[T]):
             self.put(obj)
 
     def statistics(self) -> PoolStatistics:
+        """The pool's state now: objects created, idle, in use, and callers waiting."""
         return self._books.stats(self._waiting)
 
     def __repr__(self) -> str:
@@ -255,9 +264,23 @@ class _AsyncSyncPool(Generic[T]):
 
 
 class AsyncioSyncPool(_AsyncSyncPool[T]):
-    """A bounded pool of reusable objects for asyncio tasks (an ``asyncio.Semaphore`` of
-    places). The contract is ``ThreadSyncPool``'s; for a deadline on ``get()``, use
-    ``asyncio.timeout``."""
+    """A bounded pool of reusable objects for asyncio tasks: ``SyncPool[T]``.
+
+    ``obj = await pool.get()`` takes an idle object or builds one with *new*; when *max_size*
+    objects are out, it waits for one to be returned, first come first served. ``pool.put(obj)``
+    resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
+    cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
+    scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
+    Over an ``asyncio.Semaphore`` of places.
+
+    Args:
+        new: builds an object; called while fewer than *max_size* exist and none is idle.
+        reset: called on each object as it is returned, before anyone else gets it.
+        max_size: the most objects that exist at once (>= 1).
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it.
+    """
 
     _name = "AsyncioSyncPool"
 
@@ -266,7 +289,23 @@ class AsyncioSyncPool(_AsyncSyncPool[T]):
 
 
 class AnyioSyncPool(_AsyncSyncPool[T]):
-    """``AsyncioSyncPool`` on anyio, for asyncio or trio (an ``anyio.Semaphore``)."""
+    """A bounded pool of reusable objects for anyio tasks, on asyncio or trio: ``SyncPool[T]``.
+
+    ``obj = await pool.get()`` takes an idle object or builds one with *new*; when *max_size*
+    objects are out, it waits for one to be returned, first come first served. ``pool.put(obj)``
+    resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
+    cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
+    scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
+    Over an ``anyio.Semaphore`` of places.
+
+    Args:
+        new: builds an object; called while fewer than *max_size* exist and none is idle.
+        reset: called on each object as it is returned, before anyone else gets it.
+        max_size: the most objects that exist at once (>= 1).
+
+    Raises:
+        TypeError, ValueError: for a bad argument, naming it.
+    """
 
     _name = "AnyioSyncPool"
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVarTuple
 
 from ._core.lazy import lazy
 
@@ -49,6 +49,8 @@ else:
 
 
 __all__ = ["AnyioWaitGroup", "AsyncioWaitGroup", "ThreadWaitGroup"]
+
+Ts = TypeVarTuple("Ts")  # the arguments a function is started with
 
 
 class _Counter:
@@ -144,7 +146,7 @@ class AsyncioWaitGroup:
         await self._zero.wait()
         self._counter.raise_errors()
 
-    def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
         """Run ``await fn(*args)`` in a new task, counted by this group.
 
         An ``Exception`` that *fn* raises is kept for ``wait`` and does not cancel the other
@@ -237,7 +239,7 @@ class AnyioWaitGroup:
             await self._zero.wait()
         self._counter.raise_errors()
 
-    def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
         """Run ``await fn(*args)`` in the group's task group, counted by this group.
 
         An ``Exception`` that *fn* raises is kept for ``wait`` and does not cancel the others.
@@ -342,7 +344,7 @@ class ThreadWaitGroup:
             self._counter.raise_errors()
             return True
 
-    def go(self, fn: Callable[..., Any], *args: Any) -> None:
+    def go(self, fn: Callable[[*Ts], object], *args: *Ts) -> None:
         """Run ``fn(*args)`` in a new thread, counted by this group.
 
         An ``Exception`` that *fn* raises is kept for ``wait``.

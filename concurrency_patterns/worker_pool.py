@@ -51,7 +51,7 @@ from collections.abc import (
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from ._core import (
     JobError,
@@ -82,7 +82,7 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True)
 class Completed(Generic[J, R]):
-    """One finished job, as a ``stream_*`` call yields it.
+    """One finished job, as ``map_stream`` yields it.
 
     Attributes:
         index: the job's position in the feed (0 for the first job read).
@@ -163,34 +163,56 @@ def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None) -> Callable[[], Any
     return lambda: nullcontext(paced)
 
 
+@overload
+async def map_asyncio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[False] = ...,
+) -> list[R]: ...
+@overload
+async def map_asyncio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[True],
+) -> list[R | JobError]: ...
+@overload
+async def map_asyncio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: bool,
+) -> list[R] | list[R | JobError]: ...
+
+
 # --8<-- [start:asyncio]
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
-) -> list[Any]:
-    """Run ``await fn(job)`` for every job on *limit* asyncio tasks.
+) -> list[R] | list[R | JobError]:
+    """Run ``await fn(job)`` for every job on *limit* asyncio tasks; return the results.
 
     *limit* tasks pull jobs from the feed one at a time, so a long or endless feed never
-    becomes more than *limit* tasks. Cancelling the call cancels every worker before the
-    cancellation goes on; an error in the feed itself is raised as it is.
+    becomes more than *limit* tasks. The first failing job cancels the others, as Go's
+    errgroup does, unless *return_exceptions*. Cancelling the call cancels every worker before
+    the cancellation goes on; an error in the feed itself is raised as it is.
 
     Args:
         fn: an async function of one job.
         jobs: an iterable or async iterable of jobs; it is read lazily, one job per free worker.
         limit: how many jobs run at once (>= 1).
-        ordered: results in input order (default), or in the order jobs finished.
-        return_exceptions: keep going after a failure; the failing job's slot holds its
+        return_exceptions: keep going after a failure; the failing job's result holds its
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
-            order they were read (``rate_limit``'s arithmetic, burst 1). ``None``: no limit.
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        ordered: results in input order (default), or in the order jobs finished.
 
     Returns:
-        One result per job.
+        One result per job, in input order unless ``ordered=False``; with
+        ``return_exceptions=True`` a failing job's place holds its ``JobError``.
 
     Raises:
-        JobError: the first job that failed (unless ``return_exceptions``); the rest were
-            cancelled.
+        JobError: the first job that failed (unless ``return_exceptions``), naming it; its
+            exception is ``__cause__``.
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
@@ -207,13 +229,22 @@ async def stream_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
-    """``async with stream_asyncio(fn, jobs) as results:`` yields each job as it finishes.
+    """``async with map_stream(fn, jobs) as results:`` yields each job as it finishes.
 
-    At most *limit* jobs run and at most *limit* results wait to be read, so memory stays
-    flat however long the feed; a reader that falls behind holds the workers back. Leaving the
-    block early cancels the workers before the block is left.
+    *limit* asyncio tasks pull jobs from the feed, as ``map`` does, but the results come out
+    as they finish: at most *limit* jobs run and at most *limit* results wait to be read, so
+    memory stays flat however long the feed; a reader that falls behind holds the workers
+    back. Leaving the block early (``break``, an exception, a cancellation) cancels the
+    workers before the block is left.
 
-    Arguments as ``map_asyncio``.
+    Args:
+        fn: an async function of one job.
+        jobs: an iterable or async iterable of jobs; it is read lazily, one job per free worker.
+        limit: how many jobs run at once (>= 1).
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
 
     Yields:
         An async iterator of ``Completed(index, job, value)``, in the order jobs finished.
@@ -233,15 +264,58 @@ async def stream_asyncio(
 # --8<-- [end:asyncio]
 
 
+@overload
+async def map_anyio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[False] = ...,
+) -> list[R]: ...
+@overload
+async def map_anyio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[True],
+) -> list[R | JobError]: ...
+@overload
+async def map_anyio(
+    fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: bool,
+) -> list[R] | list[R | JobError]: ...
+
+
 # --8<-- [start:anyio]
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
-) -> list[Any]:
+) -> list[R] | list[R | JobError]:
     """Run ``await fn(job)`` for every job on *limit* anyio tasks, on asyncio or trio.
 
-    Arguments, results and errors as ``map_asyncio``.
+    *limit* tasks pull jobs from the feed one at a time, so a long or endless feed never
+    becomes more than *limit* tasks. The first failing job cancels the others, as Go's
+    errgroup does, unless *return_exceptions*. Cancelling the call (a cancel scope around it,
+    a cancelled task group) cancels every worker before the cancellation goes on; an error in
+    the feed itself is raised as it is.
+
+    Args:
+        fn: an async function of one job.
+        jobs: an iterable or async iterable of jobs; it is read lazily, one job per free worker.
+        limit: how many jobs run at once (>= 1).
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        ordered: results in input order (default), or in the order jobs finished.
+
+    Returns:
+        One result per job, in input order unless ``ordered=False``; with
+        ``return_exceptions=True`` a failing job's place holds its ``JobError``.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), naming it; its
+            exception is ``__cause__``.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit)
@@ -257,9 +331,30 @@ async def stream_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
-    """``stream_asyncio`` with anyio, on asyncio or trio: ``async with`` keeps it trio-safe.
+    """``async with map_stream(fn, jobs) as results:`` yields each job as it finishes, on anyio.
 
-    Arguments, results and errors as ``stream_asyncio``.
+    *limit* anyio tasks pull jobs from the feed, as ``map`` does, but the results come out as
+    they finish: at most *limit* jobs run and at most *limit* results wait to be read, so
+    memory stays flat however long the feed. Leaving the block early (``break``, an exception,
+    a cancellation) cancels the workers before the block is left; the block keeps the tasks in
+    a task group of its own, which trio requires. Runs on asyncio and trio.
+
+    Args:
+        fn: an async function of one job.
+        jobs: an iterable or async iterable of jobs; it is read lazily, one job per free worker.
+        limit: how many jobs run at once (>= 1).
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+
+    Yields:
+        An async iterator of ``Completed(index, job, value)``, in the order jobs finished.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), raised where you
+            read; the other workers were cancelled.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit)
@@ -271,18 +366,57 @@ async def stream_anyio(
 # --8<-- [end:anyio]
 
 
+@overload
+def map_threads(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[False] = ...,
+) -> list[R]: ...
+@overload
+def map_threads(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[True],
+) -> list[R | JobError]: ...
+@overload
+def map_threads(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    return_exceptions: bool,
+) -> list[R] | list[R | JobError]: ...
+
+
 # --8<-- [start:threads]
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
-) -> list[Any]:
-    """Run ``fn(job)`` for every job on *limit* threads.
+) -> list[R] | list[R | JobError]:
+    """Run ``fn(job)`` for every job on *limit* threads; return the results.
 
-    A running thread cannot be cancelled: after the first failure no new job starts, the jobs
-    already running finish, and then ``JobError`` is raised. Every thread has ended by
-    the time this returns. Arguments and results as ``map_asyncio``, with a plain function
-    and a plain iterable.
+    *limit* threads pull jobs from the feed one at a time, so a long feed never becomes more
+    than *limit* threads. A running thread cannot be cancelled: after the first failure (or a
+    ``KeyboardInterrupt``) no new job starts, the jobs already running finish, and then the
+    error is raised. Every thread has ended by the time this returns or raises.
+
+    Args:
+        fn: a plain function of one job.
+        jobs: an iterable of jobs; it is read lazily, one job per free worker.
+        limit: how many jobs run at once (>= 1).
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        ordered: results in input order (default), or in the order jobs finished.
+
+    Returns:
+        One result per job, in input order unless ``ordered=False``; with
+        ``return_exceptions=True`` a failing job's place holds its ``JobError``.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), naming it; its
+            exception is ``__cause__``.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit, sync=True)
@@ -297,11 +431,29 @@ def stream_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
-    """``with stream_threads(fn, jobs) as results:`` yields each job as it finishes.
+    """``with map_stream(fn, jobs) as results:`` yields each job as it finishes.
 
-    Leaving the block early stops the workers: no new job starts, running ones finish, and
-    every thread has ended before the block is left. Arguments as ``map_threads``; results
-    and errors as ``stream_asyncio``.
+    *limit* threads pull jobs from the feed, as ``map`` does, but the results come out as they
+    finish: at most *limit* jobs run and at most *limit* results wait to be read. Leaving the
+    block early stops the workers: no new job starts, running ones finish, and every thread
+    has ended before the block is left.
+
+    Args:
+        fn: a plain function of one job.
+        jobs: an iterable of jobs; it is read lazily, one job per free worker.
+        limit: how many jobs run at once (>= 1).
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+
+    Yields:
+        An iterator of ``Completed(index, job, value)``, in the order jobs finished.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), raised where you
+            read; no new job starts after it.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit, sync=True)
@@ -312,26 +464,68 @@ def stream_threads(
 # --8<-- [end:threads]
 
 
+@overload
+def map_processes(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ...,
+    executor: Executor | None = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[False] = ...,
+) -> list[R]: ...
+@overload
+def map_processes(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ...,
+    executor: Executor | None = ..., max_per_second: float | None = ...,
+    return_exceptions: Literal[True],
+) -> list[R | JobError]: ...
+@overload
+def map_processes(
+    fn: Callable[[J], R], jobs: Iterable[J], *,
+    limit: int = ..., ordered: bool = ...,
+    executor: Executor | None = ..., max_per_second: float | None = ...,
+    return_exceptions: bool,
+) -> list[R] | list[R | JobError]: ...
+
+
 # --8<-- [start:processes]
 def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 2, ordered: bool = True, return_exceptions: bool = False,
     executor: Executor | None = None, max_per_second: float | None = None,
-) -> list[Any]:
-    """Run ``fn(job)`` for every job in a pool of *limit* processes.
+) -> list[R] | list[R | JobError]:
+    """Run ``fn(job)`` for every job in a pool of processes; return the results.
 
     *fn*, the jobs and the results cross process boundaries, so they must be picklable; an
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
     is submitted. At most ``2 * limit`` jobs are submitted ahead, so a long iterable is read
     lazily and an error stops the feed early. After the first failure, the jobs the pool has not
     yet handed to a worker are cancelled; the ones handed over (up to ``limit + 1``) finish.
+    A pool started for the call is shut down, its processes joined, before this returns.
 
     Args:
-        executor: a pool to reuse (it is not shut down). By default a pool from
-            ``new_process_pool`` is started for this call and shut down before it returns;
-            starting one costs tens of milliseconds, so pass your own when you call this often.
+        fn: a plain function of one job, importable by name (it is pickled: no lambda, no
+            nested function).
+        jobs: an iterable of jobs, each picklable; it is read lazily.
+        limit: how many jobs run at once (>= 1), and the size of the pool started for the
+            call when no *executor* is given.
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        ordered: results in input order (default), or in the order jobs finished.
+        executor: a pool to reuse (it is not shut down), any ``concurrent.futures.Executor``.
+            By default a pool from ``new_process_pool(limit)`` is started for this call and shut
+            down before it returns; starting one costs tens of milliseconds, so pass your own
+            when you call this often.
 
-    Other arguments and results as ``map_asyncio``.
+    Returns:
+        One result per job, in input order unless ``ordered=False``; with
+        ``return_exceptions=True`` a failing job's place holds its ``JobError``.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), naming it; its
+            exception is ``__cause__``.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
@@ -349,11 +543,35 @@ def stream_processes(
     limit: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
     max_per_second: float | None = None,
 ) -> Iterator[Iterator[Completed[J, R]]]:
-    """``with stream_processes(fn, jobs) as results:`` yields each job as it finishes.
+    """``with map_stream(fn, jobs) as results:`` yields each job as it finishes, from processes.
 
-    At most ``2 * limit`` jobs are submitted ahead. Leaving the block early cancels the jobs
-    not yet handed to a worker; the ones handed over finish before the block is left.
-    Arguments as ``map_processes``; results and errors as ``stream_asyncio``.
+    As ``map`` in processes, but the results come out as they finish. At most ``2 * limit``
+    jobs are submitted ahead. Leaving the block early cancels the jobs not yet handed to a
+    worker; the ones handed over finish before the block is left, and a pool started for the
+    call is shut down.
+
+    Args:
+        fn: a plain function of one job, importable by name (it is pickled: no lambda, no
+            nested function).
+        jobs: an iterable of jobs, each picklable; it is read lazily.
+        limit: how many jobs run at once (>= 1), and the size of the pool started for the
+            call when no *executor* is given.
+        return_exceptions: keep going after a failure; the failing job's result holds its
+            ``JobError``.
+        max_per_second: start at most this many jobs a second (> 0), one at a time in the
+            order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        executor: a pool to reuse (it is not shut down), any ``concurrent.futures.Executor``.
+            By default a pool from ``new_process_pool(limit)`` is started for this call and shut
+            down before it returns; starting one costs tens of milliseconds, so pass your own
+            when you call this often.
+
+    Yields:
+        An iterator of ``Completed(index, job, value)``, in the order jobs finished.
+
+    Raises:
+        JobError: the first job that failed (unless ``return_exceptions``), raised where you
+            read; the jobs not yet started were cancelled.
+        TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit, sync=True)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 class ThreadSingleFlightFacade:
     def __init__(self) -> None:
-        self.group: cp_threads.SingleFlight[Any] = cp_threads.SingleFlight()
+        self.group: cp_threads.SingleFlight[Any, Any] = cp_threads.SingleFlight()
 
     async def do(self, key: Any, fn: Callable[..., Awaitable[Any]], *args: Any,
                  timeout: float | None = None) -> Any:

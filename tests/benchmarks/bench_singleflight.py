@@ -83,7 +83,7 @@ def test_threads(bench: Bench) -> None:
     keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
 
     def one_round() -> None:
-        flights: cp_threads.SingleFlight[None] = cp_threads.SingleFlight()
+        flights: cp_threads.SingleFlight[Any, None] = cp_threads.SingleFlight()
         threads = [threading.Thread(target=flights.do,
                                     args=(keys[i % p["keys"]], time.sleep, seconds))
                    for i in range(p["callers"])]

@@ -49,7 +49,7 @@ def demo(w: dict[str, Any]) -> Runs:
         return line(calls, answers)
 
     def run_threads() -> Line:
-        flights: cp_threads.SingleFlight[str] = cp_threads.SingleFlight()
+        flights: cp_threads.SingleFlight[str, str] = cp_threads.SingleFlight()
         calls: Counter[str] = Counter()
         lock = threading.Lock()
 
