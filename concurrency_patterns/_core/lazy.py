@@ -27,7 +27,15 @@ __all__ = ["MissingExtra", "lazy"]
 
 
 class MissingExtra(ImportError):
-    """An optional library a pattern needs is not installed; the message names the extra."""
+    """An optional library a pattern needs is not installed; the message names the extra.
+
+    Attributes:
+        extra: the extra that installs it, as in ``pip install 'concurrency-patterns[http]'``.
+    """
+
+    def __init__(self, message: str, *, extra: str, name: str | None = None) -> None:
+        super().__init__(message, name=name)
+        self.extra = extra
 
 
 class _Lazy:
@@ -55,7 +63,8 @@ class _Lazy:
                 raise
             raise MissingExtra(
                 f"{e.name} is not installed: it comes with the [{self._extra}] extra, "
-                f"pip install 'concurrency-patterns[{self._extra}]'"
+                f"pip install 'concurrency-patterns[{self._extra}]'",
+                extra=self._extra, name=e.name,
             ) from None
         module = importlib.import_module(self._module)
         self._globals[self._bind] = module

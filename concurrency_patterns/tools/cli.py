@@ -148,7 +148,7 @@ def _list() -> None:
         ids = [i for i in ORDER if p.slug in CLAIMS[i].patterns]
         if ids:  # wrapped to fit 100 columns
             print(textwrap.fill(f"claims: {', '.join(ids)}", 100, initial_indent=indent,
-                                subsequent_indent=indent + "        "))
+                                subsequent_indent=indent + "        ", break_on_hyphens=False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,9 +17,16 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from aiohttp import web
+from .._core.lazy import lazy
+
+if TYPE_CHECKING:
+    from aiohttp import web
+else:  # the server is aiohttp's: it comes with the [http] extra, as the fetch's clients do
+    web = lazy(globals(), "aiohttp.web", bind="web", extra="http")
+
 
 __all__ = ["HttpServer", "event_loop_thread", "fast_server", "loopback_server", "serving"]
 

@@ -10,6 +10,7 @@ agree. That line is also what the pattern's Go program prints for the same input
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import textwrap
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,8 @@ from functools import partial
 from typing import Any
 
 import anyio
+
+from concurrency_patterns import MissingExtra
 
 from ..registry import SLUGS
 from ..workloads import load_workloads
@@ -31,7 +34,12 @@ Runs = dict[str, Callable[[], Line]]  # variant name -> a call that returns the 
 
 def on(backend: str, fn: Callable[..., Awaitable[Line]], *args: Any) -> Callable[[], Line]:
     """A call that runs ``await fn(*args)`` in a new event loop of *backend*."""
-    return lambda: anyio.run(partial(fn, *args), backend=backend)
+    def run() -> Line:
+        if backend == "trio" and importlib.util.find_spec("trio") is None:
+            raise MissingExtra("trio is not installed", extra="trio", name="trio")
+        return anyio.run(partial(fn, *args), backend=backend)
+
+    return run
 
 
 def each_backend(name: str, fn: Callable[..., Awaitable[Line]], *args: Any) -> Runs:
@@ -46,17 +54,35 @@ def runs(slug: str) -> Runs:
     return demo(load_workloads("demo")[slug])
 
 
+def _fill(text: str) -> str:
+    """*text* wrapped to the terminal's 100 columns, continuation lines indented, and never
+    split at a hyphen (``sub-deadline`` stays one word)."""
+    return textwrap.fill(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+
+
 def run_demos(slugs: list[str], *, verbose: bool = False) -> int:
     """Run the demos of *slugs* (all when empty); print one line each; 0 if all agree."""
     status = 0
     for slug in slugs or SLUGS:
-        lines = {variant: run() for variant, run in runs(slug).items()}
+        lines: dict[str, Line] = {}
+        missing: dict[str, str] = {}  # variant -> the extra it needs, when not installed
+        for variant, run in runs(slug).items():
+            try:
+                lines[variant] = run()
+            except MissingExtra as e:
+                missing[variant] = e.extra
         distinct = set(lines.values())
+        if missing:
+            # An install without an extra runs what it can, and says what it left out.
+            needs = ", ".join(f"{v} needs [{x}]" for v, x in missing.items())
+            print(_fill(f"{slug}: not run: {needs}"))
         if len(distinct) == 1:
             # One line per pattern, wrapped to fit 100 columns; continuation lines indented.
-            print(textwrap.fill(distinct.pop(), WIDTH, subsequent_indent="    "))
+            print(_fill(distinct.pop()))
             if verbose:
-                print(f"  (the same from: {', '.join(lines)})")
+                print(_fill(f"  (the same from: {', '.join(lines)})"))
+        elif not distinct:
+            continue
         else:
             status = 1
             print(f"{slug}: the variants disagree:", file=sys.stderr)
