@@ -55,7 +55,6 @@ the whole contract above; the benchmark tables show what each costs per request.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import threading
 import time
@@ -87,6 +86,7 @@ from ._core.lazy import lazy
 
 if TYPE_CHECKING:
     import asyncio
+    import email.utils
 
     import aiohttp
     import anyio
@@ -99,6 +99,7 @@ else:
     asyncio = lazy(globals(), "asyncio")
     httpcore = lazy(globals(), "httpcore", extra="http")
     http1 = lazy(globals(), "concurrency_patterns._core.http1", extra="http", bind="http1")
+    email = lazy(globals(), "email.utils")  # 25 ms to import, for a Retry-After date
     network = lazy(globals(), "concurrency_patterns._core.network", extra="http", bind="network")
 
 __all__ = [

@@ -6,8 +6,6 @@ thread or process is left behind by a bad call.
 
 from __future__ import annotations
 
-import pickle
-
 __all__ = [
     "check_callable",
     "check_picklable",
@@ -49,6 +47,8 @@ def check_picklable(name: str, fn: object) -> None:
     anything is submitted, turns a late ``PicklingError`` from a worker into an early, clear error.
     """
     check_callable(name, fn)
+    import pickle  # here, not at the top: only the process variants need it
+
     try:
         pickle.dumps(fn)
     except Exception as exc:

@@ -33,6 +33,8 @@ __all__ = ["Row", "Table", "build_tables", "check_targets", "free_threading", "h
 ROOT = CHECKOUT
 SPREAD_LIMIT = 0.10  # an IQR above 10 % of the median is flagged: the figure is noisy
 ANYIO_TAX_LIMIT = 1.10
+IMPORT_TIME_LIMIT = 0.020  # a namespace's import, beyond its model's alone: 20 ms
+IMPORT_RSS_LIMIT_KIB = 3 * 1024  # ... and 3 MB of peak RSS
 
 
 @dataclass
@@ -278,6 +280,59 @@ def memory_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             if "memory" in b["extra_info"]]
 
 
+def import_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The import-cost measurements (bench_imports.py): three rows per namespace."""
+    return [row for b in data["benchmarks"] for row in b["extra_info"].get("imports", [])]
+
+
+def check_imports(rows: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
+    """The target: importing a namespace costs at most 20 ms and 3 MB beyond its model."""
+    checks = []
+    for ns in dict.fromkeys(r["namespace"] for r in rows):
+        mine = [r for r in rows if r["namespace"] == ns]
+        model, namespace = mine[0], mine[1]  # the model alone, then the namespace
+        extra_s = namespace["median_s"] - model["median_s"]
+        extra_kib = namespace["peak_kib"] - model["peak_kib"]
+        ok = extra_s <= IMPORT_TIME_LIMIT and extra_kib <= IMPORT_RSS_LIMIT_KIB
+        checks.append((f"imports: concurrency_patterns.{ns} within 20 ms and 3 MB of "
+                       f"{model['row']}", ok,
+                       f"{_delta(extra_s)}, {extra_kib / 1024:+.1f} MB"))
+    return checks
+
+
+def _delta(seconds: float) -> str:
+    """A difference of times, signed: ``+1.20 ms``, ``-36.3 ms``."""
+    return ("-" if seconds < 0 else "+") + _time(abs(seconds))
+
+
+def format_imports(rows: list[dict[str, Any]], markdown: bool) -> str:
+    """The import costs: each namespace beside its model alone, in fresh interpreters."""
+    if not rows:
+        return ""
+    intro = (f"Import cost, measured {rows[0].get('date', '')} on the same machine: each row is "
+             f"the median of {rows[0]['rounds']} fresh interpreters timing one import (start-up "
+             "excluded), with their peak RSS after it (VmHWM). Every name read: each name "
+             "the namespace serves resolved, which loads its pattern modules; the model's "
+             "library itself loads when code first runs.")
+    lines = [intro] if not markdown else [
+        "#### imports: a namespace beside its model alone", "", f"*{intro}*", "",
+        "| namespace | import | time (IQR) | beyond the model | peak RSS | beyond the model |",
+        "|---|---|--:|--:|--:|--:|"]
+    for ns in dict.fromkeys(r["namespace"] for r in rows):
+        mine = [r for r in rows if r["namespace"] == ns]
+        base = mine[0]
+        for r in mine:
+            extra = r is not base
+            cells = [ns, f"`{r['row']}`" if r["row"].startswith("import") else r["row"],
+                     f"{_time(r['median_s'])} (±{_time(r['iqr_s'] / 2)})",
+                     _delta(r["median_s"] - base["median_s"]) if extra else "",
+                     f"{r['peak_kib'] / 1024:.1f} MB",
+                     f"{(r['peak_kib'] - base['peak_kib']) / 1024:+.1f} MB" if extra else ""]
+            lines.append("| " + " | ".join(cells) + " |" if markdown
+                         else "  " + "  ".join(c.strip("`") for c in cells if c))
+    return "\n".join(lines) + "\n"
+
+
 def format_memory(rows: list[dict[str, Any]], markdown: bool) -> str:
     if not rows:
         return ""
@@ -432,7 +487,7 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
 
 
 def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, str]],
-               overhead: str, directory: Path, memory: str = "") -> None:
+               overhead: str, directory: Path, memory: str = "", imports: str = "") -> None:
     """What the docs include, into *directory*:
 
     * ``benchmarks.md`` and ``benchmarks.png``: every table, and one chart of them all;
@@ -440,6 +495,7 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
       page shows them; the pattern pages do not);
     * ``<pattern>.md``: a pattern's tables, each followed by its own chart
       (``<pattern>-<workload>.png``);
+    * ``imports.md``: what importing each namespace costs, beside its model alone;
     * ``headlines.md`` and, for a run with a free-threaded interpreter, ``free_threading.md``.
 
     Charts of an earlier run that this one no longer has are removed.
@@ -447,6 +503,7 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "benchmarks.md").write_text(
         format_markdown(tables, machine, [], overhead, memory=memory))
+    (directory / "imports.md").write_text(imports)
     (directory / "targets.md").write_text(format_targets(checks))
     draw_chart(tables, directory / "benchmarks.png", machine)
     (directory / "headlines.md").write_text(headlines(tables))
@@ -706,8 +763,11 @@ def chart_name(t: Table) -> str:
 
 # --- the command ----------------------------------------------------------------------------
 
-def load_results(paths: list[Path]) -> tuple[list[Table], dict[str, Any], list[dict[str, Any]]]:
-    """The tables, the machine and the memory rows of one or more results files.
+def load_results(
+    paths: list[Path],
+) -> tuple[list[Table], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tables, the machine, the memory rows and the import rows of one or more results
+    files.
 
     Each file is either pytest-benchmark's JSON (what the suites write) or what ``compare
     --json`` wrote (``docs/generated/benchmarks.json`` is one). A later file's tables replace
@@ -717,23 +777,27 @@ def load_results(paths: list[Path]) -> tuple[list[Table], dict[str, Any], list[d
     by_pattern: dict[str, list[Table]] = {}
     machine: dict[str, Any] = {}
     memory: list[dict[str, Any]] = []
+    imports: list[dict[str, Any]] = []
     for path in paths:
         data = json.loads(path.read_text())
         if "tables" in data:  # compare's own JSON: the tables, already derived
             tables = [Table(**{k: v for k, v in t.items() if k != "rows"},
                             rows=[Row(**r) for r in t["rows"]]) for t in data["tables"]]
             info, mem = data.get("machine", {}), data.get("memory", [])
+            imp = data.get("imports", [])
         else:
             tables, info, mem = build_tables(data), data.get("machine_info", {}), \
                 memory_rows(data)
+            imp = import_rows(data)
         mine: dict[str, list[Table]] = {}
         for t in tables:
             mine.setdefault(t.pattern, []).append(t)
         by_pattern.update(mine)
         machine = machine or info
         memory = mem or memory
+        imports = imp or imports
     ordered = sorted(by_pattern, key=lambda p: _ORDER.get(p, 99))
-    return [t for p in ordered for t in by_pattern[p]], machine, memory
+    return [t for p in ordered for t in by_pattern[p]], machine, memory, imports
 
 
 def _usable(status: int, results: Path, what: str) -> bool:
@@ -757,7 +821,7 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "benchmarks.json"
         if from_json:
-            tables, info, memory = load_results(from_json)
+            tables, info, memory, imports = load_results(from_json)
             if patterns:
                 tables = [t for t in tables if t.pattern in patterns]
         else:
@@ -779,12 +843,15 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 merge_interpreter(data, json.loads(other.read_text()), label)
             tables, info, memory = build_tables(data), data.get("machine_info", {}), \
                 memory_rows(data)
+            imports = import_rows(data)
     machine = describe_machine(info)
-    checks = check_targets(tables)
+    checks = check_targets(tables) + check_imports(imports)
     print()
     print(format_text(tables, machine))
     if memory:
         print(format_memory(memory, markdown=False))
+    if imports:
+        print(format_imports(imports, markdown=False))
     for what, ok, got in checks:  # wrapped to 100 columns, as every table above
         print(textwrap.fill(f"{'met ' if ok else 'MISSED'}  {what}: {got}", WIDTH,
                             initial_indent="  ", subsequent_indent="          "))
@@ -793,11 +860,13 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                                subsequent_indent="       "))
     summary = json.dumps({
         "machine": info, "tables": [asdict(t) for t in tables], "memory": memory,
+        "imports": imports,
         "targets": [{"target": w, "met": ok, "measured": g} for w, ok, g in checks],
     }, indent=2) + "\n"
     if markdown_path:
-        markdown_path.write_text(format_markdown(tables, machine, checks, overhead,
-                                                 memory=format_memory(memory, markdown=True)))
+        markdown_path.write_text(format_markdown(
+            tables, machine, checks, overhead, memory=format_memory(memory, markdown=True)
+            + format_imports(imports, markdown=True)))
         print(f"wrote {markdown_path}")
     if json_path:
         json_path.write_text(summary)
@@ -807,7 +876,8 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
         print(f"wrote {chart_path}")
     if docs_dir:
         write_docs(tables, machine, checks, overhead, docs_dir,
-                   memory=format_memory(memory, markdown=True))
+                   memory=format_memory(memory, markdown=True),
+                   imports=format_imports(imports, markdown=True))
         # The data behind the pages: the prose's figures are computed from it (figures.py),
         # and `compare --from-json docs/generated/benchmarks.json --docs docs/generated`
         # redraws every table and chart from it.

@@ -154,8 +154,8 @@ def test_a_later_results_file_replaces_a_pattern_s_tables(tmp_path: Path) -> Non
         if "median" in b["stats"]:  # a timing, not the memory row
             b["stats"]["median"] *= 2
     second.write_text(json.dumps(only_fetch))
-    tables, _, _ = load_results([first, second])
-    earlier, _, _ = load_results([first])
+    tables, _, _, _ = load_results([first, second])
+    earlier, _, _, _ = load_results([first])
     assert [t.pattern for t in tables] == [t.pattern for t in earlier]
     for t, e in zip(tables, earlier, strict=True):
         doubled = t.pattern == "bounded_fetch"
