@@ -127,7 +127,7 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     workloads = [(t["pattern"], t["workload"]) for t in summary["tables"]]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{name}.md" for name in ("benchmarks", "bounded_fetch", "worker_pool",
-                                   "process_offload", "targets", "headlines")]
+                                   "process_offload", "targets", "headlines", "imports")]
         + ["benchmarks.png", "benchmarks.json"]
         + [f"{pattern}-{workload}.png" for pattern, workload in workloads])
     # a pattern's page has its charts and a link to its targets, but not the targets
@@ -243,3 +243,27 @@ def test_a_run_with_some_failed_benchmarks_still_shows_the_rest(tmp_path: Path) 
     results.write_text("{}")
     assert _usable(0, results, "x") and _usable(1, results, "x")  # 1: some failed
     assert not _usable(2, results, "x") and not _usable(4, results, "x")  # interrupted, usage
+
+
+IMPORTS = [  # one namespace's three rows, as bench_imports.py records them
+    {"namespace": "threads", "row": "import threading", "median_s": 0.004, "iqr_s": 0.001,
+     "peak_kib": 9600, "rounds": 15, "date": "2026-12-07"},
+    {"namespace": "threads", "row": "import concurrency_patterns.threads", "median_s": 0.030,
+     "iqr_s": 0.001, "peak_kib": 9700, "rounds": 15, "date": "2026-12-07"},
+    {"namespace": "threads", "row": "every name read", "median_s": 0.090, "iqr_s": 0.01,
+     "peak_kib": 17000, "rounds": 15, "date": "2026-12-07"},
+]
+
+
+def test_the_import_target_is_judged_on_the_namespace_row_against_the_model() -> None:
+    from concurrency_patterns.tools.compare import check_imports, format_imports
+
+    [(what, ok, got)] = check_imports(IMPORTS)
+    assert not ok and got == "+26.0 ms, +0.1 MB"  # 26 ms beyond threading: over 20 ms
+    assert "concurrency_patterns.threads within 20 ms and 3 MB of import threading" in what
+    quick = [dict(r, median_s=r["median_s"] / 10) for r in IMPORTS]
+    assert check_imports(quick)[0][1]
+    table = format_imports(IMPORTS, markdown=True)
+    assert "| threads | `import concurrency_patterns.threads` | 30.0 ms (±500 µs) | +26.0 ms |" \
+        in table
+    assert "-" not in format_imports(IMPORTS, markdown=False).split("every name read")[1][:40]
