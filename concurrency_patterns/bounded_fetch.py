@@ -39,11 +39,11 @@ The contract, for every variant and both forms:
 
 Which to pick:
 
-* ``fetch_all_anyio`` (anyio workers) is the one to import: on asyncio it uses aiohttp, on trio
+* ``anyio.fetch`` (anyio workers) is the one to import: on asyncio it uses aiohttp, on trio
   each worker owns its connections through the lean client (below).
-* ``fetch_all_asyncio`` (asyncio workers + aiohttp) is asyncio's; with ``client="httptools"``
+* ``asyncio.fetch`` (asyncio workers + aiohttp) is asyncio's; with ``client="httptools"``
   it is the fastest client here, uvloop or not.
-* ``fetch_all_threads`` (``limit`` threads, each with its own connections) fits code that is
+* ``threads.fetch`` (``limit`` threads, each with its own connections) fits code that is
   not async. A thread costs more than a task: keep ``limit`` in the hundreds.
 
 The clients: ``"aiohttp"``, a full client with one pool for the workers; ``"httptools"``, the
@@ -249,15 +249,15 @@ async def fetch_stream_asyncio(
     requests still running before the block is left.
 
     Args:
-            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
-                limit: the most requests in flight at once (>= 1).
-            timeout: seconds allowed for each attempt, connection to last byte (> 0).
-            fail_fast: raise the first failure instead of returning it as a result.
-            retries: how many more times to try a URL after a connection error, a timeout or a
-                502/503/504 (>= 0; 0 by default).
-            max_per_second: start at most this many attempts a second (> 0), in the order the
-                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
-                ``None``: no limit.
+        urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+            limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+        retries: how many more times to try a URL after a connection error, a timeout or a
+            502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
         client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
             a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
             its connections and every answer is parsed by llhttp, for a fraction of aiohttp's
@@ -343,15 +343,15 @@ async def fetch_all_anyio(
     a cancelled task group) cancels every request before the cancellation goes on.
 
     Args:
-            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
-                limit: the most requests in flight at once (>= 1).
-            timeout: seconds allowed for each attempt, connection to last byte (> 0).
-            fail_fast: raise the first failure instead of returning it as a result.
-            retries: how many more times to try a URL after a connection error, a timeout or a
-                502/503/504 (>= 0; 0 by default).
-            max_per_second: start at most this many attempts a second (> 0), in the order the
-                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
-                ``None``: no limit.
+        urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+            limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+        retries: how many more times to try a URL after a connection error, a timeout or a
+            502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
             trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
             per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
@@ -392,15 +392,15 @@ async def fetch_stream_anyio(
     requests still running before the block is left. Runs on asyncio and trio.
 
     Args:
-            urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
-                limit: the most requests in flight at once (>= 1).
-            timeout: seconds allowed for each attempt, connection to last byte (> 0).
-            fail_fast: raise the first failure instead of returning it as a result.
-            retries: how many more times to try a URL after a connection error, a timeout or a
-                502/503/504 (>= 0; 0 by default).
-            max_per_second: start at most this many attempts a second (> 0), in the order the
-                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
-                ``None``: no limit.
+        urls: the URLs: a list, any iterable, or an async iterable of strings, read lazily.
+            limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+        retries: how many more times to try a URL after a connection error, a timeout or a
+            502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
         client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
             trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
             per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
@@ -588,18 +588,18 @@ def fetch_all_threads(
     before the call returns or raises.
 
     Args:
-            urls: the URLs: a list or any iterable of strings, read lazily.
-            limit: the most requests in flight at once, one thread each (>= 1).
-            timeout: seconds allowed for each phase of an attempt: the connection, then each read
-                (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
-                the whole request.
-            fail_fast: raise the first failure instead of returning it as a result; requests already
-                running finish first, and URLs not yet started are dropped.
-            retries: how many more times to try a URL after a connection error, a timeout or a
-                502/503/504 (>= 0; 0 by default).
-            max_per_second: start at most this many attempts a second (> 0), in the order the
-                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
-                ``None``: no limit.
+        urls: the URLs: a list or any iterable of strings, read lazily.
+        limit: the most requests in flight at once, one thread each (>= 1).
+        timeout: seconds allowed for each phase of an attempt: the connection, then each read
+            (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
+            the whole request.
+        fail_fast: raise the first failure instead of returning it as a result; requests already
+            running finish first, and URLs not yet started are dropped.
+        retries: how many more times to try a URL after a connection error, a timeout or a
+            502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
         client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
             GET over HTTP/1.1 and TLS only); ``"httpcore"`` the full one, parsed by h11 in
             pure Python at several times the CPU per request.
@@ -633,18 +633,18 @@ def fetch_stream_threads(
     URL starts, running requests finish, and every thread has ended before the block is left.
 
     Args:
-            urls: the URLs: a list or any iterable of strings, read lazily.
-            limit: the most requests in flight at once, one thread each (>= 1).
-            timeout: seconds allowed for each phase of an attempt: the connection, then each read
-                (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
-                the whole request.
-            fail_fast: raise the first failure instead of returning it as a result; requests already
-                running finish first, and URLs not yet started are dropped.
-            retries: how many more times to try a URL after a connection error, a timeout or a
-                502/503/504 (>= 0; 0 by default).
-            max_per_second: start at most this many attempts a second (> 0), in the order the
-                URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
-                ``None``: no limit.
+        urls: the URLs: a list or any iterable of strings, read lazily.
+        limit: the most requests in flight at once, one thread each (>= 1).
+        timeout: seconds allowed for each phase of an attempt: the connection, then each read
+            (> 0). A blocking read cannot be interrupted, so this bounds each phase rather than
+            the whole request.
+        fail_fast: raise the first failure instead of returning it as a result; requests already
+            running finish first, and URLs not yet started are dropped.
+        retries: how many more times to try a URL after a connection error, a timeout or a
+            502/503/504 (>= 0; 0 by default).
+        max_per_second: start at most this many attempts a second (> 0), in the order the
+            URLs were read (``RateLimiter``'s arithmetic, burst 1); retries count too.
+            ``None``: no limit.
         client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
             GET over HTTP/1.1 and TLS only); ``"httpcore"`` the full one, parsed by h11 in
             pure Python at several times the CPU per request.

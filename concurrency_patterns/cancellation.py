@@ -27,9 +27,9 @@ When the deadline passes, the block raises ``DeadlineExceeded`` (a ``TimeoutErro
 ``cause`` says what happened. A block that ``cancel()`` stopped always ends quietly: whoever
 cancelled it knows why.
 
-Variants: ``AsyncioScope`` (over ``asyncio.timeout``), ``AnyioScope`` (over anyio's
-``CancelScope``, on asyncio and trio) and ``ThreadScope``. Threads cannot be interrupted: a
-``ThreadScope`` is a token that the work checks — ``check()``, ``wait(seconds)``, ``cancelled``
+Variants: ``asyncio.Scope`` (over ``asyncio.timeout``), ``anyio.Scope`` (over anyio's
+``CancelScope``, on asyncio and trio) and ``threads.Scope``. Threads cannot be interrupted: a
+``threads.Scope`` is a token that the work checks — ``check()``, ``wait(seconds)``, ``cancelled``
 — like Go code selecting on ``ctx.Done()``. A blocking call that never checks runs to its end;
 so does a thread started by ``asyncio.to_thread`` when its awaiting task is cancelled.
 """
@@ -66,7 +66,7 @@ T = TypeVar("T")
 class Cancelled(Exception):
     """A scope was cancelled. Go's ``context.Canceled``.
 
-    It is the ``cause`` of a scope cancelled without one, and what ``ThreadScope.check()``
+    It is the ``cause`` of a scope cancelled without one, and what ``threads.Scope.check()``
     raises after a cancel; ``__cause__`` is then the cause the canceller gave, if any.
     """
 
@@ -110,7 +110,7 @@ _asyncio_scope: ContextVar[AsyncioScope | None] = ContextVar("asyncio_scope", de
 class AsyncioScope:
     """A block with a deadline and a cause, over ``asyncio.timeout``.
 
-    ``async with AsyncioScope(timeout=2.0) as scope:`` cancels the block when the deadline
+    ``async with Scope(timeout=2.0) as scope:`` cancels the block when the deadline
     passes — its own, or an enclosing scope's if that is earlier — and when ``scope.cancel()``
     is called. Tasks the block creates in a ``TaskGroup`` are cancelled with it. A scope is
     used once, by the task that enters it; ``cancel`` may be called from any task of the loop.
@@ -182,7 +182,7 @@ class AsyncioScope:
 
     async def __aenter__(self) -> AsyncioScope:
         if self._timer is not None:
-            raise RuntimeError("an AsyncioScope is used once")
+            raise RuntimeError("a Scope is used once")
         loop = asyncio.get_running_loop()
         self._parent = _asyncio_scope.get()
         parent_deadline = self._parent.deadline if self._parent else math.inf
@@ -301,7 +301,7 @@ class AnyioScope:
 
     async def __aenter__(self) -> AnyioScope:
         if self._scope is not None:
-            raise RuntimeError("an AnyioScope is used once")
+            raise RuntimeError("a Scope is used once")
         self._parent = _anyio_scope.get()
         enclosing = anyio.current_effective_deadline()
         self.deadline = min(anyio.current_time() + self._timeout_s, enclosing)
@@ -359,7 +359,7 @@ class ThreadScope:
                  parent: ThreadScope | None = None) -> None:
         seconds = _check_timeout(timeout)
         if parent is not None and not isinstance(parent, ThreadScope):
-            raise TypeError(f"parent must be a ThreadScope or None, got {type(parent).__name__}")
+            raise TypeError(f"parent must be a threads.Scope or None, got {type(parent).__name__}")
         self._timeout_s = seconds
         self._parent = parent
         self._lock = threading.Lock()

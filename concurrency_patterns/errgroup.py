@@ -22,11 +22,11 @@ The contract, for every variant:
   every function before the cancellation goes on. Nothing outlives the block.
 * **Bad input**: ``limit=0`` or a non-callable ``fn`` is refused with an error naming it.
 
-Threads cannot be cancelled: ``ThreadErrGroup`` starts no new function after the first error
+Threads cannot be cancelled: ``threads.ErrGroup`` starts no new function after the first error
 (or ``cancel()``), sets ``g.cancelled`` for running functions to check, and waits for them.
 
-Which to pick: ``AnyioErrGroup`` for async code (asyncio or trio), ``AsyncioErrGroup`` on asyncio
-with no dependency, ``ThreadErrGroup`` for blocking code.
+Which to pick: ``anyio.ErrGroup`` for async code (asyncio or trio), ``asyncio.ErrGroup`` on asyncio
+with no dependency, ``threads.ErrGroup`` for blocking code.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ class AsyncioErrGroup:
 
     def _entered(self) -> asyncio.TaskGroup:
         if self._group is None:
-            raise RuntimeError("use the group as 'async with AsyncioErrGroup() as g:'")
+            raise RuntimeError("use the group as 'async with ErrGroup() as g:'")
         return self._group
 
     async def __aenter__(self) -> AsyncioErrGroup:
@@ -291,7 +291,7 @@ class AnyioErrGroup:
 
     def _entered(self) -> anyio.abc.TaskGroup:
         if self._group is None:
-            raise RuntimeError("use the group as 'async with AnyioErrGroup() as g:'")
+            raise RuntimeError("use the group as 'async with ErrGroup() as g:'")
         return self._group
 
     async def __aenter__(self) -> AnyioErrGroup:

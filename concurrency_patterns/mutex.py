@@ -12,9 +12,9 @@ The classes give the Go names over each model's own lock:
   ``with mu:``) does both — the ``mu.Lock(); defer mu.Unlock()`` of Python.
 * A new mutex is unlocked, like Go's zero value.
 
-Which to pick: the mutex of your model. ``AnyioMutex`` runs on asyncio and trio.
+Which to pick: the mutex of your model. ``anyio.Mutex`` runs on asyncio and trio.
 
-Differences from Go worth knowing: ``AnyioMutex`` belongs to the task that locked it — only
+Differences from Go worth knowing: ``anyio.Mutex`` belongs to the task that locked it — only
 that task may unlock it — where Go lets any goroutine unlock; asyncio's and threading's locks,
 like Go's, do not check. None of these is reentrant. There is no ``TryLock``: Go's own
 documentation calls its correct uses rare.
@@ -73,7 +73,7 @@ class _AsyncMutex:
 
         Raises:
             RuntimeError: the mutex is not locked (Go: a fatal error), or, for
-                ``AnyioMutex``, another task locked it.
+                ``anyio.Mutex``, another task locked it.
         """
         if not self._lock.locked():
             raise _unlocked_error()

@@ -21,7 +21,7 @@ What happens when ``f`` fails is where Python and Go part ways:
 Happens-before, as in Go: everything ``f`` did is visible to every caller that returns from
 ``do``. Calling ``do`` on the same Once from inside ``f`` deadlocks, as in Go.
 
-Which to pick: the Once of your model. ``AnyioOnce`` runs on asyncio and trio.
+Which to pick: the Once of your model. ``anyio.Once`` runs on asyncio and trio.
 """
 
 from __future__ import annotations

@@ -500,9 +500,9 @@ async def pipeline_asyncio(
 
     Raises:
         PipelineError: a stage or the source raised; it names the stage, the item and its
-            index, and lists the unprocessed items. The original exception is ``__cause__``.
+            index, lists the unprocessed items, and carries as ``results`` the outputs
+            collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
-        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
     """
     return await _collect(pipeline_stream_asyncio(
         source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
@@ -741,9 +741,9 @@ async def pipeline_anyio(
 
     Raises:
         PipelineError: a stage or the source raised; it names the stage, the item and its
-            index, and lists the unprocessed items. The original exception is ``__cause__``.
+            index, lists the unprocessed items, and carries as ``results`` the outputs
+            collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
-        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
     """
     return await _collect(pipeline_stream_anyio(
         source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
@@ -979,9 +979,9 @@ def pipeline_threads(
 
     Raises:
         PipelineError: a stage or the source raised; it names the stage, the item and its
-            index, and lists the unprocessed items. The original exception is ``__cause__``.
+            index, lists the unprocessed items, and carries as ``results`` the outputs
+            collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
-        A ``PipelineError`` also carries, as ``results``, the outputs collected before the stop.
     """
     results: list[Any] = []
     try:

@@ -9,16 +9,16 @@ with ``--disable-gil``), where threads run Python on every core; the docs measur
 
 Which to pick:
 
-* ``offload_anyio`` — ``anyio.to_process.run_sync``, on asyncio or trio. anyio keeps a pool
+* ``anyio.offload`` — ``anyio.to_process.run_sync``, on asyncio or trio. anyio keeps a pool
   of worker processes per event loop, reuses them, and **kills** the worker running a call that
   is cancelled (a timeout, a cancelled task), so nothing runs on for a caller that gave up.
-* ``offload_asyncio`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
+* ``asyncio.offload`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
   typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
   the jobs its pool has not yet handed to a worker process; the jobs already handed over run
   to completion and their results are discarded. A ``ProcessPoolExecutor`` hands over up to
   ``max_workers + 1`` jobs at once (one waits in its call queue), so that many can still run
   after a cancellation.
-* ``offload_sync`` — the same from plain synchronous code.
+* ``processes.offload`` — the same from plain synchronous code.
 
 The contract, for every variant:
 
@@ -201,7 +201,7 @@ async def offload_all_anyio(
 
     The first exception cancels the calls still running (killing their workers) and is
     raised; so does cancelling the caller. With *executor*, the calls run there, all
-    submitted at once, and cancelling cancels their futures, as in ``offload_anyio``.
+    submitted at once, and cancelling cancels their futures, as in ``anyio.offload``.
 
     Args:
         fn: a module-level function of one item.

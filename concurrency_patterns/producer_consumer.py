@@ -8,14 +8,15 @@ puts back for the next one; Go builds it with a buffered channel that the produc
 Closing is the clean way to say "no more items": a consumer cannot confuse it with an item
 (``None`` may be a real item) and nobody has to count sentinels. This module shows both:
 
-* ``produce_consume_asyncio_sentinel`` — the sentinel idiom, done right: one private end marker
-  per consumer, put after every producer has finished.
-* ``produce_consume_asyncio`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
+* ``produce_consume_asyncio_sentinel`` — the sentinel idiom, done right: one private end
+  marker per consumer, put after every producer has finished. A teaching variant, in no
+  namespace.
+* ``asyncio.produce_consume`` — closing the queue: ``asyncio.Queue.shutdown()`` on Python 3.13+
   (on 3.11/3.12, where it does not exist, the close is emulated with end markers).
-* ``produce_consume_anyio`` — anyio memory object streams, the closest thing to a Go channel:
+* ``anyio.produce_consume`` — anyio memory object streams, the closest thing to a Go channel:
   each producer holds a clone of the send side, and when the last clone is closed every
   consumer's ``async for`` ends. Runs on asyncio and trio: the one to import.
-* ``produce_consume_threads`` — ``queue.Queue`` and threads, for blocking code
+* ``threads.produce_consume`` — ``queue.Queue`` and threads, for blocking code
   (``Queue.shutdown()`` on 3.13+, end markers before).
 * ``produce_consume_from_threads`` — blocking producers in threads, async consumers on the
   event loop (asyncio or trio), over a ``culsans.Queue``: the queue that crosses between

@@ -19,7 +19,7 @@ Nothing runs in the background: no timer, task or thread, so nothing can leak (G
 ``time.Tick`` in a loop that ends is the classic leak). A caller that is cancelled while it
 waits hands its slot back when no one has queued after it; otherwise that slot goes unused.
 
-Which to pick: the limiter of your model. ``AnyioRateLimiter`` runs on asyncio and trio. The
+Which to pick: the limiter of your model. ``anyio.RateLimiter`` runs on asyncio and trio. The
 fetch and the worker pool take ``max_per_second=`` and use the same arithmetic.
 """
 

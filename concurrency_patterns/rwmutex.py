@@ -24,7 +24,7 @@ The contract, for every variant:
 The lock is not reentrant, and a reader cannot upgrade to a writer: ``rlock()`` then ``lock()``
 in one task waits forever, as in Go.
 
-Which to pick: the lock of your model. ``AnyioRWMutex`` runs on asyncio and trio.
+Which to pick: the lock of your model. ``anyio.RWMutex`` runs on asyncio and trio.
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ The contract, for every variant:
 * ``forget(key)`` makes the next ``do(key, ...)`` start a new call even while one is in flight.
   Finished flights are always forgotten: the group never grows with the keys it has seen.
 
-Threads cannot be cancelled: in ``ThreadSingleFlight`` the first caller runs ``fn`` in its own
+Threads cannot be cancelled: in ``threads.SingleFlight`` the first caller runs ``fn`` in its own
 thread, and the others wait for it (with their ``timeout``, if given).
 
-Which to pick: ``AnyioSingleFlight`` in async code (asyncio or trio), ``AsyncioSingleFlight``
-on asyncio with no dependency, ``ThreadSingleFlight`` in blocking code.
+Which to pick: ``anyio.SingleFlight`` in async code (asyncio or trio), ``asyncio.SingleFlight``
+on asyncio with no dependency, ``threads.SingleFlight`` in blocking code.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class _AsyncSingleFlight(Generic[K, V]):
 
 
 class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
-    """Go's singleflight for asyncio: ``async with AsyncioSingleFlight() as flights:``.
+    """Go's singleflight for asyncio: ``async with SingleFlight() as flights:``.
 
     The calls run in the group's own ``asyncio.TaskGroup``; leaving the block cancels any
     still in flight. ``repr(group)`` shows the calls in flight and the callers waiting.
@@ -169,7 +169,7 @@ class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
     def _start(self, key: K, fn: Callable[..., Awaitable[V]],
                args: tuple[Any, ...]) -> _Flight:
         if self._group is None:
-            raise RuntimeError("use the group as 'async with AsyncioSingleFlight() as g:'")
+            raise RuntimeError("use the group as 'async with SingleFlight() as g:'")
         flight = _Flight(asyncio.Event())
         task = self._group.create_task(self._run(key, flight, fn, args))
         flight.cancel = task.cancel
@@ -216,7 +216,7 @@ class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
     def _start(self, key: K, fn: Callable[..., Awaitable[V]],
                args: tuple[Any, ...]) -> _Flight:
         if self._group is None:
-            raise RuntimeError("use the group as 'async with AnyioSingleFlight() as g:'")
+            raise RuntimeError("use the group as 'async with SingleFlight() as g:'")
         flight, scope = _Flight(anyio.Event()), anyio.CancelScope()
         flight.cancel = scope.cancel  # a scope cancelled before it is entered cancels at once
 

@@ -19,15 +19,15 @@ Free-threaded CPython changes none of that: it keeps single operations atomic wi
 locks, and it makes the races in compound operations more frequent, since threads then really
 run at once.
 
-``ThreadSyncMap`` makes every operation of Go's list atomic with one lock. Striped locks (one
+``threads.SyncMap`` makes every operation of Go's list atomic with one lock. Striped locks (one
 per shard of keys) would only help where threads run Python at once, which the GIL prevents;
 on free-threaded CPython they would, and the benchmark is where to see it.
 
 In async code, a dict is already safe between ``await`` s: no other task runs until this one
 awaits. What needs care is an ``await`` *inside* the critical section — a cache that fetches
-what it misses. ``AsyncioSyncMap`` and ``AnyioSyncMap`` add ``load_or_compute(key, fn)``:
+what it misses. ``asyncio.SyncMap`` and ``anyio.SyncMap`` add ``load_or_compute(key, fn)``:
 concurrent callers for one key run ``fn`` once, callers for other keys are not held up, and
-``ThreadSyncMap`` has it too.
+``threads.SyncMap`` has it too.
 
 The contract, for every variant:
 
@@ -191,7 +191,7 @@ class ThreadSyncMap(_SyncMapOps[K, V]):
 
     Every method is atomic. ``load`` and ``len`` take the lock too: not for safety in CPython,
     where a single dict read is atomic, but so that a read never sees a compound operation
-    half done. The zero value is usable: ``ThreadSyncMap()`` is an empty map.
+    half done. The zero value is usable: ``threads.SyncMap()`` is an empty map.
     """
 
     def __init__(self) -> None:
@@ -229,7 +229,7 @@ class ThreadSyncMap(_SyncMapOps[K, V]):
 class _AsyncSyncMap(_SyncMapOps[K, V]):
     """The async maps' shared body. Between awaits no other task runs, so each operation needs
     no lock; only ``load_or_compute`` awaits inside its critical section, and it holds a lock
-    per key while it does. Not for sharing between threads: use ``ThreadSyncMap`` for that."""
+    per key while it does. Not for sharing between threads: use ``threads.SyncMap`` for that."""
 
     def __init__(self) -> None:
         super().__init__()

@@ -187,7 +187,7 @@ class AnyioWaitGroup:
 
     A new group has a counter of zero. ``add``, ``done`` and ``wait`` work anywhere. ``go()``
     needs somewhere to put the task, and anyio has no unowned tasks: use the group as
-    ``async with AnyioWaitGroup() as wg:``, which opens a task group for ``go()`` — a
+    ``async with WaitGroup() as wg:``, which opens a task group for ``go()`` — a
     WaitGroup that is, in the end, a task group that counts. If the block raises or is
     cancelled, the tasks started with ``go()`` are cancelled before the error goes on.
 
@@ -248,7 +248,7 @@ class AnyioWaitGroup:
             RuntimeError: outside ``async with``, where there is no task group to run it in.
         """
         if self._task_group is None:
-            raise RuntimeError("AnyioWaitGroup.go() needs 'async with AnyioWaitGroup() as wg:'")
+            raise RuntimeError("WaitGroup.go() needs 'async with WaitGroup() as wg:'")
         self.add(1)
 
         async def run() -> None:

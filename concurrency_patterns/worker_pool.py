@@ -31,9 +31,9 @@ The contract, for every variant and both forms:
   raised as it is (it belongs to no job), even with ``return_exceptions=True``.
 * Cancelling an async call cancels every worker before the cancellation goes on.
 
-Which to pick: ``map_anyio`` / ``stream_anyio`` for async code (asyncio or trio);
-``map_asyncio`` if you are on asyncio and want no dependency; ``map_threads`` for blocking
-I/O in sync code; ``map_processes`` for CPU-bound work, which threads cannot speed up under
+Which to pick: ``anyio.map`` / ``anyio.map_stream`` for async code (asyncio or trio);
+``asyncio.map`` if you are on asyncio and want no dependency; ``threads.map`` for blocking
+I/O in sync code; ``processes.map`` for CPU-bound work, which threads cannot speed up under
 the GIL.
 """
 

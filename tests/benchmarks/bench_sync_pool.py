@@ -76,14 +76,14 @@ def test_threads_pool(bench: Bench) -> None:
         use(obj)
         pool.put(obj)
 
-    bench.sync("threads, cp_threads.SyncPool", lambda: _threads(bench.params, borrow))
+    bench.sync("threads, SyncPool", lambda: _threads(bench.params, borrow))
 
 
 @pytest.mark.parametrize(
     ("variant", "backend", "cls"),
     variants(
-        ("asyncio, cp_asyncio.SyncPool", "asyncio", cp_asyncio.SyncPool),
-        ("anyio/trio, cp_anyio.SyncPool", "trio", cp_anyio.SyncPool),
+        ("asyncio, SyncPool", "asyncio", cp_asyncio.SyncPool),
+        ("anyio/trio, SyncPool", "trio", cp_anyio.SyncPool),
         ("asyncio, a fresh one each time", "asyncio", None),
     ),
 )
