@@ -11,7 +11,7 @@ differs. ``produce_consume_from_threads`` is for blocking producers feeding asyn
 so ``threads`` has no counterpart.
 
 Importing this module imports nothing but itself; each name loads its pattern's module when it
-is first read, and asyncio with it.
+is first read; asyncio itself loads when that code first runs.
 """
 
 from __future__ import annotations

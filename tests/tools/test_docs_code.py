@@ -19,8 +19,9 @@ INCLUDE = re.compile(r'^\s*--8<-- "([^"]+)"', re.M)
 def includes() -> list[str]:
     found: set[str] = set()
     for page in [*ROOT.glob("docs/*.md"), *ROOT.glob("docs/patterns/*.md")]:
+        # Not the generated tables, nor a whole Markdown page included as prose (the changelog).
         found |= {i for i in INCLUDE.findall(page.read_text())
-                  if not i.startswith("docs/generated/")}
+                  if not i.startswith("docs/generated/") and not i.endswith(".md")}
     return sorted(found)
 
 
