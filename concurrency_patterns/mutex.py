@@ -93,9 +93,10 @@ class _AsyncMutex:
 
 
 def _waiters(lock: asyncio.Lock | anyio.Lock) -> int:
-    if isinstance(lock, anyio.Lock):
-        return lock.statistics().tasks_waiting
-    return len(lock._waiters or ())  # asyncio.Lock has no public count
+    # By the class's module, not isinstance: that would import the model the lock is not of.
+    if type(lock).__module__.startswith("anyio"):
+        return lock.statistics().tasks_waiting  # type: ignore[union-attr]
+    return len(lock._waiters or ())  # type: ignore[union-attr]  # asyncio.Lock has no public count
 
 
 class AsyncioMutex(_AsyncMutex):

@@ -91,7 +91,3 @@ def lazy(
     """
     return _Lazy(namespace, names, extra, bind)
 
-
-def load(module: Any) -> ModuleType:
-    """The real module behind a stand-in (importing it now), or *module* itself."""
-    return module.load() if isinstance(module, _Lazy) else module
