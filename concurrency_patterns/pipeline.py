@@ -76,7 +76,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._core import check_callable, check_positive_int, unwrap_group
 from ._core.lazy import lazy
-from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+from ._core.queues import (
+    Closed,
+    close_asyncio,
+    close_threads,
+    get_asyncio,
+    get_threads,
+    settle_asyncio,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -416,6 +423,7 @@ async def _stream_asyncio(
                 if gate is not None:
                     gate.release()
                 yield value
+            await settle_asyncio(inboxes[-1])  # where anyio's cancellation can reach the caller
             try:
                 index, value = await get_asyncio(inboxes[-1])
             except Closed:

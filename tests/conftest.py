@@ -18,7 +18,7 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -237,6 +237,38 @@ async def no_stray_tasks() -> Any:
             return
         await anyio.sleep(0.01)
     pytest.fail(f"tasks outlived the test: {stray}")
+
+
+# --- anyio's cancellation of asyncio variants -------------------------------------------------
+
+ANYIO_CANCELS = ["move_on_after", "cancelled task group"]
+
+
+def stopped_by_anyio(call: Callable[[], Awaitable[Any]], how: str) -> float:
+    """Run *call* on asyncio, as a FastAPI handler does, under anyio's cancellation after
+    0.2 s (*how*: a ``move_on_after`` around it, or a cancelled task group it runs in); return
+    the seconds it took to stop. anyio cancels a native asyncio task again at every turn of the
+    loop, but only while it waits on a future not yet done, which a busy call may never do."""
+    async def main() -> float:
+        start = time.monotonic()
+        if how == "move_on_after":
+            with anyio.move_on_after(0.2):
+                await call()
+        else:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+                await anyio.sleep(0.2)
+                tg.cancel_scope.cancel()
+        return time.monotonic() - start
+
+    return anyio.run(main, backend="asyncio")
+
+
+async def drain(stream: Any) -> None:
+    """Read a stream's every item, as a user's ``async with ... async for`` does."""
+    async with stream as items:
+        async for _ in items:
+            pass
 
 
 # --- a real HTTP server on loopback -----------------------------------------------------------

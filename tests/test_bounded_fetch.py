@@ -28,7 +28,7 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns._core import http1
 from concurrency_patterns.tools.loopback import HttpServer
-from tests.conftest import Variant, read_stream
+from tests.conftest import ANYIO_CANCELS, Variant, drain, read_stream, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -621,3 +621,20 @@ async def test_the_lean_client_fetches_over_tls_from_a_trusted_server(
     finally:
         http1._tls_context.cache_clear()
     assert [(r.status, r.body) for r in results] == [(200, b"ok")] * 3
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+@pytest.mark.parametrize("form", ["fetch", "fetch_stream"])
+@pytest.mark.parametrize("client", ["aiohttp", "httptools"])
+def test_the_asyncio_fetch_stops_when_anyio_cancels_it(
+    fast_server: str, client: str, form: str, how: str,
+) -> None:
+    """An endless feed of quick URLs, cancelled by anyio (as under FastAPI): the call ends."""
+    urls = (f"{fast_server}/item/{i}" for i in itertools.count())
+    fetch = cp_asyncio.fetch if form == "fetch" else cp_asyncio.fetch_stream
+
+    def call() -> Any:
+        made = fetch(urls, limit=4, client=client)  # type: ignore[arg-type]
+        return made if form == "fetch" else drain(made)
+    assert stopped_by_anyio(call, how) < 30

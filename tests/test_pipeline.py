@@ -7,6 +7,8 @@ threads, whose calls then run in a worker thread of the test.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import threading
 import time
 from collections import Counter
@@ -24,6 +26,7 @@ from concurrency_patterns import PipelineError, Stage, capacity
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
+from tests.conftest import ANYIO_CANCELS, drain, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -523,3 +526,25 @@ async def test_bad_arguments_are_refused_before_anything_starts(
         model.stream_fn(source, stages, **options)  # refused at the call, not at the block
     with pytest.raises(error, match=names):
         await model.run(source, stages, **options)
+
+
+# --- the asyncio variants under anyio's cancellation --------------------------------------------
+
+async def _yielding(x: Any) -> Any:
+    await asyncio.sleep(0)  # a stage that finishes at once: the caller never waits long
+    return x
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+@pytest.mark.parametrize("form", ["pipeline", "pipeline_stream"])
+def test_the_asyncio_pipeline_stops_when_anyio_cancels_it(form: str, how: str) -> None:
+    """An endless source through instant stages, cancelled by anyio (as under FastAPI)."""
+    stages = (Stage("a", _yielding, limit=2), Stage("b", _yielding))
+    if form == "pipeline":
+        def call() -> Any:
+            return cp_asyncio.pipeline(itertools.count(), stages)
+    else:
+        def call() -> Any:
+            return drain(cp_asyncio.pipeline_stream(itertools.count(), stages))
+    assert stopped_by_anyio(call, how) < 30

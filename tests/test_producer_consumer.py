@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,7 +20,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -274,3 +276,24 @@ async def test_from_threads_leaves_no_producer_thread_behind(variant: Variant,
         assert reported, "the call ended with items in flight"
     # Other threads (an earlier test's idle workers) may end meanwhile; none may be added.
     assert {t.ident for t in threading.enumerate()} - before == set()
+
+
+async def _endless() -> Any:
+    for i in itertools.count():
+        yield i
+
+
+async def _consume_at_once(x: int) -> int:
+    await asyncio.sleep(0)
+    return x
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+@pytest.mark.parametrize("fn", [cp_asyncio.produce_consume, produce_consume_asyncio_sentinel],
+                         ids=["produce_consume", "sentinel"])
+def test_the_asyncio_variants_stop_when_anyio_cancels_them(fn: Any, how: str) -> None:
+    """Endless producers and instant consumers, cancelled by anyio (as under FastAPI)."""
+    def call() -> Any:
+        return fn([_endless(), _endless()], _consume_at_once, consumers=2, maxsize=4)
+    assert stopped_by_anyio(call, how) < 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -21,7 +22,7 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.workloads import fail_on, square
-from tests.conftest import Variant, read_stream
+from tests.conftest import ANYIO_CANCELS, Variant, drain, read_stream, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -387,3 +388,24 @@ async def test_a_bad_max_per_second_is_refused_naming_it(
 ) -> None:
     with pytest.raises(error, match="max_per_second"):
         await variant(job(variant, square), range(3), max_per_second=value)
+
+
+# --- the asyncio variants under anyio's cancellation --------------------------------------------
+
+async def _yielding(x: int) -> int:
+    await asyncio.sleep(0)  # a job that finishes at once: the reader never has to wait long
+    return x
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+@pytest.mark.parametrize("form", ["map", "map_stream"])
+def test_the_asyncio_pool_stops_when_anyio_cancels_it(form: str, how: str) -> None:
+    """An endless feed of instant jobs, cancelled by anyio (as under FastAPI): the call ends."""
+    if form == "map":
+        def call() -> Any:
+            return cp_asyncio.map(_yielding, itertools.count(), limit=2)
+    else:
+        def call() -> Any:
+            return drain(cp_asyncio.map_stream(_yielding, itertools.count(), limit=2))
+    assert stopped_by_anyio(call, how) < 30

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 else:
     asyncio = lazy(globals(), "asyncio")
 
-__all__ = ["Closed", "close_asyncio", "close_threads", "get_asyncio", "get_threads"]
+__all__ = [
+    "Closed", "close_asyncio", "close_threads", "get_asyncio", "get_threads", "settle_asyncio",
+]
 
 
 class Closed(Exception):
@@ -31,6 +33,27 @@ class Closed(Exception):
 
 
 _END: Any = object()  # the 3.11/3.12 end marker: no real item can be this object
+
+
+async def settle_asyncio(q: asyncio.Queue[Any]) -> None:
+    """Before the caller's own task waits on an empty queue: one bare yield to the loop.
+
+    Code that runs under anyio (a FastAPI handler, ``anyio.move_on_after`` around the call) is
+    cancelled by anyio calling ``task.cancel()``, again at every turn of the loop, but only
+    while the task waits on a future that is not done yet: cancelling a task whose waiter is
+    already done would lose what it is about to receive. A reader whose producers refill the
+    queue at once is woken every time before anyio looks, so it is never cancelled and the
+    scope spins at 100 % CPU::
+
+        with anyio.move_on_after(0.3):                   # never returns without this yield
+            async with map_stream(fn, itertools.count()) as results:
+                async for _ in results: ...
+
+    At a bare yield the task waits on nothing, so anyio's next look cancels it. It costs one
+    turn of the loop when the reader would have waited anyway, and nothing when it would not.
+    """
+    if q.empty():
+        await asyncio.sleep(0)
 
 if sys.version_info >= (3, 13):
 

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .errors import unwrap_group
 from .lazy import lazy
+from .queues import settle_asyncio
 
 if TYPE_CHECKING:
     import asyncio
@@ -215,6 +216,7 @@ class _QueueReader(Generic[O]):
         return self
 
     async def __anext__(self) -> O:
+        await settle_asyncio(self._outcomes)  # where anyio's cancellation can reach the reader
         outcome = await self._outcomes.get()
         if outcome is _DRY:
             raise StopAsyncIteration
