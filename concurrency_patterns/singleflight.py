@@ -9,7 +9,8 @@ The contract, for every variant:
 
 * **One call per key per flight**: while a call for *key* is in flight, ``do(key, ...)`` joins
   it instead of calling again. Once it is over, the next ``do`` starts a new flight.
-* **Shared outcome**: every caller gets the call's value, or its exception, raised as itself.
+* **Shared outcome**: every caller gets the call's value, or its exception, raised as itself;
+  each caller's traceback is the failed call's plus its own frames, not every other caller's.
 * **Cancellation** (async variants): the call runs in a task of its own, not in a caller's. A
   caller that is cancelled (or whose ``timeout`` runs out) just stops waiting; the others
   are not failed. When the last caller stops waiting, the call is cancelled: nothing runs
@@ -63,9 +64,18 @@ class _Flight:
         self.cancel: Callable[[], object] = lambda: None
 
     def outcome(self) -> Any:
-        if self.error is not None:
-            raise self.error
+        error = self.error
+        if error is not None:
+            # Every caller raises the one exception object, as Go returns one err to all. Each
+            # raise would add the caller's frames to its traceback (about three per caller:
+            # 1,500 entries for 500 callers, every frame kept alive), so each caller raises it
+            # from where the call failed: its traceback is that, plus this caller's own frames.
+            if self.traceback is None:
+                self.traceback = error.__traceback__
+            raise error.with_traceback(self.traceback)
         return self.value
+
+    traceback: TracebackType | None = None  # the failed call's own, kept at the first raise
 
 
 def _check(fn: object, timeout: float | None) -> None:

@@ -7,6 +7,7 @@ shared function runs back in the event loop, so one async test body checks every
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -200,3 +201,23 @@ async def test_bad_input_is_refused_naming_the_parameter(variant: Variant) -> No
 async def test_do_outside_async_with_is_refused(cls: type) -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await cls().do("k", Calls().slow, 1)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_shared_error_does_not_grow_with_every_caller(variant: Variant) -> None:
+    """Every caller gets the call's one exception, and its traceback is the failed call's plus
+    that caller's own frames: not every earlier caller's too."""
+    calls, caught = Calls(), []
+    error = ValueError("the backend is down")
+
+    async def caller(flights: Any) -> None:
+        try:
+            await flights.do("key", calls.slow, None, 0.1, error)
+        except ValueError as e:
+            caught.append(len(traceback.extract_tb(e.__traceback__)))
+
+    async with variant.fn() as flights, anyio.create_task_group() as tg:
+        for _ in range(200):
+            tg.start_soon(caller, flights)
+    assert len(caught) == 200 and calls.count == 1
+    assert max(caught) < 40, f"a traceback of {max(caught)} entries"
