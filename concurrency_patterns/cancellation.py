@@ -45,6 +45,7 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 
+from ._core import check_callable
 from ._core.lazy import lazy
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ class AsyncioScope:
         """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
         bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``).
         If the caller is cancelled while it runs, the cancellation goes on once it is done."""
+        check_callable("fn", fn)
         seconds = _check_timeout(timeout)
 
         async def bounded() -> T:
@@ -293,6 +295,7 @@ class AnyioScope:
                        timeout: float) -> T:
         """Run ``await fn(*args)`` to the end even if the scope is cancelled meanwhile,
         bounded by *timeout* seconds of its own (Go: ``WithoutCancel`` + ``WithTimeout``)."""
+        check_callable("fn", fn)
         seconds = _check_timeout(timeout)
         with anyio.CancelScope(shield=True):  # noqa: SIM117  (cancellation stops here)
             with anyio.fail_after(seconds):  # ... and this bound replaces it
@@ -423,7 +426,13 @@ class ThreadScope:
     def shielded(self, fn: Callable[[ThreadScope, *Ts], T], *args: *Ts, timeout: float) -> T:
         """Call ``fn(scope, *args)`` with a fresh scope that this one's cancellation cannot
         reach, whose deadline is *timeout* seconds away (Go: ``WithoutCancel`` +
-        ``WithTimeout``): for cleanup that must run after the work was cancelled."""
+        ``WithTimeout``): for cleanup that must run after the work was cancelled.
+
+        Raises:
+            TypeError, ValueError: *fn* is not callable, or *timeout* is not a number of
+                seconds >= 0, before anything runs.
+        """
+        check_callable("fn", fn)
         return fn(ThreadScope(timeout), *args)
 
     def __enter__(self) -> ThreadScope:

@@ -186,6 +186,8 @@ async def offload_anyio(
         Exception: whatever ``fn`` raised in the worker, as itself.
     """
     if executor is not None:
+        if limiter is not None:
+            raise ValueError("limiter caps anyio's own pool: with an executor, size that")
         _check_offload(fn, executor)
         return await _wait_for(executor.submit(fn, *args))
     check_picklable("fn", fn)

@@ -173,7 +173,16 @@ class ThreadRateLimiter:
 
         Returns:
             ``True`` once the slot has come; ``False`` if it was further than *timeout*.
+
+        Raises:
+            TypeError, ValueError: *timeout* is not ``None`` or a number of seconds >= 0.
         """
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+                raise TypeError(f"timeout must be a number of seconds or None, got "
+                                f"{type(timeout).__name__}")
+            if not timeout >= 0:  # also rejects NaN
+                raise ValueError(f"timeout must be >= 0, got {timeout}")
         return acquire_threads(self._gcra, self._lock, timeout)
 
     def try_acquire(self) -> bool:

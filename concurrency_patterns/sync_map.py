@@ -103,12 +103,14 @@ class _SyncMapOps(Generic[K, V]):
 
     def load_and_delete(self, key: K) -> tuple[V | None, bool]:
         """Remove *key*; its value and whether it was present. Go: ``LoadAndDelete``."""
+        hash(key)  # an unhashable key is a TypeError on an empty map too, where pop() skips it
         with self._guard:
             value = self._data.pop(key, _MISSING)
         return (None, False) if value is _MISSING else (value, True)
 
     def delete(self, key: K) -> None:
         """Remove *key* if present. Go: ``Delete``."""
+        hash(key)  # an unhashable key is a TypeError on an empty map too, where pop() skips it
         with self._guard:
             self._data.pop(key, None)
 

@@ -576,6 +576,10 @@ def stream_processes(
     pace = rate.limiter(max_per_second)
     _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
+    if executor is not None and not isinstance(executor, Executor):
+        # A Dask Client is not one: its get_executor() is.
+        raise TypeError(f"executor must be a concurrent.futures.Executor, got "
+                        f"{type(executor).__name__}")
     feed: engine.Feed[J] = engine.Feed(jobs)
     with ExitStack() as stack:
         if executor is None:

@@ -511,6 +511,8 @@ def test_a_bad_timeout_is_refused_naming_it(cls: Any, timeout: Any, error: type)
 def test_a_bad_parent_or_cause_is_refused_naming_it() -> None:
     with pytest.raises(TypeError, match="parent"):
         cp_threads.Scope(parent=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="fn must be callable"):
+        cp_threads.Scope().shielded(42, timeout=1.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="cause"):
         cp_threads.Scope().cancel("why")  # type: ignore[arg-type]
 
@@ -523,6 +525,8 @@ async def test_a_bad_cause_is_refused_naming_it(model: Model) -> None:
             s.cancel("why")
         with pytest.raises(TypeError, match="timeout"):
             await s.shielded(model.sleep, 0, timeout="soon")
+        with pytest.raises(TypeError, match="fn must be callable"):
+            await s.shielded(42, timeout=1.0)
 
 
 # --- the traps the docs page warns of ---------------------------------------------------------

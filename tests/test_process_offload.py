@@ -162,6 +162,38 @@ def test_anyio_on_an_executor_takes_no_limit(backend: str, pool: Executor) -> No
     anyio.run(main, backend=backend)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_anyio_on_an_executor_takes_no_limiter(backend: str, pool: Executor) -> None:
+    async def main() -> None:
+        with pytest.raises(ValueError, match="limiter"):
+            await cp_anyio.offload(spin, 1, limiter=anyio.CapacityLimiter(1), executor=pool)
+
+    anyio.run(main, backend=backend)
+
+
+class NotAnExecutor:
+    """What a Dask Client looks like to the pool: it has submit(), but is no Executor."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, *args: Any) -> None:
+        self.submitted += 1
+
+
+@pytest.mark.parametrize("form", ["map", "map_stream"])
+def test_the_process_pool_refuses_an_executor_that_is_not_one(form: str) -> None:
+    fake = NotAnExecutor()
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
+        if form == "map":
+            cp_processes.map(spin, [1, 2], executor=fake)  # type: ignore[arg-type]
+        else:
+            stream = cp_processes.map_stream(spin, [1, 2], executor=fake)  # type: ignore[arg-type]
+            with stream as results:
+                list(results)
+    assert fake.submitted == 0
+
+
 @pytest.mark.parametrize("workers", [0, -1, "2"])
 def test_a_pool_needs_a_positive_worker_count(workers: Any) -> None:
     with pytest.raises((ValueError, TypeError), match="workers"):

@@ -204,7 +204,7 @@ async def test_repr_shows_rate_burst_and_how_far_it_is_booked(variant: Variant) 
         ((-5,), {}, ValueError, "rate"),
         ((math.nan,), {}, ValueError, "rate"),
         ((math.inf,), {}, ValueError, "rate"),
-        (("10",), {}, TypeError, "rate"),
+        (("10",), {}, TypeError, "rate must be a number of operations per second"),
         ((10,), {"burst": 0}, ValueError, "burst"),
         ((10,), {"burst": 1.5}, TypeError, "burst"),
         ((10,), {"burst": True}, TypeError, "burst"),
@@ -215,3 +215,14 @@ def test_bad_rate_or_burst_is_refused_naming_it(
 ) -> None:
     with pytest.raises(error, match=name):
         cls(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("timeout", "error"), [(-1, ValueError), (math.nan, ValueError),
+                                                ("1", TypeError), (True, TypeError)])
+def test_a_bad_timeout_for_a_blocking_acquire_is_refused_naming_it(
+    timeout: Any, error: type[Exception],
+) -> None:
+    limiter = cp_threads.RateLimiter(1000)
+    with pytest.raises(error, match="timeout"):
+        limiter.acquire(timeout=timeout)
+    assert limiter.try_acquire()  # nothing was taken by the refused call

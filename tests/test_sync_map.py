@@ -351,6 +351,10 @@ async def test_bad_arguments_are_refused_naming_them(model: Model) -> None:
             await result
     with pytest.raises(TypeError, match="unhashable"):
         m.store([1], 1)
+    # On an empty map too, where dict.pop() never hashes the key.
+    for op in (m.delete, m.load_and_delete, m.load):
+        with pytest.raises(TypeError, match="unhashable"):
+            op([1])
 
 
 # --- what the page says about plain dicts -----------------------------------------------------

@@ -24,10 +24,11 @@ def check_positive_int(name: str, value: object) -> int:
     return value
 
 
-def check_positive_number(name: str, value: object) -> float:
-    """Return *value* as a float if it is a real number > 0; otherwise raise naming *name*."""
+def check_positive_number(name: str, value: object, what: str = "a number of seconds") -> float:
+    """Return *value* as a float if it is a real number > 0; otherwise raise naming *name*,
+    and saying *what* it should be."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     if not value > 0:  # also rejects NaN
         raise ValueError(f"{name} must be > 0, got {value}")
     return float(value)

@@ -50,7 +50,7 @@ class Gcra:
     """``rate`` operations per second, up to ``burst`` at once; times are in seconds."""
 
     def __init__(self, rate: float, burst: int) -> None:
-        self.rate = check_positive_number("rate", rate)
+        self.rate = check_positive_number("rate", rate, "a number of operations per second")
         if math.isinf(self.rate):
             raise ValueError("rate must be finite, got inf")
         self.burst = check_positive_int("burst", burst)
