@@ -8,8 +8,8 @@ never become more than ``limit`` tasks, and memory stays flat.
 
 Every variant comes in two forms:
 
-* ``fetch_all_*`` returns one ``FetchResult`` per URL, **in input order**;
-* ``fetch_stream_*`` is a context manager that yields the results **as they finish**, each
+* ``fetch`` returns one ``FetchResult`` per URL, **in input order**;
+* ``fetch_stream`` is a context manager that yields the results **as they finish**, each
   carrying its input ``index``, with at most ``limit`` results waiting for you. Leaving the
   block early stops the requests first::
 

@@ -13,8 +13,11 @@ The contract, for every variant:
   ``g.try_go(fn, ...)`` starts it only if there is room now, and says whether it did.
   Waiters get room in the order they asked.
 * **Errors**: the first function to raise (the first *by time*) cancels the others and the
-  block, and is raised as itself when the block ends. Nothing is lost: every error is in
-  ``g.errors`` in the order they happened, and the first carries a note naming the others.
+  block, and is raised as itself when the block ends; so is an error of the block's own.
+  Nothing is lost: every error is in ``g.errors`` in the order they happened, and the first
+  carries a note naming the others. Once the group has stopped, nothing more starts:
+  ``go()`` cancels a caller inside the group and tells one outside it (``RuntimeError``),
+  and ``try_go()`` returns ``False``.
   With ``collect_errors=True`` a failure cancels nothing: every function runs, and the block
   raises an ``ExceptionGroup`` of every error.
 * **Cancellation**: ``g.cancel()`` cancels every running function and the block, which then
@@ -46,8 +49,9 @@ if TYPE_CHECKING:
 
     import anyio
     import anyio.abc
+    import anyio.lowlevel
 else:
-    anyio = lazy(globals(), "anyio", "anyio.abc")
+    anyio = lazy(globals(), "anyio", "anyio.abc", "anyio.lowlevel")
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = ["AnyioErrGroup", "AsyncioErrGroup", "ThreadErrGroup"]
@@ -62,16 +66,29 @@ class _Errors:
         self.collect = collect
         self.errors: list[Exception] = []
 
-    def raise_if_any(self) -> None:
-        if not self.errors:
+    def raise_if_any(self, errors: list[Exception] | None = None) -> None:
+        errors = self.errors if errors is None else errors
+        if not errors:
             return
         if self.collect:
-            raise ExceptionGroup("functions started in the ErrGroup raised", self.errors)
-        first, others = self.errors[0], self.errors[1:]
+            raise ExceptionGroup("functions started in the ErrGroup raised", errors)
+        first, others = errors[0], errors[1:]
         if others:
             first.add_note(f"ErrGroup: {len(others)} more error(s) after this one, in its "
                            f".errors: {', '.join(type(e).__name__ for e in others)}")
         raise first
+
+
+def _stopping_error() -> RuntimeError:
+    return RuntimeError("the ErrGroup has stopped (an error, or cancel()): nothing more starts")
+
+
+def _body_first(errors: list[Exception], before: int, body: BaseException) -> list[Exception]:
+    """The group's errors with the block's own in its place by time: after the *before*
+    errors that happened before the block raised, ahead of any that came while it ended."""
+    if not isinstance(body, Exception):
+        return errors
+    return [*errors[:before], body, *errors[before:]]
 
 
 def _limit(limit: int | None) -> float:
@@ -108,10 +125,14 @@ class AsyncioErrGroup:
         self._limit = _limit(limit)
         self._errors = _Errors(collect_errors)
         self._running = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()  # go() calls waiting for room
+        # go() calls waiting for room, in order: each is handed a place (True), or told the
+        # group has stopped (False).
+        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._refused: list[asyncio.Future[None]] = []  # go() calls after the group stopped
         self._group: asyncio.TaskGroup | None = None
         self._host: asyncio.Task[Any] | None = None
-        self._cancelled = False
+        self._cancelled = False  # cancel() was called
+        self._failed = False  # a function raised (unless collect_errors)
 
     @property
     def errors(self) -> list[Exception]:
@@ -119,27 +140,50 @@ class AsyncioErrGroup:
         return self._errors.errors
 
     async def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
-        """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
+        """Start ``fn(*args)`` in a new task, waiting for room under the limit first.
+
+        Callers waiting for room get it in the order they asked. Once the group has stopped
+        (a function raised, or ``cancel()``), nothing more starts: a caller inside the group
+        (the block, or one of its functions) is cancelled with it, here; a caller outside it
+        gets ``RuntimeError`` when the block ends.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``async with``), or it stopped and the
+                caller is outside it.
+        """
         check_callable("fn", fn)
         group = self._entered()
-        if not self._take_now():
-            waiter = asyncio.get_running_loop().create_future()
+        if not self._stopping():
+            if self._take_now():
+                group.create_task(self._run(fn, args))
+                return
+            waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                await waiter  # set by a finishing task, which hands its place over to us
+                placed = await waiter  # a finishing task hands its place over: True
             except BaseException:
-                if waiter.done() and not waiter.cancelled():
+                if waiter.done() and not waiter.cancelled() and waiter.result():
                     self._give()  # handed over as we were cancelled: pass it on
-                else:
+                elif waiter in self._waiters:
                     self._waiters.remove(waiter)
                 raise
-        group.create_task(self._run(fn, args))
+            if placed:
+                group.create_task(self._run(fn, args))
+                return
+        await self._refuse()
 
     def try_go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> bool:
-        """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
+        """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not, or
+        once the group has stopped.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``async with``).
+        """
         check_callable("fn", fn)
         group = self._entered()
-        if self._cancelled or not self._take_now():
+        if self._stopping() or not self._take_now():
             return False
         group.create_task(self._run(fn, args))
         return True
@@ -147,6 +191,7 @@ class AsyncioErrGroup:
     def cancel(self) -> None:
         """Cancel every running function and the block; the block then ends quietly."""
         self._cancelled = True
+        self._turn_away_waiters()
         if self._host is not None:
             self._host.cancel()
 
@@ -156,9 +201,13 @@ class AsyncioErrGroup:
         except Exception as exc:
             self._errors.errors.append(exc)  # in the order they happen: the first is first
             if not self._errors.collect:
+                self._failed = True  # before _give below: no waiter gets this place
                 raise  # the task group cancels the others and the block
         finally:
             self._give()
+
+    def _stopping(self) -> bool:
+        return self._failed or self._cancelled
 
     def _take_now(self) -> bool:
         if self._running < self._limit and not self._waiters:
@@ -167,12 +216,37 @@ class AsyncioErrGroup:
         return False
 
     def _give(self) -> None:
+        if self._stopping():
+            self._running -= 1
+            self._turn_away_waiters()
+            return
         while self._waiters:  # hand the place to the longest waiter, if one is still there
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(True)
                 return
         self._running -= 1
+
+    def _turn_away_waiters(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(False)
+
+    async def _refuse(self) -> None:
+        # The group has stopped. A caller inside it is cancelled by the task group at once
+        # (the failing task's end schedules it), so it waits here for that; a caller outside
+        # it would wait for nothing, so the block's end tells it so.
+        #
+        #     async with ErrGroup(limit=1) as g:
+        #         await g.go(fails_soon)
+        #         await g.go(more)       # waits for room; the error comes: cancelled here
+        parked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._refused.append(parked)
+        try:
+            await parked
+        finally:
+            self._refused.remove(parked)
 
     def _entered(self) -> asyncio.TaskGroup:
         if self._group is None:
@@ -190,17 +264,27 @@ class AsyncioErrGroup:
     ) -> bool:
         assert self._group is not None
         assert self._host is not None
+        before = len(self.errors)  # the errors that came before the block's own, if any
         try:
             await self._group.__aexit__(et, e, tb)
         except BaseExceptionGroup as group:
-            if not all(isinstance(x, Exception) for x in _leaves(group)) or not self.errors:
-                raise  # a KeyboardInterrupt, or an error of the block itself: unchanged
+            leaves = _leaves(group)
+            if not all(isinstance(x, Exception) for x in leaves):
+                raise  # a KeyboardInterrupt or the like: unchanged
+            # The block's own error comes out as itself, as a function's does (with the
+            # functions' errors, the first by time wins).
+            errors = _body_first(self.errors, before, e) if e in leaves else self.errors
+            self._errors.raise_if_any(errors)
+            raise  # not reached: every leaf is an error, so there is one to raise
         except asyncio.CancelledError:
             if not (self._cancelled and self._host.uncancel() == 0):
                 raise  # cancelled from outside, not by cancel()
             return True
         finally:
             self._group = None
+            for parked in self._refused:  # callers outside the group, still waiting
+                if not parked.done():
+                    parked.set_exception(_stopping_error())
         self._errors.raise_if_any()
         return False
 
@@ -242,6 +326,7 @@ class AnyioErrGroup:
         self._errors = _Errors(collect_errors)
         self._slots = anyio.CapacityLimiter(self._limit)
         self._group: anyio.abc.TaskGroup | None = None
+        self._stopped = False  # a function raised (unless collect_errors), cancel(), or exit
 
     @property
     def errors(self) -> list[Exception]:
@@ -249,22 +334,47 @@ class AnyioErrGroup:
         return self._errors.errors
 
     async def go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> None:
-        """Start ``fn(*args)`` in a new task, waiting for room under the limit first."""
+        """Start ``fn(*args)`` in a new task, waiting for room under the limit first.
+
+        Callers waiting for room get it in the order they asked. Once the group has stopped
+        (a function raised, or ``cancel()``), nothing more starts: a caller inside the group
+        (the block, or one of its functions) is cancelled with it, here; a caller outside it
+        gets ``RuntimeError``.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``async with``), or it stopped and the
+                caller is outside it.
+        """
         check_callable("fn", fn)
         group = self._entered()
-        token = object()  # the limiter counts borrowers; each task is one
-        try:
-            self._slots.acquire_on_behalf_of_nowait(token)  # room: no trip through the scheduler
-        except anyio.WouldBlock:
-            await self._slots.acquire_on_behalf_of(token)
-        group.start_soon(self._run, fn, args, token)
+        if not self._stopped:
+            token = object()  # the limiter counts borrowers; each task is one
+            try:
+                self._slots.acquire_on_behalf_of_nowait(token)  # room: no scheduler trip
+            except anyio.WouldBlock:
+                await self._slots.acquire_on_behalf_of(token)
+            if not self._stopped:
+                group.start_soon(self._run, fn, args, token)
+                return
+            self._slots.release_on_behalf_of(token)
+        # Stopped: the group's cancel scope is cancelled, so a caller inside it stops at this
+        # checkpoint; one outside it does not, and is told.
+        await anyio.lowlevel.checkpoint()
+        raise _stopping_error()
 
     def try_go(self, fn: Callable[[*Ts], Awaitable[object]], *args: *Ts) -> bool:
-        """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
+        """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not, or
+        once the group has stopped.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``async with``).
+        """
         check_callable("fn", fn)
         group = self._entered()
         token = object()
-        if group.cancel_scope.cancel_called:
+        if self._stopped or group.cancel_scope.cancel_called:
             return False
         try:
             self._slots.acquire_on_behalf_of_nowait(token)
@@ -276,6 +386,7 @@ class AnyioErrGroup:
     def cancel(self) -> None:
         """Cancel every running function and the block; the block then ends quietly."""
         self._entered().cancel_scope.cancel()
+        self._stopped = True
 
     async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...],
                    token: object) -> None:
@@ -285,6 +396,7 @@ class AnyioErrGroup:
             self._errors.errors.append(exc)
             if not self._errors.collect:
                 assert self._group is not None
+                self._stopped = True
                 self._group.cancel_scope.cancel()  # the others, and the block
         finally:
             self._slots.release_on_behalf_of(token)
@@ -303,12 +415,22 @@ class AnyioErrGroup:
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
     ) -> bool | None:
         assert self._group is not None
+        before = len(self.errors)  # the errors that came before the block's own, if any
         try:
             # Our tasks never raise (_run keeps their errors): only the block's own exit
             # status, or a cancellation, comes out of here.
             suppressed = await self._group.__aexit__(et, e, tb)
+        except BaseExceptionGroup as group:
+            leaves = _leaves(group)
+            if e is None or e not in leaves or not all(isinstance(x, Exception) for x in leaves):
+                raise  # a KeyboardInterrupt or the like: unchanged
+            # The block's own error comes out as itself, as a function's does (with the
+            # functions' errors, the first by time wins).
+            self._errors.raise_if_any(_body_first(self.errors, before, e))
+            raise  # not reached
         finally:
             self._group = None
+            self._stopped = True  # a caller outside, still waiting for room, is told
         self._errors.raise_if_any()
         return suppressed
 
@@ -342,6 +464,9 @@ class ThreadErrGroup:
         self._cond = threading.Condition()
         self._running = 0
         self._threads: list[threading.Thread] = []
+        self._line: deque[object] = deque()  # a ticket per go() waiting for room, in order
+        self._fatal: BaseException | None = None  # a BaseException in a function: re-raised
+        self._entered = False
         self.cancelled = threading.Event()
         """Set at the first error (unless ``collect_errors``) or by ``cancel()``."""
 
@@ -354,19 +479,46 @@ class ThreadErrGroup:
     def go(self, fn: Callable[[*Ts], object], *args: *Ts) -> bool:
         """Start ``fn(*args)`` in a new thread, blocking for room under the limit first.
 
+        Callers waiting for room get it in the order they asked. Once the group has stopped (a
+        function raised, or ``cancel()``), nothing more starts.
+
         Returns:
-            ``True`` if it started; ``False`` once the group is cancelled.
+            ``True`` if it started; ``False`` once the group has stopped.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``with``).
         """
         check_callable("fn", fn)
         with self._cond:
-            self._cond.wait_for(lambda: self._running < self._limit or self.cancelled.is_set())
+            self._check_entered()
+            ticket = object()
+            self._line.append(ticket)
+            try:
+                self._cond.wait_for(lambda: self.cancelled.is_set() or (
+                    self._line[0] is ticket and self._running < self._limit))
+            finally:
+                self._line.remove(ticket)
+                self._cond.notify_all()  # the next in line may go now
             return self._start_locked(fn, args)
 
     def try_go(self, fn: Callable[[*Ts], object], *args: *Ts) -> bool:
-        """Start ``fn(*args)`` if there is room now; ``False`` (nothing started) if not."""
+        """Start ``fn(*args)`` if there is room now and nobody waits for it; ``False``
+        (nothing started) if not, or once the group has stopped.
+
+        Raises:
+            TypeError: *fn* is not callable.
+            RuntimeError: the group is not entered (``with``).
+        """
         check_callable("fn", fn)
         with self._cond:
-            return self._running < self._limit and self._start_locked(fn, args)
+            self._check_entered()
+            return (not self._line and self._running < self._limit
+                    and self._start_locked(fn, args))
+
+    def _check_entered(self) -> None:
+        if not self._entered:
+            raise RuntimeError("use the group as 'with ErrGroup() as g:'")
 
     def cancel(self) -> None:
         """Start nothing more and set ``cancelled``; running functions finish."""
@@ -393,12 +545,18 @@ class ThreadErrGroup:
                 self._errors.errors.append(exc)
                 if not self._errors.collect:
                     self.cancelled.set()
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt: the block raises it
+            with self._cond:
+                if self._fatal is None:
+                    self._fatal = exc
+                self.cancelled.set()
         finally:
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
 
     def __enter__(self) -> ThreadErrGroup:
+        self._entered = True
         return self
 
     def __exit__(
@@ -406,8 +564,16 @@ class ThreadErrGroup:
     ) -> None:
         if et is not None:
             self.cancel()  # the block failed: start nothing more
-        for thread in self._threads:
+        # Running functions may still start others (Go allows g.Go until Wait returns): wait
+        # until none runs, then join every thread the group started.
+        with self._cond:
+            self._cond.wait_for(lambda: self._running == 0)
+            threads, self._threads = self._threads, []
+            self._entered = False
+        for thread in threads:
             thread.join()
+        if self._fatal is not None:
+            raise self._fatal  # a panic comes out of the block, as conc re-panics in Wait
         if et is None:
             self._errors.raise_if_any()
 

@@ -36,10 +36,10 @@ Every variant keeps the same contract:
 * **Nothing left running.** No task or thread outlives the call or the ``async with`` block.
   Threads cannot be cancelled: a function already running finishes, then its worker stops.
 
-Variants: ``*_asyncio`` (``asyncio.Queue``, closed with ``Queue.shutdown()`` on 3.13+ and with
-end markers before), ``*_anyio`` (anyio memory object streams, the closest thing to a Go
-channel; on asyncio and trio) and ``*_threads`` (``queue.Queue`` and one thread per worker,
-for blocking functions). Each comes as ``pipeline_*`` (returns a list) and ``pipeline_stream_*``
+Variants: ``asyncio`` (``asyncio.Queue``, closed with ``Queue.shutdown()`` on 3.13+ and with
+end markers before), ``anyio`` (anyio memory object streams, the closest thing to a Go
+channel; on asyncio and trio) and ``threads`` (``queue.Queue`` and one thread per worker,
+for blocking functions). Each comes as ``pipeline`` (returns a list) and ``pipeline_stream``
 (a context manager whose value you iterate).
 
 Costs: every item crosses one channel per stage, about 1-3 µs each in asyncio and more in
@@ -174,7 +174,7 @@ class PipelineError(Exception):
         unprocessed: every source item read but whose output never reached the caller, in
             the source's order, the failing one included.
         delivered: how many outputs reached the caller before the stop.
-        results: for ``pipeline_*``, the outputs collected before the stop (the streams'
+        results: for ``pipeline``, the outputs collected before the stop (the streams'
             callers already hold theirs, so it is empty there).
 
     The original exception is ``__cause__``.

@@ -26,7 +26,7 @@ The contract, for every variant:
   ``TypeError`` naming ``fn`` before anything is submitted; so is an ``executor`` that is not
   a ``concurrent.futures.Executor``.
 * **Errors**: the exception ``fn`` raised in the worker is raised to the caller, as itself.
-  The ``offload_all_*`` calls raise the first one after cancelling the jobs not yet started.
+  The ``offload_all`` calls raise the first one after cancelling the jobs not yet started.
 * **Cancellation**: see each function; anyio kills running workers, an executor cannot.
 * **Cost**: arguments and results cross the process boundary by pickling, so send small
   things: a job that ships a large array both ways can cost more than it saves.

@@ -8,9 +8,9 @@ millions, or an endless async iterable never turns into more than W tasks.
 
 Every variant comes in two forms:
 
-* ``map_*`` returns the list of results, in **input order** (or, with ``ordered=False``, in
+* ``map`` returns the list of results, in **input order** (or, with ``ordered=False``, in
   the order jobs finished);
-* ``stream_*`` is a context manager that yields the results **as they finish**, each a
+* ``map_stream`` is a context manager that yields the results **as they finish**, each a
   ``Completed`` carrying its input ``index``, with at most ``limit`` jobs running and at
   most ``limit`` results waiting for you: memory stays flat however long the feed. Leaving
   the block early (``break``, an exception, a cancellation) stops the workers first::

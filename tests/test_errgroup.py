@@ -7,6 +7,7 @@ its functions run back in the event loop, so one async test body checks all of t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,8 +36,8 @@ class ThreadErrGroupFacade:
         token = anyio.lowlevel.current_token()
         return lambda: anyio.from_thread.run(fn, *args, token=token)
 
-    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        await anyio.to_thread.run_sync(self.group.go, self._in_thread(fn, args))
+    async def go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
+        return await anyio.to_thread.run_sync(self.group.go, self._in_thread(fn, args))
 
     def try_go(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> bool:
         return self.group.try_go(self._in_thread(fn, args))
@@ -45,6 +46,7 @@ class ThreadErrGroupFacade:
         self.group.cancel()
 
     async def __aenter__(self) -> ThreadErrGroupFacade:
+        self.group.__enter__()
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -220,3 +222,117 @@ async def test_start_outside_the_block_or_with_no_function_is_refused(variant: V
     async with g:
         with pytest.raises(TypeError, match="fn must be callable"):
             await g.go(42)
+
+
+# --- after the first error, and the block's own -------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_go_waiting_for_room_when_a_function_fails_starts_nothing(
+    variant: Variant,
+) -> None:
+    """The block waits in go() for room; meanwhile a function fails: go() starts nothing, and
+    in async code the block stops there (it is cancelled with the group)."""
+    gauge, after = Gauge(), []
+    with pytest.raises(ValueError, match="boom"):
+        async with variant.fn(limit=1) as g:
+            await g.go(gauge.work, 0.05, ValueError("boom"))
+            started = await g.go(gauge.work, 0)  # waits for the failing one's place
+            after.append(started)
+    assert gauge.started == 1  # the second never started
+    if variant.name == "threads":
+        assert after == [False]  # a thread cannot be cancelled: go() says it started nothing
+    else:
+        assert after == []  # cancelled in go(), with the group
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_try_go_after_the_first_error_starts_nothing(variant: Variant) -> None:
+    """A function cancelled by the first error tries to start another on its way out."""
+    gauge, tried = Gauge(), []
+
+    async def observer(g: Any) -> None:
+        try:
+            await anyio.sleep(10)
+        except anyio.get_cancelled_exc_class():
+            tried.append(g.try_go(gauge.work, 0))
+            raise
+
+    with pytest.raises(ValueError, match="boom"):
+        async with variant.fn() as g:
+            await g.go(observer, g)
+            await g.go(gauge.work, 0.02, ValueError("boom"))
+    assert tried == [False] and gauge.started == 1
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_caller_outside_the_group_is_told_it_stopped(variant: Variant) -> None:
+    """A task outside the group waits in go() for room when the group fails: RuntimeError."""
+    told: list[BaseException] = []
+    groups: list[Any] = []
+
+    async def outsider() -> None:
+        while not groups:
+            await anyio.sleep(0.001)
+        try:
+            await groups[0].go(Gauge().work, 0)
+        except RuntimeError as e:
+            told.append(e)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(outsider)
+        with pytest.raises(ValueError, match="boom"):
+            async with variant.fn(limit=1) as g:
+                groups.append(g)
+                await g.go(Gauge().work, 0.05, ValueError("boom"))
+                await anyio.sleep(1)
+    assert len(told) == 1 and "stopped" in str(told[0])
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_an_error_in_the_block_comes_out_as_itself(variant: Variant) -> None:
+    gauge, error = Gauge(), KeyError("the block's own")
+    with pytest.raises(KeyError) as info:
+        async with variant.fn() as g:
+            await g.go(gauge.work, 5)
+            raise error
+    assert info.value is error
+    assert gauge.now == 0
+
+
+# --- threads: order, panics, and the block ------------------------------------------------------
+
+def test_thread_waiters_get_room_in_the_order_they_asked() -> None:
+    order: list[int] = []
+    release = threading.Event()
+    with cp_threads.ErrGroup(limit=1) as g:
+        g.go(release.wait, 5)  # holds the only place
+        askers = []
+        for i in range(8):
+            t = threading.Thread(target=g.go, args=(order.append, i))
+            t.start()
+            askers.append(t)
+            time.sleep(0.02)  # each asks after the one before is waiting
+        release.set()
+        for t in askers:
+            t.join(5)
+    assert order == list(range(8))
+
+
+def test_a_base_exception_in_a_thread_function_comes_out_of_the_block() -> None:
+    def leave() -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit) as info, cp_threads.ErrGroup() as g:
+        g.go(leave)
+    assert info.value.code == 3 and g.cancelled.is_set()
+
+
+def test_a_thread_group_refuses_go_outside_its_block() -> None:
+    g, ran = cp_threads.ErrGroup(), []
+    with pytest.raises(RuntimeError, match="with ErrGroup"):
+        g.go(ran.append, 1)
+    with g:
+        g.go(ran.append, 2)
+    with pytest.raises(RuntimeError, match="with ErrGroup"):
+        g.try_go(ran.append, 3)
+    assert ran == [2]
