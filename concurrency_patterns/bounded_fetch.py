@@ -33,6 +33,8 @@ The contract, for every variant and both forms:
 * ``max_per_second`` (off by default) paces the attempts: at most that many start a second.
 * With ``fail_fast=True`` the first failure stops the call and is raised as ``FetchError``.
 * Cancelling the call cancels every request it started; nothing outlives it.
+* An async generator of URLs is closed (``aclose()``) before the call returns when the call
+  stops reading it early; pass ``(u async for u in gen)`` to keep ``gen`` open.
 * Bad input — ``limit=0``, a single URL string, a URL that is not a string — is refused with
   an error naming the parameter. A list is checked before anything starts; a lazy feed is
   checked as it is read, and a bad item stops the call there.

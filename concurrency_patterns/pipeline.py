@@ -33,6 +33,9 @@ Every variant keeps the same contract:
   error, a cancellation, or the caller leaving the ``async with`` early — the source items that
   were read but whose output never reached the caller are reported, in the source's order: on
   ``PipelineError.unprocessed``, and to ``on_unprocessed`` if given.
+* **Sources are closed.** An async generator given as the source is closed (``aclose()``)
+  before the call returns when the pipeline stops reading it early; pass
+  ``(x async for x in gen)`` to keep ``gen`` open.
 * **Nothing left running.** No task or thread outlives the call or the ``async with`` block.
   Threads cannot be cancelled: a function already running finishes, then its worker stops.
 
@@ -84,6 +87,7 @@ from ._core.queues import (
     get_threads,
     settle_asyncio,
 )
+from ._core.workers import close_async
 
 if TYPE_CHECKING:
     import asyncio
@@ -385,8 +389,9 @@ async def _stream_asyncio(
     gate = asyncio.Semaphore(window) if ordered else None
     running = [s.limit for s in stages]
 
+    items = _Source(source)
+
     async def read_source() -> None:
-        items = _Source(source)
         while True:
             if gate is not None:
                 await gate.acquire()  # no more than `window` items ahead of the caller
@@ -446,6 +451,10 @@ async def _stream_asyncio(
                     task.cancel()
     except BaseException as exc:
         error = exc
+    try:
+        await items.aclose(shield=False)  # the call owns the iteration it started
+    except BaseException as exc:
+        error = error or exc
     books.settle(error, on_unprocessed)
 # --8<-- [end:asyncio]
 
@@ -598,9 +607,10 @@ async def _stream_anyio(
     channels.append(anyio.create_memory_object_stream[tuple[int, Any]](stages[-1].limit))
     gate = anyio.Semaphore(window) if ordered else None
 
+    items = _Source(source)
+
     async def read_source(out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
         async with out:
-            items = _Source(source)
             while True:
                 if gate is not None:
                     await gate.acquire()
@@ -686,6 +696,10 @@ async def _stream_anyio(
         for send, receive in channels:
             send.close()
             receive.close()
+    try:
+        await items.aclose(shield=True)  # the call owns the iteration it started
+    except BaseException as exc:
+        error = error or exc
     books.settle(error, on_unprocessed)
 # --8<-- [end:anyio]
 
@@ -1030,6 +1044,10 @@ class _Source:
     def __init__(self, source: Iterable[Any] | AsyncIterable[Any]) -> None:
         self._async = aiter(source) if isinstance(source, AsyncIterable) else None
         self._sync = None if isinstance(source, AsyncIterable) else iter(source)
+
+    async def aclose(self, *, shield: bool) -> None:
+        """Close the async generator the pipeline read from (``close_async``)."""
+        await close_async(self._async, shield=shield)
 
     async def next(self) -> Any:
         """The next item, or ``_DRY``; an error of the source's own is raised as itself."""

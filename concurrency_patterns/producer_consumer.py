@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ._core import check_callable, check_positive_int, unwrap_group
 from ._core.lazy import lazy
 from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+from ._core.workers import close_async
 
 if TYPE_CHECKING:
     import asyncio
@@ -174,7 +175,7 @@ async def produce_consume_asyncio_sentinel(
                 tg.create_task(consumer())
             async with asyncio.TaskGroup() as producers:
                 for source in sources:
-                    producers.create_task(_produce(source, ledger, q.put))
+                    producers.create_task(_produce(source, ledger, q.put, shield=False))
             # Every producer is done: one marker per consumer ends them all.
             for _ in range(consumers):
                 await q.put(_END)
@@ -231,7 +232,7 @@ async def produce_consume_asyncio(
                 tg.create_task(consumer())
             async with asyncio.TaskGroup() as producers:
                 for source in sources:
-                    producers.create_task(_produce(source, ledger, q.put))
+                    producers.create_task(_produce(source, ledger, q.put, shield=False))
             await close_asyncio(q, consumers)
 
     await _supervise(run(), ledger, on_unprocessed)
@@ -278,7 +279,7 @@ async def produce_consume_anyio(
 
     async def producer(source: Source[T], out: MemoryObjectSendStream[tuple[int, T]]) -> None:
         async with out:  # closing this clone is this producer's close(ch)
-            await _produce(source, ledger, partial(_send, out))
+            await _produce(source, ledger, partial(_send, out), shield=True)
 
     async def consumer(inbox: MemoryObjectReceiveStream[tuple[int, T]]) -> None:
         async with inbox:
@@ -537,11 +538,19 @@ async def _join(threads: list[threading.Thread]) -> None:
 
 async def _produce(
     source: Source[T], ledger: _Ledger[T], put: Callable[[tuple[int, T]], Awaitable[None]],
+    *, shield: bool,
 ) -> None:
     # The ticket is taken before the put: an item waiting for a free slot is already owed.
     if isinstance(source, AsyncIterable):
-        async for item in source:
-            await put((ledger.take(item), item))
+        items = aiter(source)
+        try:
+            async for item in items:
+                await put((ledger.take(item), item))
+        finally:
+            # The call owns the iteration it started: an async generator stopped early (an
+            # error, a cancellation) runs its cleanup now, in this producer, before the call
+            # returns; with shield (anyio), a cancellation does not cut that cleanup short.
+            await close_async(items, shield=shield)
     else:
         for item in source:
             await put((ledger.take(item), item))

@@ -30,6 +30,8 @@ The contract, for every variant and both forms:
 * If reading ``jobs`` itself raises, the pool stops as on a failing job and that exception is
   raised as it is (it belongs to no job), even with ``return_exceptions=True``.
 * Cancelling an async call cancels every worker before the cancellation goes on.
+* An async generator given as the feed is closed (``aclose()``) before the call returns
+  when the call stops reading it early; pass ``(x async for x in gen)`` to keep ``gen`` open.
 
 Which to pick: ``anyio.map`` / ``anyio.map_stream`` for async code (asyncio or trio);
 ``asyncio.map`` if you are on asyncio and want no dependency; ``threads.map`` for blocking

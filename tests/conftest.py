@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -269,6 +270,28 @@ async def drain(stream: Any) -> None:
     async with stream as items:
         async for _ in items:
             pass
+
+
+# --- async generators the call must close ---------------------------------------------------
+
+class Generator:
+    """An endless async generator that records whether its cleanup has run, and where."""
+
+    def __init__(self, make: Callable[[int], Any] = lambda i: i) -> None:
+        self.make = make
+        self.closed = False
+        self.read = 0
+
+    async def items(self) -> Any:
+        try:
+            i = 0
+            while True:
+                self.read += 1
+                yield self.make(i)
+                i += 1
+        finally:
+            await anyio.lowlevel.checkpoint()  # a cleanup that awaits, as most do
+            self.closed = True
 
 
 # --- a real HTTP server on loopback -----------------------------------------------------------

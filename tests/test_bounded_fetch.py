@@ -28,7 +28,14 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns._core import http1
 from concurrency_patterns.tools.loopback import HttpServer
-from tests.conftest import ANYIO_CANCELS, Variant, drain, read_stream, stopped_by_anyio
+from tests.conftest import (
+    ANYIO_CANCELS,
+    Generator,
+    Variant,
+    drain,
+    read_stream,
+    stopped_by_anyio,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -638,3 +645,25 @@ def test_the_asyncio_fetch_stops_when_anyio_cancels_it(
         made = fetch(urls, limit=4, client=client)  # type: ignore[arg-type]
         return made if form == "fetch" else drain(made)
     assert stopped_by_anyio(call, how) < 30
+
+
+
+@pytest.mark.parametrize("variant", STREAM_ASYNC, ids=str)
+async def test_leaving_the_stream_early_closes_the_async_generator_feed(
+    variant: Variant, fast_server: str,
+) -> None:
+    urls = Generator(lambda i: f"{fast_server}/item/{i}")
+    async with variant.fn(urls.items(), limit=4) as results:
+        async for _ in results:
+            break
+    assert urls.closed
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_cancelled_fetch_closes_the_async_generator_feed(
+    variant: Variant, fast_server: str,
+) -> None:
+    urls = Generator(lambda i: f"{fast_server}/item/{i}")
+    with anyio.move_on_after(0.2):
+        await variant(urls.items(), limit=4)
+    assert urls.closed and urls.read > 0

@@ -26,7 +26,7 @@ from concurrency_patterns import PipelineError, Stage, capacity
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import ANYIO_CANCELS, drain, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, Generator, drain, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -548,3 +548,47 @@ def test_the_asyncio_pipeline_stops_when_anyio_cancels_it(form: str, how: str) -
         def call() -> Any:
             return drain(cp_asyncio.pipeline_stream(itertools.count(), stages))
     assert stopped_by_anyio(call, how) < 30
+
+
+# --- the source is closed when the pipeline stops reading it ------------------------------------
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_leaving_the_stream_early_closes_the_async_generator_source(model: Model) -> None:
+    source = Generator()
+
+    async def at_once(x: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        return x
+
+    async with model.stream_fn(source.items(), (Stage("a", at_once, limit=2),)) as outputs:
+        async for _ in outputs:
+            break
+    assert source.closed
+
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_a_failing_stage_closes_the_async_generator_source(model: Model) -> None:
+    source = Generator()
+
+    async def boom(x: int) -> int:
+        await asyncio.sleep(0) if model.backend == "asyncio" else await anyio.lowlevel.checkpoint()
+        if x == 5:
+            raise ValueError("boom")
+        return x
+
+    with pytest.raises(PipelineError):
+        await model.run_fn(source.items(), (Stage("boom", boom, limit=2),))
+    assert source.closed
+
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_a_cancelled_pipeline_closes_the_async_generator_source(model: Model) -> None:
+    source = Generator()
+
+    async def slow(x: int) -> int:
+        await anyio.sleep(0.01)
+        return x
+
+    with anyio.move_on_after(0.05):
+        await model.run_fn(source.items(), (Stage("slow", slow, limit=2),))
+    assert source.closed and source.read > 0

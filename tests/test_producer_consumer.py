@@ -20,7 +20,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
-from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, Generator, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -297,3 +297,32 @@ def test_the_asyncio_variants_stop_when_anyio_cancels_them(fn: Any, how: str) ->
     def call() -> Any:
         return fn([_endless(), _endless()], _consume_at_once, consumers=2, maxsize=4)
     assert stopped_by_anyio(call, how) < 30
+
+
+
+@pytest.mark.parametrize("variant", ON_LOOP, ids=str)
+async def test_a_failing_consumer_closes_the_async_generator_sources(variant: Variant) -> None:
+    sources = [Generator(), Generator()]
+
+    async def consume(x: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        if x == 7:
+            raise ValueError("boom")
+        return x
+
+    with pytest.raises(ProducerConsumerError):
+        await variant([s.items() for s in sources], consume, consumers=2, maxsize=4)
+    assert all(s.closed for s in sources)
+
+
+@pytest.mark.parametrize("variant", ON_LOOP, ids=str)
+async def test_a_cancelled_call_closes_the_async_generator_sources(variant: Variant) -> None:
+    sources = [Generator(), Generator()]
+
+    async def consume(x: int) -> int:
+        await anyio.sleep(0.01)
+        return x
+
+    with anyio.move_on_after(0.05):
+        await variant([s.items() for s in sources], consume, consumers=2, maxsize=4)
+    assert all(s.closed for s in sources)

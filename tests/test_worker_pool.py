@@ -22,7 +22,14 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.workloads import fail_on, square
-from tests.conftest import ANYIO_CANCELS, Variant, drain, read_stream, stopped_by_anyio
+from tests.conftest import (
+    ANYIO_CANCELS,
+    Generator,
+    Variant,
+    drain,
+    read_stream,
+    stopped_by_anyio,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -409,3 +416,30 @@ def test_the_asyncio_pool_stops_when_anyio_cancels_it(form: str, how: str) -> No
         def call() -> Any:
             return drain(cp_asyncio.map_stream(_yielding, itertools.count(), limit=2))
     assert stopped_by_anyio(call, how) < 30
+
+
+# --- feeds are closed when the call stops reading them ------------------------------------------
+
+@pytest.mark.parametrize("variant", STREAM_ASYNC, ids=str)
+async def test_leaving_the_stream_early_closes_the_async_generator_feed(variant: Variant) -> None:
+    feed = Generator()
+    async with variant.fn(job(variant, square), feed.items(), limit=3) as results:
+        async for _ in results:
+            break
+    assert feed.closed  # before the block was left: its cleanup ran on the caller's side
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_failing_job_closes_the_async_generator_feed(variant: Variant) -> None:
+    feed = Generator()
+    with pytest.raises(JobError):
+        await variant(job(variant, partial(fail_on, 5)), feed.items(), limit=2)
+    assert feed.closed
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_cancelled_call_closes_the_async_generator_feed(variant: Variant) -> None:
+    feed = Generator()
+    with anyio.move_on_after(0.05):
+        await variant(job(variant, square), feed.items(), limit=2)
+    assert feed.closed and feed.read > 0

@@ -60,6 +60,7 @@ else:
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
+    "close_async",
     "Feed",
     "buffered",
     "gather_anyio",
@@ -88,6 +89,39 @@ def buffered(workers: int) -> int:
     """How many outcomes may wait for the reader: one per worker, so no worker waits for a
     reader that is keeping up."""
     return workers
+
+
+async def close_async(iterator: object, *, shield: bool) -> None:
+    """Close an async generator a call read from, as ``contextlib.aclosing`` would.
+
+    The call that started reading it owns that iteration: when it stops early (an error, a
+    ``break``, a cancellation), the generator's ``finally`` runs here, on the caller's side
+    and in order, not whenever the garbage collector gets to it, in whatever task then runs
+    (trio warns about exactly that). Call it once no task is inside the generator any more.
+    With *shield* (anyio), a cancellation of the caller does not cut the cleanup short.
+    Anything without ``aclose`` (a plain iterator, a user's own async iterator) is left as it
+    is.
+    """
+    close = getattr(iterator, "aclose", None)
+    if close is None:
+        return
+    if shield:
+        with anyio.CancelScope(shield=True):
+            await close()
+        return
+    # asyncio has no shield that holds its caller: the cleanup runs in a task of its own,
+    # and the caller waits for it through any cancellation (anyio's cancels it again at
+    # every turn of the loop), then lets the cancellation go on.
+    closing = asyncio.ensure_future(close())
+    cancelled = False
+    while not closing.done():
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    closing.result()
 
 
 class Feed(Generic[J]):
@@ -127,6 +161,10 @@ class Feed(Generic[J]):
         except StopAsyncIteration:
             return None
         return self._numbered(item)
+
+    async def aclose(self, *, shield: bool) -> None:
+        """Close the async generator this feed read from: see ``close_async``."""
+        await close_async(self._async, shield=shield)
 
     def _numbered(self, item: J) -> tuple[int, J]:
         index = self.count
@@ -204,6 +242,8 @@ async def gather_asyncio(
                 tg.create_task(worker())
     except BaseExceptionGroup as group:
         _raise_first(group)
+    finally:
+        await feed.aclose(shield=False)
 
 
 class _QueueReader(Generic[O]):
@@ -252,6 +292,8 @@ async def stream_asyncio(
                     task.cancel()
     except BaseExceptionGroup as group:
         _raise_first(group)
+    finally:
+        await feed.aclose(shield=False)
 
 
 # --- anyio ------------------------------------------------------------------------------------
@@ -272,6 +314,8 @@ async def gather_anyio(
                 tg.start_soon(worker)
     except BaseExceptionGroup as group:
         _raise_first(group)
+    finally:
+        await feed.aclose(shield=True)
 
 
 @asynccontextmanager
@@ -300,6 +344,8 @@ async def stream_anyio(
                 receive.close()
     except BaseExceptionGroup as group:
         _raise_first(group)
+    finally:
+        await feed.aclose(shield=True)
 
 
 # --- threads ----------------------------------------------------------------------------------
