@@ -134,7 +134,22 @@ class AsyncioScope:
         self._cancelled = False  # cancel() was called
         self._exited = False
         self.deadline = math.inf  # the loop's clock; the earliest of its own and its parents'
-        self.cause: BaseException | None = None  # why the block was stopped, once it was
+        self._own_deadline = False  # this scope's timer enforces the deadline, not a parent's
+        self._cause: BaseException | None = None
+
+    @property
+    def cause(self) -> BaseException | None:
+        """Why the block was stopped: the cause given to ``cancel`` (``Cancelled`` if none
+        was), ``DeadlineExceeded`` from the moment the deadline has passed, an enclosing
+        scope's cause; ``None`` while nothing has stopped it."""
+        if self._cause is None and self._timer is not None and not self._exited:
+            try:
+                now = asyncio.get_running_loop().time()
+            except RuntimeError:  # read from outside the loop (another thread): as it stands
+                return self._cause
+            if now >= self.deadline:
+                self._cause = _deadline_cause(self._timeout_s, inherited=not self._own_deadline)
+        return self._cause
 
     @staticmethod
     def current() -> AsyncioScope | None:
@@ -150,8 +165,10 @@ class AsyncioScope:
         cause = _check_cause(cause)
         if self._cancelled or self._exited or self._timer is None or self._timer.expired():
             return  # the first cause stays; a scope past its deadline is stopping already
+        if self.cause is not None:
+            return  # the deadline has passed (an enclosing one's, whose timer fires first)
         self._cancelled = True
-        self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
+        self._cause = cause if cause is not None else Cancelled("the scope was cancelled")
         self._timer.reschedule(asyncio.get_running_loop().time())  # fire now
 
     async def shielded(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts,
@@ -191,6 +208,7 @@ class AsyncioScope:
         self.deadline = min(loop.time() + self._timeout_s, parent_deadline)
         # Only a deadline earlier than the parent's needs a timer: the parent's fires first.
         own = self.deadline if self.deadline < parent_deadline else None
+        self._own_deadline = own is not None
         self._timer = asyncio.timeout_at(own)
         await self._timer.__aenter__()
         self._token = _asyncio_scope.set(self)
@@ -208,19 +226,20 @@ class AsyncioScope:
             # Our timer fired and the cancellation it caused came back to us.
             if self._cancelled:
                 return True  # cancel(): whoever cancelled knows why
-            self.cause = _deadline_cause(self._timeout_s, inherited=False)
+            self._cause = self._cause or _deadline_cause(self._timeout_s, inherited=False)
             if self._move_on:
                 return True
-            raise self.cause from None
-        if self._timer.expired() and self.cause is None:
+            raise self._cause from None
+        if self._timer.expired() and self._cause is None:
             # The timer fired, yet the block ended without the cancellation it caused:
             #     except asyncio.CancelledError: pass   # swallowed
+            #     except asyncio.CancelledError: raise ValueError   # replaced
             # asyncio delivers a cancellation once, so the block ran on past its deadline.
             # It is too late to stop it; the cause at least tells the truth.
-            self.cause = _deadline_cause(self._timeout_s, inherited=False)
+            self._cause = _deadline_cause(self._timeout_s, inherited=False)
         if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
             # Cancelled from further out: an enclosing scope's deadline or cancel, or not ours.
-            self.cause = self.cause or _inherited(self, asyncio.get_running_loop().time())
+            self._cause = self._cause or _inherited(self, asyncio.get_running_loop().time())
         return False
 # --8<-- [end:asyncio]
 
@@ -270,8 +289,24 @@ class AnyioScope:
         self._scope: anyio.CancelScope | None = None
         self._token: Token[AnyioScope | None] | None = None
         self._cancelled = False
+        self._exited = False
         self.deadline = math.inf  # anyio's clock (anyio.current_time())
-        self.cause: BaseException | None = None
+        self._own_deadline = False  # this scope enforces the deadline, not an enclosing one
+        self._cause: BaseException | None = None
+
+    @property
+    def cause(self) -> BaseException | None:
+        """Why the block was stopped: the cause given to ``cancel`` (``Cancelled`` if none
+        was), ``DeadlineExceeded`` from the moment the deadline has passed, an enclosing
+        scope's cause; ``None`` while nothing has stopped it."""
+        if self._cause is None and self._scope is not None and not self._exited:
+            try:
+                now = anyio.current_time()
+            except Exception:  # read from outside the event loop (another thread): as it stands
+                return self._cause
+            if now >= self.deadline:
+                self._cause = _deadline_cause(self._timeout_s, inherited=not self._own_deadline)
+        return self._cause
 
     @staticmethod
     def current() -> AnyioScope | None:
@@ -285,11 +320,13 @@ class AnyioScope:
     def cancel(self, cause: BaseException | None = None) -> None:
         """Cancel the block and everything in it; *cause* says why (the first one stays)."""
         cause = _check_cause(cause)
-        if self._cancelled or self._scope is None:
+        if self._cancelled or self._scope is None or self._exited:
             return
+        if self.cause is not None:
+            return  # the deadline has passed: the first cause stays
         self._cancelled = True
-        self.cause = cause if cause is not None else Cancelled("the scope was cancelled")
-        self._scope.cancel(str(self.cause))
+        self._cause = cause if cause is not None else Cancelled("the scope was cancelled")
+        self._scope.cancel(str(self._cause))
 
     async def shielded(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts,
                        timeout: float) -> T:
@@ -311,6 +348,7 @@ class AnyioScope:
         # Only a deadline earlier than the enclosing one is this scope's own to enforce; an
         # equal one belongs to the enclosing scope, which catches its own cancellation.
         own = self.deadline if self.deadline < enclosing else math.inf
+        self._own_deadline = own < math.inf
         self._scope = anyio.CancelScope(deadline=own)
         self._scope.__enter__()
         self._token = _anyio_scope.set(self)
@@ -321,16 +359,23 @@ class AnyioScope:
         assert self._scope is not None
         assert self._token is not None
         _anyio_scope.reset(self._token)
+        cause = self.cause  # the deadline's, if it has passed, before this scope is closed
+        self._exited = True
         swallowed = self._scope.__exit__(exc_type, exc, tb)
         if self._scope.cancelled_caught:
             if self._cancelled:
                 return True
-            self.cause = _deadline_cause(self._timeout_s, inherited=False)
+            self._cause = cause or _deadline_cause(self._timeout_s, inherited=False)
             if self._move_on:
                 return True
-            raise self.cause from None
+            raise self._cause from None
+        if self._scope.cancel_called and self._cause is None:
+            # Our deadline cancelled the block, which ended some other way:
+            #     except anyio.get_cancelled_exc_class(): raise ValueError   # replaced
+            # The cause at least tells the truth.
+            self._cause = _deadline_cause(self._timeout_s, inherited=False)
         if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
-            self.cause = self.cause or _inherited(self, anyio.current_time())
+            self._cause = self._cause or _inherited(self, anyio.current_time())
         return bool(swallowed)
 # --8<-- [end:anyio]
 
@@ -401,6 +446,8 @@ class ThreadScope:
     def cancel(self, cause: BaseException | None = None) -> None:
         """Cancel this scope and its children; *cause* says why (the first one stays)."""
         cause = _check_cause(cause)
+        if self.cause is not None:
+            return  # done already: a deadline nobody had read yet counts too; the first stays
         with self._lock:
             self._cancelled_here = self._cancelled_here or self._cause is None
         self._finish(cause if cause is not None else Cancelled("the scope was cancelled"))

@@ -562,3 +562,57 @@ async def test_a_swallowed_cancellation(model: Model) -> None:
         with pytest.raises(DeadlineExceeded):
             await handler()
         assert not ran_on and time.monotonic() - start < 0.2  # stopped at the next await
+
+
+# --- the cause, from the moment the deadline passes ---------------------------------------------
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_the_cause_is_the_deadline_from_the_moment_it_passes(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    seen: list[Any] = []
+    with pytest.raises(DeadlineExceeded):
+        async with model.scope(0.05) as s:
+            try:
+                await model.sleep(5)
+            except anyio.get_cancelled_exc_class():
+                seen.append(s.cause)  # in the cleanup, before the block has ended
+                raise
+    assert len(seen) == 1 and isinstance(seen[0], DeadlineExceeded)
+    assert s.cause is seen[0]
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_an_error_raised_while_the_deadline_cancels_keeps_its_cause(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+    with pytest.raises(ValueError, match="cleanup failed"):
+        async with model.scope(0.05) as s:
+            try:
+                await model.sleep(5)
+            except anyio.get_cancelled_exc_class():
+                raise ValueError("cleanup failed") from None
+    assert isinstance(s.cause, DeadlineExceeded)
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_cancel_after_the_deadline_keeps_the_first_cause(model: Model) -> None:
+    assert isinstance(model, AsyncModel)
+
+    async def cancel_it(scope: Any) -> None:
+        scope.cancel(ValueError("too late"))
+
+    with pytest.raises(DeadlineExceeded):
+        async with model.scope(0.05) as s:
+            try:
+                await model.sleep(5)
+            finally:
+                await s.shielded(cancel_it, s, timeout=1.0)
+    assert isinstance(s.cause, DeadlineExceeded)
+
+
+def test_a_thread_scope_cancelled_after_an_unread_deadline_keeps_the_deadline() -> None:
+    s = cp_threads.Scope(0.01)
+    time.sleep(0.05)  # the deadline passes; nobody reads the scope meanwhile
+    s.cancel(ValueError("too late"))
+    assert isinstance(s.cause, DeadlineExceeded)
+    with pytest.raises(DeadlineExceeded):
+        s.check()
