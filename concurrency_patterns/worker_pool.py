@@ -590,9 +590,11 @@ def stream_processes(
         try:
             yield _completed(fn, feed, executor, running, limit, return_exceptions, pace)
         finally:
-            for future in running:  # stopped early: drop what has not started
-                future.cancel()
-            wait(running)
+            # Stopped early: drop what has not started, and wait for what has. Only those: a
+            # future cancelled before it ran is done for the caller, but wait() counts it
+            # only once its executor has noticed, which a Dask executor may never do.
+            started = [future for future in running if not future.cancel()]
+            wait(started)
 
 
 def _completed(

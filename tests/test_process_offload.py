@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import time
 from collections.abc import Iterator
@@ -330,3 +331,12 @@ def test_the_cluster_closes_with_every_worker_process() -> None:
 
     with dask_executor(workers=2) as (_, executor):
         assert cp_processes.offload_all(spin, [10, 20], executor=executor) == [spin(10), spin(20)]
+
+
+def test_leaving_a_dask_stream_early_never_hangs(dask: tuple[Any, Executor]) -> None:
+    """Jobs queued on the cluster and cancelled are not waited for: the block is left."""
+    _, executor = dask
+    for _ in range(3):
+        with cp_processes.map_stream(operator.neg, range(10_000), executor=executor) as results:
+            first = next(iter(results))
+        assert first.value == -first.job
