@@ -80,7 +80,8 @@ class _Errors:
 
 
 def _stopping_error() -> RuntimeError:
-    return RuntimeError("the ErrGroup has stopped (an error, or cancel()): nothing more starts")
+    return RuntimeError("the ErrGroup has stopped (an error, cancel(), or its block has ended):"
+                        " nothing more starts from outside it")
 
 
 def _body_first(errors: list[Exception], before: int, body: BaseException) -> list[Exception]:
@@ -133,6 +134,8 @@ class AsyncioErrGroup:
         self._host: asyncio.Task[Any] | None = None
         self._cancelled = False  # cancel() was called
         self._failed = False  # a function raised (unless collect_errors)
+        self._body_ended = False  # the block's own code is done: only its functions may start
+        self._inside: set[asyncio.Task[Any]] = set()  # the block's task, and the functions'
 
     @property
     def errors(self) -> list[Exception]:
@@ -168,6 +171,11 @@ class AsyncioErrGroup:
                 elif waiter in self._waiters:
                     self._waiters.remove(waiter)
                 raise
+            # Once the block's own code is done, the group may finish at any moment: only its
+            # own functions may still start others (Go's g.Go during Wait).
+            if placed and self._body_ended and asyncio.current_task() not in self._inside:
+                self._give()
+                raise _stopping_error()
             if placed:
                 group.create_task(self._run(fn, args))
                 return
@@ -196,6 +204,9 @@ class AsyncioErrGroup:
             self._host.cancel()
 
     async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
+        me = asyncio.current_task()
+        assert me is not None
+        self._inside.add(me)
         try:
             await fn(*args)
         except Exception as exc:
@@ -204,6 +215,7 @@ class AsyncioErrGroup:
                 self._failed = True  # before _give below: no waiter gets this place
                 raise  # the task group cancels the others and the block
         finally:
+            self._inside.discard(me)
             self._give()
 
     def _stopping(self) -> bool:
@@ -255,6 +267,8 @@ class AsyncioErrGroup:
 
     async def __aenter__(self) -> AsyncioErrGroup:
         self._host = asyncio.current_task()
+        assert self._host is not None
+        self._inside.add(self._host)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         return self
@@ -265,6 +279,7 @@ class AsyncioErrGroup:
         assert self._group is not None
         assert self._host is not None
         before = len(self.errors)  # the errors that came before the block's own, if any
+        self._body_ended = True
         try:
             await self._group.__aexit__(et, e, tb)
         except BaseExceptionGroup as group:
@@ -327,6 +342,8 @@ class AnyioErrGroup:
         self._slots = anyio.CapacityLimiter(self._limit)
         self._group: anyio.abc.TaskGroup | None = None
         self._stopped = False  # a function raised (unless collect_errors), cancel(), or exit
+        self._body_ended = False  # the block's own code is done: only its functions may start
+        self._inside: set[int] = set()  # ids of the tasks in the group: the block's, and ours
 
     @property
     def errors(self) -> list[Exception]:
@@ -354,7 +371,11 @@ class AnyioErrGroup:
                 self._slots.acquire_on_behalf_of_nowait(token)  # room: no scheduler trip
             except anyio.WouldBlock:
                 await self._slots.acquire_on_behalf_of(token)
-            if not self._stopped:
+            # Once the block's own code is done, the group may finish at any moment: only its
+            # own functions may still start others (Go's g.Go during Wait), so that the same
+            # call does the same on asyncio and on trio.
+            outsider = self._body_ended and anyio.get_current_task().id not in self._inside
+            if not self._stopped and not outsider:
                 group.start_soon(self._run, fn, args, token)
                 return
             self._slots.release_on_behalf_of(token)
@@ -390,6 +411,8 @@ class AnyioErrGroup:
 
     async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...],
                    token: object) -> None:
+        me = anyio.get_current_task().id
+        self._inside.add(me)
         try:
             await fn(*args)
         except Exception as exc:
@@ -399,6 +422,7 @@ class AnyioErrGroup:
                 self._stopped = True
                 self._group.cancel_scope.cancel()  # the others, and the block
         finally:
+            self._inside.discard(me)
             self._slots.release_on_behalf_of(token)
 
     def _entered(self) -> anyio.abc.TaskGroup:
@@ -407,6 +431,7 @@ class AnyioErrGroup:
         return self._group
 
     async def __aenter__(self) -> AnyioErrGroup:
+        self._inside.add(anyio.get_current_task().id)
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
         return self
@@ -416,6 +441,7 @@ class AnyioErrGroup:
     ) -> bool | None:
         assert self._group is not None
         before = len(self.errors)  # the errors that came before the block's own, if any
+        self._body_ended = True
         try:
             # Our tasks never raise (_run keeps their errors): only the block's own exit
             # status, or a cancellation, comes out of here.

@@ -336,3 +336,47 @@ def test_a_thread_group_refuses_go_outside_its_block() -> None:
     with pytest.raises(RuntimeError, match="with ErrGroup"):
         g.try_go(ran.append, 3)
     assert ran == [2]
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_caller_outside_waiting_when_the_block_ends_is_told_the_same_everywhere(
+    variant: Variant,
+) -> None:
+    """Once the block's own code is done, only the group's functions may start more: a task
+    outside it that was waiting for room gets RuntimeError, on asyncio and on trio alike."""
+    told: list[str] = []
+    groups: list[Any] = []
+
+    async def outsider() -> None:
+        while not groups:
+            await anyio.sleep(0.001)
+        try:
+            await groups[0].go(anyio.sleep, 0)
+            told.append("started")
+        except RuntimeError as e:
+            told.append(str(e))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(outsider)
+        async with variant.fn(limit=1) as g:
+            groups.append(g)
+            await g.go(anyio.sleep, 0.1)
+            await anyio.sleep(0.02)  # the outsider now waits for room; the block's code ends
+    assert len(told) == 1 and "block has ended" in told[0]
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_function_may_start_another_while_the_block_waits(variant: Variant) -> None:
+    """Go's g.Go during Wait: after the block's own code, its functions may still start more."""
+    ran: list[int] = []
+
+    async def spawner(g: Any) -> None:
+        await anyio.sleep(0.02)  # the block's code has ended by now
+        await g.go(record, 2)
+
+    async def record(n: int) -> None:
+        ran.append(n)
+
+    async with variant.fn(limit=2) as g:
+        await g.go(spawner, g)
+    assert ran == [2]
