@@ -14,7 +14,9 @@ The contract, for every variant:
 * **Cancellation** (async variants): the call runs in a task of its own, not in a caller's. A
   caller that is cancelled (or whose ``timeout`` runs out) just stops waiting; the others
   are not failed. When the last caller stops waiting, the call is cancelled: nothing runs
-  for no one. The group is a context manager that owns those tasks, so none outlives it.
+  for no one. With ``finish_calls=True`` it runs to its end instead (Go's ``DoChan``), so a
+  cache behind it is filled, and ``call_timeout`` bounds every call. The group is a context
+  manager that owns those tasks, so none outlives it.
 * ``timeout`` caps how long a caller waits (``TimeoutError``); the call goes on for the rest.
 * ``forget(key)`` makes the next ``do(key, ...)`` start a new call even while one is in flight.
   Finished flights are always forgotten: the group never grows with the keys it has seen.
@@ -93,8 +95,12 @@ def _describe(group: object, flights: Mapping[Any, _Flight]) -> str:
 class _AsyncSingleFlight(Generic[K, V]):
     """The group for one event loop; the subclasses bring asyncio's or anyio's tasks."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, finish_calls: bool = False, call_timeout: float | None = None) -> None:
+        if call_timeout is not None:
+            check_positive_number("call_timeout", call_timeout)
         self._flights: dict[K, _Flight] = {}
+        self._finish_calls = finish_calls
+        self._call_timeout = call_timeout
 
     async def do(self, key: K, fn: Callable[[*Ts], Awaitable[V]], *args: *Ts,
                  timeout: float | None = None) -> V:
@@ -123,9 +129,10 @@ class _AsyncSingleFlight(Generic[K, V]):
             await self._wait(flight, timeout)
         except BaseException:
             # This caller stops waiting (cancelled, timed out). The last one to leave a call
-            # that is still running cancels it: nobody wants its result any more.
+            # that is still running cancels it: nobody wants its result any more; unless the
+            # group finishes its calls (Go's DoChan), for a cache that stores what they return.
             flight.waiting -= 1
-            if flight.waiting == 0 and not flight.done.is_set():
+            if flight.waiting == 0 and not flight.done.is_set() and not self._finish_calls:
                 flight.cancel()
                 self._drop(key, flight)
             raise
@@ -140,7 +147,10 @@ class _AsyncSingleFlight(Generic[K, V]):
     async def _run(self, key: K, flight: _Flight, fn: Callable[..., Awaitable[V]],
                    args: tuple[Any, ...]) -> None:
         try:
-            flight.value = await fn(*args)
+            if self._call_timeout is None:
+                flight.value = await fn(*args)
+            else:
+                flight.value = await self._bounded(self._call_timeout, fn, args)
         except Exception as exc:  # the call's own failure is every caller's answer
             flight.error = exc
         except BaseException:  # cancelled: only when no caller waits, or the group closes
@@ -161,6 +171,10 @@ class _AsyncSingleFlight(Generic[K, V]):
     async def _wait(self, flight: _Flight, timeout: float | None) -> None:
         raise NotImplementedError
 
+    async def _bounded(self, seconds: float, fn: Callable[..., Awaitable[V]],
+                       args: tuple[Any, ...]) -> V:
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return _describe(self, self._flights)
 
@@ -168,12 +182,29 @@ class _AsyncSingleFlight(Generic[K, V]):
 class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
     """Go's singleflight for asyncio: ``async with SingleFlight() as flights:``.
 
-    The calls run in the group's own ``asyncio.TaskGroup``; leaving the block cancels any
-    still in flight. ``repr(group)`` shows the calls in flight and the callers waiting.
+    ``await flights.do(key, fn, *args)``: the first caller for *key* starts ``fn(*args)`` in
+    the group's own ``asyncio.TaskGroup``; callers for the same key that arrive while it runs
+    share its result or its error, and a key is forgotten when its call ends (``forget``
+    drops it sooner). A caller that is cancelled, or whose *timeout* runs out, only stops
+    waiting; when the last caller of a flight leaves, the call is cancelled (unless
+    *finish_calls*). Leaving the block cancels every call still in flight. ``repr(group)``
+    shows the calls in flight and the callers waiting.
+
+    Args:
+        finish_calls: let a call run to its end when every caller has stopped waiting (Go's
+            ``DoChan``), so that what it stores (a cache entry) is stored; a new caller for
+            the key joins it meanwhile. Leaving the block then waits for the calls still
+            running, unless it is left by an error or a cancellation. By default the last
+            caller to leave cancels the call.
+        call_timeout: the most seconds one call may run (> 0): past it, the call is
+            cancelled and every caller gets ``TimeoutError``. ``None``, no bound.
+
+    Raises:
+        TypeError, ValueError: *call_timeout* is not a number of seconds > 0.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, finish_calls: bool = False, call_timeout: float | None = None) -> None:
+        super().__init__(finish_calls=finish_calls, call_timeout=call_timeout)
         self._group: asyncio.TaskGroup | None = None
 
     def _start(self, key: K, fn: Callable[..., Awaitable[V]],
@@ -192,6 +223,11 @@ class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
         async with asyncio.timeout(timeout):
             await flight.done.wait()
 
+    async def _bounded(self, seconds: float, fn: Callable[..., Awaitable[V]],
+                       args: tuple[Any, ...]) -> V:
+        async with asyncio.timeout(seconds):
+            return await fn(*args)
+
     async def __aenter__(self) -> AsyncioSingleFlight[K, V]:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
@@ -201,8 +237,9 @@ class AsyncioSingleFlight(_AsyncSingleFlight[K, V]):
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
     ) -> None:
         assert self._group is not None
-        for flight in list(self._flights.values()):  # no caller is left to wait for them
-            flight.cancel()
+        if not self._finish_calls or et is not None:
+            for flight in list(self._flights.values()):  # no caller is left to wait for them
+                flight.cancel()
         group, self._group = self._group, None
         await group.__aexit__(et, e, tb)
 
@@ -214,13 +251,25 @@ class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
     the group's task group; callers for the same key that arrive while it runs share its
     result or its error, and a key is forgotten when its call ends (``forget`` drops it
     sooner). A caller that is cancelled, or whose *timeout* runs out, only stops waiting; when
-    the last caller of a flight leaves, the call is cancelled. Leaving the block cancels every
-    call still in flight. Each call runs in a cancel scope of its own. ``repr(group)`` shows
-    the calls in flight and the callers waiting.
+    the last caller of a flight leaves, the call is cancelled (unless *finish_calls*). Leaving
+    the block cancels every call still in flight. Each call runs in a cancel scope of its own.
+    ``repr(group)`` shows the calls in flight and the callers waiting.
+
+    Args:
+        finish_calls: let a call run to its end when every caller has stopped waiting (Go's
+            ``DoChan``), so that what it stores (a cache entry) is stored; a new caller for
+            the key joins it meanwhile. Leaving the block then waits for the calls still
+            running, unless it is left by an error or a cancellation. By default the last
+            caller to leave cancels the call.
+        call_timeout: the most seconds one call may run (> 0): past it, the call is
+            cancelled and every caller gets ``TimeoutError``. ``None``, no bound.
+
+    Raises:
+        TypeError, ValueError: *call_timeout* is not a number of seconds > 0.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, finish_calls: bool = False, call_timeout: float | None = None) -> None:
+        super().__init__(finish_calls=finish_calls, call_timeout=call_timeout)
         self._group: anyio.abc.TaskGroup | None = None
 
     def _start(self, key: K, fn: Callable[..., Awaitable[V]],
@@ -248,6 +297,11 @@ class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
         with anyio.fail_after(timeout):
             await flight.done.wait()
 
+    async def _bounded(self, seconds: float, fn: Callable[..., Awaitable[V]],
+                       args: tuple[Any, ...]) -> V:
+        with anyio.fail_after(seconds):
+            return await fn(*args)
+
     async def __aenter__(self) -> AnyioSingleFlight[K, V]:
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
@@ -257,7 +311,8 @@ class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None,
     ) -> bool | None:
         assert self._group is not None
-        self._group.cancel_scope.cancel()  # no caller is left to wait for a call in flight
+        if not self._finish_calls or et is not None:
+            self._group.cancel_scope.cancel()  # no caller is left to wait for a call in flight
         group, self._group = self._group, None
         return await group.__aexit__(et, e, tb)
 # --8<-- [end:async]

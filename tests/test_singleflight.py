@@ -221,3 +221,59 @@ async def test_a_shared_error_does_not_grow_with_every_caller(variant: Variant) 
             tg.start_soon(caller, flights)
     assert len(caught) == 200 and calls.count == 1
     assert max(caught) < 40, f"a traceback of {max(caught)} entries"
+
+
+# --- a call that finishes for a cache, and a bound on each call ---------------------------------
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_finish_calls_lets_a_call_finish_when_every_caller_has_left(
+    variant: Variant,
+) -> None:
+    """A cache fronting a 50 ms backend, callers that give up after 30 ms: with finish_calls
+    the call runs to its end and stores its value; without it, nothing is ever stored."""
+    for finish, expect in ((True, {"key": "value"}), (False, {})):
+        cache: dict[str, str] = {}
+
+        async def load(key: str, cache: dict[str, str] = cache) -> str:
+            await anyio.sleep(0.05)
+            cache[key] = "value"
+            return "value"
+
+        async with variant.fn(finish_calls=finish) as flights:
+            with pytest.raises(TimeoutError):
+                await flights.do("key", load, "key", timeout=0.03)
+            await anyio.sleep(0.1)  # long past the backend's 50 ms
+            assert cache == expect, finish
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_caller_joins_a_call_that_finishes_alone(variant: Variant) -> None:
+    calls = Calls()
+    async with variant.fn(finish_calls=True) as flights:
+        with pytest.raises(TimeoutError):
+            await flights.do("key", calls.slow, "v", 0.1, timeout=0.02)
+        assert await flights.do("key", calls.slow, "v", 0.1) == "v"  # the same call, joined
+    assert calls.count == 1
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_call_timeout_bounds_every_call(variant: Variant) -> None:
+    calls = Calls()
+    async with variant.fn(call_timeout=0.05) as flights, anyio.create_task_group() as tg:
+        caught: list[BaseException] = []
+
+        async def caller() -> None:
+            try:
+                await flights.do("key", calls.slow, "v", 5)
+            except TimeoutError as e:
+                caught.append(e)
+
+        for _ in range(3):
+            tg.start_soon(caller)
+    assert len(caught) == 3 and calls.count == 1 and calls.running == 0
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+def test_a_bad_call_timeout_is_refused_naming_it(variant: Variant) -> None:
+    with pytest.raises(ValueError, match="call_timeout"):
+        variant.fn(call_timeout=0)
