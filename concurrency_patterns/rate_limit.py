@@ -70,7 +70,7 @@ class _AsyncRateLimiter:
         # costs, and a second coroutine per call would be a third of it.
         now = self._clock()
         slot, left = self._gcra.reserve(now)
-        if slot > now:
+        if slot > now or self._gcra.queue:  # later, or others wait before it: in line
             await self._wait(self._gcra, slot, left)
 
     def try_acquire(self) -> bool:

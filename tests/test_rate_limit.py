@@ -226,3 +226,23 @@ def test_a_bad_timeout_for_a_blocking_acquire_is_refused_naming_it(
     with pytest.raises(error, match="timeout"):
         limiter.acquire(timeout=timeout)
     assert limiter.try_acquire()  # nothing was taken by the refused call
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_late_loop_keeps_the_callers_in_order(variant: Variant) -> None:
+    """A waiter sleeps until its slot; the loop runs late past it; a caller who asks then
+    finds its own slot passed too. It still goes after the waiter, who asked first."""
+    limiter, served = variant.fn(10, burst=1), []  # a slot every 100 ms
+    await limiter.acquire()  # the free slot: the next is 100 ms away
+
+    async def call(name: str) -> None:
+        await limiter.acquire()
+        served.append(name)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, "first")
+        await anyio.sleep(0.02)  # "first" sleeps until its slot
+        time.sleep(0.3)  # noqa: ASYNC251  (the loop runs late: both slots pass meanwhile)
+        tg.start_soon(call, "second")
+    assert served == ["first", "second"]
+

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import TYPE_CHECKING, Any
 
 from .checks import check_positive_int, check_positive_number
 from .lazy import lazy
@@ -57,6 +58,11 @@ class Gcra:
         self.interval = 1.0 / self.rate
         self.tolerance = (self.burst - 1) * self.interval  # how far ahead a burst may go
         self.tat = -math.inf
+        # The callers waiting for their slots, in the order they called. A caller goes when
+        # its slot has come *and* it is first here: a loop that runs late wakes a sleeper
+        # after its slot, and a caller that arrives meanwhile finds its own slot passed too;
+        # without this line it would go first.
+        self.queue: deque[_Turn] = deque()
 
     def reserve(self, now: float) -> tuple[float, float]:
         """Reserve the next slot: (its time, the ``tat`` this reservation left)."""
@@ -81,6 +87,23 @@ class Gcra:
         return max(0.0, self.tat - now)
 
 
+class _Turn:
+    """One waiting caller's place in line: ``up`` is set when it becomes the first."""
+
+    __slots__ = ("up",)
+
+    def __init__(self, up: Any) -> None:
+        self.up = up
+
+
+def _leave(gcra: Gcra, turn: _Turn) -> None:
+    """*turn* is served (or gave up): out of the line, and the next one is first."""
+    first = gcra.queue[0] is turn
+    gcra.queue.remove(turn)
+    if first and gcra.queue:
+        gcra.queue[0].up.set()
+
+
 def limiter(max_per_second: float | None, burst: int = 1) -> Gcra | None:
     """The limiter behind a ``max_per_second=`` argument (``None``: no limit)."""
     if max_per_second is None:
@@ -97,42 +120,69 @@ def limiter(max_per_second: float | None, burst: int = 1) -> Gcra | None:
 async def acquire_asyncio(gcra: Gcra) -> None:
     now = asyncio.get_running_loop().time()
     slot, left = gcra.reserve(now)
-    if slot > now:
+    if slot > now or gcra.queue:
         await wait_asyncio(gcra, slot, left)
 
 
 async def wait_asyncio(gcra: Gcra, slot: float, left: float) -> None:
-    """Sleep until the reserved *slot* (the loop's clock); cancelled, give it back."""
+    """Wait for the reserved *slot* (the loop's clock) and for every earlier caller to have
+    gone; cancelled, give the slot back and the place in line up."""
+    turn = _Turn(asyncio.Event())
+    gcra.queue.append(turn)
     try:
-        await asyncio.sleep(slot - asyncio.get_running_loop().time())
+        delay = slot - asyncio.get_running_loop().time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        while gcra.queue[0] is not turn:
+            await turn.up.wait()
     except BaseException:
         gcra.give_back(left)
         raise
+    finally:
+        _leave(gcra, turn)
 
 
 async def acquire_anyio(gcra: Gcra) -> None:
     now = anyio.current_time()
     slot, left = gcra.reserve(now)
-    if slot > now:
+    if slot > now or gcra.queue:
         await wait_anyio(gcra, slot, left)
 
 
 async def wait_anyio(gcra: Gcra, slot: float, left: float) -> None:
-    """Sleep until the reserved *slot* (anyio's clock); cancelled, give it back."""
+    """Wait for the reserved *slot* (anyio's clock) and for every earlier caller to have
+    gone; cancelled, give the slot back and the place in line up."""
+    turn = _Turn(anyio.Event())
+    gcra.queue.append(turn)
     try:
         await anyio.sleep_until(slot)
+        while gcra.queue[0] is not turn:
+            await turn.up.wait()
     except BaseException:
         gcra.give_back(left)
         raise
+    finally:
+        _leave(gcra, turn)
 
 
 def acquire_threads(gcra: Gcra, lock: threading.Lock, timeout: float | None = None) -> bool:
-    with lock:  # guards the reservation; never held while sleeping
+    with lock:  # guards the reservation and the line; never held while sleeping
         now = time.monotonic()
         slot, left = gcra.reserve(now)
         if timeout is not None and slot - now > timeout:
             gcra.give_back(left)  # it is the last reservation: we hold the lock
             return False
-    if slot > now:
-        time.sleep(slot - now)
+        if slot <= now and not gcra.queue:
+            return True
+        turn = _Turn(threading.Event())
+        gcra.queue.append(turn)
+        if gcra.queue[0] is turn:
+            turn.up.set()
+    try:
+        if slot > now:
+            time.sleep(slot - now)
+        turn.up.wait()  # set once every earlier caller has gone
+    finally:
+        with lock:
+            _leave(gcra, turn)
     return True
