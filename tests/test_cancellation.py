@@ -29,6 +29,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.demos.cancellation import AsyncioGroup
+from tests.conftest import ANYIO_CANCELS, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -616,3 +617,17 @@ def test_a_thread_scope_cancelled_after_an_unread_deadline_keeps_the_deadline() 
     assert isinstance(s.cause, DeadlineExceeded)
     with pytest.raises(DeadlineExceeded):
         s.check()
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _sleep_in_a_scope() -> None:
+    async with cp_asyncio.Scope(timeout=3600):
+        await asyncio.sleep(3600)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_cancellation_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_sleep_in_a_scope, how) < 30

@@ -6,6 +6,7 @@ its functions run back in the event loop, so one async test body checks all of t
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -380,3 +381,18 @@ async def test_a_function_may_start_another_while_the_block_waits(variant: Varia
     async with variant.fn(limit=2) as g:
         await g.go(spawner, g)
     assert ran == [2]
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_in_an_errgroup() -> None:
+    async with cp_asyncio.ErrGroup(limit=1) as g:
+        await g.go(asyncio.sleep, 3600)
+        await g.go(asyncio.sleep, 0)  # waits for room
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_errgroup_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_in_an_errgroup, how) < 30

@@ -18,7 +18,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -180,3 +180,18 @@ async def test_repr_shows_whether_it_is_held_and_who_waits(variant: Variant) -> 
         assert " locked" in repr(real)
         leave.set()
     assert "unlocked" in repr(real)
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_held_mutex() -> None:
+    mu = cp_asyncio.Mutex()
+    await mu.lock()
+    await mu.lock()  # waits forever: only a cancellation ends it
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_mutex_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_held_mutex, how) < 30

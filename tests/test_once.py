@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -146,3 +147,20 @@ async def test_repr_shows_whether_it_is_done_or_running(variant: Variant) -> Non
         assert repr(real) == f"<{type(real).__name__} running>"
         release.set()
     assert repr(real) == f"<{type(real).__name__} done>"
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_running_once() -> None:
+    once: cp_asyncio.Once[None] = cp_asyncio.Once()
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(once.do(asyncio.sleep, 3600))  # runs for an hour
+        await asyncio.sleep(0.01)
+        await once.do(asyncio.sleep, 0)  # waits for the running call
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_once_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_running_once, how) < 30

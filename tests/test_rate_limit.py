@@ -17,7 +17,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -246,3 +246,18 @@ async def test_a_late_loop_keeps_the_callers_in_order(variant: Variant) -> None:
         tg.start_soon(call, "second")
     assert served == ["first", "second"]
 
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_slot() -> None:
+    limiter = cp_asyncio.RateLimiter(1 / 3600)  # one an hour
+    await limiter.acquire()
+    await limiter.acquire()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_rate_limit_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_slot, how) < 30

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -233,3 +233,18 @@ async def test_repr_shows_readers_writer_and_who_waits(variant: Variant) -> None
     assert "1 reader(s) inside, 0 writer(s) and 0 reader(s) waiting" in repr(real)
     rw.runlock()
     assert "unlocked" in repr(real)
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_held_rwmutex() -> None:
+    rw = cp_asyncio.RWMutex()
+    await rw.lock()
+    await rw.rlock()  # waits forever: only a cancellation ends it
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_rwmutex_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_held_rwmutex, how) < 30

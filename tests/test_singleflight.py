@@ -6,6 +6,7 @@ shared function runs back in the event loop, so one async test body checks every
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import traceback
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -277,3 +278,17 @@ async def test_call_timeout_bounds_every_call(variant: Variant) -> None:
 def test_a_bad_call_timeout_is_refused_naming_it(variant: Variant) -> None:
     with pytest.raises(ValueError, match="call_timeout"):
         variant.fn(call_timeout=0)
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_flight() -> None:
+    async with cp_asyncio.SingleFlight[str, None]() as flights:
+        await flights.do("key", asyncio.sleep, 3600)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_singleflight_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_flight, how) < 30

@@ -8,6 +8,7 @@ of ``fn(i)`` as close to at once as each model allows and returns what each retu
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
+from tests.conftest import ANYIO_CANCELS, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -405,3 +407,20 @@ def test_iterating_a_dict_while_it_grows_fails() -> None:
     with pytest.raises(RuntimeError, match="changed size during iteration"):
         for key in d:
             d[key + 100] = key
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_computation() -> None:
+    cache: cp_asyncio.SyncMap[str, None] = cp_asyncio.SyncMap()
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(cache.load_or_compute("key", lambda: asyncio.sleep(3600)))
+        await asyncio.sleep(0.01)
+        await cache.load_or_compute("key", lambda: asyncio.sleep(0))  # waits for the first
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_sync_map_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_computation, how) < 30

@@ -18,6 +18,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
+from tests.conftest import ANYIO_CANCELS, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -251,3 +252,18 @@ def test_bad_arguments_are_refused_naming_them(cls: Any, kwargs: dict[str, Any],
 def test_a_thread_get_refuses_a_bad_timeout() -> None:
     with pytest.raises(ValueError, match="timeout"):
         cp_threads.SyncPool(Buffer, max_size=1).get(timeout=-1)
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_an_object() -> None:
+    pool = cp_asyncio.SyncPool(object, max_size=1)
+    await pool.get()
+    await pool.get()  # waits for the first to come back
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_sync_pool_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_an_object, how) < 30

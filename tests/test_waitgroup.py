@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -202,3 +202,18 @@ async def test_repr_shows_the_counter_and_the_kept_errors(variant: Variant) -> N
             with pytest.raises(ExceptionGroup):
                 await wg.wait()
             assert repr(real) == f"<{name} count=0, 1 error(s) kept>"
+
+
+# --- the asyncio variant under anyio's cancellation ---------------------------------------------
+
+async def _wait_for_a_waitgroup() -> None:
+    wg = cp_asyncio.WaitGroup()
+    wg.add(1)
+    await wg.wait()  # nobody calls done()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+def test_the_asyncio_waitgroup_stops_when_anyio_cancels_it(how: str) -> None:
+    """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
+    assert stopped_by_anyio(_wait_for_a_waitgroup, how) < 30
