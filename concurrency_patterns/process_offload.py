@@ -16,8 +16,8 @@ Which to pick:
   typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
   the jobs its pool has not yet handed to a worker process; the jobs already handed over run
   to completion and their results are discarded. A ``ProcessPoolExecutor`` hands over up to
-  ``max_workers + 1`` jobs at once (one waits in its call queue), so that many can still run
-  after a cancellation.
+  ``2 * max_workers + 1`` jobs at once (one running in each worker, and ``max_workers + 1``
+  waiting in its call queue), so that many can still run after a cancellation.
 * ``processes.offload`` — the same from plain synchronous code.
 
 The contract, for every variant:
@@ -125,8 +125,8 @@ async def offload_all_asyncio(
 
     On the first exception, or when the caller is cancelled, the jobs the pool has not yet
     handed to a worker are cancelled, and the call waits for the ones handed over (up to
-    ``max_workers + 1`` for a process pool) to finish before it raises: no work is left
-    behind.
+    ``2 * max_workers + 1`` for a process pool: one running in each worker, the rest in its
+    call queue) to finish before it raises: no work is left behind.
 
     Args:
         fn: a module-level function of one item (picklable, unless *executor* is a thread

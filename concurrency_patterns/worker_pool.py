@@ -501,7 +501,8 @@ def map_processes(
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
     is submitted. At most ``2 * limit`` jobs are submitted ahead, so a long iterable is read
     lazily and an error stops the feed early. After the first failure, the jobs the pool has not
-    yet handed to a worker are cancelled; the ones handed over (up to ``limit + 1``) finish.
+    yet handed to a worker are cancelled; the ones handed over (at most the ``2 * limit``
+    submitted ahead) finish.
     A pool started for the call is shut down, its processes joined, before this returns.
 
     Args:

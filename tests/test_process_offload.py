@@ -123,9 +123,9 @@ async def test_cancelling_asyncio_drops_the_jobs_not_started(pool: Executor) -> 
                                      executor=pool)
     assert scope.cancelled_caught
     assert time.monotonic() - start < 0.4
-    # The running jobs finish, and so does the one job the pool had already queued for its
-    # workers (ProcessPoolExecutor hands over max_workers + 1); the rest were dropped. Running
-    # all eight would take 4 x 0.5 s on two workers.
+    # The running jobs finish, and so do the ones the pool had already queued for its workers
+    # (ProcessPoolExecutor hands over up to 2 x max_workers + 1: at most three rounds of 0.5 s
+    # on two workers); the rest were dropped. Running all eight would take 4 x 0.5 s.
     pool.shutdown(wait=True)
     assert time.monotonic() - start < 1.9
 
