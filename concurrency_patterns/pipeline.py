@@ -30,9 +30,12 @@ Every variant keeps the same contract:
   the original exception is its ``__cause__``. So does an error while reading the source
   (``stage`` is ``None`` then).
 * **Nothing silently lost.** Whenever the pipeline stops before the source is exhausted — an
-  error, a cancellation, or the caller leaving the ``async with`` early — the source items that
-  were read but whose output never reached the caller are reported, in the source's order: on
-  ``PipelineError.unprocessed``, and to ``on_unprocessed`` if given.
+  error, a cancellation, or the caller leaving the ``async with`` early — every source item
+  read whose output never reached the caller is reported once, in the source's order, as one
+  of two: *unprocessed* (it did not pass every stage: run it again), on
+  ``PipelineError.unprocessed`` and to ``on_unprocessed``; or *undelivered* (it passed every
+  stage, a sink may have written it: do not), as ``(item, output)`` on
+  ``PipelineError.undelivered`` and to ``on_undelivered``.
 * **Sources are closed.** An async generator given as the source is closed (``aclose()``)
   before the call returns when the pipeline stops reading it early; pass
   ``(x async for x in gen)`` to keep ``gen`` open.
@@ -112,6 +115,7 @@ __all__ = [
 ]
 
 OnUnprocessed = Callable[[list[Any]], object]
+OnUndelivered = Callable[[list[tuple[Any, Any]]], object]  # (item, output) pairs
 
 In = TypeVar("In", covariant=True)  # covariant, so that a list of unlike stages stays a list
 Out = TypeVar("Out", covariant=True)  # of stages (Stage[object, ...]) and type-checks
@@ -175,8 +179,10 @@ class PipelineError(Exception):
         stage: the failing stage's name; ``None`` when reading the source failed.
         index: the item's position in the source (for the source: how many it had given).
         item: what the failing stage was given (``None`` for the source).
-        unprocessed: every source item read but whose output never reached the caller, in
-            the source's order, the failing one included.
+        unprocessed: every source item read that did not pass every stage, in the source's
+            order, the failing one included: the ones to run again.
+        undelivered: ``(item, output)`` for every item that passed every stage but whose
+            output never reached the caller, in the source's order: done, not to run again.
         delivered: how many outputs reached the caller before the stop.
         results: for ``pipeline``, the outputs collected before the stop (the streams'
             callers already hold theirs, so it is empty there).
@@ -192,23 +198,43 @@ class PipelineError(Exception):
         self.index = index
         self.item = item
         self.unprocessed: list[Any] = []
+        self.undelivered: list[tuple[Any, Any]] = []
         self.delivered = 0
         self.results: list[Any] = []
         self.__cause__ = cause
 
 
+class _Report:
+    """Whom to tell what was left when a pipeline stops early, and whether the caller gets
+    the outputs only at the end (the list form: until it returns, nothing is delivered)."""
+
+    __slots__ = ("collecting", "on_undelivered", "on_unprocessed")
+
+    def __init__(self, on_unprocessed: OnUnprocessed | None,
+                 on_undelivered: OnUndelivered | None, *, collecting: bool = False) -> None:
+        self.on_unprocessed = on_unprocessed
+        self.on_undelivered = on_undelivered
+        self.collecting = collecting
+
+
 class _Books:
     """Every item between the source and the caller, so none can vanish, and the reorder buffer.
 
-    Invariants: ``in_flight`` holds exactly the items read from the source whose output has
-    not been handed to the caller, keyed by source index (so in source order); ``ready`` holds
-    outputs the caller may take now, in the order it must take them. Only the source adds to
-    ``in_flight`` and only the caller's side removes, one dict operation each, so the threads
-    variant needs no lock for them.
+    Invariants: ``in_flight`` holds exactly the items read from the source that have not
+    passed every stage, and ``finished`` those that have (the last stage's function returned)
+    but whose output the caller has not taken, each keyed by source index (so in source
+    order); ``ready`` holds outputs the caller
+    may take now, in the order it must take them. Only the source adds to ``in_flight`` and
+    only the caller's side moves an item on, one dict operation each, so the threads variant
+    needs no lock for them. In the list form, an output the caller took is kept in
+    ``collected`` until the call returns: until then it has reached nobody.
     """
 
-    def __init__(self, ordered: bool) -> None:
+    def __init__(self, ordered: bool, report: _Report) -> None:
+        self.report = report
         self.in_flight: dict[int, Any] = {}
+        self.finished: dict[int, tuple[Any, Any]] = {}  # (item, output) by source index
+        self.collected: list[tuple[int, Any, Any]] = []  # (index, item, output), list form
         self.read = 0  # items read from the source
         self.delivered = 0
         self.errors: list[BaseException] = []  # in the order they happened
@@ -223,6 +249,11 @@ class _Books:
         self.read += 1
         return index
 
+    def complete(self, index: int, value: Any) -> None:
+        """The last stage's function returned for *index*: it will never run again, whether
+        or not its output reaches the caller (a sink that wrote it has written it)."""
+        self.finished[index] = (self.in_flight.pop(index), value)
+
     def arrive(self, index: int, value: Any) -> None:
         if not self._ordered:
             self.ready.append((index, value))
@@ -234,24 +265,48 @@ class _Books:
 
     def deliver(self) -> Any:
         index, value = self.ready.popleft()
-        del self.in_flight[index]
-        self.delivered += 1
+        item, _ = self.finished.pop(index)
+        if self.report.collecting:
+            self.collected.append((index, item, value))
+        else:
+            self.delivered += 1
         return value
+
+    def _undelivered(self, exc: BaseException | None) -> list[tuple[Any, Any]]:
+        """(item, output) for every item that passed every stage but whose output reached
+        nobody, in source order. In the list form, what the call collected counts too, unless
+        a ``PipelineError`` hands it to the caller (its ``results``)."""
+        pairs = [(i, item, value) for i, (item, value) in self.finished.items()]
+        stopped = exc is not None or bool(self.errors)  # the list form returns nothing then
+        if self.report.collecting and stopped and not isinstance(self._first(), PipelineError):
+            pairs += self.collected
+        return [(item, value) for _, item, value in sorted(pairs, key=lambda p: p[0])]
+
+    def _first(self) -> BaseException | None:
+        return self.errors[0] if self.errors else None
 
     def failed(self, stage: str | None, index: int, item: Any, cause: Exception) -> PipelineError:
         error = PipelineError(stage, index, item, cause)
         self.errors.append(error)
         return error
 
-    def settle(self, exc: BaseException | None, on_unprocessed: OnUnprocessed | None) -> None:
+    def settle(self, exc: BaseException | None) -> None:
         """The pipeline has stopped, every task or thread with it: account for what is left,
         then raise what the caller must see (if anything)."""
         unprocessed = list(self.in_flight.values())
-        if unprocessed and on_unprocessed is not None:
-            on_unprocessed(unprocessed)
-        first = self.errors[0] if self.errors else None
+        stopped_early = exc is not None or bool(self.errors)
+        undelivered = self._undelivered(exc)
+        if self.report.collecting and (
+                not stopped_early or isinstance(self._first(), PipelineError)):
+            self.delivered = len(self.collected)  # returned, or handed over as its results
+        if unprocessed and self.report.on_unprocessed is not None:
+            self.report.on_unprocessed(unprocessed)
+        if undelivered and self.report.on_undelivered is not None:
+            self.report.on_undelivered(undelivered)
+        first = self._first()
         if isinstance(first, PipelineError):
-            first.unprocessed, first.delivered = unprocessed, self.delivered
+            first.unprocessed, first.undelivered = unprocessed, undelivered
+            first.delivered = self.delivered
         if exc is None:
             if first is not None:
                 raise first
@@ -267,7 +322,8 @@ class _Books:
 
 
 def _check(source: object, stages: object, ordered: object, window: object,
-           on_unprocessed: object, *, sync: bool, name: str) -> tuple[list[Stage[Any, Any]], int]:
+           on_unprocessed: object, on_undelivered: object, *, sync: bool,
+           name: str) -> tuple[list[Stage[Any, Any]], int]:
     if isinstance(source, str | bytes):
         raise TypeError(f"source must be an iterable of items, not a {type(source).__name__}")
     if sync and not isinstance(source, Iterable):
@@ -303,6 +359,8 @@ def _check(source: object, stages: object, ordered: object, window: object,
             raise ValueError("window bounds the reorder buffer: it needs ordered=True")
     if on_unprocessed is not None:
         check_callable("on_unprocessed", on_unprocessed)
+    if on_undelivered is not None:
+        check_callable("on_undelivered", on_undelivered)
     checked = list(stages)
     return checked, window if isinstance(window, int) else capacity(checked)
 
@@ -311,12 +369,14 @@ def _check(source: object, stages: object, ordered: object, window: object,
 def pipeline_stream_asyncio(
     source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O1]]: ...
 @overload
 def pipeline_stream_asyncio(
     source: Iterable[S] | AsyncIterable[S],
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O2]]: ...
 @overload
 def pipeline_stream_asyncio(
@@ -324,6 +384,7 @@ def pipeline_stream_asyncio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
                   Stage[O2, Awaitable[O3]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O3]]: ...
 @overload
 def pipeline_stream_asyncio(
@@ -331,11 +392,13 @@ def pipeline_stream_asyncio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
                   Stage[O3, Awaitable[O4]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O4]]: ...
 @overload
 def pipeline_stream_asyncio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
 
 
@@ -344,6 +407,7 @@ def pipeline_stream_asyncio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
     """Run *stages* over *source* with asyncio tasks; iterate the outputs inside the block.
 
@@ -360,8 +424,12 @@ def pipeline_stream_asyncio(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         An async context manager whose value is an async iterator of the last stage's outputs.
@@ -371,18 +439,18 @@ def pipeline_stream_asyncio(
             index, and lists the unprocessed items. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
-    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
                              sync=False, name="pipeline_stream_asyncio")
-    return _stream_asyncio(source, checked, ordered, window, on_unprocessed)
+    return _stream_asyncio(source, checked, ordered, window,
+                          _Report(on_unprocessed, on_undelivered))
 
 
 @asynccontextmanager
 async def _stream_asyncio(
     source: Iterable[Any] | AsyncIterable[Any],
-    stages: list[Stage[Any, Any]], ordered: bool, window: int,
-    on_unprocessed: OnUnprocessed | None,
+    stages: list[Stage[Any, Any]], ordered: bool, window: int, report: _Report,
 ) -> AsyncIterator[AsyncIterator[Any]]:
-    books = _Books(ordered)
+    books = _Books(ordered, report)
     # inboxes[k] feeds stage k; the last one is the caller's. Stage k's workers send to k+1.
     inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
     inboxes.append(asyncio.Queue(stages[-1].limit))
@@ -406,6 +474,7 @@ async def _stream_asyncio(
 
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
+        last = k == len(stages) - 1
         while True:
             try:
                 index, item = await get_asyncio(inbox)
@@ -415,6 +484,8 @@ async def _stream_asyncio(
                 value = await stage.fn(item)
             except Exception as exc:  # not a cancellation: that passes through
                 raise books.failed(stage.name, index, item, exc) from exc
+            if last:
+                books.complete(index, value)
             await outbox.put((index, value))
         running[k] -= 1
         if running[k] == 0:  # the stage's last worker closes the next channel
@@ -455,7 +526,7 @@ async def _stream_asyncio(
         await items.aclose(shield=False)  # the call owns the iteration it started
     except BaseException as exc:
         error = error or exc
-    books.settle(error, on_unprocessed)
+    books.settle(error)
 # --8<-- [end:asyncio]
 
 
@@ -463,12 +534,14 @@ async def _stream_asyncio(
 async def pipeline_asyncio(
     source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O1]: ...
 @overload
 async def pipeline_asyncio(
     source: Iterable[S] | AsyncIterable[S],
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O2]: ...
 @overload
 async def pipeline_asyncio(
@@ -476,6 +549,7 @@ async def pipeline_asyncio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
                   Stage[O2, Awaitable[O3]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O3]: ...
 @overload
 async def pipeline_asyncio(
@@ -483,11 +557,13 @@ async def pipeline_asyncio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
                   Stage[O3, Awaitable[O4]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O4]: ...
 @overload
 async def pipeline_asyncio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[Any]: ...
 
 
@@ -495,6 +571,7 @@ async def pipeline_asyncio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> list[Any]:
     """Run *stages* over *source* with asyncio tasks; return every output in a list.
 
@@ -509,8 +586,12 @@ async def pipeline_asyncio(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         The last stage's outputs, in completion order, or in the source's with ``ordered``.
@@ -521,20 +602,25 @@ async def pipeline_asyncio(
             collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
-    return await _collect(pipeline_stream_asyncio(
-        source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
+                             sync=False, name="pipeline_asyncio")
+    return await _collect(_stream_asyncio(
+        source, checked, ordered, window,
+        _Report(on_unprocessed, on_undelivered, collecting=True)))
 
 
 @overload
 def pipeline_stream_anyio(
     source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O1]]: ...
 @overload
 def pipeline_stream_anyio(
     source: Iterable[S] | AsyncIterable[S],
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O2]]: ...
 @overload
 def pipeline_stream_anyio(
@@ -542,6 +628,7 @@ def pipeline_stream_anyio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
                   Stage[O2, Awaitable[O3]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O3]]: ...
 @overload
 def pipeline_stream_anyio(
@@ -549,11 +636,13 @@ def pipeline_stream_anyio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
                   Stage[O3, Awaitable[O4]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[O4]]: ...
 @overload
 def pipeline_stream_anyio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
 
 
@@ -562,6 +651,7 @@ def pipeline_stream_anyio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
     """Run *stages* over *source* with anyio tasks, on asyncio or trio; iterate the outputs.
 
@@ -578,8 +668,12 @@ def pipeline_stream_anyio(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         An async context manager whose value is an async iterator of the last stage's outputs.
@@ -589,18 +683,18 @@ def pipeline_stream_anyio(
             index, and lists the unprocessed items. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
-    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
                              sync=False, name="pipeline_stream_anyio")
-    return _stream_anyio(source, checked, ordered, window, on_unprocessed)
+    return _stream_anyio(source, checked, ordered, window,
+                          _Report(on_unprocessed, on_undelivered))
 
 
 @asynccontextmanager
 async def _stream_anyio(
     source: Iterable[Any] | AsyncIterable[Any],
-    stages: list[Stage[Any, Any]], ordered: bool, window: int,
-    on_unprocessed: OnUnprocessed | None,
+    stages: list[Stage[Any, Any]], ordered: bool, window: int, report: _Report,
 ) -> AsyncIterator[AsyncIterator[Any]]:
-    books = _Books(ordered)
+    books = _Books(ordered, report)
     # One channel into each stage and one out of the last. A channel closes when every clone
     # of its send side is closed: each sender owns one clone (Go's close, counted for you).
     channels = [anyio.create_memory_object_stream[tuple[int, Any]](s.buffer) for s in stages]
@@ -629,6 +723,7 @@ async def _stream_anyio(
 
     async def work(stage: Stage[Any, Any], inbox: MemoryObjectReceiveStream[tuple[int, Any]],
                    out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
+        last = stage is stages[-1]
         async with out:  # the stage's last worker out closes the next channel
             while True:
                 # The channel's own checkpoint (a trip through the event loop) is paid only
@@ -648,6 +743,8 @@ async def _stream_anyio(
                     value = await stage.fn(item)
                 except Exception as exc:
                     raise books.failed(stage.name, index, item, exc) from exc
+                if last:
+                    books.complete(index, value)
                 try:
                     out.send_nowait((index, value))
                 except anyio.WouldBlock:
@@ -700,7 +797,7 @@ async def _stream_anyio(
         await items.aclose(shield=True)  # the call owns the iteration it started
     except BaseException as exc:
         error = error or exc
-    books.settle(error, on_unprocessed)
+    books.settle(error)
 # --8<-- [end:anyio]
 
 
@@ -708,12 +805,14 @@ async def _stream_anyio(
 async def pipeline_anyio(
     source: Iterable[S] | AsyncIterable[S], stages: tuple[Stage[S, Awaitable[O1]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O1]: ...
 @overload
 async def pipeline_anyio(
     source: Iterable[S] | AsyncIterable[S],
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O2]: ...
 @overload
 async def pipeline_anyio(
@@ -721,6 +820,7 @@ async def pipeline_anyio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]],
                   Stage[O2, Awaitable[O3]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O3]: ...
 @overload
 async def pipeline_anyio(
@@ -728,11 +828,13 @@ async def pipeline_anyio(
     stages: tuple[Stage[S, Awaitable[O1]], Stage[O1, Awaitable[O2]], Stage[O2, Awaitable[O3]],
                   Stage[O3, Awaitable[O4]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O4]: ...
 @overload
 async def pipeline_anyio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Awaitable[Any]]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[Any]: ...
 
 
@@ -740,6 +842,7 @@ async def pipeline_anyio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> list[Any]:
     """Run *stages* over *source* with anyio tasks, on asyncio or trio; return every output.
 
@@ -755,8 +858,12 @@ async def pipeline_anyio(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         The last stage's outputs, in completion order, or in the source's with ``ordered``.
@@ -767,35 +874,43 @@ async def pipeline_anyio(
             collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
-    return await _collect(pipeline_stream_anyio(
-        source, stages, ordered=ordered, window=window, on_unprocessed=on_unprocessed))
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
+                             sync=False, name="pipeline_anyio")
+    return await _collect(_stream_anyio(
+        source, checked, ordered, window,
+        _Report(on_unprocessed, on_undelivered, collecting=True)))
 
 
 @overload
 def pipeline_stream_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractContextManager[Iterator[O1]]: ...
 @overload
 def pipeline_stream_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractContextManager[Iterator[O2]]: ...
 @overload
 def pipeline_stream_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractContextManager[Iterator[O3]]: ...
 @overload
 def pipeline_stream_threads(
     source: Iterable[S],
     stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3], Stage[O3, O4]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractContextManager[Iterator[O4]]: ...
 @overload
 def pipeline_stream_threads(
     source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> AbstractContextManager[Iterator[Any]]: ...
 
 
@@ -804,6 +919,7 @@ def pipeline_stream_threads(
     source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> AbstractContextManager[Iterator[Any]]:
     """Run *stages* over *source* with one thread per worker; iterate the outputs in the block.
 
@@ -821,8 +937,12 @@ def pipeline_stream_threads(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         A context manager whose value is an iterator of the last stage's outputs.
@@ -832,16 +952,16 @@ def pipeline_stream_threads(
             index, and lists the unprocessed items. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
-    checked, window = _check(source, stages, ordered, window, on_unprocessed,
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
                              sync=True, name="pipeline_stream_threads")
-    return _stream_threads(source, checked, ordered, window, on_unprocessed)
+    return _stream_threads(source, checked, ordered, window,
+                          _Report(on_unprocessed, on_undelivered))
 
 
 @contextmanager
 def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordered: bool,
-                    window: int, on_unprocessed: OnUnprocessed | None,
-                    ) -> Iterator[Iterator[Any]]:
-    books = _Books(ordered)
+                    window: int, report: _Report) -> Iterator[Iterator[Any]]:
+    books = _Books(ordered, report)
     inboxes: list[queue.Queue[tuple[int, Any]]] = [queue.Queue(s.buffer) for s in stages]
     inboxes.append(queue.Queue(stages[-1].limit))
     gate = threading.Semaphore(window) if ordered else None
@@ -884,6 +1004,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
 
     def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
+        last = k == len(stages) - 1
         try:
             while True:
                 try:
@@ -897,6 +1018,8 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
                 except Exception as exc:
                     fail(PipelineError(stage.name, index, item, exc))
                     continue
+                if last:
+                    books.complete(index, value)
                 outbox.put((index, value))
         except BaseException as exc:
             fail(exc)
@@ -942,7 +1065,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
             _drain(inboxes[-1])
         for t in threads:
             t.join()
-    books.settle(error, on_unprocessed)
+    books.settle(error)
 # --8<-- [end:threads]
 
 
@@ -950,27 +1073,32 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
 def pipeline_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O1]: ...
 @overload
 def pipeline_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O2]: ...
 @overload
 def pipeline_threads(
     source: Iterable[S], stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O3]: ...
 @overload
 def pipeline_threads(
     source: Iterable[S],
     stages: tuple[Stage[S, O1], Stage[O1, O2], Stage[O2, O3], Stage[O3, O4]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[O4]: ...
 @overload
 def pipeline_threads(
     source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = ..., window: int | None = ..., on_unprocessed: OnUnprocessed | None = ...,
+    on_undelivered: OnUndelivered | None = ...,
 ) -> list[Any]: ...
 
 
@@ -978,6 +1106,7 @@ def pipeline_threads(
     source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
     on_unprocessed: OnUnprocessed | None = None,
+    on_undelivered: OnUndelivered | None = None,
 ) -> list[Any]:
     """Run *stages* over *source* with one thread per worker; return every output in a list.
 
@@ -993,8 +1122,12 @@ def pipeline_threads(
         ordered: outputs in the source's order rather than in completion order.
         window: with ``ordered``, the most items between source and caller; by default
             ``capacity(stages)``.
-        on_unprocessed: called once with the unprocessed source items if the pipeline stops
-            early: an error, a cancellation, or leaving the block before the end.
+        on_unprocessed: called once, if the pipeline stops early (an error, a cancellation,
+            leaving the block), with the source items that did not pass every stage: the
+            ones to run again.
+        on_undelivered: called once, if the pipeline stops early, with ``(item, output)``
+            for each item that passed every stage but whose output never reached the caller
+            (in the list form: a cancelled call returns none): done, not to run again.
 
     Returns:
         The last stage's outputs, in completion order, or in the source's with ``ordered``.
@@ -1005,10 +1138,12 @@ def pipeline_threads(
             collected before the stop. The original exception is ``__cause__``.
         TypeError, ValueError: for a bad argument, at the call, before anything starts.
     """
+    checked, window = _check(source, stages, ordered, window, on_unprocessed, on_undelivered,
+                             sync=True, name="pipeline_threads")
     results: list[Any] = []
     try:
-        with pipeline_stream_threads(source, stages, ordered=ordered, window=window,
-                                     on_unprocessed=on_unprocessed) as outputs:
+        with _stream_threads(source, checked, ordered, window,
+                             _Report(on_unprocessed, on_undelivered, collecting=True)) as outputs:
             results.extend(outputs)
     except PipelineError as exc:
         exc.results = results

@@ -46,19 +46,20 @@ class Model:
 
     def stage(self, name: str, fn: Callable[[Any], Any] = lambda x: x, *, limit: int = 1,
               buffer: int = 1, delay: float | Delay = 0.0,
-              block: threading.Event | None = None) -> Stage:
-        """A stage doing *fn* after *delay* seconds (or waiting for *block*), in this model."""
+              block: threading.Event | None = None, block_from: int = 0) -> Stage:
+        """A stage doing *fn* after *delay* seconds (or waiting for *block*, on items from
+        *block_from* on), in this model."""
         pause = delay if callable(delay) else (lambda _: delay)
         if self.threads:
             def sync_fn(x: Any) -> Any:
-                if block is not None:
+                if block is not None and x >= block_from:
                     block.wait(10)
                 time.sleep(pause(x))
                 return fn(x)
             return Stage(name, sync_fn, limit=limit, buffer=buffer)
 
         async def async_fn(x: Any) -> Any:
-            if block is not None:
+            if block is not None and x >= block_from:
                 await anyio.sleep_forever()
             await anyio.sleep(pause(x))
             return fn(x)
@@ -261,6 +262,7 @@ async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
     stages = [model.stage("fast", limit=w0, buffer=b0),
               model.stage("stuck", calls.tap("stuck"), limit=w1, buffer=b1, block=block)]
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
 
     async def watch_then_leave() -> None:
         for _ in range(200):
@@ -271,7 +273,8 @@ async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
 
     async with anyio.create_task_group() as tg:
         async def run() -> None:
-            await model.read(source, stages, on_unprocessed=unprocessed.extend)
+            await model.read(source, stages, on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
 
         tg.start_soon(run)
         await watch_then_leave()
@@ -282,7 +285,7 @@ async def test_a_stuck_stage_holds_its_buffer_plus_its_workers_and_no_more(
         else:
             tg.cancel_scope.cancel()
     if not model.threads:
-        assert sorted(unprocessed) == list(range(source.read))
+        assert sorted(unprocessed + [i for i, _ in undelivered]) == list(range(source.read))
 
 
 @pytest.mark.parametrize("model", ALL, ids=str)
@@ -381,7 +384,8 @@ async def test_an_error_names_the_stage_and_the_item_and_loses_nothing(
     assert 37 in error.unprocessed
     # every item read from the source was either delivered or reported, once
     assert error.delivered == len(error.results)
-    assert sorted(error.results + error.unprocessed) == list(range(source.read))
+    reported = error.results + error.unprocessed + [i for i, _ in error.undelivered]
+    assert sorted(reported) == list(range(source.read))
     assert source.read < 10_000  # the source was not read to the end
 
 
@@ -389,14 +393,16 @@ async def test_an_error_names_the_stage_and_the_item_and_loses_nothing(
 async def test_an_error_in_the_stream_reaches_the_reader(model: Model) -> None:
     got: list[Any] = []
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
     source = Source(500)
     stages = [model.stage("a", limit=2), model.stage("b", _boom_at(40), limit=2)]
     with pytest.raises(PipelineError) as info:
-        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
+        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
     assert info.value.stage == "b"
     assert info.value.unprocessed == unprocessed
     assert info.value.delivered == len(got)
-    assert sorted(got + unprocessed) == list(range(source.read))
+    assert sorted(got + unprocessed + [i for i, _ in undelivered]) == list(range(source.read))
 
 
 @pytest.mark.parametrize("model", ALL, ids=str)
@@ -418,12 +424,14 @@ async def test_an_error_in_the_source_stops_the_pipeline(model: Model) -> None:
     assert info.value.stage is None
     assert info.value.index == 12
     assert isinstance(info.value.__cause__, OSError)
-    assert sorted(info.value.results + info.value.unprocessed) == list(range(12))
+    assert sorted(info.value.results + info.value.unprocessed
+                  + [i for i, _ in info.value.undelivered]) == list(range(12))
 
 
 @pytest.mark.parametrize("model", ALL, ids=str)
 async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
 
     def explode(value: Any) -> None:
         if value is not None:
@@ -431,7 +439,8 @@ async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
 
     with pytest.raises(KeyError, match="the caller's"):
         await model.read(range(100), [model.stage("a", limit=2)], on_output=explode,
-                         on_unprocessed=unprocessed.extend)
+                         on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
     assert len(unprocessed) >= 1  # the one it was handed is delivered; the rest were not
 
 
@@ -441,10 +450,12 @@ async def test_the_callers_own_error_comes_out_as_itself(model: Model) -> None:
 async def test_leaving_early_stops_everything_and_reports_the_rest(model: Model) -> None:
     source = Source(1_000_000)
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
     stages = [model.stage("a", limit=3, buffer=4), model.stage("b", limit=2, buffer=2)]
-    got = await model.read(source, stages, stop_after=10, on_unprocessed=unprocessed.extend)
+    got = await model.read(source, stages, stop_after=10, on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
     assert len(got) == 10
-    assert sorted(got + unprocessed) == list(range(source.read))
+    assert sorted(got + unprocessed + [i for i, _ in undelivered]) == list(range(source.read))
     assert source.read <= 10 + capacity(stages)
 
 
@@ -452,22 +463,26 @@ async def test_leaving_early_stops_everything_and_reports_the_rest(model: Model)
 async def test_cancelling_the_caller_stops_every_stage_and_reports_in_flight(model: Model) -> None:
     source = Source(1_000)
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
     got: list[Any] = []
     stages = [model.stage("a", limit=2), model.stage("slow", limit=2, delay=0.05)]
     with anyio.move_on_after(0.3) as scope:
-        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend)
+        await model.read(source, stages, on_output=got.append, on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
     assert scope.cancelled_caught
     assert unprocessed, "a cancelled pipeline had items in flight"
-    assert sorted(got + unprocessed) == list(range(source.read))
+    assert sorted(got + unprocessed + [i for i, _ in undelivered]) == list(range(source.read))
 
 
 @pytest.mark.parametrize("model", ASYNC, ids=str)
 async def test_a_deadline_on_the_list_form_cancels_it(model: Model) -> None:
     unprocessed: list[Any] = []
+    undelivered: list[Any] = []  # (item, output) pairs
     with pytest.raises(TimeoutError):
         with anyio.fail_after(0.2):
             await model.run(range(10**6), [model.stage("slow", limit=4, delay=0.05)],
-                            on_unprocessed=unprocessed.extend)
+                            on_unprocessed=unprocessed.extend,
+                         on_undelivered=undelivered.extend)
     assert 1 <= len(unprocessed) <= capacity([Stage("x", lambda x: x, limit=4)])
 
 
@@ -592,3 +607,43 @@ async def test_a_cancelled_pipeline_closes_the_async_generator_source(model: Mod
     with anyio.move_on_after(0.05):
         await model.run_fn(source.items(), (Stage("slow", slow, limit=2),))
     assert source.closed and source.read > 0
+
+
+
+# --- what was left: not finished, or finished and not delivered ---------------------------------
+
+@pytest.mark.parametrize("model", ASYNC, ids=str)
+async def test_a_cancelled_list_call_reports_what_it_had_collected(model: Model) -> None:
+    """Items 0-2 pass every stage and are collected inside the call, which is cancelled
+    before it returns them: they are reported as finished but undelivered, the rest as
+    unprocessed, and none twice."""
+    unprocessed: list[Any] = []
+    undelivered: list[Any] = []
+    block = threading.Event()
+    stages = [model.stage("hangs-from-3", lambda x: x * 10, limit=3,
+                          block=block, block_from=3)]
+    with anyio.move_on_after(0.3):
+        await model.run(range(10), stages, on_unprocessed=unprocessed.extend,
+                        on_undelivered=undelivered.extend)
+    block.set()
+    assert sorted(undelivered) == [(0, 0), (1, 10), (2, 20)]
+    assert set(unprocessed).isdisjoint({0, 1, 2}) and 3 in unprocessed
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_finished_but_undelivered_items_are_not_reported_to_run_again(model: Model) -> None:
+    """A sink that writes each item: leaving the stream early, the items it already wrote are
+    never in on_unprocessed (replaying those would write them twice)."""
+    written: list[int] = []
+    unprocessed: list[Any] = []
+    undelivered: list[Any] = []
+
+    def sink(x: int) -> int:
+        written.append(x)
+        return x
+
+    stages = [model.stage("sink", sink, limit=2, buffer=4)]
+    got = await model.read(range(100), stages, stop_after=3,
+                           on_unprocessed=unprocessed.extend, on_undelivered=undelivered.extend)
+    assert not set(unprocessed) & set(written)
+    assert sorted(got + [i for i, _ in undelivered]) == sorted(written)
