@@ -380,7 +380,7 @@ class Processes(Claim):
         def one_round(r: int) -> None:
             ctx.progress(f"{units} × count_up({n:,}) in 1 process and on {cores} workers, "
                          f"round {r + 1}/{rounds}")
-            for key, values in ctx.python(time_processes, n=n, units=units, limit=cores,
+            for key, values in ctx.python(time_processes, n=n, units=units, workers=cores,
                                           repeat=1).items():
                 got[key] += values
 
