@@ -44,7 +44,10 @@ def dask_executor(address: str | None = None, *,
             cluster = stack.enter_context(LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers, threads_per_worker=1, processes=True,
                 host="127.0.0.1",  # scheduler, workers and their HTTP routes on loopback only
-                dashboard_address=None))  # and no dashboard
+                # The scheduler serves its HTTP routes (health, metrics; the dashboard needs
+                # bokeh, not installed) whatever this says: None means port 8787, which a
+                # second cluster finds taken and warns about. A free port never clashes.
+                dashboard_address="127.0.0.1:0"))
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
             client = stack.enter_context(Client(address))  # type: ignore[no-untyped-call]
