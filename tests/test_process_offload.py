@@ -18,7 +18,7 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import new_process_pool
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns.tools.workloads import fail_on, sleep_then_square, spin, worker_pid
-from tests.conftest import Variant
+from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -340,3 +340,19 @@ def test_leaving_a_dask_stream_early_never_hangs(dask: tuple[Any, Executor]) -> 
         with cp_processes.map_stream(operator.neg, range(10_000), executor=executor) as results:
             first = next(iter(results))
         assert first.value == -first.job
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ANYIO_CANCELS)
+@pytest.mark.parametrize("form", ["offload", "offload_all"])
+def test_the_asyncio_offload_stops_when_anyio_cancels_it(
+    pool: Executor, form: str, how: str,
+) -> None:
+    """Waiting for a process as anyio cancels it (as under FastAPI): the call ends."""
+    job = partial(sleep_then_square, seconds=1.0)
+
+    def call() -> Any:
+        if form == "offload":
+            return cp_asyncio.offload(job, 2, executor=pool)
+        return cp_asyncio.offload_all(job, range(6), executor=pool)
+    assert stopped_by_anyio(call, how) < 30
