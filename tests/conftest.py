@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import selectors
 import sys
 import sysconfig
 import threading
@@ -135,8 +136,48 @@ def anyio_backend(request: pytest.FixtureRequest) -> Any:
         if variant.backend == "uvloop":  # asyncio's API on uvloop's loop
             pytest.importorskip("uvloop")
             return "asyncio", {"use_uvloop": True}
+        if variant.backend == "asyncio-virtual":
+            return "asyncio", {"loop_factory": VirtualTimeLoop}
+        if variant.backend == "trio-virtual":
+            from trio.testing import MockClock
+
+            return "trio", {"clock": MockClock(autojump_threshold=0)}
         return variant.backend
     return "asyncio"
+
+
+# --- virtual time, for exact timing contracts -------------------------------------------------
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """A selector that, when the loop would sleep until its next timer with nothing to do,
+    moves the loop's clock there instead of sleeping."""
+
+    loop: VirtualTimeLoop
+
+    def select(self, timeout: float | None = None) -> Any:
+        events = super().select(0)
+        if events or timeout == 0:
+            return events
+        if timeout is None:  # no timer at all: wait for I/O (or a thread) for real
+            return super().select(None)
+        self.loop.now += timeout
+        return events
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on a virtual clock: ``loop.time()`` starts at 0 and jumps to the next
+    timer whenever every task waits, as trio's ``MockClock(autojump_threshold=0)`` does. A
+    timing contract checked on it is exact and does not depend on the machine's speed. (Code
+    that waits for real I/O or threads still waits in real time.)"""
+
+    def __init__(self) -> None:
+        selector = _JumpingSelector()
+        super().__init__(selector)
+        selector.loop = self
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
 
 
 # --- nothing outlives a test ----------------------------------------------------------------

@@ -7,8 +7,10 @@ under ``anyio.Scope``, threads under ``threads.Scope``, where the work checks th
 outcome is the same record for all, so one set of assertions holds every variant to the
 contract.
 
-Times are generous: these machines have 2 cores and are busy, so a stop counts as prompt if it
-comes within ``SLACK`` of the deadline.
+Every async model also runs on a virtual clock (trio's ``MockClock``, a virtual asyncio loop),
+where a stop must come exactly at its deadline. In real time the bounds are generous: these
+machines have 2 cores and are busy, so a stop counts as prompt if it comes within ``SLACK`` of
+the deadline.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.demos.cancellation import AsyncioGroup
-from tests.conftest import ANYIO_CANCELS, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, VirtualTimeLoop, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -73,10 +75,15 @@ class Request:
 
 class Model:
     name = ""
-    backend = "asyncio"
+    backend: Any = "asyncio"
+    slack = SLACK  # how late after a deadline a stop may come, on this model's clock
 
     def __str__(self) -> str:
         return self.name
+
+    def now(self) -> float:
+        """The model's clock: real time, or the event loop's virtual time."""
+        return time.monotonic()
 
     async def run(self, request: Request) -> Outcome:
         raise NotImplementedError
@@ -86,21 +93,35 @@ class AsyncModel(Model):
     """The request on asyncio or anyio; the two differ only in their scope, task group and
     sleep."""
 
-    def __init__(self, name: str, backend: str = "asyncio") -> None:
-        self.name, self.backend = name, backend
-        self.scope: Any = cp_asyncio.Scope if name == "asyncio" else cp_anyio.Scope
+    def __init__(self, name: str, backend: str = "asyncio", *, virtual: bool = False) -> None:
+        self.kind = "asyncio" if name == "asyncio" else "anyio"
+        self.virtual = virtual
+        self.name = f"{name}-virtual" if virtual else name
+        self.backend = backend
+        if virtual:  # the loop's clock jumps to the next timer: deadlines are met exactly
+            self.slack = 1e-9
+            if backend == "trio":
+                from trio.testing import MockClock
+
+                self.backend = ("trio", {"clock": MockClock(autojump_threshold=0)})
+            else:
+                self.backend = ("asyncio", {"loop_factory": VirtualTimeLoop})
+        self.scope: Any = cp_asyncio.Scope if self.kind == "asyncio" else cp_anyio.Scope
+
+    def now(self) -> float:
+        return anyio.current_time()
 
     def task_group(self) -> Any:
-        if self.name == "asyncio":
+        if self.kind == "asyncio":
             return AsyncioGroup()
         return anyio.create_task_group()
 
     async def sleep(self, seconds: float) -> None:
-        await (asyncio.sleep(seconds) if self.name == "asyncio" else anyio.sleep(seconds))
+        await (asyncio.sleep(seconds) if self.kind == "asyncio" else anyio.sleep(seconds))
 
     async def run(self, request: Request) -> Outcome:
         out = Outcome()
-        start = time.monotonic()
+        start = self.now()
 
         async def op(o: Op) -> None:
             try:
@@ -114,7 +135,7 @@ class AsyncModel(Model):
                         await self.sleep(o.seconds)
                     out.finished.add(o.name)
             finally:
-                out.stopped_at[o.name] = time.monotonic() - start
+                out.stopped_at[o.name] = self.now() - start
                 out.causes[o.name] = s.cause
 
         async def cleanup() -> None:
@@ -136,7 +157,7 @@ class AsyncModel(Model):
         except BaseException as exc:
             out.raised = exc
         out.cause = top.cause
-        out.elapsed = time.monotonic() - start
+        out.elapsed = self.now() - start
         return out
 
 
@@ -226,9 +247,14 @@ def _catching(errors: list[BaseException], lock: threading.Lock,
     return run
 
 
-MODELS: list[Model] = [AsyncModel("asyncio"), AsyncModel("anyio-asyncio"),
-                       AsyncModel("anyio-trio", "trio"), ThreadModel()]
-ASYNC_MODELS = MODELS[:3]
+REAL_ASYNC: list[Model] = [AsyncModel("asyncio"), AsyncModel("anyio-asyncio"),
+                           AsyncModel("anyio-trio", "trio")]
+VIRTUAL_ASYNC: list[Model] = [AsyncModel("asyncio", virtual=True),
+                              AsyncModel("anyio-asyncio", virtual=True),
+                              AsyncModel("anyio-trio", "trio", virtual=True)]
+ASYNC_MODELS = REAL_ASYNC
+MODELS: list[Model] = [*ASYNC_MODELS, ThreadModel()]
+TIMED: list[Model] = [*MODELS, *VIRTUAL_ASYNC]  # the deadline contracts, exact on virtual time
 
 
 @pytest.fixture
@@ -239,16 +265,16 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 # --- the deadline -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_the_deadline_stops_everything_below_it_promptly(model: Model) -> None:
     out = await model.run(Request(0.2, [Op("auth", 0.01), Op("recommendations", 5.0),
                                          Op("profile", 5.0, fanout=3)]))
     assert isinstance(out.raised, DeadlineExceeded)
     assert isinstance(out.cause, DeadlineExceeded)
     assert out.finished == {"auth"}
-    assert out.stopped_at["recommendations"] <= 0.2 + SLACK
-    assert out.stopped_at["profile"] <= 0.2 + SLACK
-    assert out.elapsed <= 0.2 + SLACK
+    assert out.stopped_at["recommendations"] <= 0.2 + model.slack
+    assert out.stopped_at["profile"] <= 0.2 + model.slack
+    assert out.elapsed <= 0.2 + model.slack
 
 
 @pytest.mark.parametrize("model", MODELS, ids=str)
@@ -267,37 +293,37 @@ async def test_work_that_finishes_in_time_is_untouched(model: Model) -> None:
     assert out.causes == {"a": None, "b": None, "c": None}
 
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_move_on_ends_the_block_quietly_and_still_says_why(model: Model) -> None:
     out = await model.run(Request(0.1, [Op("slow", 5.0)], move_on=True))
     assert out.raised is None
     assert isinstance(out.cause, DeadlineExceeded)
-    assert out.elapsed <= 0.1 + SLACK
+    assert out.elapsed <= 0.1 + model.slack
 
 
 # --- nested deadlines -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_a_sub_operation_cannot_extend_the_deadline(model: Model) -> None:
     out = await model.run(Request(0.2, [Op("greedy", 5.0, timeout=10.0)]))
     assert out.deadlines["greedy"] <= 0.2
-    assert out.stopped_at["greedy"] <= 0.2 + SLACK
+    assert out.stopped_at["greedy"] <= 0.2 + model.slack
     assert isinstance(out.raised, DeadlineExceeded)
 
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_a_sub_operation_can_shorten_it(model: Model) -> None:
     out = await model.run(Request(5.0, [Op("quick", 5.0, timeout=0.1, move_on=True),
                                          Op("other", 0.4)]))
     assert out.deadlines["quick"] <= 0.1
-    assert 0.1 <= out.stopped_at["quick"] <= 0.1 + SLACK
+    assert 0.1 - 1e-9 <= out.stopped_at["quick"] <= 0.1 + model.slack
     assert isinstance(out.causes["quick"], DeadlineExceeded)
     assert "quick" not in out.finished
     assert "other" in out.finished  # the request's own deadline was far away
     assert out.raised is None and out.cause is None
 
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 @pytest.mark.parametrize(("parent", "child"), [(0.5, 2.0), (2.0, 0.5), (0.5, None), (None, 0.5),
                                                (None, None)])
 async def test_the_nested_deadline_is_the_earlier_one(
@@ -308,12 +334,12 @@ async def test_the_nested_deadline_is_the_earlier_one(
     if math.isinf(expected):
         assert math.isinf(out.deadlines["op"])
     else:
-        assert expected - SLACK <= out.deadlines["op"] <= expected
+        assert expected - model.slack <= out.deadlines["op"] <= expected
 
 
 # --- cancel with a cause ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_cancel_stops_everything_and_every_scope_reports_its_cause(model: Model) -> None:
     shutdown = ConnectionAbortedError("client went away")
     out = await model.run(Request(None, [Op("a", 5.0), Op("b", 5.0, fanout=2),
@@ -323,7 +349,7 @@ async def test_cancel_stops_everything_and_every_scope_reports_its_cause(model: 
     assert out.cause is shutdown
     assert out.causes == {"a": shutdown, "b": shutdown, "c": shutdown}
     assert out.finished == set()
-    assert out.elapsed <= 0.1 + SLACK
+    assert out.elapsed <= 0.1 + model.slack
 
 
 @pytest.mark.parametrize("model", MODELS, ids=str)
@@ -351,12 +377,12 @@ async def test_shielded_cleanup_runs_to_the_end_after_a_cancel(model: Model) -> 
     assert out.raised is None
 
 
-@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("model", TIMED, ids=str)
 async def test_shielded_cleanup_is_bounded_by_its_own_timeout(model: Model) -> None:
     out = await model.run(Request(0.05, [Op("slow", 5.0)], cleanup=5.0, cleanup_timeout=0.1))
     assert not out.cleanup_done
     assert isinstance(out.raised, TimeoutError)
-    assert out.elapsed <= 0.05 + 0.1 + SLACK
+    assert out.elapsed <= 0.05 + 0.1 + model.slack
 
 
 @pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
@@ -539,7 +565,7 @@ async def test_a_swallowed_cancellation(model: Model) -> None:
     # cause still says the deadline passed); anyio's cancellation is level-triggered, so the
     # next await raises it again, on asyncio as on trio.
     assert isinstance(model, AsyncModel)
-    cancelled = (asyncio.CancelledError if model.name == "asyncio"
+    cancelled = (asyncio.CancelledError if model.kind == "asyncio"
                  else anyio.get_cancelled_exc_class())
     ran_on = False
     start = time.monotonic()
@@ -555,7 +581,7 @@ async def test_a_swallowed_cancellation(model: Model) -> None:
             ran_on = True
         return s
 
-    if model.name == "asyncio":
+    if model.kind == "asyncio":
         s = await handler()
         assert ran_on and time.monotonic() - start >= 0.25  # it ran the whole second sleep
         assert isinstance(s.cause, DeadlineExceeded)
