@@ -2,8 +2,9 @@
 
 Serves ``site/`` on 127.0.0.1, loads every page with Chromium (JavaScript on), and fails if a
 pattern page lacks its tabs, its code or its benchmark table, if its code is wider than its
-tab at a 1280-pixel window, if an image is missing, or if any page shows a snippet marker or a
-traceback. Screenshots go to a temporary directory, never into the repository.
+tab at a 1280-pixel window, if an image is missing or comes from another host (the site must
+work offline), or if any page shows a snippet marker or a traceback. Screenshots go to a
+temporary directory, never into the repository.
 
 Usage: python .ci/check_site.py [SITE_DIR]
 """
@@ -69,6 +70,12 @@ def check_page(dom: str, site: Path, page: str) -> list[str]:
             target = (site / page / src).resolve()
             if not target.exists():
                 problems.append(f"{page}: image {src} is missing")
+    # The site works offline: nothing it shows or runs comes from another host (an image, a
+    # script, a style sheet or a font would be missing without the network).
+    for tag, url in re.findall(r'<(img|script|link|source)\b[^>]*?(?:src|href)="(https?://[^"]+)"',
+                               dom):
+        if tag != "link" or re.search(r"\.(css|woff2?|ttf)(\?|$)", url):
+            problems.append(f"{page}: loads {url} from another host")
     return problems
 
 

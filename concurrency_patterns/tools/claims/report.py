@@ -164,9 +164,12 @@ def _row(cells: tuple[str, ...]) -> str:
 
 # Shortcodes, which the site draws as SVG (pymdownx.emoji): a browser with no emoji font shows
 # the same badge, never an empty box, and the words say the verdict without the picture.
-_BADGE = {Verdict.HOLDS: ":white_check_mark: holds",
-          Verdict.PARTLY: ":yellow_circle: holds only partly",
-          Verdict.FAILS: ":x: does not hold", Verdict.UNMEASURED: ":white_circle: not measured"}
+# Material's own icons, which the site inlines as SVG: no image is fetched, so the page reads
+# the same offline (an emoji shortcode would load its picture from a CDN).
+_BADGE = {Verdict.HOLDS: ":material-check-circle:{ .verdict-holds } holds",
+          Verdict.PARTLY: ":material-circle-half-full:{ .verdict-partly } holds only partly",
+          Verdict.FAILS: ":material-close-circle:{ .verdict-fails } does not hold",
+          Verdict.UNMEASURED: ":material-circle-outline:{ .verdict-unmeasured } not measured"}
 
 
 def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: bool,
