@@ -86,9 +86,26 @@ class Gauge:
 @pytest.mark.parametrize("limit", [1, 3, 7])
 async def test_never_more_than_limit_and_the_limit_is_reached(variant: Variant, limit: int) -> None:
     gauge = Gauge()
+
+    async def until_full() -> None:
+        """Runs until the group has been full once: reaching the limit is not left to the
+        machine's speed (a busy one may start each thread after the last one ended)."""
+        with gauge.lock:
+            gauge.started += 1
+            gauge.now += 1
+            gauge.most = max(gauge.most, gauge.now)
+        try:
+            with anyio.fail_after(10):
+                while gauge.most < limit:
+                    await anyio.sleep(0.001)
+        finally:
+            with gauge.lock:
+                gauge.now -= 1
+                gauge.finished += 1
+
     async with variant.fn(limit=limit) as g:
         for _ in range(3 * limit):
-            await g.go(gauge.work, 0.01)
+            await g.go(until_full)
     assert gauge.most == limit
     assert gauge.finished == 3 * limit
 
@@ -96,10 +113,22 @@ async def test_never_more_than_limit_and_the_limit_is_reached(variant: Variant, 
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_the_first_error_by_time_is_raised_as_itself(variant: Variant) -> None:
     late, early = KeyError("late"), ValueError("early")
+    early_failed = anyio.Event()
+
+    async def fail_early() -> None:
+        await anyio.sleep(0.01)
+        early_failed.set()
+        raise early
+
+    async def fail_late() -> None:  # started first, fails second, however busy the machine
+        await early_failed.wait()
+        await anyio.sleep(0.05)
+        raise late
+
     with pytest.raises(ValueError, match="early") as info:
         async with variant.fn() as g:
-            await g.go(Gauge().work, 0.15, late)
-            await g.go(Gauge().work, 0.01, early)
+            await g.go(fail_late)
+            await g.go(fail_early)
     assert info.value is early
     if variant.name != "threads":
         assert g.errors == [early]  # the late one was cancelled before it could fail
