@@ -344,6 +344,12 @@ class AnyioScope:
             raise RuntimeError("a Scope is used once")
         self._parent = _anyio_scope.get()
         enclosing = anyio.current_effective_deadline()
+        if enclosing == -math.inf:
+            # An enclosing scope is cancelled already (anyio says -inf): by a deadline or by a
+            # cancel, which the enclosing scopes' causes tell apart. This scope's own deadline
+            # is then its parent's, not one that has passed.
+            #     top.cancel(); async with Scope() as inner: ...   # inner.cause: top's cause
+            enclosing = self._parent.deadline if self._parent is not None else math.inf
         self.deadline = min(anyio.current_time() + self._timeout_s, enclosing)
         # Only a deadline earlier than the enclosing one is this scope's own to enforce; an
         # equal one belongs to the enclosing scope, which catches its own cancellation.

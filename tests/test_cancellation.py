@@ -657,3 +657,21 @@ async def _sleep_in_a_scope() -> None:
 def test_the_asyncio_cancellation_stops_when_anyio_cancels_it(how: str) -> None:
     """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
     assert stopped_by_anyio(_sleep_in_a_scope, how) < 30
+
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_scope_entered_after_its_parent_was_cancelled_inherits_the_cancel(
+    model: Model,
+) -> None:
+    """The child starts late, after the parent's cancel() (a slow machine): its cause is the
+    parent's, not a deadline."""
+    assert isinstance(model, AsyncModel)
+    async with model.scope() as top:
+        top.cancel(ValueError("the client went away"))
+        with pytest.raises(anyio.get_cancelled_exc_class() if model.kind == "anyio"
+                           else asyncio.CancelledError):
+            async with model.scope() as inner:
+                await model.sleep(5)
+    assert isinstance(inner.cause, ValueError)
+    assert isinstance(top.cause, ValueError)
