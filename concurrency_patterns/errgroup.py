@@ -135,7 +135,7 @@ class AsyncioErrGroup:
         self._cancelled = False  # cancel() was called
         self._failed = False  # a function raised (unless collect_errors)
         self._body_ended = False  # the block's own code is done: only its functions may start
-        self._inside: set[asyncio.Task[Any]] = set()  # the block's task, and the functions'
+        self._inside: set[asyncio.Task[Any]] = set()  # the block's task, its functions'
 
     @property
     def errors(self) -> list[Exception]:
