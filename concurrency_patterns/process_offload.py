@@ -14,10 +14,10 @@ Which to pick:
   is cancelled (a timeout, a cancelled task), so nothing runs on for a caller that gave up.
 * ``asyncio.offload`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
   typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
-  the jobs its pool has not yet handed to a worker process; the jobs already handed over run
-  to completion and their results are discarded. A ``ProcessPoolExecutor`` hands over up to
-  ``2 * max_workers + 1`` jobs at once (one running in each worker, and ``max_workers + 1``
-  waiting in its call queue), so that many can still run after a cancellation.
+  the jobs that have not started; the running ones finish and their results are discarded.
+  A ``new_process_pool`` hands a job to a worker process only when one is free, so a job
+  that has not started never runs. A plain ``ProcessPoolExecutor`` of your own moves up to
+  ``max_workers + 1`` more into its workers' queue ahead of time, and those run too.
 * ``processes.offload`` — the same from plain synchronous code.
 
 The contract, for every variant:
@@ -36,6 +36,7 @@ The contract, for every variant:
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -56,11 +57,9 @@ if TYPE_CHECKING:
     import asyncio
 
     import anyio
-    import anyio.from_thread
-    import anyio.lowlevel
     import anyio.to_process
 else:
-    anyio = lazy(globals(), "anyio", "anyio.from_thread", "anyio.lowlevel", "anyio.to_process")
+    anyio = lazy(globals(), "anyio", "anyio.to_process")
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
@@ -95,9 +94,9 @@ async def offload_asyncio(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor
     """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
 
     Cancelling the caller cancels the job if it has not started; a job already running in a
-    worker cannot be stopped, so it finishes and its result is discarded. (A process pool
-    hands a few jobs to its workers ahead of time, and a job already handed over counts as
-    started.)
+    worker cannot be stopped, so it finishes and its result is discarded. (A plain
+    ``ProcessPoolExecutor`` queues a few jobs for its workers ahead of time, and a job
+    queued there counts as started; a ``new_process_pool`` queues none.)
 
     Args:
         fn: a module-level function (picklable, unless *executor* is a thread pool).
@@ -123,10 +122,11 @@ async def offload_all_asyncio(
 ) -> list[R]:
     """Run ``fn(item)`` for every item on *executor*, all submitted at once; results in order.
 
-    On the first exception, or when the caller is cancelled, the jobs the pool has not yet
-    handed to a worker are cancelled, and the call waits for the ones handed over (up to
-    ``2 * max_workers + 1`` for a process pool: one running in each worker, the rest in its
-    call queue) to finish before it raises: no work is left behind.
+    On the first exception, or when the caller is cancelled, the jobs not yet started are
+    cancelled, and the call waits for the running ones (one per worker of a
+    ``new_process_pool``) to finish before it raises: no work is left behind. A plain
+    ``ProcessPoolExecutor`` also runs the up to ``max_workers + 1`` jobs it had queued for
+    its workers.
 
     Args:
         fn: a module-level function of one item (picklable, unless *executor* is a thread
@@ -270,6 +270,17 @@ async def _start_workers(count: int, limiter: anyio.CapacityLimiter | None) -> N
                 tg.start_soon(partial(anyio.to_process.run_sync, _ready, limiter=limiter))
 
 
+def _call_soon_threadsafe() -> Callable[[Callable[[], object]], object]:
+    """The running event loop's way to run a function soon, called from another thread."""
+    aio = sys.modules.get("asyncio")  # not imported: not on asyncio
+    if aio is not None:
+        with suppress(RuntimeError):
+            return aio.get_running_loop().call_soon_threadsafe  # type: ignore[no-any-return]
+    import trio  # the only other backend anyio runs on
+
+    return trio.lowlevel.current_trio_token().run_sync_soon
+
+
 def _ready() -> None:
     """The no-op each starting worker runs: it proves the worker is up."""
 
@@ -278,16 +289,18 @@ async def _wait_for(future: Future[R]) -> R:
     """The result of a ``concurrent.futures`` future, awaited on asyncio or trio without a
     thread; a caller cancelled while it waits cancels the future."""
     done = anyio.Event()
-    token = anyio.lowlevel.current_token()
+    call_soon = _call_soon_threadsafe()
     loop_thread = threading.get_ident()
 
     def wake(_: Future[R]) -> None:
-        # Called in whatever thread finished the future: hand the wake-up to the loop.
+        # Called in whatever thread finished the future: the pool's own thread, which must
+        # not wait for the event loop. (anyio.from_thread.run_sync would wait: a loop blocked
+        # in pool.shutdown(), which waits for that thread, would never return.)
         if threading.get_ident() == loop_thread:
             done.set()
             return
         with suppress(RuntimeError):  # the event loop is gone: nobody waits any more
-            anyio.from_thread.run_sync(done.set, token=token)
+            call_soon(done.set)
 
     future.add_done_callback(wake)
     try:

@@ -500,9 +500,10 @@ def map_processes(
     *fn*, the jobs and the results cross process boundaries, so they must be picklable; an
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
     is submitted. At most ``2 * limit`` jobs are submitted ahead, so a long iterable is read
-    lazily and an error stops the feed early. After the first failure, the jobs the pool has not
-    yet handed to a worker are cancelled; the ones handed over (at most the ``2 * limit``
-    submitted ahead) finish.
+    lazily and an error stops the feed early. After the first failure, the jobs not yet started
+    are cancelled and the running ones finish. (A pool from ``new_process_pool``, the default,
+    starts a job only when a worker is free; a plain ``ProcessPoolExecutor`` of your own may
+    also run the few it had queued for its workers.)
     A pool started for the call is shut down, its processes joined, before this returns.
 
     Args:
@@ -549,8 +550,8 @@ def stream_processes(
     """``with map_stream(fn, jobs) as results:`` yields each job as it finishes, from processes.
 
     As ``map`` in processes, but the results come out as they finish. At most ``2 * limit``
-    jobs are submitted ahead. Leaving the block early cancels the jobs not yet handed to a
-    worker; the ones handed over finish before the block is left, and a pool started for the
+    jobs are submitted ahead. Leaving the block early cancels the jobs not yet started (as in
+    ``map``); the running ones finish before the block is left, and a pool started for the
     call is shut down.
 
     Args:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -116,18 +117,78 @@ async def test_any_executor_is_accepted_and_a_non_executor_is_not(variant: Varia
         await offload(variant).run("pool", spin, 1)  # type: ignore[arg-type]
 
 
-async def test_cancelling_asyncio_drops_the_jobs_not_started(pool: Executor) -> None:
-    start = time.monotonic()
-    with anyio.move_on_after(0.2) as scope:
-        await cp_asyncio.offload_all(partial(sleep_then_square, seconds=0.5), range(8),
-                                     executor=pool)
-    assert scope.cancelled_caught
-    assert time.monotonic() - start < 0.4
-    # The running jobs finish, and so do the ones the pool had already queued for its workers
-    # (ProcessPoolExecutor hands over up to 2 x max_workers + 1: at most three rounds of 0.5 s
-    # on two workers); the rest were dropped. Running all eight would take 4 x 0.5 s.
+def mark_then_sleep(path: str, seconds: float) -> str:
+    """A job that leaves a file behind when it starts, then takes *seconds*."""
+    Path(path).touch()
+    time.sleep(seconds)
+    return path
+
+
+def _wait_for_files(paths: list[Path]) -> None:
+    while not all(p.exists() for p in paths):
+        time.sleep(0.01)
+
+
+def test_the_pool_holds_each_job_until_a_worker_is_free(tmp_path: Path) -> None:
+    marks = [tmp_path / str(i) for i in range(4)]
+    with new_process_pool(1) as pool:
+        running = pool.submit(mark_then_sleep, str(marks[0]), 0.3)
+        held = [pool.submit(mark_then_sleep, str(m), 0) for m in marks[1:]]
+        _wait_for_files(marks[:1])
+        # A plain ProcessPoolExecutor has already moved the next two jobs into its workers'
+        # queue by now, and cancel() fails for them; this pool has handed over none.
+        assert [f.cancel() for f in held[:2]] == [True, True]
+        assert not running.cancel()  # started: it runs to its end
+    assert running.result() == str(marks[0])
+    assert held[2].result() == str(marks[3])
+    assert [m.exists() for m in marks] == [True, False, False, True]
+
+
+def test_the_pool_runs_the_jobs_it_holds_before_it_closes(tmp_path: Path) -> None:
+    marks = [tmp_path / str(i) for i in range(5)]
+    with new_process_pool(1) as pool:
+        futures = [pool.submit(mark_then_sleep, str(m), 0.01) for m in marks]
+    assert [f.result() for f in futures] == [str(m) for m in marks]
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        pool.submit(mark_then_sleep, str(marks[0]), 0)
+
+
+def test_shutdown_with_cancel_futures_cancels_the_held_jobs(tmp_path: Path) -> None:
+    marks = [tmp_path / str(i) for i in range(3)]
+    pool = new_process_pool(1)
+    futures = [pool.submit(mark_then_sleep, str(m), 0.2) for m in marks]
+    _wait_for_files(marks[:1])
+    pool.shutdown(wait=True, cancel_futures=True)
+    assert futures[0].result() == str(marks[0])
+    assert [f.cancelled() for f in futures] == [False, True, True]
+    assert [m.exists() for m in marks] == [True, False, False]
+
+
+def test_an_error_in_a_held_job_reaches_its_caller() -> None:
+    with new_process_pool(1) as pool:
+        futures = [pool.submit(fail_on, 3, i) for i in range(6)]
+        outcomes = [f.exception() for f in futures]
+    assert [type(e).__name__ if e else None for e in outcomes] == [
+        None, None, None, "ValueError", None, None]
+
+
+CANCELLABLE = [v for v in ALL if offload(v).executor and not offload(v).sync]
+
+
+@pytest.mark.parametrize("variant", CANCELLABLE, ids=str)
+async def test_cancelling_the_caller_drops_every_job_not_started(
+    variant: Variant, pool: Executor, tmp_path: Path,
+) -> None:
+    marks = [tmp_path / str(i) for i in range(8)]
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(partial(offload(variant).run_all, pool,
+                                  partial(mark_then_sleep, seconds=0.3), [str(m) for m in marks]))
+            # Cancel once both workers run a job: the other six have not started.
+            await anyio.to_thread.run_sync(_wait_for_files, marks[:2])
+            scope.cancel()
     pool.shutdown(wait=True)
-    assert time.monotonic() - start < 1.9
+    assert [m.exists() for m in marks] == [True] * 2 + [False] * 6
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])

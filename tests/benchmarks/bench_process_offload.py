@@ -7,7 +7,7 @@ break-even below which spreading the work does not pay."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -42,6 +42,14 @@ def test_processes(bench: Bench) -> None:
     with new_process_pool(CORES) as pool:  # started before timing; the warm-up round warms it
         bench.sync("processes", lambda: cp_processes.offload_all(spin, jobs(bench.params),
                                                                executor=pool))
+
+
+def test_hand_written(bench: Bench) -> None:
+    # What a user writes without the library: a plain pool and its map. It queues jobs for its
+    # workers ahead of time; new_process_pool holds each job until a worker is free, so a
+    # cancelled job never runs, and this row shows what that costs.
+    with ProcessPoolExecutor(CORES) as pool:
+        bench.sync("hand-written", lambda: list(pool.map(spin, jobs(bench.params))))
 
 
 def test_asyncio_processes(bench: Bench) -> None:
