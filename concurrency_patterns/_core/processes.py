@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .checks import check_positive_int
@@ -78,6 +79,7 @@ def _make_held_pool_class() -> type[ProcessPoolExecutor]:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self._workers: int = self._max_workers  # type: ignore[attr-defined]
             self._held_lock = threading.Lock()
             # Invariants, under _held_lock: len(_held) > 0 only while _busy == _max_workers
             # (or while a dispatch is on its way); _busy counts jobs handed to the pool.
@@ -100,7 +102,7 @@ def _make_held_pool_class() -> type[ProcessPoolExecutor]:
             """Hand held jobs to the pool while a worker is free."""
             while True:
                 with self._held_lock:
-                    if self._busy >= self._max_workers or not self._held:
+                    if self._busy >= self._workers or not self._held:
                         self._drained.notify_all()
                         return
                     outer, fn, args, kwargs = self._held.popleft()
@@ -115,7 +117,7 @@ def _make_held_pool_class() -> type[ProcessPoolExecutor]:
                     self._release()
                     outer.set_exception(exc)
                     continue
-                inner.add_done_callback(lambda inner, outer=outer: self._finished(outer, inner))
+                inner.add_done_callback(partial(self._finished, outer))
 
         def _release(self) -> None:
             with self._held_lock:
