@@ -359,3 +359,38 @@ def fast_server_url() -> Iterator[str]:
 def fast_server(fast_server_url: str) -> str:
     """A minimal HTTP server in a process of its own, for long runs: its base URL."""
     return fast_server_url
+
+
+class FakeTime:
+    """A stand-in for the ``time`` module of a thread variant, for exact timing tests from one
+    thread: ``monotonic()`` starts at 0 and moves only when the code sleeps, by exactly what
+    it sleeps. ``fake_time`` puts it in place of the modules' ``time``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    """The thread variants' clock, made virtual (see FakeTime)."""
+    import concurrency_patterns._core.rate
+    import concurrency_patterns.cancellation
+    import concurrency_patterns.rate_limit
+
+    fake = FakeTime()
+    for module in (concurrency_patterns._core.rate, concurrency_patterns.rate_limit,
+                   concurrency_patterns.cancellation):
+        monkeypatch.setattr(module, "time", fake)
+    return fake

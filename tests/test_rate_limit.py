@@ -17,7 +17,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, FakeTime, Variant, stopped_by_anyio
 
 pytestmark = pytest.mark.anyio
 
@@ -348,3 +348,49 @@ async def test_try_acquire_takes_no_time_at_all(variant: Variant) -> None:
     start = anyio.current_time()
     assert limiter.try_acquire() and limiter.try_acquire() and not limiter.try_acquire()
     assert anyio.current_time() == start
+
+
+# --- the thread limiter's exact contracts, on a fake clock ----------------------------------------
+
+def test_threads_a_burst_then_exactly_one_per_interval(fake_time: FakeTime) -> None:
+    limiter = cp_threads.RateLimiter(20, burst=3)
+    times = []
+    for _ in range(8):
+        limiter.acquire()
+        times.append(fake_time.monotonic())
+    assert times == pytest.approx([0, 0, 0, 0.05, 0.10, 0.15, 0.20, 0.25], abs=1e-9)
+
+
+def test_threads_exactly_the_rate_under_enough_work(fake_time: FakeTime) -> None:
+    rate, calls = 200.0, 41
+    limiter = cp_threads.RateLimiter(rate)
+    for _ in range(calls):
+        limiter.acquire()
+    assert (calls - 1) / fake_time.monotonic() == pytest.approx(rate, rel=1e-9)
+
+
+def test_threads_a_quiet_spell_refills_the_burst_and_no_more(fake_time: FakeTime) -> None:
+    limiter = cp_threads.RateLimiter(10, burst=2)
+    assert limiter.try_acquire() and limiter.try_acquire() and not limiter.try_acquire()
+    fake_time.advance(10.0)  # a long quiet spell: the burst again, not a hundred slots
+    assert limiter.try_acquire() and limiter.try_acquire() and not limiter.try_acquire()
+    assert fake_time.slept == []  # try_acquire never waits
+
+
+def test_threads_a_timeout_shorter_than_the_wait_takes_nothing(fake_time: FakeTime) -> None:
+    limiter = cp_threads.RateLimiter(10)  # one every 100 ms
+    assert limiter.acquire()
+    assert not limiter.acquire(timeout=0.099)  # its slot is 100 ms away
+    assert fake_time.slept == []  # it gave up at once
+    assert limiter.acquire(timeout=0.1)  # the slot it did not take is still the next one
+    assert fake_time.monotonic() == pytest.approx(0.1, abs=1e-9)
+
+
+def test_threads_the_window_bound_exactly(fake_time: FakeTime) -> None:
+    rate, burst, window = 100.0, 5, 0.5
+    limiter, times = cp_threads.RateLimiter(rate, burst=burst), []
+    for _ in range(80):
+        with limiter:
+            times.append(fake_time.monotonic())
+    most = max(sum(1 for u in times[i:] if u - t < window) for i, t in enumerate(times))
+    assert most <= rate * window + burst
