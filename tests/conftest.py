@@ -394,3 +394,23 @@ def fake_time(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
                    concurrency_patterns.cancellation):
         monkeypatch.setattr(module, "time", fake)
     return fake
+
+
+# --- twin contracts: the scenarios the Go tests run against x/sync and x/time --------------------
+
+def twins(pattern: str) -> dict[str, dict[str, Any]]:
+    """The twin contracts of *pattern* from workloads.json: each scenario's parameters and the
+    trace it must produce, here and in the Go test (go_equivalents/<slug>/*_test.go)."""
+    from concurrency_patterns.tools.workloads import load_workloads
+
+    return load_workloads("twins")[pattern]
+
+
+def check_twins_cover(pattern: str, ran: dict[str, Any], not_run: dict[str, str]) -> None:
+    """Every twin contract of *pattern* runs in a model (*ran*) or is listed in *not_run* with
+    the reason the model differs on purpose; nothing is listed that does not exist."""
+    contracts = set(twins(pattern))
+    assert set(ran) <= contracts, set(ran) - contracts
+    assert set(not_run) <= contracts, set(not_run) - contracts
+    assert contracts - set(ran) == set(not_run), contracts - set(ran) - set(not_run)
+    assert all(not_run.values())

@@ -18,7 +18,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, Variant, check_twins_cover, stopped_by_anyio, twins
 
 pytestmark = pytest.mark.anyio
 
@@ -425,3 +425,183 @@ async def _wait_in_an_errgroup() -> None:
 def test_the_asyncio_errgroup_stops_when_anyio_cancels_it(how: str) -> None:
     """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
     assert stopped_by_anyio(_wait_in_an_errgroup, how) < 30
+
+
+# --- twin contracts: the same scenarios and traces as the Go test runs on x/sync's errgroup ----
+
+TWINS = twins("errgroup")
+TWIN_VARIANTS = [
+    Variant("asyncio-virtual", cp_asyncio.ErrGroup, backend="asyncio-virtual"),
+    Variant("anyio-asyncio-virtual", cp_anyio.ErrGroup, backend="asyncio-virtual"),
+    Variant("anyio-trio-virtual", cp_anyio.ErrGroup, backend="trio-virtual"),
+]
+
+
+def _outcome(exc: BaseException | None) -> str:
+    return "wait: ok" if exc is None else f"wait: {exc}"
+
+
+async def twin_first_error(make: Any, _: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    started = anyio.Event()
+
+    async def a() -> None:
+        trace.append("a started")
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        except BaseException:
+            trace.append("a cancelled")
+            raise
+
+    async def b() -> None:
+        await started.wait()
+        trace.append("b fails")
+        raise ValueError("b failed")
+
+    try:
+        async with make() as g:
+            await g.go(a)
+            await g.go(b)
+    except ValueError as exc:
+        trace.append(_outcome(exc))
+    else:
+        trace.append(_outcome(None))
+    return trace
+
+
+async def twin_go_waits(make: Any, params: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    started, release, b_go = anyio.Event(), anyio.Event(), anyio.Event()
+
+    async def a() -> None:
+        trace.append("a started")
+        started.set()
+        await release.wait()
+        trace.append("a ends")
+
+    async def b() -> None:
+        await b_go.wait()
+        trace.append("b runs")
+
+    async def release_later() -> None:  # once go(b) waits for room
+        await anyio.sleep(0.01)
+        release.set()
+
+    async with anyio.create_task_group() as helpers, make(limit=params["limit"]) as g:
+        await g.go(a)
+        await started.wait()
+        trace.append("go b called")
+        helpers.start_soon(release_later)
+        await g.go(b)
+        trace.append("go b returned")
+        b_go.set()
+    trace.append(_outcome(None))
+    return trace
+
+
+async def twin_try_go(make: Any, params: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    release = anyio.Event()
+
+    async def a() -> None:
+        await release.wait()
+
+    async def b() -> None:
+        pass
+
+    async with make(limit=params["limit"]) as g:
+        trace.append(f"try a: {str(g.try_go(a)).lower()}")
+        trace.append(f"try b: {str(g.try_go(b)).lower()}")
+        release.set()
+    trace.append(_outcome(None))
+    return trace
+
+
+ASYNC_TWINS = {
+    "first-error-wins-and-cancels-the-rest": twin_first_error,
+    "go-waits-for-room-under-the-limit": twin_go_waits,
+    "try-go-at-capacity-starts-nothing": twin_try_go,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(ASYNC_TWINS))
+@pytest.mark.parametrize("variant", TWIN_VARIANTS, ids=str)
+async def test_twin_contract(variant: Variant, scenario: str) -> None:
+    trace = await ASYNC_TWINS[scenario](variant.fn, TWINS[scenario])
+    assert trace == TWINS[scenario]["trace"]
+
+
+def thread_twin_first_error(_: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    started = threading.Event()
+    with pytest.raises(ValueError, match="b failed") as raised, cp_threads.ErrGroup() as g:
+        def a() -> None:
+            trace.append("a started")
+            started.set()
+            g.cancelled.wait()  # a thread cannot be cancelled: it watches the group
+            trace.append("a cancelled")
+
+        def b() -> None:
+            started.wait()
+            trace.append("b fails")
+            raise ValueError("b failed")
+
+        g.go(a)
+        g.go(b)
+    trace.append(_outcome(raised.value))
+    return trace
+
+
+def thread_twin_go_waits(params: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    started, release, b_go = threading.Event(), threading.Event(), threading.Event()
+
+    def a() -> None:
+        trace.append("a started")
+        started.set()
+        release.wait()
+        trace.append("a ends")
+
+    def b() -> None:
+        b_go.wait()
+        trace.append("b runs")
+
+    with cp_threads.ErrGroup(limit=params["limit"]) as g:
+        g.go(a)
+        started.wait()
+        trace.append("go b called")
+        threading.Timer(0.01, release.set).start()  # once go(b) waits for room
+        g.go(b)
+        trace.append("go b returned")
+        b_go.set()
+    trace.append(_outcome(None))
+    return trace
+
+
+def thread_twin_try_go(params: dict[str, Any]) -> list[str]:
+    trace: list[str] = []
+    release = threading.Event()
+    with cp_threads.ErrGroup(limit=params["limit"]) as g:
+        trace.append(f"try a: {str(g.try_go(release.wait)).lower()}")
+        trace.append(f"try b: {str(g.try_go(lambda: None)).lower()}")
+        release.set()
+    trace.append(_outcome(None))
+    return trace
+
+
+THREAD_TWINS = {
+    "first-error-wins-and-cancels-the-rest": thread_twin_first_error,
+    "go-waits-for-room-under-the-limit": thread_twin_go_waits,
+    "try-go-at-capacity-starts-nothing": thread_twin_try_go,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(THREAD_TWINS))
+def test_twin_contract_threads(scenario: str) -> None:
+    assert THREAD_TWINS[scenario](TWINS[scenario]) == TWINS[scenario]["trace"]
+
+
+def test_every_twin_contract_runs_in_every_model() -> None:
+    check_twins_cover("errgroup", ASYNC_TWINS, {})
+    check_twins_cover("errgroup", THREAD_TWINS, {})

@@ -17,7 +17,14 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import ANYIO_CANCELS, FakeTime, Variant, stopped_by_anyio
+from tests.conftest import (
+    ANYIO_CANCELS,
+    FakeTime,
+    Variant,
+    check_twins_cover,
+    stopped_by_anyio,
+    twins,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -394,3 +401,83 @@ def test_threads_the_window_bound_exactly(fake_time: FakeTime) -> None:
             times.append(fake_time.monotonic())
     most = max(sum(1 for u in times[i:] if u - t < window) for i, t in enumerate(times))
     assert most <= rate * window + burst
+
+
+# --- twin contracts: the same scenarios and traces as the Go test runs on x/time/rate ----------
+
+TWINS = twins("rate_limit")
+
+
+def _ms(seconds: float) -> str:
+    return f"{round(seconds * 1000)} ms"
+
+
+async def twin_burst(make: Any, p: dict[str, Any]) -> list[str]:
+    return [_ms(t) for t in await admitted_exactly(make(p["rate"], burst=p["burst"]),
+                                                   p["callers"])]
+
+
+async def twin_cancelled_wait(make: Any, p: dict[str, Any]) -> list[str]:
+    limiter, start = make(p["rate"], burst=p["burst"]), anyio.current_time()
+    await limiter.acquire()
+    trace = [f"1 at {_ms(anyio.current_time() - start)}"]
+    with anyio.move_on_after(0.01):  # the caller gives up 10 ms in
+        await limiter.acquire()
+    trace.append(f"2 gave up at {_ms(anyio.current_time() - start)}")
+    await limiter.acquire()
+    return [*trace, f"3 at {_ms(anyio.current_time() - start)}"]
+
+
+ASYNC_TWINS = {
+    "a-burst-then-one-per-interval": twin_burst,
+    "a-cancelled-wait-gives-its-slot-back": twin_cancelled_wait,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(ASYNC_TWINS))
+@pytest.mark.parametrize("variant", VIRTUAL, ids=str)
+async def test_twin_contract(variant: Variant, scenario: str) -> None:
+    assert await ASYNC_TWINS[scenario](variant.fn, TWINS[scenario]) == TWINS[scenario]["trace"]
+
+
+def thread_twin_burst(fake: FakeTime, p: dict[str, Any]) -> list[str]:
+    limiter, times = cp_threads.RateLimiter(p["rate"], burst=p["burst"]), []
+    for _ in range(p["callers"]):  # one after another: the fake clock has one thread
+        limiter.acquire()
+        times.append(_ms(fake.monotonic()))
+    return times
+
+
+def thread_twin_deadline(fake: FakeTime, p: dict[str, Any]) -> list[str]:
+    limiter = cp_threads.RateLimiter(p["rate"], burst=p["burst"])
+    limiter.acquire()
+    trace = [f"1 at {_ms(fake.monotonic())}"]
+    if not limiter.acquire(timeout=0.05):  # its slot is 100 ms away, past its deadline
+        trace.append(f"2 refused at {_ms(fake.monotonic())}")
+    limiter.acquire()
+    return [*trace, f"3 at {_ms(fake.monotonic())}"]
+
+
+THREAD_TWINS = {
+    "a-burst-then-one-per-interval": thread_twin_burst,
+    "a-wait-past-its-deadline-takes-nothing": thread_twin_deadline,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(THREAD_TWINS))
+def test_twin_contract_threads(fake_time: FakeTime, scenario: str) -> None:
+    assert THREAD_TWINS[scenario](fake_time, TWINS[scenario]) == TWINS[scenario]["trace"]
+
+
+def test_every_twin_contract_runs_in_every_model() -> None:
+    check_twins_cover("rate_limit", ASYNC_TWINS, {
+        "a-wait-past-its-deadline-takes-nothing":
+            "an async caller gives up by being cancelled (a timeout scope), not with a "
+            "deadline it passes in: it waits until the scope cancels it, then gives its slot "
+            "back, as the twin 'a-cancelled-wait-gives-its-slot-back' shows",
+    })
+    check_twins_cover("rate_limit", THREAD_TWINS, {
+        "a-cancelled-wait-gives-its-slot-back":
+            "a thread cannot be cancelled while it sleeps; it gives up with acquire(timeout=), "
+            "which takes nothing if the slot is too far",
+    })

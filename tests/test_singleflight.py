@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.conftest import ANYIO_CANCELS, Variant, stopped_by_anyio
+from tests.conftest import ANYIO_CANCELS, Variant, check_twins_cover, stopped_by_anyio, twins
 
 pytestmark = pytest.mark.anyio
 
@@ -292,3 +293,170 @@ async def _wait_for_a_flight() -> None:
 def test_the_asyncio_singleflight_stops_when_anyio_cancels_it(how: str) -> None:
     """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
     assert stopped_by_anyio(_wait_for_a_flight, how) < 30
+
+
+# --- twin contracts: the same scenarios and traces as the Go test runs on x/sync's singleflight -
+
+TWINS = twins("singleflight")
+TWIN_VARIANTS = [
+    Variant("asyncio-virtual", cp_asyncio.SingleFlight, backend="asyncio-virtual"),
+    Variant("anyio-asyncio-virtual", cp_anyio.SingleFlight, backend="asyncio-virtual"),
+    Variant("anyio-trio-virtual", cp_anyio.SingleFlight, backend="trio-virtual"),
+]
+
+
+async def twin_share(make: Any) -> list[str]:
+    trace: list[str] = []
+    release, calls, results = anyio.Event(), [0], [""] * 3
+
+    async def call() -> str:
+        calls[0] += 1
+        trace.append("call runs")
+        await release.wait()
+        return "v"
+
+    async with make() as flights:
+        async def caller(i: int) -> None:
+            results[i] = await flights.do("k", call)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(3):
+                tg.start_soon(caller, i)
+            await anyio.wait_all_tasks_blocked()  # every caller waits on the one call
+            release.set()
+    return [*trace, f"results: {' '.join(results)}", f"calls: {calls[0]}"]
+
+
+async def twin_nobody_waits(make: Any) -> list[str]:
+    trace: list[str] = []
+    release, stored, cache = anyio.Event(), anyio.Event(), {}
+
+    async def call() -> str:
+        trace.append("call runs")
+        await release.wait()
+        trace.append("call ends")
+        cache["k"] = "v"  # a cache stores what the call returns
+        stored.set()
+        return "v"
+
+    async with make(finish_calls=True) as flights:
+        with anyio.move_on_after(0.01):  # the caller gives up at its deadline
+            await flights.do("k", call)
+        trace.append("caller left")
+        release.set()
+        await stored.wait()
+    return [*trace, f"stored: {cache['k']}"]
+
+
+async def twin_forget(make: Any) -> list[str]:
+    trace: list[str] = []
+    release, running = anyio.Event(), anyio.Event()
+    first: list[str] = []
+
+    async def call_1() -> str:
+        trace.append("call 1 runs")
+        running.set()
+        await release.wait()
+        return "first"
+
+    async def call_2() -> str:
+        trace.append("call 2 runs")
+        return "second"
+
+    async with make() as flights:
+        async def caller_1() -> None:
+            first.append(await flights.do("k", call_1))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller_1)
+            await running.wait()
+            flights.forget("k")
+            trace.append("forgotten")
+            trace.append(f"caller 2: {await flights.do('k', call_2)}")
+            release.set()
+    return [*trace, f"caller 1: {first[0]}"]
+
+
+ASYNC_TWINS = {
+    "callers-in-a-flight-share-one-call": twin_share,
+    "a-call-nobody-waits-for-runs-to-its-end": twin_nobody_waits,
+    "forget-during-a-flight-starts-a-new-call": twin_forget,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(ASYNC_TWINS))
+@pytest.mark.parametrize("variant", TWIN_VARIANTS, ids=str)
+async def test_twin_contract(variant: Variant, scenario: str) -> None:
+    assert await ASYNC_TWINS[scenario](variant.fn) == TWINS[scenario]["trace"]
+
+
+def thread_twin_share() -> list[str]:
+    trace: list[str] = []
+    flights, release, calls, results = cp_threads.SingleFlight[str, str](), threading.Event(), \
+        [0], [""] * 3
+
+    def call() -> str:
+        calls[0] += 1
+        trace.append("call runs")
+        release.wait()
+        return "v"
+
+    def caller(i: int) -> None:
+        results[i] = flights.do("k", call)
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    while "3 caller(s) waiting" not in repr(flights):  # every caller waits on the one call
+        time.sleep(0.001)
+    release.set()
+    for t in threads:
+        t.join()
+    return [*trace, f"results: {' '.join(results)}", f"calls: {calls[0]}"]
+
+
+def thread_twin_forget() -> list[str]:
+    trace: list[str] = []
+    flights, release, running = cp_threads.SingleFlight[str, str](), threading.Event(), \
+        threading.Event()
+    first: list[str] = []
+
+    def call_1() -> str:
+        trace.append("call 1 runs")
+        running.set()
+        release.wait()
+        return "first"
+
+    def call_2() -> str:
+        trace.append("call 2 runs")
+        return "second"
+
+    thread = threading.Thread(target=lambda: first.append(flights.do("k", call_1)))
+    thread.start()
+    running.wait()
+    flights.forget("k")
+    trace.append("forgotten")
+    trace.append(f"caller 2: {flights.do('k', call_2)}")
+    release.set()
+    thread.join()
+    return [*trace, f"caller 1: {first[0]}"]
+
+
+THREAD_TWINS = {
+    "callers-in-a-flight-share-one-call": thread_twin_share,
+    "forget-during-a-flight-starts-a-new-call": thread_twin_forget,
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(THREAD_TWINS))
+def test_twin_contract_threads(scenario: str) -> None:
+    assert THREAD_TWINS[scenario]() == TWINS[scenario]["trace"]
+
+
+def test_every_twin_contract_runs_in_every_model() -> None:
+    check_twins_cover("singleflight", ASYNC_TWINS, {})
+    check_twins_cover("singleflight", THREAD_TWINS, {
+        "a-call-nobody-waits-for-runs-to-its-end":
+            "the first caller's own thread runs the call, so it cannot leave it; a caller that "
+            "joined leaves with timeout=, and the call goes on",
+    })

@@ -134,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="write the ledger as a Markdown page (docs/claims.md)")
     claims.add_argument("--from-json", type=_json_input, metavar="FILE",
                         help="read the results from a --json file instead of measuring")
+    go_bench = commands.add_parser(
+        "go-bench", help="Go on its own: x/sync, x/time and conc beside the standard-library "
+                         "versions, summarised by benchstat (needs a clone of the repository)")
+    go_bench.add_argument("--docs", type=_output_dir, metavar="DIR",
+                          help="write the summary as DIR/go_versions.md")
+    go_bench.add_argument("--count", type=int, default=10,
+                          help="runs of each benchmark (default 10, as benchstat asks)")
     commands.add_parser("list", help="name the patterns and the claims that concern each")
     return parser
 
@@ -165,6 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demos import run_demos
 
         return run_demos(args.patterns, verbose=args.verbose)
+    if args.command == "go-bench":
+        from .gobench import run_go_bench
+
+        try:
+            root = repository(args.command)
+        except NeedsRepository as exc:
+            print(f"concurrency-patterns: {exc}", file=sys.stderr)
+            return 2
+        return run_go_bench(root, args.docs, count=args.count)
     try:
         # Only a run needs the repository: --from-json re-reads results anywhere.
         if args.from_json is None:

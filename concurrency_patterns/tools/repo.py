@@ -27,6 +27,7 @@ class NeedsRepository(Exception):
 NEEDS = {
     "compare": ("tests/benchmarks", "its benchmark suites"),
     "claims": ("go_equivalents/cmd/claims", "its Go measurements"),
+    "go-bench": ("go_equivalents/go.mod", "the Go benchmarks"),
 }
 
 

@@ -1,8 +1,8 @@
 // Bounded concurrent fetch: get N URLs with at most limit requests in flight.
 //
-// Python: concurrency_patterns.bounded_fetch — asyncio + aiohttp + asyncio.Semaphore, anyio +
-// httpx + CapacityLimiter, or threads. Go needs no event loop and no pool of threads: a
-// goroutine per URL is cheap, and a buffered channel of capacity limit is the semaphore.
+// Python: fetch in concurrency_patterns.asyncio, .anyio and .threads. Go needs no event loop
+// and no pool of threads: golang.org/x/sync/errgroup's SetLimit runs at most limit goroutines
+// at once, each one request, and the loop that starts them waits for room.
 //
 //	go run ./bounded_fetch
 package main
@@ -15,8 +15,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
@@ -67,56 +68,49 @@ func FetchAll(
 	ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration,
 ) []Result {
 	results := make([]Result, len(urls))
-	// A send takes a slot, a receive gives it back: at most limit sends can be outstanding.
-	slots := make(chan struct{}, limit)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(limit) // g.Go blocks while limit requests are in flight
 	for i, url := range urls {
-		wg.Go(func() {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done(): // cancelled while waiting for a slot
-				results[i] = Result{URL: url, Err: &FetchError{URL: url, Index: i, Err: ctx.Err()}}
-				return
-			}
-			defer func() { <-slots }()
+		if err := ctx.Err(); err != nil { // cancelled: the rest never start
+			results[i] = Result{URL: url, Err: &FetchError{URL: url, Index: i, Err: err}}
+			continue
+		}
+		g.Go(func() error {
 			results[i] = fetch(ctx, client, i, url, timeout)
+			return nil // a failing URL is its Result, not the group's error
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return results
 }
 
-// FetchAllFailFast is FetchAll that stops at the first failure, the way errgroup does: the
-// failure cancels a shared context, every other request sees it and stops, and the failure is
-// returned. Python: fetch_all_*(..., fail_fast=True).
+// FetchAllFailFast is FetchAll that stops at the first failure, as errgroup.WithContext does:
+// the failure cancels a shared context, every other request sees it and stops, and the
+// failure is returned. Python: fetch_all_*(..., fail_fast=True).
 func FetchAllFailFast(
 	ctx context.Context, client *http.Client, urls []string, limit int, timeout time.Duration,
 ) ([]Result, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var first sync.Once
+	// The group's context is cancelled by the first failure, which Wait returns.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
 	results := make([]Result, len(urls))
-	slots := make(chan struct{}, limit)
-	var wg sync.WaitGroup
 	for i, url := range urls {
-		wg.Go(func() {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
+		if gctx.Err() != nil {
+			break // stopped: start no more
+		}
+		g.Go(func() error {
+			results[i] = fetch(gctx, client, i, url, timeout)
+			if err := results[i].Err; err != nil && gctx.Err() == nil {
+				return err // the first failure stops the others
 			}
-			defer func() { <-slots }()
-			results[i] = fetch(ctx, client, i, url, timeout)
-			if err := results[i].Err; err != nil && ctx.Err() == nil {
-				first.Do(func() { cancel(err) }) // the first failure is the cause
-			}
+			return nil
 		})
 	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return results, err
+	err := g.Wait()
+	if err == nil {
+		err = context.Cause(ctx) // the caller's cancellation, if any
 	}
-	return results, nil
+	return results, err
 }
 
 // --8<-- [end:go]

@@ -4,8 +4,9 @@
 // and their pipeline_stream_* forms. This is Go's pipelines pattern: a source sends items into
 // a channel; each stage runs `workers` goroutines that receive from it, call the stage's
 // function and send the result on (fan-out, then fan-in); closing the source's channel closes
-// every stage in turn. The first error cancels a context shared by every stage, and says
-// which stage failed on which item. With the standard library only.
+// every stage in turn. Every goroutine runs in one golang.org/x/sync/errgroup group, whose
+// first error cancels the context every stage shares and says which stage failed on which
+// item.
 //
 //	go run ./pipeline
 package main
@@ -22,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
@@ -52,13 +55,13 @@ func (e *StageError) Error() string {
 
 func (e *StageError) Unwrap() error { return e.Err }
 
-// A Pipeline is one run's shared state: a context that the first error cancels, every
-// goroutine to wait for, and the books of the items between the source and the caller, so
-// that none can vanish. Make one with New; use it for one run.
+// A Pipeline is one run's shared state: a group of every goroutine, whose first error
+// cancels the context they share, and the books of the items between the source and the
+// caller, so that none can vanish. Make one with New; use it for one run.
 type Pipeline struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	wg     sync.WaitGroup
+	g      *errgroup.Group
+	ctx    context.Context // the group's: cancelled by the first error, or with parent
+	parent context.Context
 
 	mu       sync.Mutex
 	inFlight map[int]any // source index -> item, until its output reaches the caller
@@ -69,8 +72,8 @@ type Pipeline struct {
 // New returns a Pipeline under ctx. With window > 0 its outputs come in the source's order
 // and at most window items are between the source and the caller; with 0, in completion order.
 func New(ctx context.Context, window int) *Pipeline {
-	p := &Pipeline{inFlight: map[int]any{}}
-	p.ctx, p.cancel = context.WithCancelCause(ctx)
+	p := &Pipeline{inFlight: map[int]any{}, parent: ctx}
+	p.g, p.ctx = errgroup.WithContext(ctx)
 	if window > 0 {
 		p.gate = make(chan struct{}, window)
 	}
@@ -90,7 +93,7 @@ func send[T any](p *Pipeline, out chan<- Item[T], it Item[T]) bool {
 // Source sends every item into a channel of the given buffer, and closes it at the end.
 func Source[T any](p *Pipeline, items iter.Seq[T], buffer int) <-chan Item[T] {
 	out := make(chan Item[T], buffer)
-	p.wg.Go(func() {
+	p.g.Go(func() error {
 		defer close(out) // Go's way to say "no more": every stage closes in turn after it
 		i := 0
 		for v := range items {
@@ -98,17 +101,18 @@ func Source[T any](p *Pipeline, items iter.Seq[T], buffer int) <-chan Item[T] {
 				select {
 				case p.gate <- struct{}{}:
 				case <-p.ctx.Done():
-					return
+					return nil
 				}
 			}
 			p.mu.Lock()
 			p.inFlight[i] = v
 			p.mu.Unlock()
 			if !send(p, out, Item[T]{i, v}) {
-				return
+				return nil
 			}
 			i++
 		}
+		return nil
 	})
 	return out
 }
@@ -120,27 +124,33 @@ func Stage[In, Out any](p *Pipeline, name string, workers, buffer int, in <-chan
 	fn func(context.Context, In) (Out, error)) <-chan Item[Out] {
 	out := make(chan Item[Out], buffer)
 	var stage sync.WaitGroup
+	stage.Add(workers)
 	for range workers {
-		stage.Go(func() {
+		p.g.Go(func() error {
+			defer stage.Done()
 			for it := range in {
 				if p.ctx.Err() != nil {
-					return // stopped: what is left upstream stays in the books
+					return nil // stopped: what is left upstream stays in the books
 				}
 				v, err := fn(p.ctx, it.Value)
 				if err != nil {
-					// The first cause wins: later ones are dropped by WithCancelCause.
-					p.cancel(&StageError{Stage: name, Index: it.Index, Item: it.Value, Err: err})
-					return
+					if p.ctx.Err() != nil {
+						return nil // fn saw the pipeline stop: that is not a failure of its own
+					}
+					// The group keeps the first error and cancels p.ctx with it.
+					return &StageError{Stage: name, Index: it.Index, Item: it.Value, Err: err}
 				}
 				if !send(p, out, Item[Out]{it.Index, v}) {
-					return
+					return nil
 				}
 			}
+			return nil
 		})
 	}
-	p.wg.Go(func() {
+	p.g.Go(func() error {
 		stage.Wait()
 		close(out) // the stage's last worker out closes the next channel
+		return nil
 	})
 	return out
 }
@@ -176,9 +186,10 @@ func Collect[T any](p *Pipeline, in <-chan Item[T]) ([]T, error) {
 			}
 		}
 	}
-	p.wg.Wait()
-	err := context.Cause(p.ctx)
-	p.cancel(nil) // release the context
+	err := p.g.Wait() // the first *StageError, if a stage failed
+	if err == nil {
+		err = context.Cause(p.parent) // the caller's cancellation, if any
+	}
 	var se *StageError
 	if errors.As(err, &se) {
 		se.Unprocessed = p.Unprocessed()

@@ -5,14 +5,23 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Workload is a benchmark workload of workloads.json: callers on keys at once, each call
-// taking call_ms — the cost of joining a flight, and of the flights themselves.
+// taking call_ms — the cost of joining a flight, and of the flights themselves. Impl picks
+// the version: "xsync" (the default, singleflight) or "inside" (the teaching version).
 type Workload struct {
-	Callers int `json:"callers"`
-	Keys    int `json:"keys"`
-	CallMS  int `json:"call_ms"`
+	Callers int    `json:"callers"`
+	Keys    int    `json:"keys"`
+	CallMS  int    `json:"call_ms"`
+	Impl    string `json:"impl"`
+}
+
+// doer is the Do both versions have.
+type doer interface {
+	Do(key string, fn func() (any, error)) (any, error, bool)
 }
 
 func setup(raw json.RawMessage) (func() error, func(), error) {
@@ -24,8 +33,17 @@ func setup(raw json.RawMessage) (func() error, func(), error) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("k%d", i)
 	}
+	var newGroup func() doer
+	switch w.Impl {
+	case "", "xsync":
+		newGroup = func() doer { return new(singleflight.Group) }
+	case "inside":
+		newGroup = func() doer { return new(Group) }
+	default:
+		return nil, nil, fmt.Errorf("no singleflight version %q", w.Impl)
+	}
 	run := func() error {
-		var g Group
+		g := newGroup()
 		var wg sync.WaitGroup
 		for i := range w.Callers {
 			wg.Go(func() {

@@ -1,9 +1,9 @@
 // Singleflight: concurrent callers for the same key share one call.
 //
-// Python: concurrency_patterns.singleflight — AsyncioSingleFlight, AnyioSingleFlight,
-// ThreadSingleFlight. Go services use golang.org/x/sync/singleflight, the guard against cache
-// stampedes; there is no module proxy here, so the Group below is its semantics rewritten with
-// the standard library only: Do, DoChan and Forget.
+// Python: SingleFlight in concurrency_patterns.asyncio, .anyio and .threads.
+// Go services use golang.org/x/sync/singleflight, the guard against cache stampedes, and so
+// does this program: Do, DoChan and Forget. inside.go shows what it does inside, written with
+// the standard library (a teaching version).
 //
 //	go run ./singleflight
 package main
@@ -16,88 +16,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
-
-// --8<-- [start:go]
-
-// call is one call in flight, or just finished.
-type call struct {
-	wg  sync.WaitGroup // done when fn has returned
-	val any
-	err error
-	// The callers waiting on this call beyond the first: Do reports shared = dups > 0.
-	dups int
-}
-
-// Group runs one call per key at a time and shares its result among concurrent callers.
-// The zero Group is ready to use. A Group must not be copied after first use.
-type Group struct {
-	mu sync.Mutex       // guards m
-	m  map[string]*call // the calls in flight, by key
-}
-
-// Result is what DoChan delivers.
-type Result struct {
-	Val    any
-	Err    error
-	Shared bool
-}
-
-// Do calls fn for key unless a call for key is in flight, in which case it waits for that
-// call and returns its result. shared reports whether the result went to more than one
-// caller. A finished call is forgotten at once: the next Do for key calls fn again.
-func (g *Group) Do(key string, fn func() (any, error)) (v any, err error, shared bool) {
-	g.mu.Lock()
-	if g.m == nil {
-		g.m = make(map[string]*call)
-	}
-	if c, ok := g.m[key]; ok {
-		c.dups++
-		g.mu.Unlock()
-		c.wg.Wait() // happens after fn returned: c.val and c.err are set
-		return c.val, c.err, true
-	}
-	c := new(call)
-	c.wg.Add(1)
-	g.m[key] = c
-	g.mu.Unlock()
-
-	g.run(key, c, fn)
-	return c.val, c.err, c.dups > 0
-}
-
-// DoChan is Do that does not block: the result arrives on the channel. The call goes on even
-// if the caller stops listening, which is how a caller gives up without failing the others.
-func (g *Group) DoChan(key string, fn func() (any, error)) <-chan Result {
-	out := make(chan Result, 1) // buffered: the sender never waits for a caller who left
-	go func() {
-		v, err, shared := g.Do(key, fn)
-		out <- Result{v, err, shared}
-	}()
-	return out
-}
-
-// Forget makes the next Do for key call fn, even while a call for key is in flight.
-func (g *Group) Forget(key string) {
-	g.mu.Lock()
-	delete(g.m, key)
-	g.mu.Unlock()
-}
-
-func (g *Group) run(key string, c *call, fn func() (any, error)) {
-	defer func() {
-		g.mu.Lock()
-		if g.m[key] == c { // not forgotten and replaced meanwhile
-			delete(g.m, key)
-		}
-		g.mu.Unlock()
-		c.wg.Done()
-	}()
-	c.val, c.err = fn()
-}
-
-// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {
@@ -106,9 +28,12 @@ type Demo struct {
 	CallMS  int `json:"call_ms"`
 }
 
+// --8<-- [start:go]
+
 // run sends the demo's callers at the keys at once and prints how many calls were made.
 func run(w io.Writer, d Demo) {
-	var g Group
+	// The zero Group is ready to use; share it among every caller.
+	var g singleflight.Group
 	var mu sync.Mutex
 	calls := map[string]int{}
 	var wrong atomic.Int64
@@ -141,9 +66,11 @@ func run(w io.Writer, d Demo) {
 	if wrong.Load() > 0 {
 		right = "no"
 	}
-	fmt.Fprintf(w, "singleflight: %d callers on %d keys: %d calls made, at most %d per key; every caller got its key's value: %s\n",
-		d.Callers, d.Keys, total, most, right)
+	fmt.Fprintf(w, "singleflight: %d callers on %d keys: %d calls made, at most %d per key; "+
+		"every caller got its key's value: %s\n", d.Callers, d.Keys, total, most, right)
 }
+
+// --8<-- [end:go]
 
 func main() {
 	var d Demo

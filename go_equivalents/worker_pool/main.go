@@ -1,20 +1,23 @@
-// Worker pool: W goroutines take jobs from one channel and run a function on each.
+// Worker pool: run a function on many jobs, a bounded number at once.
 //
-// Python: concurrency_patterns.worker_pool — map_asyncio, map_anyio, map_threads,
-// map_processes, all with errgroup's error rule. Go has no exceptions: a job returns an error,
-// and the first one cancels a context shared by every worker (what golang.org/x/sync/errgroup
-// does; here with the standard library only), so the rest stop early.
+// Python: map in concurrency_patterns.asyncio, .anyio, .threads and .processes, all with
+// errgroup's error rule. Go has no exceptions: a job returns an error, and the first one
+// cancels a context every job shares, so the rest stop early. Map uses
+// golang.org/x/sync/errgroup, as a Go service does; workers.go is the classic shape, W
+// goroutines reading one channel (a teaching version).
 //
 //	go run ./worker_pool
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
@@ -34,49 +37,39 @@ func (e *JobError[J]) Unwrap() error { return e.Err }
 
 // --8<-- [start:go]
 
-// Map runs fn on every job with workers goroutines and returns the results in input order.
+// Map runs fn on every job, at most limit at once, and returns the results in input order.
 // The first job to fail cancels the context the others run under, no new job starts, and Map
-// returns a *JobError for it. Map returns only after every goroutine it started has finished.
+// returns a *JobError for it; if ctx is cancelled first, Map returns ctx's error. Map returns
+// only after every goroutine it started has finished.
 func Map[J, R any](
-	ctx context.Context, fn func(context.Context, J) (R, error), jobs []J, workers int,
+	ctx context.Context, fn func(context.Context, J) (R, error), jobs []J, limit int,
 ) ([]R, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	// The group's context is cancelled by the first error, or with ctx.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit) // g.Go blocks while limit jobs run
 	results := make([]R, len(jobs))
-
-	// The jobs channel: a feeder sends each job's index until every job is sent or we stop.
-	indexes := make(chan int)
-	go func() {
-		defer close(indexes)
-		for i := range jobs {
-			select {
-			case indexes <- i:
-			case <-ctx.Done():
-				return
-			}
+	for i, job := range jobs {
+		if gctx.Err() != nil {
+			break // stopped: start no new job
 		}
-	}()
-
-	// The workers: each takes the next index, runs the job, and stores its result in place.
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range indexes {
-				if ctx.Err() != nil {
-					continue // stopped: start no new job, just let the feeder close
-				}
-				r, err := fn(ctx, jobs[i])
-				if err != nil {
-					cancel(&JobError[J]{Index: i, Job: jobs[i], Err: err}) // only the first counts
-					continue
-				}
-				results[i] = r
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return nil // stopped while this job waited for room
 			}
+			r, err := fn(gctx, job)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err() // the caller's cancellation, not a failure of this job
+				}
+				return &JobError[J]{Index: i, Job: job, Err: err}
+			}
+			results[i] = r // each job writes its own slot: no lock needed
+			return nil
 		})
 	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
+	// Wait returns the first error; the caller's cancellation wins over a job's.
+	if err := g.Wait(); err != nil || ctx.Err() != nil {
+		return nil, cmp.Or(ctx.Err(), err)
 	}
 	return results, nil
 }

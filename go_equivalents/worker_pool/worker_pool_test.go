@@ -15,18 +15,32 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-func TestResultsComeBackInInputOrder(t *testing.T) {
-	for _, workers := range []int{1, 3, 16} {
-		t.Run(fmt.Sprint(workers, " workers"), func(t *testing.T) {
-			leakcheck.Check(t)
-			jobs := []int{5, -3, 0, 12, 7, 7, 100}
-			got, err := Map(context.Background(), square, jobs, workers)
-			want := []int{25, 9, 0, 144, 49, 49, 10000}
-			if err != nil || !slices.Equal(got, want) {
-				t.Errorf("Map = %v, %v; want %v", got, err, want)
-			}
-		})
+// mapper is Map's signature for int jobs; versions holds Map (errgroup) and the classic
+// MapWorkers. Every contract below holds for both.
+type mapper = func(context.Context, func(context.Context, int) (int, error), []int, int) ([]int, error)
+
+var versions = map[string]mapper{"errgroup": Map[int, int], "workers": MapWorkers[int, int]}
+
+func each(t *testing.T, test func(t *testing.T, Map mapper)) {
+	for name, m := range versions {
+		t.Run(name, func(t *testing.T) { test(t, m) })
 	}
+}
+
+func TestResultsComeBackInInputOrder(t *testing.T) {
+	each(t, func(t *testing.T, Map mapper) {
+		for _, workers := range []int{1, 3, 16} {
+			t.Run(fmt.Sprint(workers, " workers"), func(t *testing.T) {
+				leakcheck.Check(t)
+				jobs := []int{5, -3, 0, 12, 7, 7, 100}
+				got, err := Map(context.Background(), square, jobs, workers)
+				want := []int{25, 9, 0, 144, 49, 49, 10000}
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("Map = %v, %v; want %v", got, err, want)
+				}
+			})
+		}
+	})
 }
 
 // gauge counts jobs running at once.
@@ -53,43 +67,49 @@ func (g *gauge) job(sleep time.Duration, failAt int) func(context.Context, int) 
 }
 
 func TestAtMostWorkersJobsRunAtOnceAndThatManyDo(t *testing.T) {
-	leakcheck.Check(t)
-	var g gauge
-	jobs := make([]int, 30)
-	if _, err := Map(context.Background(), g.job(5*time.Millisecond, -1), jobs, 6); err != nil {
-		t.Fatal(err)
-	}
-	if g.most.Load() != 6 || g.started.Load() != 30 {
-		t.Errorf("most at once %d, started %d; want 6 and 30", g.most.Load(), g.started.Load())
-	}
+	each(t, func(t *testing.T, Map mapper) {
+		leakcheck.Check(t)
+		var g gauge
+		jobs := make([]int, 30)
+		if _, err := Map(context.Background(), g.job(5*time.Millisecond, -1), jobs, 6); err != nil {
+			t.Fatal(err)
+		}
+		if g.most.Load() != 6 || g.started.Load() != 30 {
+			t.Errorf("most at once %d, started %d; want 6 and 30", g.most.Load(), g.started.Load())
+		}
+	})
 }
 
 func TestTheFirstErrorIsReturnedAndStopsTheRest(t *testing.T) {
-	leakcheck.Check(t)
-	var g gauge
-	jobs := make([]int, 100)
-	for i := range jobs {
-		jobs[i] = i
-	}
-	_, err := Map(context.Background(), g.job(20*time.Millisecond, 3), jobs, 4)
-	var jobErr *JobError[int]
-	if !errors.As(err, &jobErr) || jobErr.Index != 3 || jobErr.Job != 3 {
-		t.Fatalf("err = %v, want the JobError of job 3", err)
-	}
-	if g.started.Load() > 3+4+1 || g.succeeded.Load() > 3 {
-		t.Errorf("started %d, succeeded %d: jobs kept going after the failure", g.started.Load(), g.succeeded.Load())
-	}
+	each(t, func(t *testing.T, Map mapper) {
+		leakcheck.Check(t)
+		var g gauge
+		jobs := make([]int, 100)
+		for i := range jobs {
+			jobs[i] = i
+		}
+		_, err := Map(context.Background(), g.job(20*time.Millisecond, 3), jobs, 4)
+		var jobErr *JobError[int]
+		if !errors.As(err, &jobErr) || jobErr.Index != 3 || jobErr.Job != 3 {
+			t.Fatalf("err = %v, want the JobError of job 3", err)
+		}
+		if g.started.Load() > 3+4+1 || g.succeeded.Load() > 3 {
+			t.Errorf("started %d, succeeded %d: jobs kept going after the failure", g.started.Load(), g.succeeded.Load())
+		}
+	})
 }
 
 func TestCancellingStopsEveryWorker(t *testing.T) {
-	leakcheck.Check(t)
-	var g gauge
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err := Map(ctx, g.job(10*time.Second, -1), make([]int, 50), 5)
-	if !errors.Is(err, context.DeadlineExceeded) || g.running.Load() != 0 || g.started.Load() != 5 {
-		t.Errorf("err %v, running %d, started %d; want the deadline, 0, 5", err, g.running.Load(), g.started.Load())
-	}
+	each(t, func(t *testing.T, Map mapper) {
+		leakcheck.Check(t)
+		var g gauge
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		_, err := Map(ctx, g.job(10*time.Second, -1), make([]int, 50), 5)
+		if !errors.Is(err, context.DeadlineExceeded) || g.running.Load() != 0 || g.started.Load() != 5 {
+			t.Errorf("err %v, running %d, started %d; want the deadline, 0, 5", err, g.running.Load(), g.started.Load())
+		}
+	})
 }
 
 // The demo prints the same line as `python -m concurrency_patterns demo worker_pool`.
@@ -101,7 +121,9 @@ func Example() {
 	// worker_pool: 4 workers, 10 jobs: squares [1 4 9 16 25 36 49 64 81 100]; with job 7 failing: first error names index 6, job 7
 }
 
-func BenchmarkMap(b *testing.B) { harness.Bench(b, "worker_pool", setup) }
+func BenchmarkMap(b *testing.B) {
+	harness.Bench(b, "worker_pool", setup, "errgroup", "workers", "conc")
+}
 
 // TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
 // (go test -c, then ./worker_pool.test -test.run '^TestServe$' -serve), it times the workloads asked

@@ -12,15 +12,19 @@ reads from its own ``/proc/self/status``: it must grow less than 10 % between th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
 import aiohttp
 import aiometer
+import anyio
+import httpx
 import pytest
 
 from concurrency_patterns import anyio as cp_anyio
@@ -91,6 +95,62 @@ def test_threads(bench: Bench, fetch_server: str, variant: str, client: Any) -> 
     assert all(r.ok for r in results)
 
 
+# --- hand-written: a semaphore around each request of one shared client ------------------------
+
+async def hand_written_asyncio(targets: list[str], limit: int) -> list[int]:
+    """aiohttp, an asyncio.Semaphore and gather: the articles' version, with one session."""
+    sem = asyncio.Semaphore(limit)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async def get(url: str) -> int:
+            async with sem, session.get(url) as response:
+                await response.read()
+                return response.status
+
+        return await asyncio.gather(*(get(url) for url in targets))
+
+
+async def hand_written_anyio(targets: list[str], limit: int) -> list[int]:
+    """httpx's AsyncClient, a CapacityLimiter and a task group: anyio's way, on either loop."""
+    limiter, statuses = anyio.CapacityLimiter(limit), [0] * len(targets)
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=limit),
+                                 timeout=30) as client:
+        async def get(i: int, url: str) -> None:
+            async with limiter:
+                statuses[i] = (await client.get(url)).status_code
+
+        async with anyio.create_task_group() as tg:
+            for i, url in enumerate(targets):
+                tg.start_soon(get, i, url)
+    return statuses
+
+
+def hand_written_threads(targets: list[str], limit: int) -> list[int]:
+    """httpx's Client, shared by a ThreadPoolExecutor of *limit* threads."""
+    with httpx.Client(limits=httpx.Limits(max_connections=limit), timeout=30) as client, \
+            ThreadPoolExecutor(limit) as pool:
+        return list(pool.map(lambda url: client.get(url).status_code, targets))
+
+
+@pytest.mark.parametrize(("variant", "backend", "fetch_all"), variants(
+    ("hand-written (asyncio)", "asyncio", hand_written_asyncio),
+    ("hand-written (anyio/asyncio)", "asyncio", hand_written_anyio),
+    ("hand-written (anyio/trio)", "trio", hand_written_anyio),
+))
+def test_hand_written(
+    bench: Bench, fetch_server: str, variant: str, backend: str, fetch_all: Any,
+) -> None:
+    targets, limit = urls(fetch_server, bench.params), bench.params["limit"]
+    statuses = bench.on_loop(variant, backend, lambda: fetch_all(targets, limit))
+    assert statuses == [200] * len(targets)
+
+
+def test_hand_written_threads(bench: Bench, fetch_server: str) -> None:
+    targets, limit = urls(fetch_server, bench.params), bench.params["limit"]
+    statuses = bench.sync("hand-written (threads)", lambda: hand_written_threads(targets, limit))
+    assert statuses == [200] * len(targets)
+
+
 def test_go(bench: Bench, go: GoProcess, fetch_server: str) -> None:
     bench.go(go, {"base_url": fetch_server})
 
@@ -144,7 +204,8 @@ def test_memory_is_flat(
     benchmark.group = "bounded_fetch: peak RSS, streaming"
     benchmark.name = f"anyio/{backend}: {small:,} -> {large:,} URLs"
     benchmark.extra_info.update(pattern=PATTERN, memory={
-        "backend": backend, "urls": [small, large], "peak_rss_kib": [low, high],
-        "growth": growth})
+        "pattern": PATTERN, "variant": "anyio.fetch_stream", "backend": backend,
+        "items": [small, large], "peak_rss_kib": [low, high], "growth": growth,
+        "flat_expected": True})
     benchmark.pedantic(lambda: None, rounds=1)
     assert growth < 0.10, f"peak RSS grew {growth:.1%} from {small:,} to {large:,} URLs"

@@ -1,13 +1,14 @@
 """cancellation: enter and leave 10,000 deadline scopes one after another — what a scope costs
 — and cancel one scope that 1,000 waiting tasks (threads, goroutines) run under — what it
-costs to start them and stop them all. asyncio's bare ``asyncio.timeout`` and anyio's bare
-``CancelScope`` are measured beside the scopes, so the price of the cause and the effective
-deadline shows apart from the framework's own."""
+costs to start them and stop them all. The hand-written rows, asyncio's ``asyncio.timeout``
+and anyio's ``CancelScope`` as a user writes them, are also the bare primitives, so the price
+of the cause and the effective deadline shows apart from the framework's own."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import anyio
@@ -16,7 +17,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "cancellation"
 HOUR = 3600.0
@@ -74,68 +81,68 @@ def test_async(bench: Bench, variant: str, backend: str, scope: Any) -> None:
     bench.on_loop(variant, backend, one_round)
 
 
-def test_bare_asyncio_timeout(bench: Bench) -> None:
-    if bench.params["waiters"]:
-        pytest.skip("the baseline is for the scopes workload")
-    scopes = bench.params["scopes"]
+# --- hand-written: asyncio.timeout and anyio's CancelScope, as a user writes them -------------
+# They are also the bare primitives: the scopes' own cost (cause, effective deadline) shows
+# apart from the framework's.
 
-    async def one_round() -> None:
-        for _ in range(scopes):
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    if not p["waiters"]:
+        for _ in range(p["scopes"]):
             async with asyncio.timeout(HOUR):  # noqa: ASYNC100 - the scope is what is timed
                 pass
+        return
+    sleepers = _Sleepers(p["waiters"], asyncio.Event(), asyncio.sleep)
+    try:
+        async with asyncio.timeout(HOUR) as deadline, asyncio.TaskGroup() as tg:
+            for _ in range(p["waiters"]):
+                tg.create_task(sleepers.wait())
+            await sleepers.all_started.wait()
+            deadline.reschedule(asyncio.get_running_loop().time())  # cancel them all now
+    except TimeoutError:
+        pass
 
-    bench.on_loop("bare asyncio.timeout", "asyncio", one_round)
 
-
-def test_bare_anyio_cancel_scope(bench: Bench) -> None:
-    if bench.params["waiters"]:
-        pytest.skip("the baseline is for the scopes workload")
-    scopes = bench.params["scopes"]
-
-    async def one_round() -> None:
-        for _ in range(scopes):
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    if not p["waiters"]:
+        for _ in range(p["scopes"]):
             with anyio.CancelScope(deadline=anyio.current_time() + HOUR):  # noqa: ASYNC100
                 pass
-
-    bench.on_loop("bare anyio CancelScope", "asyncio", one_round)
-
-
-def test_bare_asyncio_group_cancelled(bench: Bench) -> None:
-    """The waiters under a bare ``asyncio.timeout`` moved to now: no scope of ours."""
-    waiters = bench.params["waiters"]
-    if not waiters:
-        pytest.skip("the baseline is for the waiters workload")
-
-    async def one_round() -> None:
-        sleepers = _Sleepers(waiters, asyncio.Event(), asyncio.sleep)
-        try:
-            async with asyncio.timeout(HOUR) as deadline, asyncio.TaskGroup() as tg:
-                for _ in range(waiters):
-                    tg.create_task(sleepers.wait())
-                await sleepers.all_started.wait()
-                deadline.reschedule(asyncio.get_running_loop().time())
-        except TimeoutError:
-            pass
-
-    bench.on_loop("bare asyncio.timeout + TaskGroup", "asyncio", one_round)
+        return
+    sleepers = _Sleepers(p["waiters"], anyio.Event(), anyio.sleep)
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            for _ in range(p["waiters"]):
+                tg.start_soon(sleepers.wait)
+            await sleepers.all_started.wait()
+            scope.cancel()
 
 
-def test_bare_anyio_group_cancelled(bench: Bench) -> None:
-    """The waiters in a bare anyio task group under a bare ``CancelScope``, cancelled."""
-    waiters = bench.params["waiters"]
-    if not waiters:
-        pytest.skip("the baseline is for the waiters workload")
+def hand_written_threads(p: dict[str, Any]) -> None:
+    """A deadline and a threading.Event the work waits on: what a thread can be told."""
+    if not p["waiters"]:
+        for _ in range(p["scopes"]):
+            deadline, cancelled = time.monotonic() + HOUR, threading.Event()
+            assert not cancelled.is_set() and time.monotonic() < deadline
+        return
+    cancelled, barrier = threading.Event(), threading.Barrier(p["waiters"] + 1)
 
-    async def one_round() -> None:
-        sleepers = _Sleepers(waiters, anyio.Event(), anyio.sleep)
-        with anyio.CancelScope() as scope:
-            async with anyio.create_task_group() as tg:
-                for _ in range(waiters):
-                    tg.start_soon(sleepers.wait)
-                await sleepers.all_started.wait()
-                scope.cancel()
+    def waiter() -> None:
+        barrier.wait()
+        cancelled.wait(HOUR)
 
-    bench.on_loop("bare anyio CancelScope + task group", "asyncio", one_round)
+    threads = [threading.Thread(target=waiter) for _ in range(p["waiters"])]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    cancelled.set()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
 
 
 def test_threads(bench: Bench) -> None:

@@ -5,6 +5,7 @@ that anyio's own cost of spawning a task shows apart from the group's."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import anyio
@@ -13,7 +14,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "errgroup"
 
@@ -68,6 +75,74 @@ def test_anyio_task_group(bench: Bench) -> None:
     bench.on_loop("bare anyio task group", "asyncio", one_round)
 
 
+# --- hand-written: a task group and a semaphore taken before each start ------------------------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    sem = asyncio.Semaphore(p["limit"]) if p["limit"] else None
+
+    async def run() -> None:
+        try:
+            await nothing()
+        finally:
+            if sem is not None:
+                sem.release()
+
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["tasks"]):
+            if sem is not None:
+                await sem.acquire()  # backpressure: wait for room before starting
+            tg.create_task(run())
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    sem = anyio.Semaphore(p["limit"]) if p["limit"] else None
+
+    async def run() -> None:
+        try:
+            await nothing()
+        finally:
+            if sem is not None:
+                sem.release()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["tasks"]):
+            if sem is not None:
+                await sem.acquire()
+            tg.start_soon(run)
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    sem = threading.BoundedSemaphore(p["limit"]) if p["limit"] else None
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            pass  # the function, which does nothing
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            if sem is not None:
+                sem.release()
+
+    threads = []
+    for _ in range(p["tasks"]):
+        if sem is not None:
+            sem.acquire()
+        t = threading.Thread(target=run)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
+
+
 def test_threads(bench: Bench) -> None:
     tasks, limit = bench.params["tasks"], limit_of(bench.params)
 
@@ -80,4 +155,12 @@ def test_threads(bench: Bench) -> None:
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:
-    bench.go(go)
+    bench.go(go)  # x/sync's or x/time's version, as a Go service writes it
+
+
+@pytest.mark.parametrize(("impl", "variant"), [
+    ("inside", "go (standard library)"),  # the teaching version, inside.go,
+    ("conc", "go (conc)"),  # sourcegraph/conc's pool with errors
+])
+def test_go_other(bench: Bench, go: GoProcess, impl: str, variant: str) -> None:
+    bench.go(go, {"impl": impl}, variant=variant)

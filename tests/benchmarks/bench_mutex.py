@@ -9,6 +9,8 @@ peer a user would pick instead, ``aiologic.Lock``, runs the same counter in the 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +20,13 @@ import anyio.lowlevel
 import pytest
 
 from concurrency_patterns.tools.demos.mutex import count_anyio, count_asyncio, count_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "mutex"
 
@@ -76,6 +84,68 @@ def bare_counter(
 )
 def test_bare_and_peer(bench: Bench, variant: str, backend: str, count: Any) -> None:
     test_async(bench, variant, backend, count)
+
+
+# --- hand-written: the counter a user writes without the library -------------------------------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> int:
+    lock, counter = asyncio.Lock(), 0
+
+    async def work() -> None:
+        nonlocal counter
+        for _ in range(p["increments"]):
+            async with lock:
+                value = counter
+                await asyncio.sleep(0)
+                counter = value + 1
+
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["tasks"]):
+            tg.create_task(work())
+    return counter
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> int:
+    lock, counter = anyio.Lock(), 0
+
+    async def work() -> None:
+        nonlocal counter
+        for _ in range(p["increments"]):
+            async with lock:
+                value = counter
+                await anyio.lowlevel.checkpoint()
+                counter = value + 1
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["tasks"]):
+            tg.start_soon(work)
+    return counter
+
+
+def hand_written_threads(p: dict[str, Any]) -> int:
+    lock, counter = threading.Lock(), 0
+
+    def work() -> None:
+        nonlocal counter
+        for _ in range(p["increments"]):
+            with lock:
+                value = counter
+                time.sleep(0)
+                counter = value + 1
+
+    threads = [threading.Thread(target=work) for _ in range(p["tasks"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return counter
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    counter = run_hand_written(bench, variant, backend, one_round)
+    assert counter == bench.params["tasks"] * bench.params["increments"]
 
 
 def test_threads(bench: Bench) -> None:

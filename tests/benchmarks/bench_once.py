@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -11,7 +12,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "once"
 
@@ -53,6 +60,61 @@ def test_threads(bench: Bench) -> None:
             t.join()
 
     bench.sync("threads", one_round)
+
+
+# --- hand-written: a flag checked twice around a lock, as a user writes it ----------------------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    lock, box = asyncio.Lock(), []
+
+    async def get() -> int:
+        if not box:
+            async with lock:
+                if not box:
+                    box.append(await init())
+        return box[0]
+
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["callers"]):
+            tg.create_task(get())
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    lock, box = anyio.Lock(), []
+
+    async def get() -> int:
+        if not box:
+            async with lock:
+                if not box:
+                    box.append(await init())
+        return box[0]
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["callers"]):
+            tg.start_soon(get)
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    lock, box = threading.Lock(), []
+
+    def get() -> int:
+        if not box:
+            with lock:
+                if not box:
+                    box.append(42)
+        return box[0]
+
+    threads = [threading.Thread(target=get) for _ in range(p["callers"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:

@@ -6,6 +6,9 @@ channel hand-offs — and the large ones show that it does not grow with the ite
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import threading
 from typing import Any
 
 import anyio
@@ -15,7 +18,14 @@ from concurrency_patterns import Stage
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks import memory
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "pipeline"
 
@@ -165,5 +175,139 @@ def test_threads(bench: Bench) -> None:
     bench.sync("threads", one_round)
 
 
+# --- hand-written: queues between stages, N workers a stage, a "stop" for each worker ----------
+
+_STOP = object()
+
+
+def _async_work(sink: Sink) -> list[Any]:
+    async def parse(item: bytes) -> int:
+        return item.count(b",")
+
+    async def transform(n: int) -> int:
+        return 2 * n + 1
+
+    async def store(n: int) -> int:
+        sink.total += n
+        return n
+
+    return [parse, transform, store]
+
+
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    items, workers, sink, outputs = _items(p), p["workers"], Sink(), []
+    work = _async_work(sink)
+    queues: list[asyncio.Queue[Any]] = [asyncio.Queue(p["buffer"]) for _ in work]
+
+    async def source() -> None:
+        for item in items:
+            await queues[0].put(item)
+        for _ in range(workers[0]):
+            await queues[0].put(_STOP)
+
+    async def worker(i: int) -> None:
+        while (x := await queues[i].get()) is not _STOP:
+            y = await work[i](x)
+            if i + 1 < len(work):
+                await queues[i + 1].put(y)
+            else:
+                outputs.append(y)
+
+    async def stage(i: int) -> None:
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(workers[i]):
+                tg.create_task(worker(i))
+        if i + 1 < len(work):  # this stage is done: one "stop" for each worker of the next
+            for _ in range(workers[i + 1]):
+                await queues[i + 1].put(_STOP)
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(source())
+        for i in range(len(work)):
+            tg.create_task(stage(i))
+    assert len(outputs) == len(items) and sink.total == _expected(p)
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    items, workers, sink, outputs = _items(p), p["workers"], Sink(), []
+    work = _async_work(sink)
+    sends, receives = zip(*[anyio.create_memory_object_stream[Any](p["buffer"]) for _ in work],
+                          strict=True)
+
+    async def source(send: Any) -> None:
+        with send:
+            for item in items:
+                await send.send(item)
+
+    async def worker(i: int, receive: Any, send: Any) -> None:
+        with receive, send or contextlib.nullcontext():  # the last clone closed ends the next
+            async for x in receive:
+                y = await work[i](x)
+                if send is None:
+                    outputs.append(y)
+                else:
+                    await send.send(y)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(source, sends[0])
+        for i in range(len(work)):
+            after = sends[i + 1] if i + 1 < len(work) else None
+            for _ in range(workers[i]):
+                tg.start_soon(worker, i, receives[i].clone(), after and after.clone())
+            receives[i].close()
+            if after is not None:
+                after.close()
+    assert len(outputs) == len(items) and sink.total == _expected(p)
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    items, workers, sink, outputs = _items(p), p["workers"], Sink(), []
+
+    def store(n: int) -> int:
+        sink.total += n  # one sink worker: no race
+        return n
+
+    work = [lambda item: item.count(b","), lambda n: 2 * n + 1, store]
+    queues: list[queue.Queue[Any]] = [queue.Queue(p["buffer"]) for _ in work]
+
+    def worker(i: int) -> None:
+        while (x := queues[i].get()) is not _STOP:
+            y = work[i](x)
+            if i + 1 < len(work):
+                queues[i + 1].put(y)
+            else:
+                outputs.append(y)
+
+    stages = [[threading.Thread(target=worker, args=(i,)) for _ in range(workers[i])]
+              for i in range(len(work))]
+    for stage in stages:
+        for t in stage:
+            t.start()
+    for item in items:
+        queues[0].put(item)
+    for i, stage in enumerate(stages):
+        for _ in stage:
+            queues[i].put(_STOP)
+        for t in stage:
+            t.join()
+    assert len(outputs) == len(items) and sink.total == _expected(p)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
+
+
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)
+
+
+# --- memory: flat from 10,000 to 100,000 items ----------------------------------------------------
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("probe", ["pipeline: anyio.pipeline_stream",
+                                   "pipeline: hand-written (anyio)"])
+def test_memory_is_flat(request: pytest.FixtureRequest, benchmark: Any, probe: str) -> None:
+    growth = memory.measure(request, benchmark, PATTERN, probe, (10_000, 100_000))
+    assert growth < memory.FLAT, f"peak RSS grew {growth:.1%}"

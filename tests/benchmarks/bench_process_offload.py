@@ -49,7 +49,8 @@ def test_hand_written(bench: Bench) -> None:
     # workers ahead of time; new_process_pool holds each job until a worker is free, so a
     # cancelled job never runs, and this row shows what that costs.
     with ProcessPoolExecutor(CORES) as pool:
-        bench.sync("hand-written", lambda: list(pool.map(spin, jobs(bench.params))))
+        bench.sync("hand-written (processes)",
+                   lambda: list(pool.map(spin, jobs(bench.params))))
 
 
 def test_asyncio_processes(bench: Bench) -> None:

@@ -12,9 +12,11 @@ project's contract costs.
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from typing import Any
 
+import anyio
 import culsans
 import janus
 import pytest
@@ -24,7 +26,14 @@ from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.producer_consumer import produce_consume_asyncio_sentinel
 from concurrency_patterns.tools.workloads import square
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks import memory
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "producer_consumer"
 
@@ -115,6 +124,84 @@ def test_bare_bridge(bench: Bench, variant: str, kind: str) -> None:
     assert len(bench.on_loop(variant, "asyncio", lambda: bare_bridge(p, kind))) == p["items"]
 
 
+# --- hand-written: a bounded queue, producer and consumer tasks, a sentinel per consumer -------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> list[int]:
+    q: asyncio.Queue[int | None] = asyncio.Queue(p["maxsize"])
+    results: list[int] = []
+
+    async def producer(source: range) -> None:
+        for item in source:
+            await q.put(item)
+
+    async def consumer() -> None:
+        while (item := await q.get()) is not None:
+            results.append(await consume(item))
+
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["consumers"]):
+            tg.create_task(consumer())
+        async with asyncio.TaskGroup() as producers:
+            for source in sources(p):
+                producers.create_task(producer(source))
+        for _ in range(p["consumers"]):
+            await q.put(None)  # one "no more" for each consumer
+    return results
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> list[int]:
+    send, receive = anyio.create_memory_object_stream[int](p["maxsize"])
+    results: list[int] = []
+
+    async def producer(source: range, send: Any) -> None:
+        async with send:
+            for item in source:
+                await send.send(item)
+
+    async def consumer(receive: Any) -> None:
+        async with receive:
+            async for item in receive:  # ends when every producer's clone is closed
+                results.append(await consume(item))
+
+    async with anyio.create_task_group() as tg, send, receive:
+        for source in sources(p):
+            tg.start_soon(producer, source, send.clone())
+        for _ in range(p["consumers"]):
+            tg.start_soon(consumer, receive.clone())
+    return results
+
+
+def hand_written_threads(p: dict[str, Any]) -> list[int]:
+    q: queue.Queue[int | None] = queue.Queue(p["maxsize"])
+    results: list[int] = []
+
+    def producer(source: range) -> None:
+        for item in source:
+            q.put(item)
+
+    def consumer() -> None:
+        while (item := q.get()) is not None:
+            results.append(square(item))
+
+    consumers = [threading.Thread(target=consumer) for _ in range(p["consumers"])]
+    producers = [threading.Thread(target=producer, args=(s,)) for s in sources(p)]
+    for t in consumers + producers:
+        t.start()
+    for t in producers:
+        t.join()
+    for _ in consumers:
+        q.put(None)
+    for t in consumers:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    assert len(run_hand_written(bench, variant, backend, one_round)) == bench.params["items"]
+
+
 def test_threads(bench: Bench) -> None:
     p = bench.params
     results = bench.sync("threads", lambda: cp_threads.produce_consume(
@@ -124,3 +211,13 @@ def test_threads(bench: Bench) -> None:
 
 def test_go(bench: Bench, go: GoProcess) -> None:
     bench.go(go)
+
+
+# --- memory: flat from 10,000 to 100,000 items ----------------------------------------------------
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("probe", ["producer_consumer: anyio.produce_consume",
+                                   "producer_consumer: hand-written (anyio)"])
+def test_memory_is_flat(request: pytest.FixtureRequest, benchmark: Any, probe: str) -> None:
+    growth = memory.measure(request, benchmark, PATTERN, probe, (10_000, 100_000))
+    assert growth < memory.FLAT, f"peak RSS grew {growth:.1%}"

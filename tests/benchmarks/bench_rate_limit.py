@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +21,13 @@ from aiolimiter import AsyncLimiter
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "rate_limit"
 
@@ -103,6 +110,81 @@ def test_bare_clock(bench: Bench, variant: str, tick: Any) -> None:
     bench.on_loop(variant, "asyncio", one_round)
 
 
+# --- hand-written: a time.monotonic token bucket under a lock, as a user writes it -------------
+
+class _Bucket:
+    """*burst* tokens, refilled at *rate* a second; a caller takes one or sleeps for it, holding
+    the lock so that callers go one at a time, in the order they came."""
+
+    def __init__(self, rate: float, burst: int, lock: Any) -> None:
+        self.rate, self.burst, self.tokens, self.lock = rate, burst, float(burst), lock
+        self.last = time.monotonic()
+
+    def take(self) -> float:
+        """Take a token if there is one (0.0); else the seconds until there is."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+def _hand_written_async(new_lock: Any, sleep: Any, start: Any) -> Any:
+    async def one_round(p: dict[str, Any]) -> None:
+        bucket = _Bucket(p["rate"], p["burst"], new_lock())
+
+        async def acquire() -> None:
+            async with bucket.lock:
+                while wait := bucket.take():
+                    await sleep(wait)
+
+        async def task(calls: int) -> None:
+            for _ in range(calls):
+                await acquire()
+
+        await start(task, shares(p))
+
+    return one_round
+
+
+async def _asyncio_start(task: Any, shares: list[int]) -> None:
+    async with asyncio.TaskGroup() as tg:
+        for calls in shares:
+            tg.create_task(task(calls))
+
+
+async def _anyio_start(task: Any, shares: list[int]) -> None:
+    async with anyio.create_task_group() as tg:
+        for calls in shares:
+            tg.start_soon(task, calls)
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    bucket = _Bucket(p["rate"], p["burst"], threading.Lock())
+
+    def task(calls: int) -> None:
+        for _ in range(calls):
+            with bucket.lock:
+                while wait := bucket.take():
+                    time.sleep(wait)
+
+    threads = [threading.Thread(target=task, args=(c,)) for c in shares(p)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    _hand_written_async(asyncio.Lock, asyncio.sleep, _asyncio_start),
+    _hand_written_async(anyio.Lock, anyio.sleep, _anyio_start),
+    hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
+
+
 def test_threads(bench: Bench) -> None:
     p = bench.params
 
@@ -123,7 +205,14 @@ def test_threads(bench: Bench) -> None:
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:
-    bench.go(go)
+    bench.go(go)  # x/sync's or x/time's version, as a Go service writes it
+
+
+@pytest.mark.parametrize(("impl", "variant"), [
+    ("gcra", "go (standard library)"),  # the teaching version, gcra.go
+])
+def test_go_other(bench: Bench, go: GoProcess, impl: str, variant: str) -> None:
+    bench.go(go, {"impl": impl}, variant=variant)
 
 
 def test_floor_is_what_the_rate_allows() -> None:

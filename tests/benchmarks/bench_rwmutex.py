@@ -8,6 +8,8 @@ no lock): ``asyncio.sleep(0)`` against anyio's checkpoint, the cost that is anyi
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +23,13 @@ from concurrency_patterns.tools.demos.rwmutex import (
     exercise_asyncio,
     exercise_threads,
 )
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "rwmutex"
 
@@ -103,6 +111,108 @@ def test_threads(bench: Bench) -> None:
     outcome = bench.sync("threads",
                          lambda: exercise_threads(p["readers"], p["writers"], p["rounds"]))
     assert outcome == (p["writers"] * p["rounds"], 0)
+
+
+# --- hand-written: the textbook reader-writer lock, a reader count under a condition -----------
+
+def hand_written_async(new_condition: Callable[[], Any], switch: Callable[[], Awaitable[Any]],
+                       start: Callable[..., Any]) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+    async def one_round(p: dict[str, Any]) -> tuple[int, int]:
+        cond, state, torn = new_condition(), {"a": 0, "b": 0, "readers": 0, "writer": 0}, 0
+
+        async def reader() -> None:
+            nonlocal torn
+            for _ in range(p["rounds"]):
+                async with cond:
+                    while state["writer"]:
+                        await cond.wait()
+                    state["readers"] += 1
+                a = state["a"]
+                await switch()
+                torn += a != state["b"]
+                async with cond:
+                    state["readers"] -= 1
+                    if not state["readers"]:
+                        cond.notify_all()
+
+        async def writer() -> None:
+            for _ in range(p["rounds"]):
+                async with cond:
+                    while state["writer"] or state["readers"]:
+                        await cond.wait()
+                    state["writer"] = 1
+                state["a"] += 1
+                await switch()
+                state["b"] += 1
+                async with cond:
+                    state["writer"] = 0
+                    cond.notify_all()
+
+        await start([reader] * p["readers"] + [writer] * p["writers"])
+        return state["a"], torn
+
+    return one_round
+
+
+async def _asyncio_start(fns: list[Callable[[], Awaitable[None]]]) -> None:
+    async with asyncio.TaskGroup() as tg:
+        for fn in fns:
+            tg.create_task(fn())
+
+
+async def _anyio_start(fns: list[Callable[[], Awaitable[None]]]) -> None:
+    async with anyio.create_task_group() as tg:
+        for fn in fns:
+            tg.start_soon(fn)
+
+
+def hand_written_threads(p: dict[str, Any]) -> tuple[int, int]:
+    cond, state, torn = threading.Condition(), {"a": 0, "b": 0, "readers": 0, "writer": 0}, [0]
+
+    def reader() -> None:
+        for _ in range(p["rounds"]):
+            with cond:
+                cond.wait_for(lambda: not state["writer"])
+                state["readers"] += 1
+            a = state["a"]
+            time.sleep(0)
+            if a != state["b"]:
+                with cond:
+                    torn[0] += 1
+            with cond:
+                state["readers"] -= 1
+                if not state["readers"]:
+                    cond.notify_all()
+
+    def writer() -> None:
+        for _ in range(p["rounds"]):
+            with cond:
+                cond.wait_for(lambda: not state["writer"] and not state["readers"])
+                state["writer"] = 1
+            state["a"] += 1
+            time.sleep(0)
+            state["b"] += 1
+            with cond:
+                state["writer"] = 0
+                cond.notify_all()
+
+    threads = [threading.Thread(target=reader) for _ in range(p["readers"])]
+    threads += [threading.Thread(target=writer) for _ in range(p["writers"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return state["a"], torn[0]
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_async(asyncio.Condition, lambda: asyncio.sleep(0), _asyncio_start),
+    hand_written_async(anyio.Condition, anyio.lowlevel.checkpoint, _anyio_start),
+    hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    p = bench.params
+    result = run_hand_written(bench, variant, backend, one_round)
+    assert tuple(result) == (p["writers"] * p["rounds"], 0)
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:

@@ -14,7 +14,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "singleflight"
 
@@ -78,6 +84,85 @@ def test_bare_events(bench: Bench, variant: str, make_event: Any) -> None:
     bench.on_loop(variant, "asyncio", one_round)
 
 
+# --- hand-written: a dict of the calls in flight, each a future every caller awaits -----------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+    flights: dict[str, asyncio.Task[None]] = {}
+
+    async def call() -> None:
+        await asyncio.sleep(seconds)
+
+    async def do(key: str) -> None:
+        task = flights.get(key)
+        if task is None:
+            task = flights[key] = asyncio.ensure_future(call())
+            task.add_done_callback(lambda _, key=key: flights.pop(key, None))
+        await asyncio.shield(task)  # a caller that leaves does not cancel the others' call
+
+    async with asyncio.TaskGroup() as tg:
+        for i in range(p["callers"]):
+            tg.create_task(do(keys[i % p["keys"]]))
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+    flights: dict[str, anyio.Event] = {}
+
+    async def call(key: str, done: anyio.Event) -> None:
+        try:
+            await anyio.sleep(seconds)
+        finally:
+            del flights[key]
+            done.set()
+
+    async with anyio.create_task_group() as tg:
+        async def do(key: str) -> None:
+            done = flights.get(key)
+            if done is None:
+                done = flights[key] = anyio.Event()
+                tg.start_soon(call, key, done)
+            await done.wait()
+
+        for i in range(p["callers"]):
+            tg.start_soon(do, keys[i % p["keys"]])
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
+    flights: dict[str, threading.Event] = {}
+    lock = threading.Lock()
+
+    def do(key: str) -> None:
+        with lock:
+            done = flights.get(key)
+            runner = done is None
+            if done is None:
+                done = flights[key] = threading.Event()
+        if runner:
+            try:
+                time.sleep(seconds)
+            finally:
+                with lock:
+                    del flights[key]
+                done.set()
+        else:
+            done.wait()
+
+    threads = [threading.Thread(target=do, args=(keys[i % p["keys"]],))
+               for i in range(p["callers"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
+
+
 def test_threads(bench: Bench) -> None:
     p = bench.params
     keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
@@ -96,4 +181,11 @@ def test_threads(bench: Bench) -> None:
 
 
 def test_go(bench: Bench, go: GoProcess) -> None:
-    bench.go(go)
+    bench.go(go)  # x/sync's or x/time's version, as a Go service writes it
+
+
+@pytest.mark.parametrize(("impl", "variant"), [
+    ("inside", "go (standard library)"),  # the teaching version, inside.go
+])
+def test_go_other(bench: Bench, go: GoProcess, impl: str, variant: str) -> None:
+    bench.go(go, {"impl": impl}, variant=variant)

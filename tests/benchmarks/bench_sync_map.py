@@ -45,6 +45,21 @@ def test_plain_dict(bench: Bench) -> None:
     bench.sync("plain dict", lambda: _run_threads(bench.params, d.__getitem__, store))
 
 
+def test_hand_written(bench: Bench) -> None:
+    """Hand-written: a dict and a lock around every operation, as a user writes it."""
+    d, lock = {k: k for k in range(bench.params["keys"])}, threading.Lock()
+
+    def load(k: int) -> int:
+        with lock:
+            return d[k]
+
+    def store(k: int, v: int) -> None:
+        with lock:
+            d[k] = v
+
+    bench.sync("hand-written (threads)", lambda: _run_threads(bench.params, load, store))
+
+
 def test_thread_sync_map(bench: Bench) -> None:
     m: cp_threads.SyncMap[int, int] = cp_threads.SyncMap()
     for k in range(bench.params["keys"]):

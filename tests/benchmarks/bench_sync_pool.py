@@ -8,6 +8,7 @@ threads, so thread start-up is in the threads' figures."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 import anyio
@@ -16,7 +17,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "sync_pool"
 PAYLOAD = bytes(64)
@@ -107,6 +114,62 @@ def test_async(bench: Bench, variant: str, backend: str, cls: Any) -> None:
                 tg.start_soon(worker)
 
     bench.on_loop(variant, backend, one_round)
+
+
+# --- hand-written: a deque of free objects, as a user writes it -------------------------------
+
+def _deque_pool(p: dict[str, Any]) -> tuple[Any, Any]:
+    """(borrow, give back) over a deque, at most max_size kept; deque's append and pop are
+    atomic, so threads need no lock."""
+    new, reset, _ = _kind(p)
+    free: deque[Any] = deque()
+
+    def get() -> Any:
+        try:
+            return free.pop()
+        except IndexError:
+            return new()
+
+    def put(obj: Any) -> None:
+        if reset is not None:
+            reset(obj)
+        if len(free) < p["max_size"]:
+            free.append(obj)
+
+    return get, put
+
+
+async def hand_written_async(p: dict[str, Any]) -> None:
+    get, put = _deque_pool(p)
+    _, _, use = _kind(p)
+
+    async def worker() -> None:
+        for _ in range(p["borrows"]):
+            obj = get()
+            use(obj)
+            put(obj)  # no await: a deque needs none, so the tasks run one after another
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["workers"]):
+            tg.start_soon(worker)
+
+
+def hand_written_threads(p: dict[str, Any]) -> None:
+    get, put = _deque_pool(p)
+    _, _, use = _kind(p)
+
+    def borrow() -> None:
+        obj = get()
+        use(obj)
+        put(obj)
+
+    _threads(p, borrow)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_async, hand_written_async, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
 
 
 @pytest.mark.parametrize(("mode", "variant"), [("sync.Pool", "go"),

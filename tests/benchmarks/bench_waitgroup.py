@@ -1,10 +1,12 @@
 """waitgroup: start N tasks that do nothing, then wait — the cost of the group itself. The
-asyncio TaskGroup, which usually replaces a WaitGroup in Python, is measured beside it, and so
-is a bare anyio task group: the cost of spawning an anyio task, apart from ours."""
+hand-written rows are what a user writes without the library: an asyncio TaskGroup, an anyio
+task group (also the cost of spawning an anyio task, apart from ours), a list of threads
+joined in turn."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import anyio
@@ -13,7 +15,13 @@ import pytest
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "waitgroup"
 
@@ -44,27 +52,32 @@ def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
     bench.on_loop(variant, backend, with_group(group, bench.params["tasks"]))
 
 
-def test_asyncio_taskgroup(bench: Bench) -> None:
-    tasks = bench.params["tasks"]
+# --- hand-written: a task group, or threads joined in turn ------------------------------------
 
-    async def one_round() -> None:
-        async with asyncio.TaskGroup() as tg:
-            for _ in range(tasks):
-                tg.create_task(nothing())
-
-    bench.on_loop("asyncio TaskGroup", "asyncio", one_round)
+async def hand_written_asyncio(p: dict[str, Any]) -> None:
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(p["tasks"]):
+            tg.create_task(nothing())
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_bare_anyio_task_group(bench: Bench, backend: str) -> None:
-    tasks = bench.params["tasks"]
+async def hand_written_anyio(p: dict[str, Any]) -> None:
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["tasks"]):
+            tg.start_soon(nothing)
 
-    async def one_round() -> None:
-        async with anyio.create_task_group() as tg:
-            for _ in range(tasks):
-                tg.start_soon(nothing)
 
-    bench.on_loop(f"bare anyio task group/{backend}", backend, one_round)
+def hand_written_threads(p: dict[str, Any]) -> None:
+    threads = [threading.Thread(target=lambda: None) for _ in range(p["tasks"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    run_hand_written(bench, variant, backend, one_round)
 
 
 def test_threads(bench: Bench) -> None:

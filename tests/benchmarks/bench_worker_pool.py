@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -22,7 +23,14 @@ from concurrency_patterns import new_process_pool
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns.tools.workloads import sleep_then_square, spin, spin_job, square
-from tests.benchmarks.conftest import Bench, GoProcess, variants
+from tests.benchmarks import memory
+from tests.benchmarks.conftest import (
+    Bench,
+    GoProcess,
+    hand_written,
+    run_hand_written,
+    variants,
+)
 
 PATTERN = "worker_pool"
 
@@ -107,5 +115,88 @@ def test_processes(bench: Bench) -> None:
     assert len(results) == p["jobs"]
 
 
+# --- hand-written: a task group and a semaphore; a pool's map ----------------------------------
+
+async def hand_written_asyncio(p: dict[str, Any]) -> list[Any]:
+    job, jobs = async_job(p, asyncio.sleep), range(p["jobs"])
+    sem, results = asyncio.Semaphore(p["workers"]), [None] * p["jobs"]
+
+    async def run(i: int, x: int) -> None:
+        async with sem:
+            results[i] = await job(x)
+
+    async with asyncio.TaskGroup() as tg:
+        for i, x in enumerate(jobs):
+            tg.create_task(run(i, x))
+    return results
+
+
+async def hand_written_anyio(p: dict[str, Any]) -> list[Any]:
+    job, jobs = async_job(p, anyio.sleep), range(p["jobs"])
+    limiter, results = anyio.CapacityLimiter(p["workers"]), [None] * p["jobs"]
+
+    async def run(i: int, x: int) -> None:
+        async with limiter:
+            results[i] = await job(x)
+
+    async with anyio.create_task_group() as tg:
+        for i, x in enumerate(jobs):
+            tg.start_soon(run, i, x)
+    return results
+
+
+def hand_written_threads(p: dict[str, Any]) -> list[Any]:
+    with ThreadPoolExecutor(p["workers"]) as pool:
+        return list(pool.map(sync_job(p), range(p["jobs"])))
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
+    assert len(run_hand_written(bench, variant, backend, one_round)) == bench.params["jobs"]
+
+
+def test_hand_written_processes(bench: Bench) -> None:
+    p = bench.params
+    job = sync_job(p)
+    with ProcessPoolExecutor(p["workers"]) as pool:  # started before timing, as above
+        results = bench.sync("hand-written (processes)",
+                             lambda: list(pool.map(job, range(p["jobs"]))))
+    assert len(results) == p["jobs"]
+
+
 def test_go(bench: Bench, go: GoProcess) -> None:
-    bench.go(go)
+    bench.go(go)  # errgroup with SetLimit, as a Go service writes it
+
+
+@pytest.mark.parametrize(("impl", "variant"), [
+    ("workers", "go (workers + channel)"),  # the classic shape: W goroutines reading one channel,
+    ("conc", "go (conc)"),  # sourcegraph/conc's pool with errors
+])
+def test_go_other(bench: Bench, go: GoProcess, impl: str, variant: str) -> None:
+    bench.go(go, {"impl": impl}, variant=variant)
+
+
+# --- memory: flat from 10,000 to 1,000,000 jobs ---------------------------------------------------
+
+@pytest.mark.timeout(1800)
+def test_memory_is_flat(request: pytest.FixtureRequest, benchmark: Any) -> None:
+    probe = "worker_pool: anyio.map_stream"
+    growth = memory.measure(request, benchmark, PATTERN, probe, (10_000, 1_000_000))
+    assert growth < memory.FLAT, f"peak RSS grew {growth:.1%}"
+
+
+@pytest.mark.timeout(1800)
+def test_memory_of_the_hand_written_pool(request: pytest.FixtureRequest, benchmark: Any) -> None:
+    """Reported beside the stream, not held to it: one task per job, all started at once."""
+    memory.measure(request, benchmark, PATTERN, "worker_pool: hand-written (anyio)",
+                   (10_000, 100_000))
+
+
+@pytest.mark.timeout(1800)
+def test_the_memory_probe_sees_a_leak(request: pytest.FixtureRequest, benchmark: Any) -> None:
+    """The same stream with a consumer that keeps every result must fail the flat test: the
+    probe can see memory grow."""
+    probe = "worker_pool: anyio.map_stream, keeping every result (leaky)"
+    growth = memory.measure(request, benchmark, PATTERN, probe, (10_000, 100_000))
+    assert growth >= memory.FLAT, f"a leak went unseen: peak RSS grew only {growth:.1%}"

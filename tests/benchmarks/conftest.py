@@ -245,6 +245,34 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - start, time.process_time() - cpu_start, result
 
 
+def hand_written(
+    asyncio_round: Callable[[dict[str, Any]], Awaitable[Any]] | None,
+    anyio_round: Callable[[dict[str, Any]], Awaitable[Any]] | None,
+    threads_round: Callable[[dict[str, Any]], Any] | None,
+) -> list[Any]:
+    """Parametrize ``(variant, backend, one_round)`` with the *hand-written* rows: the code a
+    competent user writes without the library, in each model, for the same workload. Each
+    library variant is measured against the one of its model ("asyncio" against
+    "hand-written (asyncio)"); a round takes the workload's parameters."""
+    rows = []
+    if asyncio_round is not None:
+        rows.append(("hand-written (asyncio)", "asyncio", asyncio_round))
+    if anyio_round is not None:
+        rows += [("hand-written (anyio/asyncio)", "asyncio", anyio_round),
+                 ("hand-written (anyio/trio)", "trio", anyio_round)]
+    if threads_round is not None:
+        rows.append(("hand-written (threads)", "threads", threads_round))
+    return variants(*rows)
+
+
+def run_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> Any:
+    """Time one hand-written row (see ``hand_written``)."""
+    params = bench.params
+    if backend == "threads":
+        return bench.sync(variant, lambda: one_round(params))
+    return bench.on_loop(variant, backend, lambda: one_round(params))
+
+
 def variants(*rows: tuple[Any, ...]) -> list[Any]:
     """Parametrize rows that start with the variant's name, each test named by that name."""
     return [pytest.param(*row, id=row[0]) for row in rows]

@@ -119,7 +119,8 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     markdown = (tmp_path / "t.md").read_text()
     assert "Test CPU, 2 cores" in markdown
     assert "| asyncio | 200 | ±50 ⚠ | 1.60 | 50% | 150 ms | 150 µs |" in markdown
-    assert "| anyio/asyncio | 10,000 → 100,000 | 64.0 → 65.0 MiB | +1.6% |" in markdown
+    assert ("| bounded_fetch | anyio.fetch_stream (asyncio) | 10,000 → 100,000 | 64.0 → 65.0 MiB "
+            "| +1.6% ✓ |") in markdown
     summary = json.loads((tmp_path / "t.json").read_text())
     assert [t["pattern"] for t in summary["tables"]] == ["bounded_fetch", "worker_pool",
                                                          "process_offload"]
@@ -267,3 +268,48 @@ def test_the_import_target_is_judged_on_the_namespace_row_against_the_model() ->
     assert "| threads | `import concurrency_patterns.threads` | 30.0 ms (±500 µs) | +26.0 ms |" \
         in table
     assert "-" not in format_imports(IMPORTS, markdown=False).split("every name read")[1][:40]
+
+
+def test_each_library_row_is_judged_against_the_hand_written_row_of_its_model() -> None:
+    data = {"machine_info": {"cores": 2}, "benchmarks": [
+        bench("worker_pool", "d", v, m, params=POOL) for v, m in [
+            ("asyncio", 0.004), ("hand-written (asyncio)", 0.002), ("asyncio+uvloop", 0.003),
+            ("anyio/trio", 0.005), ("hand-written (anyio/trio)", 0.0045),
+            ("aiometer.amap (peer)", 0.003), ("bare asyncio.Queue", 0.001),
+            ("threads", 0.02)]]}
+    other = {"benchmarks": [bench("worker_pool", "d", v, m, params=POOL) for v, m in [
+        ("threads", 0.03), ("hand-written (threads)", 0.03)]]}
+    merge_interpreter(data, other, "3.13t")
+    (table,) = build_tables(data)
+    asyncio_row, trio = table.row("asyncio"), table.row("anyio/trio")
+    assert asyncio_row is not None and asyncio_row.vs_hand == pytest.approx(2.0)
+    assert asyncio_row.over_hand == pytest.approx(0.002 / POOL["jobs"])  # per job
+    assert trio is not None and trio.vs_hand == pytest.approx(0.005 / 0.0045)
+    free = table.row("threads (3.13t)")
+    assert free is not None and free.vs_hand == pytest.approx(1.0)  # its own interpreter's
+    for no_baseline in ("asyncio+uvloop", "aiometer.amap (peer)", "bare asyncio.Queue",
+                        "threads", "hand-written (asyncio)"):
+        row = table.row(no_baseline)
+        assert row is not None and row.vs_hand is None, no_baseline
+    checks = {what: (ok, got) for what, ok, got in check_targets([table])}
+    assert checks["worker_pool: d: asyncio within 1.25x hand-written (asyncio)"] == (
+        False, "2.00x, +2.00 µs per operation")
+    assert checks["worker_pool: d: anyio/trio within 1.25x hand-written (anyio/trio)"][0]
+
+
+def test_a_stream_whose_memory_grows_misses_its_target() -> None:
+    from concurrency_patterns.tools.compare import check_memory, format_memory
+
+    rows = [{"pattern": "pipeline", "variant": "anyio.pipeline_stream", "backend": "asyncio",
+             "items": [10_000, 100_000], "peak_rss_kib": [40_000, 48_000], "growth": 0.2,
+             "flat_expected": True},
+            {"pattern": "pipeline", "variant": "hand-written (anyio)", "backend": "asyncio",
+             "items": [10_000, 100_000], "peak_rss_kib": [40_000, 80_000], "growth": 1.0,
+             "flat_expected": False}]
+    assert check_memory(rows) == [("pipeline: anyio.pipeline_stream (asyncio) in flat memory, "
+                                   "10,000 → 100,000 items", False, "+20.0%")]
+    text = format_memory(rows, markdown=True, pattern="pipeline")
+    assert "| pipeline | anyio.pipeline_stream (asyncio) | 10,000 → 100,000 | 39.1 → 46.9 MiB " \
+           "| +20.0% ✗ |" in text
+    assert "| +100.0% |" in text  # the hand-written row is shown, not judged
+    assert format_memory(rows, markdown=True, pattern="mutex") == ""

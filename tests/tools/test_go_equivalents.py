@@ -24,11 +24,15 @@ def test_every_go_pattern_folder_is_a_registered_pattern() -> None:
 
 def test_every_go_folder_holds_only_its_program_and_its_tests() -> None:
     """Go by Example's shape: ``main.go`` is the pattern and its ``main()``; the tests and
-    the benchmark workloads are ``_test.go`` files; nothing else is compiled into the program
-    (bounded_fetch also has its loopback server, which its demo fetches from)."""
+    the benchmark workloads are ``_test.go`` files. Beside it only bounded_fetch's loopback
+    server (its demo fetches from it) and labelled teaching versions: what x/sync or x/time
+    does inside, written with the standard library, which the tests and benchmarks run too."""
     for slug in SLUGS:
         programs = {p.name for p in (GO / slug).glob("*.go") if not p.name.endswith("_test.go")}
-        assert programs <= {"main.go", "server.go"}, (slug, programs)
+        for extra in programs - {"main.go", "server.go"}:
+            head = (GO / slug / extra).read_text().split("package main")[0]
+            words = " ".join(line.removeprefix("//").strip() for line in head.splitlines())
+            assert "a teaching version" in words, (slug, extra)
         assert (GO / slug / f"{slug}_test.go").is_file(), slug
 
 

@@ -52,8 +52,8 @@ NOT_MEASURED = [
      "extensions out; fib is measured in CPython, PyPy and Go."),
     ("Framework figures: Flask, Django, Gin, Fiber, Express (001, 002, 003)",
      "the ledger measures FastAPI on uvicorn, aiohttp and Go's net/http (http-json, "
-     "http-10k). Gin and Fiber are Go modules, and no Go module proxy is reachable here; "
-     "Flask, Django and Express are not measured."),
+     "http-10k), the servers the benchmarks use. Gin, Fiber, Flask, Django and Express are "
+     "not measured."),
     ("Container images: Go under 20 MB, Python 100–300 MB (001)",
      "building an image needs base images from a container registry, which this machine "
      "can't reach."),

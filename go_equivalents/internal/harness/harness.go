@@ -160,15 +160,34 @@ type Benchmarker[B any] interface {
 }
 
 // Bench runs every benchmark workload of pattern as a sub-benchmark of b, with the same setup
-// Serve uses: `go test -bench . ./<pattern>` times the same work the Python side does.
-func Bench[B Benchmarker[B]](b B, pattern string, setup Setup) {
+// Serve uses: `go test -bench . ./<pattern>` times the same work the Python side does. Given
+// impls (the versions a pattern's setup knows by its "impl" parameter), each workload runs
+// once per version, named impl=<version>/<workload>, so that benchstat can set them side by
+// side: go tool benchstat -col /impl new.txt.
+func Bench[B Benchmarker[B]](b B, pattern string, setup Setup, impls ...string) {
 	named, err := workloads.Benchmarks(pattern)
 	if err != nil {
 		b.Fatal(err)
 	}
+	if len(impls) == 0 {
+		benchWorkloads(b, named, setup, nil)
+		return
+	}
+	for _, impl := range impls {
+		b.Run("impl="+impl, func(b B) { benchWorkloads(b, named, setup, map[string]any{"impl": impl}) })
+	}
+}
+
+func benchWorkloads[B Benchmarker[B]](
+	b B, named map[string]json.RawMessage, setup Setup, extra map[string]any,
+) {
 	for _, name := range slices.Sorted(maps.Keys(named)) {
 		b.Run(name, func(b B) {
-			run, cleanup, err := setup(named[name])
+			params, err := merge(named[name], extra)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run, cleanup, err := setup(params)
 			if err != nil {
 				b.Fatal(err)
 			}

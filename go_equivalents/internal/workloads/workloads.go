@@ -1,5 +1,6 @@
 // Package workloads reads workloads.json, the file that holds the inputs of every demo and
-// benchmark, so that the Python and Go sides always run the same workload. It lives in the
+// benchmark, so that the Python and Go sides always run the same workload, and the twin
+// contracts both sides' tests check. It lives in the
 // Python package (concurrency_patterns/tools/workloads.json), which ships it as package data.
 package workloads
 
@@ -44,6 +45,7 @@ func Path() (string, error) {
 type file struct {
 	Demo       map[string]json.RawMessage            `json:"demo"`
 	Benchmarks map[string]map[string]json.RawMessage `json:"benchmarks"`
+	Twins      map[string]map[string]json.RawMessage `json:"twins"`
 }
 
 func load() (*file, error) {
@@ -85,6 +87,21 @@ func Benchmarks(pattern string) (map[string]json.RawMessage, error) {
 	named, ok := f.Benchmarks[pattern]
 	if !ok {
 		return nil, fmt.Errorf("workloads.json has no benchmarks for %q", pattern)
+	}
+	return named, nil
+}
+
+// Twins returns the twin contracts of pattern, each still encoded: a scenario that a Go test
+// and a Python test both run, with the trace both must produce (its "trace" field) and its
+// parameters. The pattern's test decodes each into its own struct.
+func Twins(pattern string) (map[string]json.RawMessage, error) {
+	f, err := load()
+	if err != nil {
+		return nil, err
+	}
+	named, ok := f.Twins[pattern]
+	if !ok {
+		return nil, fmt.Errorf("workloads.json has no twins for %q", pattern)
 	}
 	return named, nil
 }
