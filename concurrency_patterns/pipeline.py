@@ -307,6 +307,8 @@ class _Books:
         if isinstance(first, PipelineError):
             first.unprocessed, first.undelivered = unprocessed, undelivered
             first.delivered = self.delivered
+            if self.report.collecting:  # the list form hands over what it had collected
+                first.results = [value for _, _, value in self.collected]
         if exc is None:
             if first is not None:
                 raise first
@@ -452,25 +454,30 @@ async def _stream_asyncio(
 ) -> AsyncIterator[AsyncIterator[Any]]:
     books = _Books(ordered, report)
     # inboxes[k] feeds stage k; the last one is the caller's. Stage k's workers send to k+1.
+    # The list form has no caller's inbox: its last stage hands each output over itself.
+    direct = report.collecting
     inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
     inboxes.append(asyncio.Queue(stages[-1].limit))
     gate = asyncio.Semaphore(window) if ordered else None
     running = [s.limit for s in stages]
+    done = asyncio.Event()  # the list form: the last stage's last worker has finished
 
     items = _Source(source)
 
     async def read_source() -> None:
+        inbox = inboxes[0]
+        plain = items.plain  # a plain iterable: read it without a coroutine per item
         while True:
             if gate is not None:
                 await gate.acquire()  # no more than `window` items ahead of the caller
             try:
-                item = await items.next()
+                item = next(plain, _DRY) if plain is not None else await items.next()
             except Exception as exc:
                 raise books.failed(None, books.read, None, exc) from exc
             if item is _DRY:
                 break
-            await inboxes[0].put((books.take(item), item))
-        await close_asyncio(inboxes[0], stages[0].limit)  # Go: close(out)
+            await inbox.put((books.take(item), item))
+        await close_asyncio(inbox, stages[0].limit)  # Go: close(out)
 
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
@@ -484,15 +491,32 @@ async def _stream_asyncio(
                 value = await stage.fn(item)
             except Exception as exc:  # not a cancellation: that passes through
                 raise books.failed(stage.name, index, item, exc) from exc
-            if last:
-                books.complete(index, value)
-            await outbox.put((index, value))
+            if not last:
+                await outbox.put((index, value))
+                continue
+            books.complete(index, value)
+            if not direct:
+                await outbox.put((index, value))
+                continue
+            books.arrive(index, value)  # the list form: straight into the call's list
+            while books.ready:
+                books.deliver()
+                if gate is not None:
+                    gate.release()
         running[k] -= 1
         if running[k] == 0:  # the stage's last worker closes the next channel
+            if last and direct:
+                done.set()
+                return
             receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
             await close_asyncio(outbox, receivers)
 
     async def outputs() -> AsyncGenerator[Any, None]:
+        if direct:  # the last stage collected them: wait for it, then hand them over
+            await done.wait()
+            for _, _, value in books.collected:
+                yield value
+            return
         while True:
             while books.ready:
                 value = books.deliver()
@@ -700,16 +724,20 @@ async def _stream_anyio(
     channels = [anyio.create_memory_object_stream[tuple[int, Any]](s.buffer) for s in stages]
     channels.append(anyio.create_memory_object_stream[tuple[int, Any]](stages[-1].limit))
     gate = anyio.Semaphore(window) if ordered else None
+    # The list form has no caller's channel: its last stage hands each output over itself.
+    direct = report.collecting
+    done, last_running = anyio.Event(), [stages[-1].limit]
 
     items = _Source(source)
 
     async def read_source(out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
+        plain = items.plain  # a plain iterable: read it without a coroutine per item
         async with out:
             while True:
                 if gate is not None:
                     await gate.acquire()
                 try:
-                    item = await items.next()
+                    item = next(plain, _DRY) if plain is not None else await items.next()
                 except Exception as exc:
                     raise books.failed(None, books.read, None, exc) from exc
                 if item is _DRY:
@@ -736,23 +764,39 @@ async def _stream_anyio(
                     try:
                         index, item = await inbox.receive()
                     except anyio.EndOfStream:
-                        return
+                        break
                 except anyio.EndOfStream:
-                    return
+                    break
                 try:
                     value = await stage.fn(item)
                 except Exception as exc:
                     raise books.failed(stage.name, index, item, exc) from exc
                 if last:
                     books.complete(index, value)
+                    if direct:  # the list form: straight into the call's list
+                        books.arrive(index, value)
+                        while books.ready:
+                            books.deliver()
+                            if gate is not None:
+                                gate.release()
+                        continue
                 try:
                     out.send_nowait((index, value))
                 except anyio.WouldBlock:
                     await out.send((index, value))
+        if last and direct:
+            last_running[0] -= 1
+            if last_running[0] == 0:
+                done.set()
 
     async def outputs(
         inbox: MemoryObjectReceiveStream[tuple[int, Any]],
     ) -> AsyncGenerator[Any, None]:
+        if direct:  # the last stage collected them: wait for it, then hand them over
+            await done.wait()
+            for _, _, value in books.collected:
+                yield value
+            return
         while True:
             try:
                 index, value = inbox.receive_nowait()
@@ -1146,7 +1190,7 @@ def pipeline_threads(
                              _Report(on_unprocessed, on_undelivered, collecting=True)) as outputs:
             results.extend(outputs)
     except PipelineError as exc:
-        exc.results = results
+        exc.results = exc.results or results
         raise
     return results
 
@@ -1159,7 +1203,7 @@ async def _collect(stream: AbstractAsyncContextManager[AsyncIterator[Any]]) -> l
             async for value in outputs:
                 results.append(value)
     except PipelineError as exc:
-        exc.results = results
+        exc.results = exc.results or results
         raise
     return results
 
@@ -1183,6 +1227,11 @@ class _Source:
     async def aclose(self, *, shield: bool) -> None:
         """Close the async generator the pipeline read from (``close_async``)."""
         await close_async(self._async, shield=shield)
+
+    @property
+    def plain(self) -> Iterator[Any] | None:
+        """The iterator of a plain (not async) source, for a reader that needs no await."""
+        return self._sync
 
     async def next(self) -> Any:
         """The next item, or ``_DRY``; an error of the source's own is raised as itself."""
