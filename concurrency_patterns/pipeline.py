@@ -1013,6 +1013,10 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
     lock = threading.Lock()  # guards books.errors and running
     running = [s.limit for s in stages]
     drained = threading.Event()  # the caller's channel was seen closed
+    # The list form has no caller's channel: its last stage hands each output over itself,
+    # and the caller's own thread reads the source, which saves a thread and a hand-off.
+    direct = report.collecting
+    source_read = threading.Event()  # the list form: the caller has started the source
 
     def halt() -> None:
         stop.set()
@@ -1062,9 +1066,19 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
                 except Exception as exc:
                     fail(PipelineError(stage.name, index, item, exc))
                     continue
-                if last:
-                    books.complete(index, value)
-                outbox.put((index, value))
+                if not last:
+                    outbox.put((index, value))
+                    continue
+                books.complete(index, value)
+                if not direct:
+                    outbox.put((index, value))
+                    continue
+                with lock:  # the list form: straight into the call's list
+                    books.arrive(index, value)
+                    while books.ready:
+                        books.deliver()
+                        if gate is not None:
+                            gate.release()
         except BaseException as exc:
             fail(exc)
         finally:
@@ -1091,14 +1105,25 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
                     gate.release()
                 yield value
 
-    threads = [threading.Thread(target=read_source, name="pipeline-source")]
-    threads += [threading.Thread(target=work, args=(k,), name=f"pipeline-{s.name}-{i}")
-                for k, s in enumerate(stages) for i in range(s.limit)]
+    workers = [threading.Thread(target=work, args=(k,), name=f"pipeline-{s.name}-{i}")
+               for k, s in enumerate(stages) for i in range(s.limit)]
+
+    def collected() -> Iterator[Any]:
+        source_read.set()
+        read_source()  # in the caller's thread
+        for t in workers:
+            t.join()
+        drained.set()
+        for _, _, value in books.collected:
+            yield value
+
+    threads = workers if direct else [
+        threading.Thread(target=read_source, name="pipeline-source"), *workers]
     for t in threads:
         t.start()
     error: BaseException | None = None
     try:
-        yield outputs()
+        yield collected() if direct else outputs()
     except BaseException as exc:
         error = exc
     finally:
@@ -1106,6 +1131,8 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
         # until the last stage closes it, and join every thread.
         if not drained.is_set():
             halt()
+            if direct and not source_read.is_set():
+                close_threads(inboxes[0], stages[0].limit)  # the source never ran: close it
             _drain(inboxes[-1])
         for t in threads:
             t.join()

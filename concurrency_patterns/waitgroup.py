@@ -34,7 +34,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 from ._core.lazy import lazy
 
@@ -152,19 +152,26 @@ class AsyncioWaitGroup:
         An ``Exception`` that *fn* raises is kept for ``wait`` and does not cancel the other
         tasks. Must be called from a running event loop.
         """
-        self.add(1)
-
-        async def run() -> None:
-            try:
-                await fn(*args)
-            except Exception as exc:
-                self._counter.errors.append(exc)
-            finally:
-                self.done()
-
-        task = asyncio.create_task(run())
+        counter = self._counter
+        if counter.count == 0:  # a new round: add() with the checks a delta of 1 never fails
+            self.add(1)
+        else:
+            counter.count += 1
+        task = asyncio.create_task(self._run(fn, args))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, fn: Callable[..., Awaitable[object]], args: tuple[Any, ...]) -> None:
+        try:
+            await fn(*args)
+        except Exception as exc:
+            self._counter.errors.append(exc)
+        finally:
+            counter = self._counter
+            if counter.count > 1:  # done() without its checks: this task was counted
+                counter.count -= 1
+            else:
+                self.done()
 
     async def __aenter__(self) -> AsyncioWaitGroup:
         return self

@@ -203,7 +203,7 @@ _OPERATIONS: dict[str, Callable[[dict[str, Any]], int]] = {
     "sync_pool": lambda p: p["workers"] * p["borrows"],
 }
 _MODEL = re.compile(r"^(asyncio\+uvloop|asyncio|anyio/asyncio|anyio/trio|threads|processes)"
-                    r"(?=$|[ ,])")
+                    r"(?=$| \(|, )")  # "asyncio (httptools)", "threads, SyncPool"; not "threads →"
 _NOT_OURS = ("hand-written", "go", "bare ", "plain ", "sequential", "dask")
 
 

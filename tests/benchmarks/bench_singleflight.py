@@ -44,9 +44,14 @@ def test_async(bench: Bench, variant: str, backend: str, group: Any) -> None:
     keys, seconds = [f"k{i}" for i in range(p["keys"])], p["call_ms"] / 1000
 
     async def call() -> None:
-        await anyio.sleep(seconds)
+        await (asyncio.sleep(seconds) if group is cp_asyncio.SingleFlight else anyio.sleep(seconds))
 
     async def one_round() -> None:
+        if group is cp_asyncio.SingleFlight:  # asyncio's tasks for the asyncio variant
+            async with group() as flights, asyncio.TaskGroup() as atg:
+                for i in range(p["callers"]):
+                    atg.create_task(flights.do(keys[i % p["keys"]], call))
+            return
         async with group() as flights, anyio.create_task_group() as tg:
             for i in range(p["callers"]):
                 tg.start_soon(flights.do, keys[i % p["keys"]], call)
