@@ -537,7 +537,11 @@ def _floor_note(table: Table) -> str:
 
 
 def format_text(tables: list[Table], machine: str) -> str:
-    out = [machine, ""]
+    legend = (f"Each figure is the median of the timed rounds, then their interquartile range "
+              f"(⚠: above {SPREAD_LIMIT:.0%} of the median, a noisy figure). vs hand: the time "
+              "over the hand-written row of the same model; +/op: what the library adds to each "
+              "operation beyond it.")
+    out = [machine, textwrap.fill(legend, WIDTH), ""]
     for t in tables:
         header, body = _cells(t)
         widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]

@@ -86,17 +86,17 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "rate_limit", "Rate limit", "at most `rate` operations per second, `burst` at once",
-        "a token bucket on `time.Timer` (x/time/rate's idea, standard library only)",
+        "`golang.org/x/time/rate`'s `rate.Limiter`",
         ("AsyncioRateLimiter", "AnyioRateLimiter", "ThreadRateLimiter"),
     ),
     Pattern(
         "errgroup", "ErrGroup", "a task group with a limit, whose first error cancels the rest",
-        "`errgroup.Group` (x/sync's semantics, standard library only)",
+        "`golang.org/x/sync/errgroup`",
         ("AsyncioErrGroup", "AnyioErrGroup", "ThreadErrGroup"),
     ),
     Pattern(
         "singleflight", "Singleflight", "concurrent callers for the same key share one call",
-        "`singleflight.Group` (x/sync's semantics, standard library only)",
+        "`golang.org/x/sync/singleflight`",
         ("AsyncioSingleFlight", "AnyioSingleFlight", "ThreadSingleFlight"),
     ),
     Pattern(

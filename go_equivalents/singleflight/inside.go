@@ -17,7 +17,8 @@ type call struct {
 }
 
 // Group runs one call per key at a time and shares its result among concurrent callers, as
-// singleflight.Group does. The zero Group is ready to use. A Group must not be copied after first use.
+// singleflight.Group does. The zero Group is ready to use. A Group must not be copied after
+// first use.
 type Group struct {
 	mu sync.Mutex       // guards m
 	m  map[string]*call // the calls in flight, by key

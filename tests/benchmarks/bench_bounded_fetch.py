@@ -17,6 +17,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -126,10 +127,24 @@ async def hand_written_anyio(targets: list[str], limit: int) -> list[int]:
 
 
 def hand_written_threads(targets: list[str], limit: int) -> list[int]:
-    """httpx's Client, shared by a ThreadPoolExecutor of *limit* threads."""
-    with httpx.Client(limits=httpx.Limits(max_connections=limit), timeout=30) as client, \
-            ThreadPoolExecutor(limit) as pool:
-        return list(pool.map(lambda url: client.get(url).status_code, targets))
+    """A ThreadPoolExecutor of *limit* threads, each with an httpx Client of its own: one
+    shared Client races on free-threaded CPython (httpcore's connection pool reads a
+    connection's expiry while another thread clears it)."""
+    local, clients = threading.local(), []
+
+    def get(url: str) -> int:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(timeout=30)
+            clients.append(client)
+        return client.get(url).status_code
+
+    try:
+        with ThreadPoolExecutor(limit) as pool:
+            return list(pool.map(get, targets))
+    finally:
+        for client in clients:
+            client.close()
 
 
 @pytest.mark.parametrize(("variant", "backend", "fetch_all"), variants(

@@ -208,6 +208,11 @@ class Measured:
             return self.median(f"{a}/{b}")
         return self.median(a) / self.median(b)
 
+    def ratio_basis(self, a: str, b: str) -> str:
+        """How ``ratio(a, b)`` was computed, for a summary that shows the medians beside it:
+        a median of round-by-round ratios is not the ratio of the medians."""
+        return " (median of round-by-round ratios)" if f"{a}/{b}" in self.samples else ""
+
     def to_json(self) -> dict[str, Any]:
         return {"samples": {k: s.to_json() for k, s in self.samples.items()},
                 "params": self.params, "notes": self.notes}

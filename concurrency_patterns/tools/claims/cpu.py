@@ -213,7 +213,8 @@ class GilThreads(Claim):
     def summary(self, m: Measured) -> tuple[str, str]:
         s = m.ratio("sequential", "threaded")
         return (f"1 thread {m['sequential'].text()}, 4 threads {m['threaded'].text()} "
-                f"(Python {m.params['python']})", f"{s:.2f}× speed-up")
+                f"(Python {m.params['python']})",
+                f"{s:.2f}× speed-up{m.ratio_basis('sequential', 'threaded')}")
 
 
 # --- parallel speed-ups, judged against what the machine gives ---------------------------------
@@ -332,7 +333,7 @@ class GoParallel(Claim):
     def summary(self, m: Measured) -> tuple[str, str]:
         s = m.ratio("one", "all")
         return (f"1 goroutine {m['one'].text()}, {m.params['cores']} goroutines "
-                f"{m['all'].text()}", f"{s:.2f}× speed-up")
+                f"{m['all'].text()}", f"{s:.2f}× speed-up{m.ratio_basis('one', 'all')}")
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -396,7 +397,8 @@ class Processes(Claim):
     def summary(self, m: Measured) -> tuple[str, str]:
         s = m.ratio("sequential", "pooled")
         return (f"1 process {m['sequential'].text()}, {m.params['cores']} workers "
-                f"{m['pooled'].text()}", f"{s:.2f}× speed-up")
+                f"{m['pooled'].text()}",
+                f"{s:.2f}× speed-up{m.ratio_basis('sequential', 'pooled')}")
 
 
 # --- numpy-gil --------------------------------------------------------------------------------

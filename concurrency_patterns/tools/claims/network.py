@@ -93,7 +93,7 @@ class IoThreads(Claim):
 
     def summary(self, m: Measured) -> tuple[str, str]:
         return (f"1 thread {m['one'].text()}, {m.params['threads']} threads {m['many'].text()}",
-                f"{m.ratio('one', 'many'):.1f}× speed-up")
+                f"{m.ratio('one', 'many'):.1f}× speed-up{m.ratio_basis('one', 'many')}")
 
 
 # --- load, shared by the server claims ----------------------------------------------------------
@@ -262,7 +262,7 @@ class HttpJson(Claim):
             parts.append(f"uvloop {m['uvloop'].text()}")
         python = "fastapi" if "fastapi" in m else "aiohttp"
         return (", ".join(parts) + f" (one core each, {m.params['connections']} connections)",
-                ratio_text(m.ratio("go", python)))
+                ratio_text(m.ratio("go", python)) + m.ratio_basis("go", python))
 
 
 # --- io-gap -----------------------------------------------------------------------------------
@@ -363,7 +363,8 @@ class IoGap(Claim):
         return (f"{m.params['light']} connections: Go {m['go_light'].text()}, aiohttp "
                 f"{m['aiohttp_light'].text()}; {m.params['heavy']}: Go {m['go_heavy'].text()}, "
                 f"aiohttp {m['aiohttp_heavy'].text()}",
-                f"{ratio_text(light)} → {ratio_text(heavy)}")
+                f"{ratio_text(light)} → {ratio_text(heavy)}"
+                + m.ratio_basis("go_heavy", "aiohttp_heavy"))
 
 
 # --- http-10k ---------------------------------------------------------------------------------
