@@ -62,7 +62,9 @@ def members(name: str, obj: Any) -> dict[str, Any]:
             out[member] = signature(value) if callable(value) else "attribute"
     if name in ARGUMENTS or all(p[1] for p in signature(obj).values()):
         instance = obj(**ARGUMENTS.get(name, {}))
-        out |= {a: "attribute" for a in vars(instance) if not a.startswith("_") and a not in out}
+        slots = [a for c in type(instance).__mro__ for a in getattr(c, "__slots__", ())]
+        names = [*getattr(instance, "__dict__", {}), *slots]  # a class with slots has no vars()
+        out |= {a: "attribute" for a in names if not a.startswith("_") and a not in out}
     return out
 
 
