@@ -105,23 +105,41 @@ class _Ledger(Generic[T]):
         self._pending: dict[int, T] = {}
         self._tickets = 0
         self.consumed = 0
-        self._lock = threading.Lock()  # the thread variant shares one ledger across threads
+
+    # For tasks on one event loop: no lock, since nothing here awaits.
+    def take(self, item: T) -> int:
+        ticket = self._tickets
+        self._tickets = ticket + 1
+        self._pending[ticket] = item
+        return ticket
+
+    def done(self, ticket: int) -> None:
+        del self._pending[ticket]
+        self.consumed += 1
+
+    def unprocessed(self) -> list[T]:
+        return list(self._pending.values())  # dicts keep insertion (ticket) order
+
+
+class _LockedLedger(_Ledger[T]):
+    """The ledger that threads share (producer threads, or the thread variant): each method
+    under one lock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
 
     def take(self, item: T) -> int:
         with self._lock:
-            ticket = self._tickets
-            self._tickets += 1
-            self._pending[ticket] = item
-            return ticket
+            return super().take(item)
 
     def done(self, ticket: int) -> None:
         with self._lock:
-            del self._pending[ticket]
-            self.consumed += 1
+            super().done(ticket)
 
     def unprocessed(self) -> list[T]:
         with self._lock:
-            return list(self._pending.values())  # dicts keep insertion (ticket) order
+            return super().unprocessed()
 
 
 _END: Any = object()  # private end marker: no real item can be this object
@@ -360,7 +378,7 @@ def produce_consume_threads(
         TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
-    ledger: _Ledger[T] = _Ledger()
+    ledger: _Ledger[T] = _LockedLedger()
     q: queue.Queue[Any] = queue.Queue(maxsize)
     results: list[R] = []
     failures: list[BaseException] = []
@@ -454,7 +472,7 @@ async def produce_consume_from_threads(
         MissingExtra: culsans is not installed (the ``[bridge]`` extra).
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
-    ledger: _Ledger[T] = _Ledger()
+    ledger: _Ledger[T] = _LockedLedger()
     q: culsans.Queue[tuple[int, T]] = culsans.Queue(maxsize)
     results: list[R] = []
     failures: list[BaseException] = []
