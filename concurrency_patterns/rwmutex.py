@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 from ._core.lazy import lazy
@@ -51,6 +51,38 @@ __all__ = [
     "AsyncioRWMutex",
     "ThreadRWMutex",
 ]
+
+
+class _AsyncHeld:
+    """``async with``: take the lock on entry, release it on exit, however the block ends. A
+    plain object, not an ``asynccontextmanager``: a generator per block would cost more than
+    the lock itself."""
+
+    __slots__ = ("_acquire", "_release")
+
+    def __init__(self, acquire: Callable[[], Awaitable[None]], release: Callable[[], None]) -> None:
+        self._acquire, self._release = acquire, release
+
+    async def __aenter__(self) -> None:
+        await self._acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+
+class _Held:
+    """``with``: the same for threads."""
+
+    __slots__ = ("_acquire", "_release")
+
+    def __init__(self, acquire: Callable[[], object], release: Callable[[], None]) -> None:
+        self._acquire, self._release = acquire, release
+
+    def __enter__(self) -> None:
+        self._acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._release()
 
 
 class _Event(Protocol):
@@ -174,23 +206,13 @@ class _AsyncRWMutex:
     def __repr__(self) -> str:
         return _describe(self, self._readers, self._writer, len(self._writers), self._batch.count)
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[None]:
+    def reading(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.reading():`` holds a read lock for the block."""
-        await self.rlock()
-        try:
-            yield
-        finally:
-            self.runlock()
+        return _AsyncHeld(self.rlock, self.runlock)
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[None]:
+    def writing(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.writing():`` holds the write lock for the block."""
-        await self.lock()
-        try:
-            yield
-        finally:
-            self.unlock()
+        return _AsyncHeld(self.lock, self.unlock)
 
 
 class AsyncioRWMutex(_AsyncRWMutex):
@@ -323,21 +345,11 @@ class ThreadRWMutex:
     def __repr__(self) -> str:
         return _describe(self, self._readers, self._writer, len(self._writers), self._batch_count)
 
-    @contextmanager
-    def reading(self) -> Iterator[None]:
+    def reading(self) -> AbstractContextManager[None]:
         """``with rw.reading():`` holds a read lock for the block."""
-        self.rlock()
-        try:
-            yield
-        finally:
-            self.runlock()
+        return _Held(self.rlock, self.runlock)
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self) -> AbstractContextManager[None]:
         """``with rw.writing():`` holds the write lock for the block."""
-        self.lock()
-        try:
-            yield
-        finally:
-            self.unlock()
+        return _Held(self.lock, self.unlock)
 # --8<-- [end:threads]
