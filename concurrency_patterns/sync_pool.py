@@ -33,10 +33,11 @@ wait.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from ._core import check_callable, check_positive_int, check_positive_number
 from ._core.lazy import lazy
@@ -71,6 +72,10 @@ class PoolStatistics:
     in_use: int
     waiting: int
     max_size: int
+
+
+_NOTHING: Any = object()  # a waiter not served yet
+_BUILD: Any = object()  # a waiter handed a free place: it builds the object itself
 
 
 class _Books(Generic[T]):
@@ -205,38 +210,63 @@ class ThreadSyncPool(Generic[T]):
 
 # --8<-- [start:async]
 class _AsyncSyncPool(Generic[T]):
-    """The async pools' body: one event loop, so no lock; a semaphore of ``max_size`` places
-    makes ``get()`` wait, and a waiter cancelled before it got a place has taken nothing."""
+    """The async pools' body: one event loop, so no lock. A caller that finds no idle object
+    and no room waits in line; a returned object is handed straight to the first in line (or
+    the room it frees, to build one), so a newcomer cannot take it first.
+
+    Invariants: ``_line`` holds the callers waiting, in order, and is empty whenever an object
+    is idle or there is room (a caller only queues when neither is so, and every put or freed
+    place serves the line first). A caller that was served counts in ``created`` and, if
+    handed an object, in ``out`` before it resumes.
+    """
 
     _name = ""
 
     def __init__(self, new: Callable[[], T], *, reset: Callable[[T], object] | None = None,
                  max_size: int) -> None:
         self._books = _Books(new, reset, max_size)
-        self._places = self._semaphore(max_size)  # one per object out
-        self._waiting = 0
+        self._line: deque[Any] = deque()  # waiters, first come first served
 
-    def _semaphore(self, n: int) -> Any:
+    # What a waiter is, per model: the subclasses say.
+    def _new_waiter(self) -> Any:
+        raise NotImplementedError
+
+    async def _wait(self, waiter: Any) -> None:
+        raise NotImplementedError
+
+    def _serve(self, waiter: Any, value: Any) -> bool:
+        """Hand *value* to *waiter*; False if it has stopped waiting (cancelled)."""
+        raise NotImplementedError
+
+    def _served(self, waiter: Any) -> Any:
+        """What *waiter* was handed, or ``_NOTHING``."""
         raise NotImplementedError
 
     async def get(self) -> T:
         """An idle object, a new one if there is room, or else the next one returned."""
-        self._waiting += 1
-        try:
-            await self._places.acquire()
-        finally:
-            self._waiting -= 1
         books = self._books
-        if books.idle:
-            return books.take_idle()
+        if not self._line:  # no one waits ahead: take what is here, without a trip
+            if books.idle:
+                return books.take_idle()
+            if books.created < books.max_size:
+                books.created += 1  # hold the place while new() runs
+                return self._build()
+        waiter = self._new_waiter()
+        self._line.append(waiter)
         try:
-            obj = books.new()
+            await self._wait(waiter)
         except BaseException:
-            self._places.release()
+            handed = self._served(waiter)
+            if handed is _NOTHING:
+                if waiter in self._line:
+                    self._line.remove(waiter)
+            else:  # served as the cancellation arrived: pass it on, untouched
+                self._pass_on(handed)
             raise
-        books.created += 1
-        books.out[id(obj)] = obj
-        return obj
+        handed = self._served(waiter)
+        if handed is _BUILD:
+            return self._build()
+        return cast(T, handed)
 
     def put(self, obj: T) -> None:
         """Reset *obj* and return it to the pool, for the next ``get()``."""
@@ -247,11 +277,48 @@ class _AsyncSyncPool(Generic[T]):
                 books.reset(obj)
         except BaseException:
             books.created -= 1  # dropped: its place is free again
+            self._free_place()
             raise
+        self._hand_over(obj)
+
+    def _build(self) -> T:
+        """Build an object in a place already counted in ``created``."""
+        books = self._books
+        try:
+            obj = books.new()
+        except BaseException:
+            books.created -= 1
+            self._free_place()
+            raise
+        books.out[id(obj)] = obj
+        return obj
+
+    def _hand_over(self, obj: T) -> None:
+        books = self._books
+        while self._line:
+            waiter = self._line.popleft()
+            books.out[id(obj)] = obj
+            if self._serve(waiter, obj):
+                return
+            del books.out[id(obj)]
+        books.idle.append(obj)
+
+    def _free_place(self) -> None:
+        books = self._books
+        while self._line:
+            waiter = self._line.popleft()
+            books.created += 1
+            if self._serve(waiter, _BUILD):
+                return
+            books.created -= 1
+
+    def _pass_on(self, handed: Any) -> None:
+        if handed is _BUILD:
+            self._books.created -= 1
+            self._free_place()
         else:
-            books.idle.append(obj)
-        finally:
-            self._places.release()
+            del self._books.out[id(handed)]
+            self._hand_over(handed)
 
     @asynccontextmanager
     async def borrow(self) -> AsyncIterator[T]:
@@ -264,7 +331,7 @@ class _AsyncSyncPool(Generic[T]):
 
     def statistics(self) -> PoolStatistics:
         """The pool's state now: objects created, idle, in use, and callers waiting."""
-        return self._books.stats(self._waiting)
+        return self._books.stats(len(self._line))
 
     def __repr__(self) -> str:
         s = self.statistics()
@@ -280,7 +347,8 @@ class AsyncioSyncPool(_AsyncSyncPool[T]):
     resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
     cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
     scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
-    Over an ``asyncio.Semaphore`` of places.
+    Waiting callers form a line of ``asyncio`` futures: a returned object goes straight to
+    the first.
 
     Args:
         new: builds an object; called while fewer than *max_size* exist and none is idle.
@@ -293,8 +361,22 @@ class AsyncioSyncPool(_AsyncSyncPool[T]):
 
     _name = "AsyncioSyncPool"
 
-    def _semaphore(self, n: int) -> Any:
-        return asyncio.Semaphore(n)
+    def _new_waiter(self) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    async def _wait(self, waiter: asyncio.Future[Any]) -> None:
+        await waiter
+
+    def _serve(self, waiter: asyncio.Future[Any], value: Any) -> bool:
+        if waiter.done():  # cancelled while it waited
+            return False
+        waiter.set_result(value)
+        return True
+
+    def _served(self, waiter: asyncio.Future[Any]) -> Any:
+        if waiter.done() and not waiter.cancelled():
+            return waiter.result()
+        return _NOTHING
 
 
 class AnyioSyncPool(_AsyncSyncPool[T]):
@@ -305,7 +387,8 @@ class AnyioSyncPool(_AsyncSyncPool[T]):
     resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
     cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
     scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
-    Over an ``anyio.Semaphore`` of places.
+    Waiting callers form a line of ``anyio`` events: a returned object goes straight to the
+    first.
 
     Args:
         new: builds an object; called while fewer than *max_size* exist and none is idle.
@@ -318,6 +401,29 @@ class AnyioSyncPool(_AsyncSyncPool[T]):
 
     _name = "AnyioSyncPool"
 
-    def _semaphore(self, n: int) -> Any:
-        return anyio.Semaphore(n, fast_acquire=True)  # no trip through the loop when free
+    def _new_waiter(self) -> _AnyioWaiter:
+        return _AnyioWaiter()
+
+    async def _wait(self, waiter: _AnyioWaiter) -> None:
+        await waiter.event.wait()
+
+    def _serve(self, waiter: _AnyioWaiter, value: Any) -> bool:
+        # A cancelled waiter leaves the line in its own except block, before anyone can serve
+        # it; one still in the line is still waiting.
+        waiter.value = value
+        waiter.event.set()
+        return True
+
+    def _served(self, waiter: _AnyioWaiter) -> Any:
+        return waiter.value
+
+
+class _AnyioWaiter:
+    """A caller in an anyio pool's line: what it was handed, once it was."""
+
+    __slots__ = ("event", "value")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.value: Any = _NOTHING
 # --8<-- [end:async]

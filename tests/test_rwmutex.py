@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -47,7 +48,18 @@ ASYNC = [
 ]
 ALL = [*ASYNC, Variant("threads", ThreadRWMutexFacade)]
 
-SETTLE = 0.03  # long enough for a waiter (even one in a worker thread) to be queued
+SETTLE = 0.03  # a short hold, where how long does not matter
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait until *condition* holds, such as a waiter (a task, or a thread) having queued. No
+    fixed sleep decides it: a loaded machine only makes it take longer."""
+    while not condition():
+        await anyio.sleep(0.001)
+
+
+def state(rw: Any) -> str:
+    return repr(getattr(rw, "rw", rw))  # the thread variant's facade holds the real lock
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -55,12 +67,17 @@ async def test_readers_share_the_lock(variant: Variant) -> None:
     rw = variant.fn()
     inside = most = 0
 
+    all_in = anyio.Event()
+
     async def reader() -> None:
         nonlocal inside, most
         async with rw.reading():
             inside += 1
             most = max(most, inside)
-            await anyio.sleep(SETTLE)
+            if inside == 5:
+                all_in.set()
+            with anyio.fail_after(10):  # they are all inside at once, or this never ends
+                await all_in.wait()
             inside -= 1
 
     async with anyio.create_task_group() as tg:
@@ -110,10 +127,13 @@ async def test_a_waiting_writer_holds_back_new_readers(variant: Variant) -> None
     rw = variant.fn()
     log: list[str] = []
 
-    async def reader(name: str, hold: float) -> None:
+    release_a = anyio.Event()
+
+    async def reader(name: str, hold: anyio.Event | None) -> None:
         async with rw.reading():
             log.append(f"{name} in")
-            await anyio.sleep(hold)
+            if hold is not None:
+                await hold.wait()
         log.append(f"{name} out")
 
     async def writer(name: str) -> None:
@@ -122,11 +142,13 @@ async def test_a_waiting_writer_holds_back_new_readers(variant: Variant) -> None
         log.append(f"{name} out")
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(reader, "A", 3 * SETTLE)
-        await anyio.sleep(SETTLE)
+        tg.start_soon(reader, "A", release_a)
+        await until(lambda: "1 reader(s) inside" in state(rw))
         tg.start_soon(writer, "W")  # waits for A
-        await anyio.sleep(SETTLE)
-        tg.start_soon(reader, "B", 0)  # must wait for W, although only a reader is inside
+        await until(lambda: "1 writer(s)" in state(rw))
+        tg.start_soon(reader, "B", None)  # must wait for W, although only a reader is inside
+        await until(lambda: "1 reader(s) waiting" in state(rw))
+        release_a.set()
     assert log == ["A in", "A out", "W in", "W out", "B in", "B out"]
 
 
@@ -148,9 +170,9 @@ async def test_readers_that_waited_go_before_the_next_writer(variant: Variant) -
     async with anyio.create_task_group() as tg:
         tg.start_soon(reader, "R1")
         tg.start_soon(reader, "R2")
-        await anyio.sleep(SETTLE)
+        await until(lambda: "2 reader(s) waiting" in state(rw))
         tg.start_soon(writer, "W2")
-        await anyio.sleep(SETTLE)
+        await until(lambda: "1 writer(s)" in state(rw))
         rw.unlock()
     assert sorted(log[:2]) == ["R1 in", "R2 in"] and log[2] == "W2 in"
 
@@ -189,7 +211,7 @@ async def test_a_lock_handed_to_a_cancelled_waiter_is_not_lost(variant: Variant)
                     pass
 
         tg.start_soon(writer)
-        await anyio.sleep(SETTLE)
+        await until(lambda: "1 writer(s)" in state(rw))
         rw.runlock()  # hands the lock to the writer...
         scope.cancel()  # ...which is cancelled before it runs again
     await _assert_free(rw)
@@ -219,17 +241,14 @@ async def test_repr_shows_readers_writer_and_who_waits(variant: Variant) -> None
     assert "2 reader(s) inside" in repr(real)
     async with anyio.create_task_group() as tg:
         tg.start_soon(rw.lock)
-        await anyio.sleep(SETTLE)
-        assert "1 writer(s)" in repr(real)
+        await until(lambda: "1 writer(s)" in repr(real))
         tg.start_soon(rw.rlock)  # behind the waiting writer
-        await anyio.sleep(SETTLE)
-        assert "1 reader(s) waiting" in repr(real)
+        await until(lambda: "1 reader(s) waiting" in repr(real))
         rw.runlock()
         rw.runlock()  # the writer gets in
-        await anyio.sleep(SETTLE)
-        assert "write-locked" in repr(real) and "0 writer(s)" in repr(real)
+        await until(lambda: "write-locked" in repr(real) and "0 writer(s)" in repr(real))
         rw.unlock()  # the reader that waited gets in
-        await anyio.sleep(SETTLE)
+        await until(lambda: "1 reader(s) inside" in repr(real))
     assert "1 reader(s) inside, 0 writer(s) and 0 reader(s) waiting" in repr(real)
     rw.runlock()
     assert "unlocked" in repr(real)

@@ -267,3 +267,90 @@ async def _wait_for_an_object() -> None:
 def test_the_asyncio_sync_pool_stops_when_anyio_cancels_it(how: str) -> None:
     """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
     assert stopped_by_anyio(_wait_for_an_object, how) < 30
+
+
+ASYNC_MODELS = [m for m in MODELS if not m.threads]
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_waiters_are_served_in_the_order_they_came(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=1)
+    held, served = await pool.get(), []
+
+    async def waiter(i: int) -> None:
+        obj = await pool.get()
+        served.append(i)
+        pool.put(obj)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(5):
+            tg.start_soon(waiter, i)
+            await anyio.wait_all_tasks_blocked()  # it waits: the next one comes after it
+        pool.put(held)
+    assert served == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_newcomer_cannot_take_an_object_the_line_was_given(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=1)
+    held, order = await pool.get(), []
+
+    async def borrow(name: str) -> None:
+        obj = await pool.get()
+        order.append(name)
+        pool.put(obj)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(borrow, "first in line")
+        await anyio.wait_all_tasks_blocked()
+        pool.put(held)  # handed to the first in line, who has not run yet...
+        tg.start_soon(borrow, "newcomer")  # ...so this one waits behind it
+    assert order == ["first in line", "newcomer"]
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_a_waiter_cancelled_as_it_is_served_loses_nothing(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=1)
+    held, got = await pool.get(), []
+
+    async def waiter(name: str) -> None:
+        obj = await pool.get()
+        got.append(name)
+        pool.put(obj)
+
+    async with anyio.create_task_group() as tg:
+        with anyio.CancelScope() as first:
+            async with anyio.create_task_group() as inner:
+                inner.start_soon(waiter, "first")
+                await anyio.wait_all_tasks_blocked()
+                tg.start_soon(waiter, "second")
+                await anyio.wait_all_tasks_blocked()
+                pool.put(held)  # served to the first...
+                first.cancel()  # ...cancelled before it runs: it keeps it, or passes it on
+    assert "second" in got
+    stats = pool.statistics()
+    assert (stats.created, stats.idle, stats.in_use, stats.waiting) == (1, 1, 0, 0)
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.name == "asyncio"], ids=str)
+async def test_an_asyncio_waiter_cancelled_after_it_was_served_passes_the_object_on(
+    model: Model,
+) -> None:
+    import asyncio
+
+    pool: Any = model.cls(Buffer, max_size=1)
+    held, got = await pool.get(), []
+
+    async def waiter(name: str) -> None:
+        got.append((name, await pool.get()))
+
+    first = asyncio.create_task(waiter("first"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(waiter("second"))
+    await asyncio.sleep(0)
+    pool.put(held)  # the first is served: its future has the object...
+    first.cancel()  # ...and it is cancelled before it runs
+    await asyncio.gather(first, return_exceptions=True)
+    await second
+    assert got == [("second", held)]
+    assert pool.statistics().in_use == 1
