@@ -23,6 +23,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .checks import check_positive_int, check_positive_number
@@ -38,9 +39,11 @@ else:
 
 __all__ = [
     "Gcra",
+    "KeyedGcra",
     "acquire_anyio",
     "acquire_asyncio",
     "acquire_threads",
+    "acquire_threads_keyed",
     "limiter",
     "wait_anyio",
     "wait_asyncio",
@@ -49,6 +52,8 @@ __all__ = [
 
 class Gcra:
     """``rate`` operations per second, up to ``burst`` at once; times are in seconds."""
+
+    __slots__ = ("burst", "interval", "queue", "rate", "tat", "tolerance")
 
     def __init__(self, rate: float, burst: int) -> None:
         self.rate = check_positive_number("rate", rate, "a number of operations per second")
@@ -85,6 +90,61 @@ class Gcra:
     def ahead(self, now: float) -> float:
         """How far into the future slots are booked (0 when the bucket is full)."""
         return max(0.0, self.tat - now)
+
+    def fresh(self) -> Gcra:
+        """A new limiter with this one's rate and burst, and a full bucket."""
+        new = Gcra.__new__(Gcra)
+        new.rate, new.burst, new.interval = self.rate, self.burst, self.interval
+        new.tolerance, new.tat, new.queue = self.tolerance, -math.inf, deque()
+        return new
+
+    def idle(self, now: float) -> bool:
+        """Nobody waits and the bucket is full again: this limiter is now exactly a fresh
+        one (``reserve`` gives both the same slot), so it can be forgotten."""
+        return self.tat <= now and not self.queue
+
+
+class KeyedGcra:
+    """One ``Gcra`` per key — per host, per user — each made when its key is first seen and
+    dropped once idle, so memory follows the keys active now, not every key ever seen.
+
+    Idle keys are swept when the table has doubled since the last sweep: each sweep's cost is
+    paid for by the keys added since, so a call costs O(1) on average however many keys pass.
+    """
+
+    __slots__ = ("_model", "_states", "_sweep_at")
+
+    SMALLEST_SWEEP = 64
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._model = Gcra(rate, burst)  # checks the arguments; copied for each key
+        self._states: dict[object, Gcra] = {}
+        self._sweep_at = self.SMALLEST_SWEEP
+
+    @property
+    def rate(self) -> float:
+        return self._model.rate
+
+    @property
+    def burst(self) -> int:
+        return self._model.burst
+
+    def get(self, key: object, now: float) -> Gcra:
+        """*key*'s limiter, made fresh when the key is new (or was dropped as idle)."""
+        state = self._states.get(key)
+        if state is None:
+            if len(self._states) >= self._sweep_at:
+                self.sweep(now)
+            state = self._states[key] = self._model.fresh()
+        return state
+
+    def sweep(self, now: float) -> None:
+        """Forget every idle key."""
+        self._states = {k: v for k, v in self._states.items() if not v.idle(now)}
+        self._sweep_at = max(self.SMALLEST_SWEEP, 2 * len(self._states))
+
+    def __len__(self) -> int:
+        return len(self._states)
 
 
 class _Turn:
@@ -166,8 +226,18 @@ async def wait_anyio(gcra: Gcra, slot: float, left: float) -> None:
 
 
 def acquire_threads(gcra: Gcra, lock: threading.Lock, timeout: float | None = None) -> bool:
+    return acquire_threads_keyed(lambda now: gcra, lock, timeout)
+
+
+def acquire_threads_keyed(
+    pick: Callable[[float], Gcra], lock: threading.Lock, timeout: float | None = None,
+) -> bool:
+    """``acquire_threads`` for the limiter ``pick(now)`` chooses, chosen under the lock: a
+    keyed limiter may drop an idle key's state, so looking it up and reserving from it must
+    be one step."""
     with lock:  # guards the reservation and the line; never held while sleeping
         now = time.monotonic()
+        gcra = pick(now)
         slot, left = gcra.reserve(now)
         if timeout is not None and slot - now > timeout:
             gcra.give_back(left)  # it is the last reservation: we hold the lock
