@@ -48,7 +48,17 @@ if TYPE_CHECKING:
     from ._core.errors import JobError
     from ._core.lazy import MissingExtra
     from ._core.processes import new_process_pool
-    from .bounded_fetch import MAX_REDIRECTS, FetchError, FetchResult
+    from .bounded_fetch import (
+        MAX_BODY,
+        MAX_REDIRECTS,
+        RETRY_STATUSES,
+        AnswerRefused,
+        BodyTooLarge,
+        FetchError,
+        FetchResult,
+        Request,
+        Response,
+    )
     from .cancellation import Cancelled, DeadlineExceeded
     from .pipeline import PipelineError, Stage, capacity
     from .producer_consumer import ProducerConsumerError
@@ -59,24 +69,34 @@ __version__ = "0.2.0"
 
 # The types and helpers every model shares, each defined once. Every namespace exports them too.
 _SHARED = {
+    "AnswerRefused": "bounded_fetch:AnswerRefused",
+    "BodyTooLarge": "bounded_fetch:BodyTooLarge",
     "Cancelled": "cancellation:Cancelled",
     "Completed": "worker_pool:Completed",
     "DeadlineExceeded": "cancellation:DeadlineExceeded",
     "FetchError": "bounded_fetch:FetchError",
     "FetchResult": "bounded_fetch:FetchResult",
     "JobError": "_core.errors:JobError",
+    "MAX_BODY": "bounded_fetch:MAX_BODY",
     "MAX_REDIRECTS": "bounded_fetch:MAX_REDIRECTS",
+    "RETRY_STATUSES": "bounded_fetch:RETRY_STATUSES",
     "MissingExtra": "_core.lazy:MissingExtra",
     "PipelineError": "pipeline:PipelineError",
     "PoolStatistics": "sync_pool:PoolStatistics",
     "ProducerConsumerError": "producer_consumer:ProducerConsumerError",
+    "Request": "bounded_fetch:Request",
+    "Response": "bounded_fetch:Response",
     "Stage": "pipeline:Stage",
     "capacity": "pipeline:capacity",
     "new_process_pool": "_core.processes:new_process_pool",
 }
 
 __all__ = [
+    "MAX_BODY",
     "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "AnswerRefused",
+    "BodyTooLarge",
     "Cancelled",
     "Completed",
     "DeadlineExceeded",
@@ -87,6 +107,8 @@ __all__ = [
     "PipelineError",
     "PoolStatistics",
     "ProducerConsumerError",
+    "Request",
+    "Response",
     "Stage",
     "capacity",
     "new_process_pool",

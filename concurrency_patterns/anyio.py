@@ -22,7 +22,11 @@ from ._exports import lazy_exports
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import (  # the types every model shares
+        MAX_BODY,
         MAX_REDIRECTS,
+        RETRY_STATUSES,
+        AnswerRefused,
+        BodyTooLarge,
         Cancelled,
         Completed,
         DeadlineExceeded,
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
         PipelineError,
         PoolStatistics,
         ProducerConsumerError,
+        Request,
+        Response,
         Stage,
         capacity,
         new_process_pool,
@@ -49,6 +55,7 @@ if TYPE_CHECKING:
     from .process_offload import offload_anyio as offload
     from .producer_consumer import produce_consume_anyio as produce_consume
     from .producer_consumer import produce_consume_from_threads
+    from .rate_limit import AnyioKeyedRateLimiter as KeyedRateLimiter
     from .rate_limit import AnyioRateLimiter as RateLimiter
     from .rwmutex import AnyioRWMutex as RWMutex
     from .singleflight import AnyioSingleFlight as SingleFlight
@@ -64,6 +71,7 @@ _EXPORTS = {
     "Mutex": "mutex:AnyioMutex",
     "Once": "once:AnyioOnce",
     "RWMutex": "rwmutex:AnyioRWMutex",
+    "KeyedRateLimiter": "rate_limit:AnyioKeyedRateLimiter",
     "RateLimiter": "rate_limit:AnyioRateLimiter",
     "Scope": "cancellation:AnyioScope",
     "SingleFlight": "singleflight:AnyioSingleFlight",
@@ -83,7 +91,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MAX_BODY",
     "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "AnswerRefused",
+    "BodyTooLarge",
     "Cancelled",
     "Completed",
     "DeadlineExceeded",
@@ -97,7 +109,10 @@ __all__ = [
     "PipelineError",
     "PoolStatistics",
     "ProducerConsumerError",
+    "Request",
+    "Response",
     "RWMutex",
+    "KeyedRateLimiter",
     "RateLimiter",
     "Scope",
     "SingleFlight",

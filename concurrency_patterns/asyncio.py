@@ -23,7 +23,11 @@ from ._exports import lazy_exports
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import (  # the types every model shares
+        MAX_BODY,
         MAX_REDIRECTS,
+        RETRY_STATUSES,
+        AnswerRefused,
+        BodyTooLarge,
         Cancelled,
         Completed,
         DeadlineExceeded,
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
         PipelineError,
         PoolStatistics,
         ProducerConsumerError,
+        Request,
+        Response,
         Stage,
         capacity,
         new_process_pool,
@@ -50,6 +56,7 @@ if TYPE_CHECKING:
     from .process_offload import offload_asyncio as offload
     from .producer_consumer import produce_consume_asyncio as produce_consume
     from .producer_consumer import produce_consume_from_threads
+    from .rate_limit import AsyncioKeyedRateLimiter as KeyedRateLimiter
     from .rate_limit import AsyncioRateLimiter as RateLimiter
     from .rwmutex import AsyncioRWMutex as RWMutex
     from .singleflight import AsyncioSingleFlight as SingleFlight
@@ -65,6 +72,7 @@ _EXPORTS = {
     "Mutex": "mutex:AsyncioMutex",
     "Once": "once:AsyncioOnce",
     "RWMutex": "rwmutex:AsyncioRWMutex",
+    "KeyedRateLimiter": "rate_limit:AsyncioKeyedRateLimiter",
     "RateLimiter": "rate_limit:AsyncioRateLimiter",
     "Scope": "cancellation:AsyncioScope",
     "SingleFlight": "singleflight:AsyncioSingleFlight",
@@ -84,7 +92,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MAX_BODY",
     "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "AnswerRefused",
+    "BodyTooLarge",
     "Cancelled",
     "Completed",
     "DeadlineExceeded",
@@ -98,7 +110,10 @@ __all__ = [
     "PipelineError",
     "PoolStatistics",
     "ProducerConsumerError",
+    "Request",
+    "Response",
     "RWMutex",
+    "KeyedRateLimiter",
     "RateLimiter",
     "Scope",
     "SingleFlight",

@@ -409,6 +409,40 @@ async def fetch_stream_asyncio(
     request is an error result, unless *fail_fast*. Leaving the block early (``break``, an
     exception, a cancellation) cancels the requests still running before the block is left.
 
+    Args:
+        urls: URL strings or ``Request`` objects: a list, any iterable, or an async iterable,
+            read lazily.
+        limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte, redirects
+            included (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+        retries: how many more times to try a request after a retryable failure (>= 0; 0 by
+            default).
+        retry_on: what is retryable. ``None`` (the default): a 429, 502, 503 or 504 answer, a
+            connection error or a timeout. A collection of statuses (ints) and exception
+            types: those statuses, and those exceptions (connection errors and timeouts when
+            it names none). A predicate: called with each attempt's ``FetchResult``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has. ``None``: no budget.
+        max_per_second: start at most this many requests a second (> 0), retries and
+            redirect hops included, in the order they came (``RateLimiter``'s arithmetic,
+            burst 1). ``None``: no limit.
+        limit_per_host: the most requests in flight to one host and port (>= 1). A worker
+            waiting for its host keeps its place in *limit*: mix hosts in the feed.
+        max_per_second_per_host: start at most this many requests a second to one host and
+            port (> 0). Each host's state is dropped once it is idle.
+        headers: headers for every request that does not set them itself.
+        max_body: the most bytes a body may have, decoded (>= 1; 32 MiB by default). Past
+            it the result is an error and the connection is not reused. ``None``: no cap.
+        client: the HTTP client. ``"aiohttp"``, the default, is a full client: one session,
+            a pool of *limit* connections. ``"httptools"`` is the lean one: each worker owns
+            its connections and every answer is parsed by llhttp, for a fraction of
+            aiohttp's CPU per request (the benchmark tables measure it); it speaks HTTP/1.1
+            and TLS, with no proxies or cookies. Or your own ``aiohttp.ClientSession`` or
+            ``httpx.AsyncClient`` (its pool bounds the requests too: give it room for
+            *limit*), or an async function from ``Request`` to ``Response``. A client you
+            pass is never closed.
+
     Yields:
         An async iterator of ``FetchResult``, in the order the requests finished; each
         carries its ``index`` in the input.
@@ -655,6 +689,39 @@ async def fetch_stream_anyio(
     request is an error result, unless *fail_fast*. Leaving the block early (``break``, an
     exception, a cancellation) cancels the requests still running before the block is left.
     Runs on asyncio and trio.
+
+    Args:
+        urls: URL strings or ``Request`` objects: a list, any iterable, or an async iterable,
+            read lazily.
+        limit: the most requests in flight at once (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte, redirects
+            included (> 0).
+        fail_fast: raise the first failure instead of returning it as a result.
+        retries: how many more times to try a request after a retryable failure (>= 0; 0 by
+            default).
+        retry_on: what is retryable. ``None`` (the default): a 429, 502, 503 or 504 answer, a
+            connection error or a timeout. A collection of statuses (ints) and exception
+            types: those statuses, and those exceptions (connection errors and timeouts when
+            it names none). A predicate: called with each attempt's ``FetchResult``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has. ``None``: no budget.
+        max_per_second: start at most this many requests a second (> 0), retries and
+            redirect hops included, in the order they came. ``None``: no limit.
+        limit_per_host: the most requests in flight to one host and port (>= 1).
+        max_per_second_per_host: start at most this many requests a second to one host and
+            port (> 0).
+        headers: headers for every request that does not set them itself.
+        max_body: the most bytes a body may have, decoded (>= 1; 32 MiB by default).
+            ``None``: no cap.
+        client: the HTTP client. ``"auto"`` takes aiohttp on asyncio and ``"httptools"`` on
+            trio. With ``"httptools"`` or ``"httpcore"`` each worker owns its connections (one
+            per host it meets), so no request waits on a shared pool. ``"httptools"`` is the
+            lean client, answers parsed by llhttp (HTTP/1.1 and TLS, no proxies or cookies);
+            ``"httpcore"`` is the full one, parsed by h11 in pure Python at several times the
+            CPU per request (the benchmark tables measure both). Both run on either backend;
+            ``"aiohttp"`` and an ``aiohttp.ClientSession`` run on asyncio only. Or your own
+            ``httpx.AsyncClient``, or an async function from ``Request`` to ``Response``. A
+            client you pass is never closed.
 
     Yields:
         An async iterator of ``FetchResult``, in the order the requests finished; each
@@ -956,6 +1023,36 @@ def fetch_stream_threads(
     most *limit* results wait to be read, so memory stays flat however long the feed. Leaving
     the block early stops the workers: no new request starts, running requests finish, and
     every thread has ended before the block is left.
+
+    Args:
+        urls: URL strings or ``Request`` objects: a list or any iterable, read lazily.
+        limit: the most requests in flight at once, one thread each (>= 1).
+        timeout: seconds allowed for each attempt, connection to last byte, redirects
+            included (> 0). A blocking read cannot be interrupted: each connect and read
+            waits at most what is left of it, so a read under way may end a little past it.
+        fail_fast: raise the first failure instead of returning it as a result; requests
+            already running finish first, and requests not yet started are dropped.
+        retries: how many more times to try a request after a retryable failure (>= 0; 0 by
+            default).
+        retry_on: what is retryable. ``None`` (the default): a 429, 502, 503 or 504 answer, a
+            connection error or a timeout. A collection of statuses (ints) and exception
+            types: those statuses, and those exceptions (connection errors and timeouts when
+            it names none). A predicate: called with each attempt's ``FetchResult``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has. ``None``: no budget.
+        max_per_second: start at most this many requests a second (> 0), retries and
+            redirect hops included, in the order they came. ``None``: no limit.
+        limit_per_host: the most requests in flight to one host and port (>= 1).
+        max_per_second_per_host: start at most this many requests a second to one host and
+            port (> 0).
+        headers: headers for every request that does not set them itself.
+        max_body: the most bytes a body may have, decoded (>= 1; 32 MiB by default).
+            ``None``: no cap.
+        client: ``"httptools"``, the default, is the lean client (answers parsed by llhttp;
+            HTTP/1.1 and TLS); ``"httpcore"`` the full one, parsed by h11 in pure Python at
+            several times the CPU per request. Or your own ``httpx.Client`` (shared by the
+            threads), or a function from ``Request`` to ``Response`` (called from every
+            thread; the timeout cannot bound it). A client you pass is never closed.
 
     Yields:
         An iterator of ``FetchResult``, in the order the requests finished; each carries its

@@ -26,7 +26,11 @@ from ._exports import lazy_exports
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import (  # the types every model shares
+        MAX_BODY,
         MAX_REDIRECTS,
+        RETRY_STATUSES,
+        AnswerRefused,
+        BodyTooLarge,
         Cancelled,
         Completed,
         DeadlineExceeded,
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
         PipelineError,
         PoolStatistics,
         ProducerConsumerError,
+        Request,
+        Response,
         Stage,
         capacity,
         new_process_pool,
@@ -55,7 +61,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MAX_BODY",
     "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "AnswerRefused",
+    "BodyTooLarge",
     "Cancelled",
     "Completed",
     "DeadlineExceeded",
@@ -66,6 +76,8 @@ __all__ = [
     "PipelineError",
     "PoolStatistics",
     "ProducerConsumerError",
+    "Request",
+    "Response",
     "Stage",
     "capacity",
     "map",

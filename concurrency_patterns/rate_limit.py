@@ -21,18 +21,33 @@ waits hands its slot back when no one has queued after it; otherwise that slot g
 
 Which to pick: the limiter of your model. ``anyio.RateLimiter`` runs on asyncio and trio. The
 fetch and the worker pool take ``max_per_second=`` and use the same arithmetic.
+
+**One limit per key.** ``KeyedRateLimiter`` keeps a separate limiter for each key — each host a
+crawler reaches, each user of an API — made when the key is first seen and dropped once it is
+idle (nobody waits and its bucket is full again, so a fresh one would behave the same). Memory
+follows the keys in use now, not every key ever seen: a crawl over a million hosts holds a
+few. Each key's bound holds on its own, and a key's waiters never hold up another key. The
+fetch's ``max_per_second_per_host=`` is one.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ._core.lazy import lazy
-from ._core.rate import Gcra, acquire_threads, wait_anyio, wait_asyncio
+from ._core.rate import (
+    Gcra,
+    KeyedGcra,
+    acquire_threads,
+    acquire_threads_keyed,
+    wait_anyio,
+    wait_asyncio,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -42,7 +57,14 @@ else:
     anyio = lazy(globals(), "anyio")
     asyncio = lazy(globals(), "asyncio")
 
-__all__ = ["AnyioRateLimiter", "AsyncioRateLimiter", "ThreadRateLimiter"]
+__all__ = [
+    "AnyioKeyedRateLimiter",
+    "AnyioRateLimiter",
+    "AsyncioKeyedRateLimiter",
+    "AsyncioRateLimiter",
+    "ThreadKeyedRateLimiter",
+    "ThreadRateLimiter",
+]
 
 
 def _describe(limiter: object, gcra: Gcra, now: float) -> str:
@@ -114,6 +136,59 @@ class AsyncioRateLimiter(_AsyncRateLimiter):
 
     _wait = staticmethod(wait_asyncio)
     _clock = staticmethod(_asyncio_now)
+
+
+class _AsyncKeyedRateLimiter:
+    """One limiter per key for one event loop; the subclasses choose the clock."""
+
+    _wait: Callable[[Gcra, float, float], Awaitable[None]]
+    _clock: Callable[[], float]
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self._keyed = KeyedGcra(rate, burst)
+
+    async def acquire(self, key: Hashable) -> None:
+        """Wait for this caller's slot under *key*; each key's callers are served in the order
+        they called, and never wait for another key's."""
+        now = self._clock()
+        gcra = self._keyed.get(key, now)  # no await between this and the reservation
+        slot, left = gcra.reserve(now)
+        if slot > now or gcra.queue:
+            await self._wait(gcra, slot, left)
+
+    def try_acquire(self, key: Hashable) -> bool:
+        """Take a slot under *key* if one is free now; ``False`` (and nothing taken) if not."""
+        now = self._clock()
+        return self._keyed.get(key, now).try_reserve(now)
+
+    def __len__(self) -> int:
+        """How many keys the limiter holds state for: those in use, and idle ones not yet
+        dropped (at most as many again)."""
+        return len(self._keyed)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self._keyed.rate:g}/s, burst {self._keyed.burst} "
+                f"per key, {len(self._keyed)} keys held>")
+
+
+class AsyncioKeyedRateLimiter(_AsyncKeyedRateLimiter):
+    """At most *rate* operations per second **per key** among asyncio tasks, *burst* at once.
+
+    ``await limiter.acquire(key)`` before each operation on *key* (a host, a user). Each key
+    has a limiter of its own, made when the key is first seen and dropped once idle, so memory
+    follows the keys in use, however many keys pass. One key's callers never wait for
+    another's.
+
+    Args:
+        rate: operations per second for each key (> 0, finite).
+        burst: how many may go at once on one key after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
+    """
+
+    _wait = staticmethod(wait_asyncio)
+    _clock = staticmethod(_asyncio_now)
 # --8<-- [end:asyncio]
 
 
@@ -130,6 +205,27 @@ class AnyioRateLimiter(_AsyncRateLimiter):
     Args:
         rate: operations per second (> 0, finite).
         burst: how many may go at once after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
+    """
+
+    _wait = staticmethod(wait_anyio)
+    @staticmethod
+    def _clock() -> float:
+        return anyio.current_time()
+
+
+class AnyioKeyedRateLimiter(_AsyncKeyedRateLimiter):
+    """At most *rate* operations per second **per key** among anyio tasks, on asyncio or trio.
+
+    ``await limiter.acquire(key)`` before each operation on *key*. Each key has a limiter of its
+    own, made when the key is first seen and dropped once idle; one key's callers never wait
+    for another's. It reads anyio's clock (trio's ``MockClock`` in a test).
+
+    Args:
+        rate: operations per second for each key (> 0, finite).
+        burst: how many may go at once on one key after a quiet spell (>= 1).
 
     Raises:
         TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
@@ -201,4 +297,46 @@ class ThreadRateLimiter:
     def __repr__(self) -> str:
         with self._lock:
             return _describe(self, self._gcra, time.monotonic())
+
+
+class ThreadKeyedRateLimiter:
+    """At most *rate* operations per second **per key** among threads, *burst* at once.
+
+    ``limiter.acquire(key)`` before each operation on *key*. Each key has a limiter of its own,
+    made when the key is first seen and dropped once idle; one key's callers never wait for
+    another's. Safe to share between threads.
+
+    Args:
+        rate: operations per second for each key (> 0, finite).
+        burst: how many may go at once on one key after a quiet spell (>= 1).
+
+    Raises:
+        TypeError, ValueError: *rate* or *burst* is not valid; the message names it.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1) -> None:
+        self._keyed = KeyedGcra(rate, burst)
+        self._lock = threading.Lock()  # guards the table and the reservations; never asleep
+
+    def acquire(self, key: Hashable, timeout: float | None = None) -> bool:
+        """Block until this caller's slot under *key*; ``False`` (nothing taken) at once if
+        that slot is further away than *timeout* seconds."""
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(
+                timeout, int | float) or not timeout >= 0):
+            raise ValueError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
+        return acquire_threads_keyed(partial(self._keyed.get, key), self._lock, timeout)
+
+    def try_acquire(self, key: Hashable) -> bool:
+        """Take a slot under *key* if one is free now; ``False`` (and nothing taken) if not."""
+        with self._lock:
+            now = time.monotonic()
+            return self._keyed.get(key, now).try_reserve(now)
+
+    def __len__(self) -> int:
+        """How many keys the limiter holds state for (idle ones are dropped as it goes)."""
+        return len(self._keyed)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self._keyed.rate:g}/s, burst {self._keyed.burst} "
+                f"per key, {len(self._keyed)} keys held>")
 # --8<-- [end:threads]

@@ -24,7 +24,11 @@ from ._exports import lazy_exports
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from . import (  # the types every model shares
+        MAX_BODY,
         MAX_REDIRECTS,
+        RETRY_STATUSES,
+        AnswerRefused,
+        BodyTooLarge,
         Cancelled,
         Completed,
         DeadlineExceeded,
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
         PipelineError,
         PoolStatistics,
         ProducerConsumerError,
+        Request,
+        Response,
         Stage,
         capacity,
         new_process_pool,
@@ -50,6 +56,7 @@ if TYPE_CHECKING:
     from .process_offload import offload_all_sync as offload_all
     from .process_offload import offload_sync as offload
     from .producer_consumer import produce_consume_threads as produce_consume
+    from .rate_limit import ThreadKeyedRateLimiter as KeyedRateLimiter
     from .rate_limit import ThreadRateLimiter as RateLimiter
     from .rwmutex import ThreadRWMutex as RWMutex
     from .singleflight import ThreadSingleFlight as SingleFlight
@@ -65,6 +72,7 @@ _EXPORTS = {
     "Mutex": "mutex:ThreadMutex",
     "Once": "once:ThreadOnce",
     "RWMutex": "rwmutex:ThreadRWMutex",
+    "KeyedRateLimiter": "rate_limit:ThreadKeyedRateLimiter",
     "RateLimiter": "rate_limit:ThreadRateLimiter",
     "Scope": "cancellation:ThreadScope",
     "SingleFlight": "singleflight:ThreadSingleFlight",
@@ -83,7 +91,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MAX_BODY",
     "MAX_REDIRECTS",
+    "RETRY_STATUSES",
+    "AnswerRefused",
+    "BodyTooLarge",
     "Cancelled",
     "Completed",
     "DeadlineExceeded",
@@ -97,7 +109,10 @@ __all__ = [
     "PipelineError",
     "PoolStatistics",
     "ProducerConsumerError",
+    "Request",
+    "Response",
     "RWMutex",
+    "KeyedRateLimiter",
     "RateLimiter",
     "Scope",
     "SingleFlight",

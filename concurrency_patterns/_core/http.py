@@ -57,7 +57,15 @@ class AnswerRefused(Exception):
 
 
 class BodyTooLarge(AnswerRefused):
-    """The body (as decoded) is larger than ``max_body``; the connection is not reused."""
+    """The body (as decoded) is larger than ``max_body``; the connection is not reused.
+
+    Args:
+        max_body: the cap, in bytes.
+        announced: the ``Content-Length`` the answer gave, when that alone passed the cap.
+
+    Attributes:
+        max_body: the cap, in bytes.
+    """
 
     def __init__(self, max_body: int, announced: int | None = None) -> None:
         said = "" if announced is None else f" (Content-Length says {announced})"

@@ -41,7 +41,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "buffered channel as a semaphore",
         ("fetch_all_asyncio", "fetch_all_anyio", "fetch_all_threads",
          "fetch_stream_asyncio", "fetch_stream_anyio", "fetch_stream_threads"),
-        ("FetchError", "FetchResult", "MAX_REDIRECTS"),
+        ("FetchError", "FetchResult", "MAX_REDIRECTS", "MAX_BODY", "RETRY_STATUSES", "Request",
+         "Response", "AnswerRefused", "BodyTooLarge"),
     ),
     Pattern(
         "producer_consumer", "Producer–consumer",
@@ -88,6 +89,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "rate_limit", "Rate limit", "at most `rate` operations per second, `burst` at once",
         "`golang.org/x/time/rate`'s `rate.Limiter`",
         ("AsyncioRateLimiter", "AnyioRateLimiter", "ThreadRateLimiter"),
+        ("AsyncioKeyedRateLimiter", "AnyioKeyedRateLimiter", "ThreadKeyedRateLimiter"),
     ),
     Pattern(
         "errgroup", "ErrGroup", "a task group with a limit, whose first error cancels the rest",
