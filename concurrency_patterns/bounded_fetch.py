@@ -800,8 +800,10 @@ WorkerFetch = Callable[[int, Item], Awaitable[FetchResult]]
 
 
 def _anyio_model() -> _Model:
-    def within(deadline: float) -> Any:
-        return anyio.fail_after(max(0.0, deadline - anyio.current_time()))
+    @asynccontextmanager
+    async def within(deadline: float) -> AsyncIterator[None]:
+        with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+            yield
 
     return _Model(anyio.current_time, anyio.sleep, rate.acquire_anyio, anyio.Event, within)
 
@@ -1110,6 +1112,8 @@ class _ThreadConnections(AbstractContextManager["_ThreadConnections"]):
     def __init__(self, max_body: int | None) -> None:
         self._open: OrderedDict[_Host, httpcore.HTTPConnection] = OrderedDict()
         self._max_body = max_body
+        # Every socket operation waits only what is left of the request's deadline.
+        self._network = network.Deadline()
 
     def __exit__(self, *exc_info: object) -> None:
         for connection in self._open.values():
@@ -1127,7 +1131,8 @@ class _ThreadConnections(AbstractContextManager["_ThreadConnections"]):
             return connection, True
         if len(self._open) >= _Connections.HOSTS:
             self._open.popitem(last=False)[1].close()  # the least recently used host
-        connection = self._open[host] = httpcore.HTTPConnection(origin)
+        connection = self._open[host] = httpcore.HTTPConnection(
+            origin, network_backend=self._network)
         return connection, False
 
     def send(self, request: Request, deadline: float) -> Response:
@@ -1156,12 +1161,9 @@ class _ThreadConnections(AbstractContextManager["_ThreadConnections"]):
 
     def _exchange(self, connection: httpcore.HTTPConnection, url: httpcore.URL,
                   request: Request, deadline: float) -> Response:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("timed out")
-        extensions = {"timeout": dict.fromkeys(("connect", "read", "write", "pool"), left)}
+        self._network.deadline = deadline
         with connection.stream(request.method, url, headers=_wire_headers(request),
-                               content=request.body or None, extensions=extensions) as response:
+                               content=request.body or None) as response:
             encoding = _find(response.headers, b"content-encoding")
             cap = raw_cap(self._max_body, encoding)
             _check_length(response.headers, cap, self._max_body)
@@ -1171,8 +1173,6 @@ class _ThreadConnections(AbstractContextManager["_ThreadConnections"]):
                 if cap is not None and size > cap:
                     raise BodyTooLarge(self._max_body or 0)
                 chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise TimeoutError("timed out")  # a server that trickles bytes forever
         return _httpcore_response(response, request.url, b"".join(chunks), encoding,
                                   self._max_body)
 
@@ -1311,7 +1311,8 @@ class _SyncFetch:
         call = self.call
         deadline = None
         for _ in range(MAX_REDIRECTS + 1):
-            key = _host_key(request.url) if call.host_pace or self.slots else None
+            key = _host_key(request.url) if call.host_pace is not None or self.slots is not None \
+                else None
             with nullcontext() if self.slots is None else self.slots.hold(key):
                 if call.host_pace is not None:
                     host_pace = call.host_pace

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
 import itertools
+import json
 import shutil
 import socketserver
 import ssl
@@ -16,18 +19,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 import anyio.lowlevel
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concurrency_patterns import MAX_REDIRECTS, FetchError, FetchResult
+from concurrency_patterns import (
+    MAX_REDIRECTS,
+    AnswerRefused,
+    BodyTooLarge,
+    FetchError,
+    FetchResult,
+    Request,
+    Response,
+)
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
 from concurrency_patterns._core import http1
-from concurrency_patterns.tools.loopback import HttpServer
+from concurrency_patterns.tools.loopback import HttpServer, Nginx, nginx_server, serving
 from tests.conftest import (
     ANYIO_CANCELS,
     Generator,
@@ -667,3 +679,414 @@ async def test_a_cancelled_fetch_closes_the_async_generator_feed(
     with anyio.move_on_after(0.2):
         await variant(urls.items(), limit=4)
     assert urls.closed and urls.read > 0
+
+
+# --- requests beyond GET, against nginx -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def nginx() -> Iterator[Nginx]:
+    with nginx_server() as server:
+        yield server
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_any_method_with_headers_and_a_body_reaches_nginx(
+    variant: Variant, nginx: Nginx,
+) -> None:
+    echo = f"{nginx.base}/echo"
+    requests = [
+        Request(echo, "POST", {"X-Probe": "mine"}, b"hello"),
+        Request(echo, "DELETE"),
+        echo,  # a plain URL: a GET, with the call's headers
+        Request(echo, "OPTIONS", [("Authorization", "Bearer t")]),
+    ]
+    results = await variant(requests, limit=2, headers={"X-Probe": "call"})
+    assert [r.status for r in results] == [200] * 4
+    seen = [r.body.decode().split("|") for r in results]
+    for fields in seen[1:]:  # no body: no Content-Length, or 0 (aiohttp sends one)
+        assert fields[1] in ("", "0")
+        fields[1] = ""
+    assert seen == [["POST", "5", "mine", ""], ["DELETE", "", "call", ""],
+                    ["GET", "", "call", ""], ["OPTIONS", "", "call", "Bearer t"]]
+    assert results[0].request == requests[0]
+    assert all(r.header("content-type") == "text/plain" for r in results)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_put_then_get_then_head_then_delete_on_nginx(
+    variant: Variant, nginx: Nginx,
+) -> None:
+    name = f"{nginx.base}/dav/{variant.name}.bin"
+    body = bytes(range(256)) * 1000
+    [put] = await variant([Request(name, "PUT", body=body)])
+    assert put.status in (201, 204), put
+    [got, head] = await variant([name, Request(name, "HEAD")], limit=1)
+    assert (got.status, got.body) == (200, body)
+    assert (head.status, head.body, head.header("content-length")) == (200, b"", str(len(body)))
+    [deleted, gone] = await variant([Request(name, "DELETE"), name], limit=1)
+    assert (deleted.status, gone.status) == (204, 404)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_gzip_is_inflated_when_asked_for(variant: Variant, nginx: Nginx) -> None:
+    url = f"{nginx.base}/text.txt"
+    [result] = await variant([url], headers={"Accept-Encoding": "gzip"})
+    assert result.status == 200 and result.body == nginx.files["text.txt"]
+    assert result.header("content-encoding") == "gzip"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_body_past_max_body_is_an_error_naming_the_cap(
+    variant: Variant, nginx: Nginx,
+) -> None:
+    big, text = f"{nginx.base}/big.bin", f"{nginx.base}/text.txt"
+    results = await variant([big, text, f"{nginx.base}/echo", big], limit=1, max_body=100_000,
+                            headers={"Accept-Encoding": "gzip"})
+    assert [r.ok for r in results] == [False, False, True, False]
+    for r in (results[0], results[1], results[3]):
+        assert r.error is not None and "max_body=100000" in str(r.error)
+        assert isinstance(r.error.__cause__, BodyTooLarge)
+    # Just the cap is fine; max_body=None takes any size.
+    [exact] = await variant([big], max_body=len(nginx.files["big.bin"]))
+    [free] = await variant([big], max_body=None)
+    assert exact.body == free.body == nginx.files["big.bin"]
+
+
+# --- hostile servers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_gzip_bomb_is_an_error_not_a_memory_blow_up(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    [bomb, fine] = await variant([http_server.bomb_url(256), http_server.bomb_url(1)],
+                                 max_body=2 * 2**20, headers={"Accept-Encoding": "gzip"})
+    assert isinstance(bomb.error and bomb.error.__cause__, BodyTooLarge)
+    assert fine.body == bytes(2**20)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_redirect_to_another_origin_drops_credentials(
+    variant: Variant, _server_loop: asyncio.AbstractEventLoop,  # noqa: PT019
+) -> None:
+    with serving(_server_loop, hosts=2) as server:
+        here, there = server.echo_url(0), server.echo_url(1)
+        secret = {"Authorization": "Bearer secret", "Cookie": "session=1", "X-Probe": "kept"}
+        results = await variant([server.goto_url(here), server.goto_url(there),
+                                 server.goto_url(there, 307)], limit=1, headers=secret)
+    seen = [json.loads(r.body)["headers"] for r in results]
+    assert seen[0]["Authorization"] == "Bearer secret" and seen[0]["Cookie"] == "session=1"
+    for headers in seen[1:]:
+        assert "Authorization" not in headers and "Cookie" not in headers
+        assert headers["X-Probe"] == "kept"
+    assert [r.final_url for r in results] == [here, there, there]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_redirects_change_the_method_as_browsers_do(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    echo = http_server.echo_url()
+    results = await variant([
+        Request(http_server.goto_url(echo, 303), "POST", {"Content-Type": "text/x"}, b"x"),
+        Request(http_server.goto_url(echo, 302), "POST", body=b"x"),
+        Request(http_server.goto_url(echo, 307), "POST", {"Content-Type": "text/x"}, b"kept"),
+        Request(http_server.goto_url(echo, 308), "PUT", body=b"kept"),
+    ], limit=2)
+    seen = [json.loads(r.body) for r in results]
+    assert [(s["method"], s["body"]) for s in seen] == [
+        ("GET", ""), ("GET", ""), ("POST", "kept"), ("PUT", "kept")]
+    assert "Content-Type" not in seen[0]["headers"]
+    assert seen[2]["headers"]["Content-Type"] == "text/x"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_redirect_out_of_http_is_an_error_result(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    results = await variant([http_server.goto_url("file:///etc/passwd"),
+                             http_server.goto_url("ftp://127.0.0.1/x"), http_server.url(2)])
+    assert [r.ok for r in results] == [False, False, True]
+    for r in results[:2]:
+        assert isinstance(r.error and r.error.__cause__, AnswerRefused)
+        assert "only http and https" in str(r.error)
+
+
+class _Hostile(socketserver.BaseRequestHandler):
+    """Answers ``GET /<name>`` as a hostile server would (``HOSTILE[name]``), then holds the
+    connection open until the client gives up; ``trickle`` sends header bytes forever."""
+
+    def handle(self) -> None:
+        head = _read_head(self.request)
+        if head is None:
+            return
+        name = head.split(b" ", 2)[1].decode().strip("/")
+        try:
+            if name == "trickle":
+                self.request.sendall(b"HTTP/1.1 200 OK\r\n")
+                for i in itertools.count():
+                    self.request.sendall(b"X-%d: %s\r\n" % (i, b"a" * 90))
+                    time.sleep(0.01)
+            self.request.sendall(HOSTILE[name])
+            self.request.settimeout(30)
+            while self.request.recv(4096):
+                pass
+        except OSError:
+            return  # the client hung up: what it should do
+
+
+HOSTILE = {
+    "huge-header": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    "lying-length": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..",
+    "huge-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"fffffffff\r\n" + b"x" * 3000,
+    "year-retry-after": b"HTTP/1.1 503 Busy\r\nRetry-After: 31536000\r\nContent-Length: 0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_hostile_answers_are_error_results_within_the_timeout(variant: Variant) -> None:
+    names = ["trickle", *HOSTILE]
+    with _raw_server(_Hostile) as base:
+        start = time.monotonic()
+        results = await variant([f"{base}/{name}" for name in names], limit=len(names),
+                                timeout=1.0, max_body=2000, retries=3)
+        took = time.monotonic() - start
+    assert took < 6, "every hostile answer must end within its timeout (and a cap's reading)"
+    for name, r in zip(names, results, strict=True):
+        assert not r.ok and r.error is not None, name
+        assert r.elapsed < 5, name
+    year = results[names.index("year-retry-after")]
+    assert year.attempts == 1 and year.status == 503
+    assert "Retry-After asks for 31536000 s" in str(year.error)
+
+
+# --- retries: statuses, Retry-After, the budget ------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_429_is_retried_honouring_retry_after_in_seconds_and_as_a_date(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"  # a date already gone: go again now
+    soon = email.utils.format_datetime(
+        datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1), usegmt=True)
+    urls = [http_server.flaky_url("s", 1, status=429, retry_after="0"),
+            http_server.flaky_url("d", 1, status=429, retry_after=past),
+            http_server.flaky_url("f", 1, status=429, retry_after=soon)]
+    start = time.monotonic()
+    results = await variant(urls, limit=3, retries=2)
+    assert [(r.status, r.attempts, r.retry_reasons) for r in results] == [
+        (200, 2, ("HTTP 429",))] * 3
+    assert results[2].elapsed >= 0.05, "the date in the future was waited for"
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_a_429_is_an_error_result_when_not_retried(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    [r] = await variant([http_server.url(0, status=429)])
+    assert not r.ok and r.error is not None and r.error.status == 429
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_the_budget_holds_when_every_request_fails(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url(f"b{i}", 99, retry_after="0") for i in range(50)]
+    results = await variant(urls, limit=10, retries=3)
+    sent = sum(http_server.attempts.values())
+    assert 50 <= sent <= 50 + 10 + 0.2 * 50, "retries stay within 20 % of first attempts + 10"
+    assert all(not r.ok for r in results)
+    spent = [r for r in results if "the retry budget is spent" in str(r.error)]
+    assert spent, "a result cut short by the budget says so"
+    # Without a budget, every retry is made.
+    http_server.attempts.clear()
+    await variant(urls[:5], limit=5, retries=3, retry_budget=None)
+    assert sum(http_server.attempts.values()) == 20
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retry_on_chooses_statuses_exceptions_or_a_predicate(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.flaky_url("x", 1, status=500, retry_after="0"),
+            http_server.flaky_url("y", 1, status=503, retry_after="0")]
+    statuses = await variant(urls, limit=2, retries=1, retry_on=[500])
+    assert [(r.status, r.attempts) for r in statuses] == [(200, 2), (503, 1)]
+    http_server.attempts.clear()
+    chosen = await variant([urls[0], http_server.refused_url], limit=2, retries=2,
+                           retry_on=lambda r: r.status == 500)
+    assert [r.attempts for r in chosen] == [2, 1]
+    only_errors = await variant([http_server.refused_url], retries=1, retry_on=[Exception])
+    assert only_errors[0].attempts == 2 and len(only_errors[0].retry_reasons) == 1
+    assert "onnect" in only_errors[0].retry_reasons[0]  # Connect..., ClientConnector...
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_bad_retry_and_request_arguments_are_refused_naming_them(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    url = http_server.url(0)
+    for kwargs, match in [
+        ({"retry_on": ["nope"]}, "retry_on"), ({"retry_on": 3}, "retry_on"),
+        ({"retry_budget": -0.1}, "retry_budget"), ({"max_body": 0}, "max_body"),
+        ({"limit_per_host": 0}, "limit_per_host"),
+        ({"max_per_second_per_host": 0}, "max_per_second"),
+        ({"headers": {"X": "a\r\nHost: evil"}}, "headers"), ({"client": 3}, "client"),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            await variant([url], retries=1, **kwargs)
+    with pytest.raises(ValueError, match="method"):
+        Request(url, "GET /x")
+    with pytest.raises(TypeError, match="body"):
+        Request(url, "POST", body="text")  # type: ignore[arg-type]
+
+
+# --- your own client ---------------------------------------------------------------------------
+
+def _own_clients(backend: str, sync: bool) -> list[str]:
+    if sync:
+        return ["httpx", "function"]
+    return ["aiohttp", "httpx", "function"] if backend == "asyncio" else ["httpx", "function"]
+
+
+OWN = [Variant("asyncio", cp_asyncio.fetch), Variant("anyio-asyncio", cp_anyio.fetch),
+       Variant("anyio-trio", cp_anyio.fetch, backend="trio"),
+       Variant("threads", cp_threads.fetch, sync=True)]
+
+
+@pytest.mark.parametrize("variant", OWN, ids=str)
+async def test_your_own_client_is_used_and_never_closed(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    httpx = pytest.importorskip("httpx")
+    echo = http_server.echo_url()
+    for kind in _own_clients(variant.backend, variant.sync):
+        http_server.reset()
+        seen: list[Request] = []
+        if kind == "aiohttp":
+            client: Any = aiohttp.ClientSession(headers={"X-Mine": "session"})
+        elif kind == "httpx":
+            client = (httpx.Client if variant.sync else httpx.AsyncClient)(
+                headers={"X-Mine": "session"})
+        elif variant.sync:
+            def client(request: Request, seen: list[Request] = seen) -> Response:
+                seen.append(request)
+                return Response(200, (("X-Mine", "fn"),), b"from fn", request.url)
+        else:
+            async def client(request: Request, seen: list[Request] = seen) -> Response:
+                seen.append(request)
+                return Response(200, (("X-Mine", "fn"),), b"from fn", request.url)
+        urls = [http_server.url(i, delay=0.02) for i in range(6)] + [
+            http_server.goto_url(echo), Request(echo, "POST", body=b"b")]
+        results = await variant(urls, limit=3, client=client)
+        if kind == "function":
+            assert [r.body for r in results] == [b"from fn"] * 8
+            assert [r.method for r in seen] == ["GET"] * 7 + ["POST"]
+            continue
+        assert [r.body for r in results[:6]] == [f"item {i}".encode() for i in range(6)]
+        assert http_server.max_in_flight <= 3
+        hopped, posted = json.loads(results[6].body), json.loads(results[7].body)
+        assert hopped["headers"]["X-Mine"] == "session" and hopped["method"] == "GET"
+        assert (posted["method"], posted["body"]) == ("POST", "b")
+        if kind == "aiohttp":
+            assert not client.closed
+            await client.close()
+        elif variant.sync:
+            assert not client.is_closed
+            client.close()
+        else:
+            assert not client.is_closed
+            await client.aclose()
+
+
+@pytest.mark.parametrize("variant", OWN, ids=str)
+async def test_a_client_function_gets_the_whole_contract(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    """Redirects, retries, the cap and errors apply to what a function returns."""
+    calls: list[str] = []
+
+    def answer(request: Request) -> Response:
+        calls.append(request.url)
+        if request.url.endswith("/start"):
+            return Response(302, (("Location", "/busy"),), b"", request.url)
+        if request.url.endswith("/busy") and calls.count(request.url) == 1:
+            return Response(503, (("Retry-After", "0"),), b"", request.url)
+        if request.url.endswith("/big"):
+            return Response(200, (), b"x" * 101, request.url)
+        if request.url.endswith("/bad"):
+            return "not a response"  # type: ignore[return-value]
+        return Response(200, (), b"done", request.url)
+
+    async def async_answer(request: Request) -> Response:
+        await anyio.lowlevel.checkpoint()
+        return answer(request)
+
+    base = "http://example.invalid"
+    results = await variant([f"{base}/start", f"{base}/big", f"{base}/bad"], limit=1,
+                            retries=1, max_body=100, client=answer if variant.sync else
+                            async_answer)
+    assert (results[0].body, results[0].attempts, results[0].final_url) == (
+        b"done", 2, f"{base}/busy")
+    assert isinstance(results[1].error and results[1].error.__cause__, BodyTooLarge)
+    assert isinstance(results[2].error and results[2].error.__cause__, TypeError)
+
+
+# --- per-host politeness -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_limit_per_host_holds_over_50_hosts(
+    variant: Variant, _server_loop: asyncio.AbstractEventLoop,  # noqa: PT019
+) -> None:
+    with serving(_server_loop, hosts=50) as server:
+        urls = [server.url(i, delay=0.03, host=i % 50) for i in range(200)]
+        results = await variant(urls, limit=20, limit_per_host=2)
+        assert all(r.ok for r in results)
+        assert len(server.host_max_in_flight) == 50
+        assert max(server.host_max_in_flight.values()) <= 2
+        assert server.max_in_flight > 2, "hosts must not hold each other up"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_one_slow_host_never_holds_up_another(
+    variant: Variant, _server_loop: asyncio.AbstractEventLoop,  # noqa: PT019
+) -> None:
+    with serving(_server_loop, hosts=2) as server:
+        urls = [server.url(i, delay=1.0, host=0) for i in range(2)] + [
+            server.url(i, host=1) for i in range(10)]
+        results = await variant(urls, limit=4, limit_per_host=1)
+    fast = [r.elapsed for r in results[2:]]
+    assert all(r.ok for r in results)
+    assert max(fast) < 0.9, "the fast host's requests went while the slow host's waited"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_max_per_second_per_host_spaces_each_host_on_its_own(
+    variant: Variant, _server_loop: asyncio.AbstractEventLoop,  # noqa: PT019
+) -> None:
+    """A loose smoke test on the real clock (the exact spacing is the keyed limiter's, checked
+    on a virtual clock in test_rate_limit.py): the server saw each host's fourth request no
+    sooner than three intervals after the call began, and the hosts went side by side."""
+    with serving(_server_loop, hosts=3) as server:
+        urls = [server.url(i, host=i % 3) for i in range(12)]
+        start = time.monotonic()  # the server's loop clock is time.monotonic too
+        results = await variant(urls, limit=6, max_per_second_per_host=20)
+        took = time.monotonic() - start
+        assert all(r.ok for r in results)
+        assert len(server.host_times) == 3
+        for times in server.host_times.values():
+            assert len(times) == 4 and times[-1] - start >= 3 / 20 - 0.005, times
+    assert took < 3 / 20 * 3, "three hosts side by side, not one after another"
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_every_redirect_hop_counts_against_the_rate(
+    variant: Variant, http_server: HttpServer,
+) -> None:
+    urls = [http_server.redirect_url(3, i) for i in range(3)]
+    start = time.monotonic()
+    results = await variant(urls, limit=3, max_per_second=40)
+    took = time.monotonic() - start
+    assert all(r.ok for r in results)
+    assert took >= 11 / 40, "12 requests at 40/s take at least 11 intervals"

@@ -25,7 +25,7 @@ import anyio.abc
 import anyio.streams.tls
 import httpcore
 
-__all__ = ["UNSCOPED"]
+__all__ = ["UNSCOPED", "Deadline"]
 
 
 class _Stream(httpcore.AsyncNetworkStream):
@@ -124,3 +124,65 @@ class _Backend(httpcore.AsyncNetworkBackend):
 
 # One backend serves every connection: it keeps no state of its own.
 UNSCOPED: httpcore.AsyncNetworkBackend = _Backend()
+
+
+# --- threads: httpcore's socket backend, bounded by one deadline per request ------------------
+
+class Deadline(httpcore.NetworkBackend):
+    """httpcore's sync backend, where every connect, read and write waits at most what is left
+    of ``deadline`` (``time.monotonic()``), which the caller sets before each request.
+
+    httpcore's own timeouts are per operation: a server that sends a byte a second keeps each
+    read under any read timeout, forever. Here the whole request ends by its deadline, headers
+    trickled one by one included.
+    """
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+        self.deadline = float("inf")
+
+    def left(self, timeout: float | None) -> float:
+        import time
+
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("timed out")
+        return left if timeout is None else min(left, timeout)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(
+            host, port, self.left(timeout), local_address, socket_options), self)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None,
+                            ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(
+            path, self.left(timeout), socket_options), self)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream, backend: Deadline) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(
+            ssl_context, server_hostname, self._backend.left(timeout)), self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)

@@ -171,7 +171,7 @@ def serving(loop: asyncio.AbstractEventLoop, hosts: int = 1) -> Iterator[HttpSer
     server = HttpServer()
     app = web.Application(client_max_size=16 * 2**20)
     app.router.add_route("*", "/echo", server.echo)
-    app.router.add_get("/goto", server.goto)
+    app.router.add_route("*", "/goto", server.goto)
     app.router.add_get("/bomb", server.bomb)
     app.router.add_get("/item/{i}", server.handle)
     app.router.add_get("/hop/{hops}/{i}", server.hop)
