@@ -481,3 +481,104 @@ def test_every_twin_contract_runs_in_every_model() -> None:
             "a thread cannot be cancelled while it sleeps; it gives up with acquire(timeout=), "
             "which takes nothing if the slot is too far",
     })
+
+
+# --- one limit per key ----------------------------------------------------------------------------
+
+KEYED_VIRTUAL = [
+    Variant("asyncio-virtual", cp_asyncio.KeyedRateLimiter, backend="asyncio-virtual"),
+    Variant("anyio-asyncio-virtual", cp_anyio.KeyedRateLimiter, backend="asyncio-virtual"),
+    Variant("anyio-trio-virtual", cp_anyio.KeyedRateLimiter, backend="trio-virtual"),
+]
+
+
+@pytest.mark.parametrize("variant", KEYED_VIRTUAL, ids=str)
+async def test_keyed_each_keys_bound_holds_and_keys_never_wait_for_each_other(
+    variant: Variant,
+) -> None:
+    limiter, served = variant.fn(20, burst=2), []
+    start = anyio.current_time()
+
+    async def call(key: str) -> None:
+        await limiter.acquire(key)
+        served.append((key, round(anyio.current_time() - start, 9)))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            for key in ("a", "b", "c"):
+                tg.start_soon(call, key)
+    for key in ("a", "b", "c"):  # each key: its burst, then one every 50 ms, on its own
+        assert [t for k, t in served if k == key] == pytest.approx(
+            [0, 0, 0.05, 0.10, 0.15], abs=1e-9)
+    assert anyio.current_time() - start == pytest.approx(0.15, abs=1e-9)
+
+
+@pytest.mark.parametrize("variant", KEYED_VIRTUAL, ids=str)
+async def test_keyed_idle_keys_are_dropped_and_come_back_fresh(variant: Variant) -> None:
+    limiter = variant.fn(10, burst=1)
+    for i in range(10_000):  # ten thousand keys, each used once, one millisecond apart
+        assert limiter.try_acquire(f"host-{i}")
+        await anyio.sleep(0.001)
+    # A key is idle 100 ms after its use: only those of the last 100 ms (and, until the next
+    # sweep, at most as many again) are held.
+    assert len(limiter) <= 2 * 101 + 64
+    assert limiter.try_acquire("host-0"), "a dropped key comes back with a full bucket"
+    assert not limiter.try_acquire("host-9999"), "a key in use is not dropped"
+
+
+@pytest.mark.parametrize("variant", KEYED_VIRTUAL, ids=str)
+async def test_keyed_a_cancelled_waiter_gives_its_slot_back(variant: Variant) -> None:
+    limiter = variant.fn(10)
+    start = anyio.current_time()
+    await limiter.acquire("k")
+    with anyio.move_on_after(0.01):
+        await limiter.acquire("k")
+    await limiter.acquire("k")
+    assert anyio.current_time() - start == pytest.approx(0.1, abs=1e-9)
+    assert "10/s, burst 1 per key, 1 keys held" in repr(limiter)
+
+
+def test_keyed_threads_each_key_on_its_own_exactly(fake_time: FakeTime) -> None:
+    limiter = cp_threads.KeyedRateLimiter(20)
+    times = []
+    for key in ("a", "b", "a", "b", "a"):
+        limiter.acquire(key)
+        times.append((key, round(fake_time.monotonic(), 9)))
+    # a: 0, 0.05, 0.10; b goes at once each time its own slot has come.
+    assert times == [("a", 0), ("b", 0), ("a", 0.05), ("b", 0.05), ("a", 0.1)]
+    assert not limiter.acquire("a", timeout=0.01)
+    for i in range(10_000):
+        fake_time.advance(0.001)
+        assert limiter.try_acquire(i)
+    assert len(limiter) <= 2 * 51 + 64
+
+
+def test_keyed_threads_bound_holds_across_threads() -> None:
+    """Eight threads on two keys, on the real clock: loosely, each key's rate holds."""
+    import threading
+
+    limiter, times = cp_threads.KeyedRateLimiter(100), {"a": [], "b": []}
+    lock = threading.Lock()
+
+    def run(key: str) -> None:
+        for _ in range(5):
+            limiter.acquire(key)
+            with lock:
+                times[key].append(time.monotonic())
+
+    threads = [threading.Thread(target=run, args=("ab"[i % 2],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for key, got in times.items():
+        assert len(got) == 20
+        assert got[-1] - got[0] >= 19 / 100 - 0.002, key
+
+
+@pytest.mark.parametrize(("rate", "burst", "match"), [(0, 1, "rate"), (1, 0, "burst")])
+def test_keyed_bad_arguments_are_refused_naming_them(rate: float, burst: int, match: str) -> None:
+    for cls in (cp_asyncio.KeyedRateLimiter, cp_anyio.KeyedRateLimiter,
+                cp_threads.KeyedRateLimiter):
+        with pytest.raises((TypeError, ValueError), match=match):
+            cls(rate, burst=burst)
