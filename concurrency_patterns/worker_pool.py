@@ -41,7 +41,10 @@ the GIL.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -53,7 +56,7 @@ from collections.abc import (
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, Union, overload
 
 from ._core import (
     JobError,
@@ -63,6 +66,7 @@ from ._core import (
     new_process_pool,
     rate,
 )
+from ._core import retry as retrying
 from ._core import workers as engine
 
 __all__ = [
@@ -80,6 +84,8 @@ __all__ = [
 
 J = TypeVar("J")
 R = TypeVar("R")
+RetryOn = Union[  # noqa: UP007 - a runtime alias, read on Python 3.11 too
+    type[BaseException], Iterable[type[BaseException]], Callable[[Exception], bool], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +97,16 @@ class Completed(Generic[J, R]):
         job: the job itself.
         value: what ``fn(job)`` returned; with ``return_exceptions=True``, a failing job's
             ``JobError``.
+        attempts: how many times the job ran (1 without retries).
+        retry_reasons: why each retry happened, one entry per retry
+            (``"ConnectionError: reset"``).
     """
 
     index: int
     job: J
     value: R | JobError
+    attempts: int = 1
+    retry_reasons: tuple[str, ...] = ()
 
 
 def _check(fn: object, jobs: object, limit: object, *, sync: bool = False) -> None:
@@ -116,6 +127,8 @@ class _Results:
         self._in_order: list[Any] = []
 
     def add(self, index: int, job: object, value: object) -> None:
+        if isinstance(value, _Tried):
+            value = value.value
         if self._ordered:
             self._by_index[index] = value
         else:
@@ -130,7 +143,12 @@ class _Results:
 def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobError]:
     """A failing job: its JobError in place of a result, or raised (errgroup)."""
     def on_error(index: int, job: object, exc: Exception) -> JobError:
-        error = JobError(index, job, exc)
+        if isinstance(exc, _Attempted):
+            error = JobError(index, job, exc.cause, attempts=exc.attempts,
+                             retry_reasons=exc.reasons)
+            exc = exc.cause
+        else:
+            error = JobError(index, job, exc)
         if not return_exceptions:
             raise error from exc
         return error
@@ -138,49 +156,163 @@ def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobErr
     return on_error
 
 
+def _policy(retries: object, retry_on: object, retry_budget: object) -> retrying.Policy | None:
+    return retrying.policy(retries, retry_on, retry_budget, default=_any_exception,
+                           classify=retrying.exception_types)
+
+
+def _any_exception(exc: BaseException) -> bool:
+    return isinstance(exc, Exception)
+
+
+def _retry_wait(policy: retrying.Policy, exc: Exception, attempt: int) -> float | None:
+    """The backoff before the next attempt, or ``None`` when this failure is final."""
+    if attempt > policy.retries or not policy.wants(exc):
+        return None
+    if policy.budget is not None and not policy.budget.take():
+        return None
+    return policy.backoff(attempt)
+
+
+class _Attempted(Exception):  # never seen by users: on_error unwraps it
+    """A job's last failure after retries, with how many attempts it took and why each retry
+    happened; ``on_error`` turns it into the ``JobError``."""
+
+    def __init__(self, cause: Exception, attempts: int, reasons: tuple[str, ...]) -> None:
+        super().__init__(cause)
+        self.cause, self.attempts, self.reasons = cause, attempts, reasons
+
+
+class _Tried:
+    """A job's value after retries, with its attempts: unwrapped before anyone sees it."""
+
+    __slots__ = ("attempts", "reasons", "value")
+
+    def __init__(self, value: object, attempts: int, reasons: tuple[str, ...]) -> None:
+        self.value, self.attempts, self.reasons = value, attempts, reasons
+
+
+def _completed_as(policy: retrying.Policy | None) -> Callable[[int, Any, Any], Completed[Any, Any]]:
+    """What the stream yields for a finished job: ``Completed``, with its attempts when
+    retries are on."""
+    if policy is None:
+        return Completed
+
+    def completed(index: int, job: object, value: object) -> Completed[Any, Any]:
+        if isinstance(value, _Tried):
+            return Completed(index, job, value.value, value.attempts, value.reasons)
+        if isinstance(value, JobError):
+            return Completed(index, job, value, value.attempts, value.retry_reasons)
+        return Completed(index, job, value)
+
+    return completed
+
+
+async def _asleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+async def _anyio_sleep(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
 def _async_work(
     fn: Callable[[J], Awaitable[R]], pace: rate.Gcra | None,
-    acquire: Callable[[rate.Gcra], Awaitable[None]],
+    acquire: Callable[[rate.Gcra], Awaitable[None]], policy: retrying.Policy | None = None,
+    sleep: Callable[[float], Awaitable[None]] = _asleep,
 ) -> Callable[[], Any]:
-    if pace is None:
+    if pace is None and policy is None:
         # A lambda returns fn's coroutine as it is: no extra frame per job.
         return lambda: nullcontext(lambda index, job: fn(job))
+    if policy is None:
+        assert pace is not None
+        gcra = pace
 
-    async def paced(index: int, job: J) -> R:
-        await acquire(pace)  # each job waits for its slot, first come first served
-        return await fn(job)
+        async def paced(index: int, job: J) -> R:
+            await acquire(gcra)  # each job waits for its slot, first come first served
+            return await fn(job)
 
-    return lambda: nullcontext(paced)
+        return lambda: nullcontext(paced)
+    assert policy is not None
+    retry = policy
+
+    async def retried(index: int, job: J) -> Any:
+        if retry.budget is not None:
+            retry.budget.first_attempt()
+        attempt, reasons = 1, tuple[str, ...]()
+        while True:
+            if pace is not None:
+                await acquire(pace)  # every attempt waits for its slot
+            try:
+                value = await fn(job)
+            except Exception as exc:
+                wait_for = _retry_wait(retry, exc, attempt)
+                if wait_for is None:
+                    raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
+                reasons += (retrying.describe(exc),)
+                attempt += 1
+                await sleep(wait_for)
+            else:
+                return _Tried(value, attempt, reasons) if attempt > 1 else value
+
+    return lambda: nullcontext(retried)
 
 
-def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None) -> Callable[[], Any]:
-    if pace is None:
+def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None,
+               policy: retrying.Policy | None = None) -> Callable[[], Any]:
+    if pace is None and policy is None:
         return lambda: nullcontext(lambda index, job: fn(job))
     lock = threading.Lock()
 
-    def paced(index: int, job: J) -> R:
-        rate.acquire_threads(pace, lock)
-        return fn(job)
+    def run(index: int, job: J) -> Any:
+        if policy is None:
+            assert pace is not None
+            rate.acquire_threads(pace, lock)
+            return fn(job)
+        if policy.budget is not None:
+            policy.budget.first_attempt()
+        attempt, reasons = 1, tuple[str, ...]()
+        while True:
+            if pace is not None:
+                rate.acquire_threads(pace, lock)
+            try:
+                value = fn(job)
+            except Exception as exc:
+                wait_for = _retry_wait(policy, exc, attempt)
+                if wait_for is None:
+                    raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
+                reasons += (retrying.describe(exc),)
+                attempt += 1
+                time.sleep(wait_for)
+            else:
+                return _Tried(value, attempt, reasons) if attempt > 1 else value
 
-    return lambda: nullcontext(paced)
+    return lambda: nullcontext(run)
 
 
 @overload
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[False] = ...,
 ) -> list[R]: ...
 @overload
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[True],
 ) -> list[R | JobError]: ...
 @overload
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: bool,
 ) -> list[R] | list[R | JobError]: ...
 
@@ -190,6 +322,7 @@ async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> list[R] | list[R | JobError]:
     """Run ``await fn(job)`` for every job on *limit* asyncio tasks; return the results.
 
@@ -206,6 +339,14 @@ async def map_asyncio(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
         ordered: results in input order (default), or in the order jobs finished.
 
     Returns:
@@ -218,10 +359,11 @@ async def map_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     results = _Results(ordered)
     await engine.gather_asyncio(engine.Feed(jobs), limit,
-                                _async_work(fn, pace, rate.acquire_asyncio),
+                                _async_work(fn, pace, rate.acquire_asyncio, policy, _asleep),
                                 _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -230,6 +372,7 @@ async def map_asyncio(
 async def stream_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``async with map_stream(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -247,6 +390,14 @@ async def stream_asyncio(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
 
     Yields:
         An async iterator of ``Completed(index, job, value)``, in the order jobs finished.
@@ -257,10 +408,11 @@ async def stream_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     async with engine.stream_asyncio(engine.Feed(jobs), limit,
-                                     _async_work(fn, pace, rate.acquire_asyncio),
-                                     _on_error(return_exceptions), Completed,
+                                     _async_work(fn, pace, rate.acquire_asyncio, policy, _asleep),
+                                     _on_error(return_exceptions), _completed_as(policy),
                                      engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:asyncio]
@@ -270,18 +422,21 @@ async def stream_asyncio(
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[False] = ...,
 ) -> list[R]: ...
 @overload
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[True],
 ) -> list[R | JobError]: ...
 @overload
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: bool,
 ) -> list[R] | list[R | JobError]: ...
 
@@ -291,6 +446,7 @@ async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> list[R] | list[R | JobError]:
     """Run ``await fn(job)`` for every job on *limit* anyio tasks, on asyncio or trio.
 
@@ -308,6 +464,14 @@ async def map_anyio(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
         ordered: results in input order (default), or in the order jobs finished.
 
     Returns:
@@ -320,10 +484,11 @@ async def map_anyio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     results = _Results(ordered)
     await engine.gather_anyio(engine.Feed(jobs), limit,
-                              _async_work(fn, pace, rate.acquire_anyio),
+                              _async_work(fn, pace, rate.acquire_anyio, policy, _anyio_sleep),
                               _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -332,6 +497,7 @@ async def map_anyio(
 async def stream_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> AsyncIterator[AsyncIterator[Completed[J, R]]]:
     """``async with map_stream(fn, jobs) as results:`` yields each job as it finishes, on anyio.
 
@@ -349,6 +515,14 @@ async def stream_anyio(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
 
     Yields:
         An async iterator of ``Completed(index, job, value)``, in the order jobs finished.
@@ -359,10 +533,11 @@ async def stream_anyio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     async with engine.stream_anyio(engine.Feed(jobs), limit,
-                                   _async_work(fn, pace, rate.acquire_anyio),
-                                   _on_error(return_exceptions), Completed,
+                                   _async_work(fn, pace, rate.acquire_anyio, policy, _anyio_sleep),
+                                   _on_error(return_exceptions), _completed_as(policy),
                                    engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:anyio]
@@ -372,18 +547,21 @@ async def stream_anyio(
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[False] = ...,
 ) -> list[R]: ...
 @overload
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[True],
 ) -> list[R | JobError]: ...
 @overload
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: bool,
 ) -> list[R] | list[R | JobError]: ...
 
@@ -393,6 +571,7 @@ def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
     max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> list[R] | list[R | JobError]:
     """Run ``fn(job)`` for every job on *limit* threads; return the results.
 
@@ -409,6 +588,14 @@ def map_threads(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
         ordered: results in input order (default), or in the order jobs finished.
 
     Returns:
@@ -421,9 +608,10 @@ def map_threads(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
     results = _Results(ordered)
-    engine.gather_threads(engine.Feed(jobs), limit, _sync_work(fn, pace),
+    engine.gather_threads(engine.Feed(jobs), limit, _sync_work(fn, pace, policy),
                           _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -432,6 +620,7 @@ def map_threads(
 def stream_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 4, return_exceptions: bool = False, max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with map_stream(fn, jobs) as results:`` yields each job as it finishes.
 
@@ -448,6 +637,14 @@ def stream_threads(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
 
     Yields:
         An iterator of ``Completed(index, job, value)``, in the order jobs finished.
@@ -458,9 +655,10 @@ def stream_threads(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
-    with engine.stream_threads(engine.Feed(jobs), limit, _sync_work(fn, pace),
-                               _on_error(return_exceptions), Completed,
+    with engine.stream_threads(engine.Feed(jobs), limit, _sync_work(fn, pace, policy),
+                               _on_error(return_exceptions), _completed_as(policy),
                                engine.buffered(limit)) as results:
         yield results
 # --8<-- [end:threads]
@@ -471,6 +669,7 @@ def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ...,
     executor: Executor | None = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[False] = ...,
 ) -> list[R]: ...
 @overload
@@ -478,6 +677,7 @@ def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ...,
     executor: Executor | None = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: Literal[True],
 ) -> list[R | JobError]: ...
 @overload
@@ -485,6 +685,7 @@ def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = ..., ordered: bool = ...,
     executor: Executor | None = ..., max_per_second: float | None = ...,
+    retries: int = ..., retry_on: RetryOn = ..., retry_budget: float | None = ...,
     return_exceptions: bool,
 ) -> list[R] | list[R | JobError]: ...
 
@@ -494,6 +695,7 @@ def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 2, ordered: bool = True, return_exceptions: bool = False,
     executor: Executor | None = None, max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> list[R] | list[R | JobError]:
     """Run ``fn(job)`` for every job in a pool of processes; return the results.
 
@@ -516,6 +718,14 @@ def map_processes(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
         ordered: results in input order (default), or in the order jobs finished.
         executor: a pool to reuse (it is not shut down), any ``concurrent.futures.Executor``.
             By default a pool from ``new_process_pool(limit)`` is started for this call and shut
@@ -535,7 +745,8 @@ def map_processes(
     check_picklable("fn", fn)
     results = _Results(ordered)
     with stream_processes(fn, jobs, limit=limit, return_exceptions=return_exceptions,
-                          executor=executor, max_per_second=max_per_second) as finished:
+                          executor=executor, max_per_second=max_per_second, retries=retries,
+                          retry_on=retry_on, retry_budget=retry_budget) as finished:
         for done in finished:
             results.add(done.index, done.job, done.value)
     return results.results()
@@ -546,6 +757,7 @@ def stream_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 2, return_exceptions: bool = False, executor: Executor | None = None,
     max_per_second: float | None = None,
+    retries: int = 0, retry_on: RetryOn = None, retry_budget: float | None = 0.2,
 ) -> Iterator[Iterator[Completed[J, R]]]:
     """``with map_stream(fn, jobs) as results:`` yields each job as it finishes, from processes.
 
@@ -564,6 +776,14 @@ def stream_processes(
             ``JobError``.
         max_per_second: start at most this many jobs a second (> 0), one at a time in the
             order they were read (``RateLimiter``'s arithmetic, burst 1). ``None``: no limit.
+        retries: how many more times to run a job that failed (>= 0; 0 by default), after
+            an exponential backoff with full jitter (up to 10 s). Each attempt counts against
+            *limit* and *max_per_second*.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of first attempts retries may add (>= 0; 0.2, 20 %, by
+            default), plus 10 retries a call always has, so a failing dependency is not hit
+            with N times the work. ``None``: no budget.
         executor: a pool to reuse (it is not shut down), any ``concurrent.futures.Executor``.
             By default a pool from ``new_process_pool(limit)`` is started for this call and shut
             down before it returns; starting one costs tens of milliseconds, so pass your own
@@ -578,6 +798,7 @@ def stream_processes(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
+    policy = _policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
     if executor is not None and not isinstance(executor, Executor):
@@ -590,7 +811,7 @@ def stream_processes(
             executor = stack.enter_context(new_process_pool(limit))
         running: dict[Future[R], tuple[int, J]] = {}
         try:
-            yield _completed(fn, feed, executor, running, limit, return_exceptions, pace)
+            yield _completed(fn, feed, executor, running, limit, return_exceptions, pace, policy)
         finally:
             # Stopped early: drop what has not started, and wait for what has. Only those: a
             # future cancelled before it ran is done for the caller, but wait() counts it
@@ -602,25 +823,50 @@ def stream_processes(
 def _completed(
     fn: Callable[[J], R], feed: engine.Feed[J], executor: Executor,
     running: dict[Future[R], tuple[int, J]], limit: int, return_exceptions: bool,
-    pace: rate.Gcra | None,
+    pace: rate.Gcra | None, policy: retrying.Policy | None,
 ) -> Iterator[Completed[J, R]]:
     lock = threading.Lock()
+    # Jobs waiting out a backoff before their next attempt: (when, order, index, job).
+    later: list[tuple[float, int, int, J]] = []
+    tried: dict[int, tuple[int, tuple[str, ...]]] = {}  # index: attempts so far, reasons
+    order = itertools.count()
     while True:
-        # Keep the pool busy, with a short queue of jobs ready for the next free worker.
+        # Keep the pool busy, with a short queue of jobs ready for the next free worker;
+        # a job whose backoff is over goes first.
+        now = time.monotonic()
+        while later and later[0][0] <= now and len(running) < 2 * limit:
+            _, _, index, job = heapq.heappop(later)
+            if pace is not None:
+                rate.acquire_threads(pace, lock)
+            running[executor.submit(fn, job)] = (index, job)
         while len(running) < 2 * limit and (pair := feed.next_sync()) is not None:
             if pace is not None:
                 rate.acquire_threads(pace, lock)  # a job is paced when it is submitted
+            if policy is not None and policy.budget is not None:
+                policy.budget.first_attempt()
             running[executor.submit(fn, pair[1])] = pair
         if not running:
-            return
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
+            if not later:
+                return
+            time.sleep(max(0.0, later[0][0] - time.monotonic()))
+            continue
+        done, _ = wait(running, return_when=FIRST_COMPLETED,
+                       timeout=None if not later else max(0.0, later[0][0] - time.monotonic()))
         for future in done:
             index, job = running.pop(future)
+            attempts, reasons = tried.pop(index, (1, ()))
             error = future.exception()
             if error is None:
-                yield Completed(index, job, future.result())
+                yield Completed(index, job, future.result(), attempts, reasons)
             elif isinstance(error, Exception):
-                yield Completed(index, job, _on_error(return_exceptions)(index, job, error))
+                wait_for = None if policy is None else _retry_wait(policy, error, attempts)
+                if wait_for is not None:
+                    tried[index] = (attempts + 1, (*reasons, retrying.describe(error)))
+                    heapq.heappush(later, (time.monotonic() + wait_for, next(order), index, job))
+                    continue
+                failure = _Attempted(error, attempts, reasons) if attempts > 1 else error
+                value = _on_error(return_exceptions)(index, job, failure)
+                yield Completed(index, job, value, attempts, reasons)
             else:
                 raise error
 # --8<-- [end:processes]

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -21,7 +22,7 @@ from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns import threads as cp_threads
-from concurrency_patterns.tools.workloads import fail_on, square
+from concurrency_patterns.tools.workloads import fail_on, flaky, runs_of, square
 from tests.conftest import (
     ANYIO_CANCELS,
     Generator,
@@ -443,3 +444,87 @@ async def test_a_cancelled_call_closes_the_async_generator_feed(variant: Variant
     with anyio.move_on_after(0.05):
         await variant(job(variant, square), feed.items(), limit=2)
     assert feed.closed and feed.read > 0
+
+
+# --- retries, within a budget ------------------------------------------------------------------
+
+STREAMS = {"asyncio": cp_asyncio.map_stream, "anyio-asyncio": cp_anyio.map_stream,
+           "anyio-trio": cp_anyio.map_stream, "threads": cp_threads.map_stream,
+           "processes": cp_processes.map_stream}
+
+
+def flaky_job(variant: Variant, directory: Path) -> Callable[[Any], Any]:
+    fn = partial(flaky, str(directory))
+    return fn if variant.sync else job(variant, fn)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retries_run_a_failed_job_again_and_say_why(
+    variant: Variant, tmp_path: Path,
+) -> None:
+    jobs = [("a", 2, "ConnectionError"), ("b", 0, "ConnectionError"), ("c", 9, "ValueError")]
+    fn = flaky_job(variant, tmp_path)
+    results = await variant(fn, jobs, limit=2, retries=2, return_exceptions=True)
+    assert results[:2] == ["a", "b"]
+    error = results[2]
+    assert isinstance(error, JobError) and error.attempts == 3
+    assert isinstance(error.__cause__, ValueError) and "after 3 attempts" in str(error)
+    assert [runs_of(str(tmp_path), n) for n in "abc"] == [3, 1, 3]
+    # The stream says how many attempts each job took, and why each retry happened.
+    stream = Variant(variant.name, STREAMS[variant.name], variant.backend, variant.sync)
+    [d] = await read_stream(stream, flaky_job(variant, tmp_path),
+                            [("d", 1, "ConnectionError")], retries=1)
+    assert (d.value, d.attempts, d.retry_reasons) == ("d", 2, ("ConnectionError: d: run 1 fails",))
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_retry_on_chooses_which_failures_are_retried(
+    variant: Variant, tmp_path: Path,
+) -> None:
+    fn = flaky_job(variant, tmp_path)
+    jobs = [("conn", 1, "ConnectionError"), ("value", 1, "ValueError")]
+    results = await variant(fn, jobs, retries=3, retry_on=[ConnectionError],
+                            return_exceptions=True)
+    assert results[0] == "conn"
+    assert isinstance(results[1], JobError) and results[1].attempts == 1
+    picked = await variant(fn, [("p", 1, "ValueError")], retries=1,
+                           retry_on=lambda exc: "run 1" in str(exc))
+    assert picked == ["p"]
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_the_retry_budget_holds_when_every_job_fails(
+    variant: Variant, tmp_path: Path,
+) -> None:
+    fn = flaky_job(variant, tmp_path)
+    jobs = [(f"j{i}", 99, "ConnectionError") for i in range(40)]
+    results = await variant(fn, jobs, limit=4, retries=3, return_exceptions=True)
+    assert all(isinstance(r, JobError) for r in results)
+    runs = sum(runs_of(str(tmp_path), name) for name, _, _ in jobs)
+    assert 40 <= runs <= 40 + 10 + 0.2 * 40
+    few = [(f"k{i}", 99, "ConnectionError") for i in range(3)]
+    await variant(fn, few, retries=2, retry_budget=None, return_exceptions=True)
+    assert sum(runs_of(str(tmp_path), name) for name, _, _ in few) == 9
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_without_return_exceptions_the_last_failure_is_raised_after_retries(
+    variant: Variant, tmp_path: Path,
+) -> None:
+    with pytest.raises(JobError) as info:
+        await variant(flaky_job(variant, tmp_path), [("x", 5, "ValueError")], retries=1)
+    assert info.value.attempts == 2 and isinstance(info.value.__cause__, ValueError)
+    assert info.value.retry_reasons == ("ValueError: x: run 1 fails",)
+
+
+@pytest.mark.parametrize("variant", ALL, ids=str)
+async def test_bad_retry_arguments_are_refused_naming_them(
+    variant: Variant, tmp_path: Path,
+) -> None:
+    fn = flaky_job(variant, tmp_path)
+    for kwargs, match in [({"retries": -1}, "retries"), ({"retries": 1.5}, "retries"),
+                          ({"retry_on": ["x"]}, "retry_on"), ({"retry_on": 3}, "retry_on"),
+                          ({"retry_budget": -1}, "retry_budget")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            await variant(fn, [("z", 0, "ValueError")], **kwargs)
+    assert runs_of(str(tmp_path), "z") == 0, "refused before anything ran"

@@ -18,21 +18,30 @@ class JobError(Exception):
     Attributes:
         index: the failing job's position in the input.
         job: the job itself.
+        attempts: how many times the job ran (1 without retries).
+        retry_reasons: why each retry happened, one entry per retry.
     """
 
-    def __init__(self, index: int, job: object, cause: BaseException) -> None:
-        super().__init__(f"job {index} ({job!r}) failed: {type(cause).__name__}: {cause}")
+    def __init__(self, index: int, job: object, cause: BaseException, *, attempts: int = 1,
+                 retry_reasons: tuple[str, ...] = ()) -> None:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(
+            f"job {index} ({job!r}) failed{tries}: {type(cause).__name__}: {cause}")
         self.index = index
         self.job = job
+        self.attempts = attempts
+        self.retry_reasons = retry_reasons
         self.__cause__ = cause
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Exceptions pickle through their args; keep index, job and cause across processes.
-        return (_rebuild_job_error, (self.index, self.job, self.__cause__))
+        # Exceptions pickle through their args; keep everything across processes.
+        return (_rebuild_job_error, (self.index, self.job, self.__cause__, self.attempts,
+                                     self.retry_reasons))
 
 
-def _rebuild_job_error(index: int, job: object, cause: BaseException) -> JobError:
-    return JobError(index, job, cause)
+def _rebuild_job_error(index: int, job: object, cause: BaseException, attempts: int = 1,
+                       retry_reasons: tuple[str, ...] = ()) -> JobError:
+    return JobError(index, job, cause, attempts=attempts, retry_reasons=retry_reasons)
 
 
 def unwrap_group(group: BaseExceptionGroup[Any], kind: type[E]) -> E | None:

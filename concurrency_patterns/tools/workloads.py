@@ -21,7 +21,9 @@ from typing import Any
 
 __all__ = [
     "fail_on",
+    "flaky",
     "load_workloads",
+    "runs_of",
     "sleep_then_square",
     "spin",
     "square",
@@ -59,6 +61,27 @@ def fail_on(bad: int, x: int) -> int:
     if x == bad:
         raise ValueError(f"job {x} is bad")
     return x * x
+
+
+def flaky(directory: str, job: tuple[str, int, str]) -> str:
+    """Job ``(name, fails, kind)``: raise ``kind`` (``"ConnectionError"`` or ``"ValueError"``)
+    on its first *fails* runs, then return *name*. Runs are counted in a file under
+    *directory*, so the count holds across processes (use with functools.partial)."""
+    name, fails, kind = job
+    counter = Path(directory) / name
+    with counter.open("a") as f:  # one byte per run: appends from processes do not collide
+        f.write(".")
+    runs = counter.stat().st_size
+    if runs <= fails:
+        raise {"ConnectionError": ConnectionError, "ValueError": ValueError}[kind](
+            f"{name}: run {runs} fails")
+    return name
+
+
+def runs_of(directory: str, name: str) -> int:
+    """How many times ``flaky`` ran job *name*."""
+    counter = Path(directory) / name
+    return counter.stat().st_size if counter.exists() else 0
 
 
 def worker_pid(_: object = None) -> int:
