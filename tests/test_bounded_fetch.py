@@ -1090,3 +1090,105 @@ async def test_every_redirect_hop_counts_against_the_rate(
     took = time.monotonic() - start
     assert all(r.ok for r in results)
     assert took >= 11 / 40, "12 requests at 40/s take at least 11 intervals"
+
+
+# --- the lean client, fuzzed ---------------------------------------------------------------------
+
+class _Fuzzed(socketserver.BaseRequestHandler):
+    """Answers every request with the server's current ``answer`` bytes; then closes, or, with
+    ``hold``, keeps the connection open until the client gives up."""
+
+    def handle(self) -> None:
+        server: Any = self.server
+        if _read_head(self.request) is None:
+            return
+        try:
+            self.request.sendall(server.answer)
+            if server.hold:
+                self.request.settimeout(10)
+                while self.request.recv(4096):
+                    pass
+        except OSError:
+            return
+
+
+_TOKEN = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+_LINE = st.binary(max_size=40).map(lambda b: b.replace(b"\r\n", b"").replace(b"\n", b""))
+
+
+@st.composite
+def _answers(draw: st.DrawFn) -> bytes:
+    """Answers from the plausible to the broken: a status line, headers, a framing that may
+    lie, a body, and what may trail it."""
+    version = draw(st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2", b"HTTP/1.1x", b""]))
+    status = draw(st.sampled_from([b"200", b"204", b"301", b"404", b"503", b"099", b"abc",
+                                   b"2000", b""]))
+    head = version + b" " + status + b" " + draw(_LINE) + b"\r\n"
+    for _ in range(draw(st.integers(0, 6))):
+        head += draw(_TOKEN).encode() + b": " + draw(_LINE) + b"\r\n"
+    body = draw(st.binary(max_size=300))
+    framing = draw(st.sampled_from(["length", "short", "long", "huge", "chunked", "bad-chunk",
+                                    "none", "gzip", "bad-gzip", "many-headers"]))
+    if framing == "length":
+        head += b"Content-Length: %d\r\n" % len(body)
+    elif framing == "short":
+        head += b"Content-Length: %d\r\n" % max(0, len(body) - 5)
+    elif framing == "long":
+        head += b"Content-Length: %d\r\n" % (len(body) + 50)
+    elif framing == "huge":
+        head += b"Content-Length: 99999999999999999999\r\n"
+    elif framing == "chunked":
+        head += b"Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body) if body else b"0\r\n\r\n"
+    elif framing == "bad-chunk":
+        head += b"Transfer-Encoding: chunked\r\n"
+        body = b"zz\r\n" + body
+    elif framing in ("gzip", "bad-gzip"):
+        import gzip
+
+        payload = gzip.compress(body * 100) if framing == "gzip" else body
+        head += b"Content-Encoding: gzip\r\nContent-Length: %d\r\n" % len(payload)
+        body = payload
+    elif framing == "many-headers":
+        head += b"".join(b"X-%d: y\r\n" % i for i in range(draw(st.integers(100, 300))))
+    return head + b"\r\n" + body + draw(st.sampled_from([b"", b"trailing junk", b"\r\n"]))
+
+
+LEAN = [Variant("asyncio-httptools", partial(cp_asyncio.fetch, client="httptools")),
+        Variant("anyio-trio", cp_anyio.fetch, backend="trio"),
+        Variant("threads", cp_threads.fetch, sync=True)]
+
+
+@pytest.mark.parametrize("variant", LEAN, ids=str)
+@settings(max_examples=60, deadline=None)
+@given(answer=_answers(), hold=st.booleans())
+async def test_the_lean_client_takes_any_answer_within_its_timeout_and_caps(
+    variant: Variant, fuzz_server: Any, answer: bytes, hold: bool,
+) -> None:
+    """Whatever the server sends, the fetch returns a result — an answer or an error result,
+    never an exception — within the timeout, with a body no larger than the cap."""
+    server, base = fuzz_server
+    server.answer, server.hold = answer, hold
+    start = time.monotonic()
+    results = await variant([f"{base}/a", f"{base}/b"], limit=1, timeout=0.25, max_body=2000)
+    assert time.monotonic() - start < 0.25 * 2 + 1.0  # two requests, each within its timeout
+    for r in results:
+        assert r.ok == (r.error is None)
+        assert len(r.body) <= 2000
+        if r.error is not None:
+            assert r.status is None or r.status >= 500 or r.status == 429
+
+
+@pytest.fixture(scope="module")
+def fuzz_server() -> Iterator[tuple[Any, str]]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Fuzzed)
+    server.daemon_threads = True
+    server.answer, server.hold = b"", False  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
