@@ -21,6 +21,7 @@ from aiolimiter import AsyncLimiter
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
+from tests.benchmarks import memory
 from tests.benchmarks.conftest import (
     Bench,
     GoProcess,
@@ -219,3 +220,22 @@ def test_floor_is_what_the_rate_allows() -> None:
     assert floor({"calls": 1000, "rate": 5000, "burst": 1}) == pytest.approx(999 / 5000)
     assert floor({"calls": 10, "rate": 1e9, "burst": 10**6}) is None
     assert math.fsum(shares({"calls": 1003, "tasks": 10})) == 1003
+
+
+# --- memory: a key per host, flat from 10,000 to 1,000,000 distinct hosts ------------------------
+
+@pytest.mark.timeout(1800)
+def test_memory_of_the_keyed_limiter_is_flat(request: pytest.FixtureRequest,
+                                             benchmark: Any) -> None:
+    probe = "rate_limit: anyio.KeyedRateLimiter, a key per host"
+    growth = memory.measure(request, benchmark, PATTERN, probe, (10_000, 1_000_000))
+    assert growth < memory.FLAT, f"peak RSS grew {growth:.1%}"
+
+
+@pytest.mark.timeout(1800)
+def test_memory_of_a_limiter_per_host_in_a_dict(request: pytest.FixtureRequest,
+                                                benchmark: Any) -> None:
+    """Reported beside the keyed limiter, not held to it: every host ever seen is kept."""
+    memory.measure(request, benchmark, PATTERN,
+                   "rate_limit: hand-written (anyio), a limiter per host in a dict",
+                   (10_000, 1_000_000))

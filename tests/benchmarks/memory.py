@@ -147,7 +147,41 @@ async def producer_consumer_hand_written(count: int) -> int:
     return len(results)
 
 
+KEY_RATE = 1000.0  # per key: a key is idle 1 ms after its use
+
+
+async def keyed_limiter(count: int) -> int:
+    """*count* distinct hosts, each acquired once: the keyed limiter drops the idle ones."""
+    from concurrency_patterns import anyio as cp_anyio
+
+    limiter, done = cp_anyio.KeyedRateLimiter(KEY_RATE), 0
+    for i in range(count):
+        done += limiter.try_acquire(f"host-{i}.example")
+        if i % 1000 == 999:
+            await anyio.sleep(0.002)  # time passes, as it does between a crawl's requests
+    return done
+
+
+async def keyed_hand_written(count: int) -> int:
+    """A limiter per host in a dict, as a user writes it: every host ever seen is kept."""
+    from concurrency_patterns import anyio as cp_anyio
+
+    limiters: dict[str, Any] = {}
+    done = 0
+    for i in range(count):
+        host = f"host-{i}.example"
+        limiter = limiters.get(host)
+        if limiter is None:
+            limiter = limiters[host] = cp_anyio.RateLimiter(KEY_RATE)
+        done += limiter.try_acquire()
+        if i % 1000 == 999:
+            await anyio.sleep(0.002)
+    return done
+
+
 PROBES: dict[str, Callable[[int], Awaitable[int]]] = {
+    "rate_limit: anyio.KeyedRateLimiter, a key per host": keyed_limiter,
+    "rate_limit: hand-written (anyio), a limiter per host in a dict": keyed_hand_written,
     "worker_pool: anyio.map_stream": pool_stream,
     "worker_pool: hand-written (anyio)": pool_hand_written,
     "worker_pool: anyio.map_stream, keeping every result (leaky)": pool_leaky,
