@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -34,6 +35,11 @@ type Workload struct {
 	Limit   int    `json:"limit"`
 	DelayMS int    `json:"delay_ms"`
 	BaseURL string `json:"base_url"`
+	// A crawl: one URL in FailEvery is answered 503 or 429 the first time, and every request
+	// waits for MaxPerSecond; each busy answer is retried (Politely).
+	FailEvery    int     `json:"fail_every"`
+	MaxPerSecond float64 `json:"max_per_second"`
+	Retries      int     `json:"retries"`
 }
 
 func setup(raw json.RawMessage) (func() error, func(), error) {
@@ -50,6 +56,9 @@ func setup(raw json.RawMessage) (func() error, func(), error) {
 	for i := range urls {
 		urls[i] = fmt.Sprintf("%s/item/%d?delay=%g", w.BaseURL, i, float64(w.DelayMS)/1000)
 	}
+	if w.FailEvery > 0 {
+		return crawl(w, urls), cleanup, nil
+	}
 	run := func() error {
 		// A new client each round, as each Python call opens one session: connections are
 		// part of the work measured, on both sides.
@@ -63,4 +72,35 @@ func setup(raw json.RawMessage) (func() error, func(), error) {
 		return nil
 	}
 	return run, cleanup, nil
+}
+
+// rounds numbers the crawl's rounds in this process; with the process's start time, each
+// round's URLs are new to a server that outlives many processes.
+var rounds atomic.Int64
+
+var started = time.Now().UnixNano()
+
+// crawl is a round of the crawl workload: the URLs of this round (fresh, so that each busy
+// answer comes again), fetched Politely.
+func crawl(w Workload, plain []string) func() error {
+	return func() error {
+		round := rounds.Add(1)
+		urls := make([]string, len(plain))
+		for i, url := range plain {
+			urls[i] = fmt.Sprintf("%s&round=go-%d-%d", url, started, round)
+			if i%w.FailEvery == 0 {
+				urls[i] += fmt.Sprintf("&fail=%d", []int{503, 429}[i/w.FailEvery%2])
+			}
+		}
+		client := NewClient(w.Limit)
+		defer client.CloseIdleConnections()
+		results := Politely(context.Background(), client, urls, w.Limit, w.MaxPerSecond,
+			w.Retries, 10*time.Second)
+		for _, r := range results {
+			if r.Err != nil {
+				return r.Err
+			}
+		}
+		return nil
+	}
 }

@@ -42,8 +42,8 @@ func TestOneResultPerURLInInputOrder(t *testing.T) {
 		if r.URL != urls[i] || r.Status != statuses[i] || string(r.Body) != fmt.Sprintf("item %d", i) {
 			t.Errorf("result %d = %s %d %q, want %s %d", i, r.URL, r.Status, r.Body, urls[i], statuses[i])
 		}
-		if failed := r.Err != nil; failed != (statuses[i] >= 500) {
-			t.Errorf("result %d: status %d, err %v: only 5xx is a failure", i, r.Status, r.Err)
+		if failed := r.Err != nil; failed != (statuses[i] >= 500 || statuses[i] == 429) {
+			t.Errorf("result %d: status %d, err %v: only 5xx and 429 are failures", i, r.Status, r.Err)
 		}
 	}
 }
@@ -156,4 +156,32 @@ func BenchmarkFetchAll(b *testing.B) { harness.Bench(b, "bounded_fetch", setup) 
 // TestServe is how the Python benchmarks time this pattern beside theirs: run with -serve
 // (go test -c, then ./bounded_fetch.test -test.run '^TestServe$' -serve), it times the workloads asked
 // for on stdin. Without -serve it is skipped. See internal/harness.
+func TestPolitelyRetriesBusyAnswersAndKeepsTheRate(t *testing.T) {
+	leakcheck.Check(t)
+	s := newServer(t)
+	urls := make([]string, 12)
+	for i := range urls {
+		urls[i] = s.URL(i, 0, http.StatusOK)
+		if i%3 == 0 {
+			urls[i] += fmt.Sprintf("?fail=%d", []int{503, 429}[i%2])
+		}
+	}
+	start := time.Now()
+	results := Politely(context.Background(), newClient(t, 4), urls, 4, 100, 2, 5*time.Second)
+	took := time.Since(start)
+	for i, r := range results {
+		want := 1
+		if i%3 == 0 {
+			want = 2 // busy once, then served
+		}
+		if r.Err != nil || r.Attempts != want || string(r.Body) != fmt.Sprintf("item %d", i) {
+			t.Errorf("result %d: %v after %d attempts, want item %d after %d", i, r.Err, r.Attempts, i, want)
+		}
+	}
+	// 16 requests at 100/s, burst 1: at least 15 intervals.
+	if took < 150*time.Millisecond {
+		t.Errorf("16 requests at 100/s took %v, want at least 150ms", took)
+	}
+}
+
 func TestServe(t *testing.T) { harness.Serve(t, "bounded_fetch", setup) }

@@ -12,30 +12,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
 // Result is what one URL gave, in the order of the input.
 type Result struct {
-	URL     string
-	Status  int // 0 when no answer arrived
-	Body    []byte
-	Elapsed time.Duration // from getting a slot to the last byte
-	Err     error         // a *FetchError for no answer, a timeout or a 5xx; nil otherwise
+	URL      string
+	Status   int // 0 when no answer arrived
+	Body     []byte
+	Header   http.Header
+	Elapsed  time.Duration // from getting a slot to the last byte
+	Err      error         // a *FetchError for no answer, a timeout, a 5xx or a 429; nil otherwise
+	Attempts int           // how many times it was tried (Politely); 1 otherwise
 }
 
 // FetchError says which URL failed and why. Python: bounded_fetch.FetchError.
 type FetchError struct {
 	URL    string
 	Index  int
-	Status int // the 5xx status, or 0 when no answer arrived
+	Status int // the 5xx or 429 status, or 0 when no answer arrived
 	Err    error
 }
 
@@ -115,6 +120,75 @@ func FetchAllFailFast(
 
 // --8<-- [end:go]
 
+// --8<-- [start:polite]
+
+// Politely is FetchAll for a crawler, against servers it does not own: every request, each
+// retry included, waits for one shared rate limiter (x/time/rate), and a 429, 502, 503 or
+// 504 answer or a failed connection is tried again, up to retries more times, after what the
+// server's Retry-After asks or a backoff with full jitter. Python: fetch(urls,
+// max_per_second=perSecond, retries=retries).
+func Politely(
+	ctx context.Context, client *http.Client, urls []string, limit int, perSecond float64,
+	retries int, timeout time.Duration,
+) []Result {
+	limiter := rate.NewLimiter(rate.Limit(perSecond), 1)
+	results := make([]Result, len(urls))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, url := range urls {
+		g.Go(func() error {
+			for attempt := 1; ; attempt++ {
+				if err := limiter.Wait(ctx); err != nil { // cancelled while waiting
+					results[i] = Result{URL: url, Err: &FetchError{URL: url, Index: i, Err: err}}
+					return nil
+				}
+				r := fetch(ctx, client, i, url, timeout)
+				r.Attempts = attempt
+				results[i] = r
+				if attempt > retries || !retryable(r) {
+					return nil
+				}
+				select {
+				case <-time.After(retryWait(r, attempt)):
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		})
+	}
+	_ = g.Wait()
+	return results
+}
+
+// retryable: worth asking again. A 4xx other than 429 is an answer, not a failure.
+func retryable(r Result) bool {
+	switch r.Status {
+	case 0:
+		return r.Err != nil // no answer: a connection error or a timeout
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryWait is what the server's Retry-After asks (seconds or an HTTP date), or else a full
+// jitter backoff: anywhere from 0 to 100 ms * 2^(attempt-1), at most 10 s.
+func retryWait(r Result, attempt int) time.Duration {
+	if after := r.Header.Get("Retry-After"); after != "" {
+		if seconds, err := strconv.Atoi(after); err == nil {
+			return time.Duration(seconds) * time.Second
+		}
+		if when, err := http.ParseTime(after); err == nil {
+			return time.Until(when)
+		}
+	}
+	bound := min(10*time.Second, 100*time.Millisecond<<(attempt-1))
+	return rand.N(bound + 1)
+}
+
+// --8<-- [end:polite]
+
 func fetch(ctx context.Context, client *http.Client, index int, url string, timeout time.Duration) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout) // bounds the whole request, body included
 	defer cancel()
@@ -136,8 +210,9 @@ func fetch(ctx context.Context, client *http.Client, index int, url string, time
 	if err != nil {
 		return failed(0, err)
 	}
-	result := Result{URL: url, Status: resp.StatusCode, Body: body, Elapsed: time.Since(start)}
-	if resp.StatusCode >= 500 {
+	result := Result{URL: url, Status: resp.StatusCode, Body: body, Header: resp.Header,
+		Elapsed: time.Since(start), Attempts: 1}
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 		result.Err = &FetchError{URL: url, Index: index, Status: resp.StatusCode, Err: errors.New(resp.Status)}
 	}
 	return result

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -12,13 +13,16 @@ import (
 // Server is a real HTTP server on 127.0.0.1 that answers GET /item/{i}?delay=S&status=C with
 // "item i" after S seconds, with status C, and records the most requests it handled at once —
 // so a client's promise of at most limit in flight is checked at the server. The Python tests,
-// demo and benchmarks use the same URL scheme.
+// demo and benchmarks use the same URL scheme. With fail=C (429 or 503), the first request
+// for that exact URL is answered C with "Retry-After: 0", and the next ones as usual: a
+// crawl's share of busy answers, each worth one retry.
 type Server struct {
 	http     *http.Server
 	base     string
 	inFlight atomic.Int64
 	most     atomic.Int64
 	requests atomic.Int64
+	failed   sync.Map // URL -> struct{}: the URLs already answered with their fail= status
 }
 
 // StartServer listens on a free loopback port and serves in a goroutine until Close.
@@ -49,6 +53,13 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(time.Duration(delay * float64(time.Second))):
 		case <-r.Context().Done(): // the client gave up
+			return
+		}
+	}
+	if code, err := strconv.Atoi(r.URL.Query().Get("fail")); err == nil {
+		if _, seen := s.failed.LoadOrStore(r.URL.String(), struct{}{}); !seen {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(code)
 			return
 		}
 	}

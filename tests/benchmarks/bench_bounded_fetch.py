@@ -1,5 +1,11 @@
 """bounded_fetch: every client against the same Go server, in its own process, on loopback.
 
+Two kinds of workload. A plain fetch: N URLs, at most ``limit`` in flight. A *crawl*: one URL
+in ``fail_every`` is answered 503 or 429 (``Retry-After: 0``) the first time, every request —
+retries included — waits for ``max_per_second``, and each busy answer is retried. The crawl's
+peer is the stack a user would assemble instead: aiometer for the limit, aiolimiter for the
+rate and tenacity for the retries, over one aiohttp session.
+
 Beside the time of each round, every row reports the client's CPU per request (this process's
 CPU time in the round, or the Go process's, divided by the URLs): on two cores a Python client
 is CPU-bound before it is latency-bound. ``aiometer`` is the library a user would pick instead
@@ -13,11 +19,14 @@ reads from its own ``/proc/self/status``: it must grow less than 10 % between th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
+import random
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -36,13 +45,39 @@ from tests.benchmarks.conftest import ROOT, Bench, GoProcess, variants
 PATTERN = "bounded_fetch"
 
 
+def requests(params: dict[str, Any]) -> int:
+    """Requests one round sends: every URL, and once more each one answered busy."""
+    every = params.get("fail_every")
+    return params["urls"] + (-(-params["urls"] // every) if every else 0)
+
+
 def floor(params: dict[str, Any]) -> float:
-    """No client can beat ceil(N / limit) rounds of the server's delay."""
-    return math.ceil(params["urls"] / params["limit"]) * params["delay_ms"] / 1000
+    """No client can beat ceil(requests / limit) rounds of the server's delay, nor send its
+    requests faster than the rate allows."""
+    latency = math.ceil(requests(params) / params["limit"]) * params["delay_ms"] / 1000
+    rate = params.get("max_per_second")
+    return max(latency, (requests(params) - 1) / rate if rate else 0.0)
 
 
 def urls(base: str, params: dict[str, Any]) -> list[str]:
+    if params.get("fail_every"):
+        pytest.skip("a crawl workload: the test_crawl rows measure it")
     return [f"{base}/item/{i}?delay={params['delay_ms'] / 1000}" for i in range(params["urls"])]
+
+
+_rounds = itertools.count()
+_STARTED = time.time_ns()  # with the round, new URLs to a server that outlives this process
+
+
+def crawl_urls(base: str, params: dict[str, Any]) -> list[str]:
+    """This round's crawl URLs: fresh ones (a round number in each), so that every busy
+    answer comes again; one in ``fail_every`` answers 503 or 429 the first time."""
+    if not params.get("fail_every"):
+        pytest.skip("not a crawl workload")
+    n, every = next(_rounds), params["fail_every"]
+    return [f"{base}/item/{i}?delay={params['delay_ms'] / 1000}&round=py-{_STARTED}-{n}"
+            + (f"&fail={(503, 429)[i // every % 2]}" if i % every == 0 else "")
+            for i in range(params["urls"])]
 
 
 async def aiometer_fetch(targets: list[str], *, limit: int, timeout: float) -> list[Any]:
@@ -168,6 +203,135 @@ def test_hand_written_threads(bench: Bench, fetch_server: str) -> None:
 
 def test_go(bench: Bench, go: GoProcess, fetch_server: str) -> None:
     bench.go(go, {"base_url": fetch_server})
+
+
+# --- the crawl: busy answers retried, every request paced ------------------------------------
+
+@pytest.mark.parametrize(
+    ("variant", "backend", "fetch_all"),
+    variants(
+        ("asyncio", "asyncio", cp_asyncio.fetch),  # aiohttp
+        ("asyncio (httptools)", "asyncio", partial(cp_asyncio.fetch, client="httptools")),
+        ("anyio/asyncio", "asyncio", cp_anyio.fetch),
+        ("anyio/trio", "trio", cp_anyio.fetch),
+        ("aiometer + aiolimiter + tenacity (peer)", "asyncio", None),
+        ("hand-written (asyncio)", "asyncio", None),
+    ),
+)
+def test_crawl(bench: Bench, fetch_server: str, variant: str, backend: str,
+               fetch_all: Any) -> None:
+    params = bench.params
+    if not params.get("fail_every"):
+        pytest.skip("not a crawl workload")
+    limit, rate, retries = params["limit"], params["max_per_second"], params["retries"]
+
+    async def one_round() -> list[int]:
+        targets = crawl_urls(fetch_server, params)
+        if variant.startswith("aiometer"):
+            return await peer_stack(targets, limit=limit, rate=rate, retries=retries)
+        if variant.startswith("hand-written"):
+            return await hand_written_crawl(targets, limit=limit, rate=rate, retries=retries)
+        results = await fetch_all(targets, limit=limit, max_per_second=rate, retries=retries,
+                                  timeout=30)
+        return [r.status for r in results]
+
+    statuses = bench.on_loop(variant, backend, one_round)
+    assert statuses == [200] * params["urls"]
+
+
+def test_crawl_threads(bench: Bench, fetch_server: str) -> None:
+    params = bench.params
+    if not params.get("fail_every"):
+        pytest.skip("not a crawl workload")
+    results = bench.sync("threads", lambda: cp_threads.fetch(
+        crawl_urls(fetch_server, params), limit=params["limit"],
+        max_per_second=params["max_per_second"], retries=params["retries"], timeout=30))
+    assert [r.status for r in results] == [200] * params["urls"]
+
+
+class Busy(Exception):
+    """A 429 or 5xx answer, raised for tenacity to retry."""
+
+
+async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: int) -> list[int]:
+    """The stack a user assembles without this library, each piece as its documentation shows:
+    aiometer.amap bounds the requests in flight, aiolimiter paces them, tenacity retries a busy
+    answer or a connection error with exponential backoff and jitter."""
+    from aiolimiter import AsyncLimiter
+    from tenacity import (
+        AsyncRetrying,
+        retry_if_exception_type,
+        stop_after_attempt,
+        wait_random_exponential,
+    )
+
+    # One acquisition per 1 / rate seconds: burst 1, as the other rows. (AsyncLimiter(rate, 1)
+    # would let a whole second's worth through at once.)
+    limiter = AsyncLimiter(1, 1 / rate)
+    connector = aiohttp.TCPConnector(limit=limit)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+        async def get_once(url: str) -> int:
+            async with limiter:  # every attempt waits for its slot
+                async with session.get(url) as response:
+                    await response.read()
+                    if response.status in (429, 502, 503, 504):
+                        raise Busy(response.status)
+                    return response.status
+
+        async def get(url: str) -> int:
+            async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(retries + 1),
+                    wait=wait_random_exponential(multiplier=0.1, max=10),
+                    retry=retry_if_exception_type((Busy, aiohttp.ClientConnectionError)),
+                    reraise=True):
+                with attempt:
+                    return await get_once(url)
+            raise AssertionError("unreachable")
+
+        # run_all keeps the input order, as the other rows do.
+        return await aiometer.run_all([partial(get, url) for url in targets],
+                                      max_at_once=limit)
+
+
+async def hand_written_crawl(targets: list[str], *, limit: int, rate: float,
+                             retries: int) -> list[int]:
+    """What a competent user writes without any library: an asyncio.Semaphore for the limit,
+    a shared "next slot" time for the rate (each request books the next 1 / rate), and a
+    retry loop with full-jitter backoff that honours Retry-After in seconds."""
+    sem, interval = asyncio.Semaphore(limit), 1 / rate
+    loop = asyncio.get_running_loop()
+    next_slot = loop.time()
+
+    async def paced() -> None:
+        nonlocal next_slot
+        now = loop.time()
+        slot = max(now, next_slot)
+        next_slot = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+        async def get(url: str) -> int:
+            async with sem:
+                for attempt in range(retries + 1):
+                    await paced()
+                    try:
+                        async with session.get(url) as response:
+                            await response.read()
+                            status = response.status
+                            after = response.headers.get("Retry-After")
+                    except aiohttp.ClientConnectionError:
+                        status, after = 0, None
+                    if status not in (0, 429, 502, 503, 504) or attempt == retries:
+                        return status
+                    await asyncio.sleep(float(after) if after and after.isdigit() else
+                                        random.uniform(0, min(10, 0.1 * 2 ** attempt)))
+                return status
+
+        return await asyncio.gather(*(get(url) for url in targets))
 
 
 # --- memory: flat from 10,000 to 100,000 URLs -----------------------------------------------------
