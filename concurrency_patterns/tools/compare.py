@@ -186,7 +186,7 @@ def merge_interpreter(data: dict[str, Any], other: dict[str, Any], label: str) -
 
 # What one round of each pattern's workload does, counted: the unit of the per-operation cost.
 _OPERATIONS: dict[str, Callable[[dict[str, Any]], int]] = {
-    "bounded_fetch": lambda p: p["urls"],
+    "bounded_fetch": lambda p: fetch_requests(p),
     "producer_consumer": lambda p: p["items"],
     "worker_pool": lambda p: p["jobs"],
     "waitgroup": lambda p: p["tasks"],
@@ -205,6 +205,14 @@ _OPERATIONS: dict[str, Callable[[dict[str, Any]], int]] = {
 _MODEL = re.compile(r"^(asyncio\+uvloop|asyncio|anyio/asyncio|anyio/trio|threads|processes)"
                     r"(?=$| \(|, )")  # "asyncio (httptools)", "threads, SyncPool"; not "threads →"
 _NOT_OURS = ("hand-written", "go", "bare ", "plain ", "sequential", "dask")
+
+
+def fetch_requests(params: dict[str, Any]) -> int:
+    """Requests one round of a fetch workload sends: every URL, and in a crawl once more each
+    one answered busy (one URL in ``fail_every``)."""
+    urls: int = params["urls"]
+    every = params.get("fail_every")
+    return urls + (-(-urls // every) if every else 0)
 
 
 def operations(table: Table) -> int | None:
@@ -245,7 +253,7 @@ def _derive(table: Table, cores: int) -> None:
         if table.pattern == "process_offload" and table.params.get("jobs"):
             row.per_job = row.median / table.params["jobs"]
         if table.pattern == "bounded_fetch" and row.cpu is not None:
-            row.cpu_per_request = row.cpu / table.params["urls"]
+            row.cpu_per_request = row.cpu / fetch_requests(table.params)
     if table.pattern == "process_offload":
         # The floor is the sequential time spread over every core; each language has its own,
         # and so does each interpreter: "threads (3.13t)" is against "sequential (3.13t)".
@@ -485,6 +493,9 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     show_cpu = table.pattern == "bounded_fetch"  # is the client waiting, or working?
     show_cpu_request = any(r.cpu_per_request is not None for r in table.rows)
     show_hand = any(r.vs_hand is not None for r in table.rows)
+    show_rps = table.pattern == "bounded_fetch" and bool(table.params.get("fail_every"))
+    if show_rps:
+        header.append("requests/s")
     if show_hand:
         header += ["vs hand", "+/op"]
     if show_eff:
@@ -502,6 +513,8 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
         cells = [r.variant, _figure(r.median / scale),
                  f"±{_figure(r.iqr / scale, 2)}" + (" ⚠" if r.noisy else ""),
                  _figure(r.ratio_to_go) if r.ratio_to_go is not None else "–"]
+        if show_rps:
+            cells.append(f"{fetch_requests(table.params) / r.median:,.0f}")
         if show_hand:
             cells.append(_figure(r.vs_hand) if r.vs_hand is not None else "–")
             cells.append(_delta(r.over_hand) if r.over_hand is not None else "–")
@@ -523,6 +536,11 @@ def _floor_note(table: Table) -> str:
     if table.pattern == "process_offload":
         return "floor: the sequential time divided by the number of cores"
     if table.floor:
+        if table.pattern == "bounded_fetch" and table.params.get("max_per_second"):
+            p = table.params
+            return (f"a crawl: {p['urls']} URLs, one in {p['fail_every']} answered 429 or 503 "
+                    f"once, {fetch_requests(p)} requests; floor: ({fetch_requests(p)} - 1) / "
+                    f"{p['max_per_second']:g} per s = {_time(table.floor)}")
         if table.pattern == "bounded_fetch":
             return (f"floor: ceil({table.params['urls']} / {table.params['limit']}) x "
                     f"{table.params['delay_ms']} ms = {_time(table.floor)}")

@@ -273,12 +273,12 @@ async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: in
                                      timeout=aiohttp.ClientTimeout(total=30)) as session:
 
         async def get_once(url: str) -> int:
-            async with limiter:  # every attempt waits for its slot
-                async with session.get(url) as response:
-                    await response.read()
-                    if response.status in (429, 502, 503, 504):
-                        raise Busy(response.status)
-                    return response.status
+            # Every attempt waits for its slot.
+            async with limiter, session.get(url) as response:
+                await response.read()
+                if response.status in (429, 502, 503, 504):
+                    raise Busy(response.status)
+                return response.status
 
         async def get(url: str) -> int:
             async for attempt in AsyncRetrying(
