@@ -86,3 +86,37 @@ async def main() -> None:
         pass
     async with Scope(timeout=1.0) as scope:
         assert_type(await scope.shielded(square, 2, timeout=1.0), int)
+
+
+async def polite_crawl() -> None:
+    """Requests beyond GET, your own client, per-host limits and retries, as a crawler writes
+    them."""
+    from concurrency_patterns import Request, Response
+    from concurrency_patterns.asyncio import KeyedRateLimiter
+
+    post = Request("http://127.0.0.1/form", "POST", {"Content-Type": "text/plain"}, b"hi")
+    results = await fetch(["http://127.0.0.1/", post], limit=50, retries=3,
+                          retry_on=[429, 503, ConnectionError], retry_budget=0.1,
+                          limit_per_host=2, max_per_second_per_host=5.0,
+                          headers={"User-Agent": "crawler"}, max_body=2**20)
+    assert_type(results, list[FetchResult])
+    assert_type(results[0].header("etag"), str | None)
+    assert_type(results[0].retry_reasons, tuple[str, ...])
+
+    async def my_client(request: Request) -> Response:
+        return Response(200, (), b"", request.url)
+
+    await fetch(["http://127.0.0.1/"], client=my_client)
+    await fetch(["http://127.0.0.1/"], retry_on=lambda r: r.status == 500)
+    await fetch(["http://127.0.0.1/"], client=blocking)  # type: ignore[arg-type]
+    await fetch([42])  # type: ignore[list-item]
+
+    limiter = KeyedRateLimiter(10.0, burst=2)
+    await limiter.acquire("example.com")
+    assert_type(limiter.try_acquire("example.com"), bool)
+
+    done = await map(square, range(10), retries=2, retry_on=[ConnectionError])
+    assert_type(done, list[int])
+    async with map_stream(square, range(3), retries=1) as stream:
+        async for item in stream:
+            assert_type(item.attempts, int)

@@ -47,3 +47,18 @@ def main() -> None:
     assert_type(RateLimiter(10.0).acquire(timeout=1.0), bool)
     pool: SyncPool[bytearray] = SyncPool(bytearray, max_size=2)
     assert_type(pool.get(timeout=1.0), bytearray)
+
+
+def polite_crawl() -> None:
+    from concurrency_patterns import Request, Response
+    from concurrency_patterns.threads import KeyedRateLimiter
+
+    def my_client(request: Request) -> Response:
+        return Response(200, (), b"", request.url)
+
+    results = fetch([Request("http://127.0.0.1/", "HEAD")], client=my_client, retries=2,
+                    limit_per_host=1)
+    assert_type(results, list[FetchResult])
+    limiter = KeyedRateLimiter(10.0)
+    assert_type(limiter.acquire("host", timeout=1.0), bool)
+    assert_type(map(square, range(3), retries=1, retry_on=ValueError), list[int])
