@@ -231,9 +231,11 @@ def test_crawl(bench: Bench, fetch_server: str, variant: str, backend: str,
             return await peer_stack(targets, limit=limit, rate=rate, retries=retries)
         if variant.startswith("hand-written"):
             return await hand_written_crawl(targets, limit=limit, rate=rate, retries=retries)
+        # --8<-- [start:library]
         results = await fetch_all(targets, limit=limit, max_per_second=rate, retries=retries,
                                   timeout=30)
         return [r.status for r in results]
+        # --8<-- [end:library]
 
     statuses = bench.on_loop(variant, backend, one_round)
     assert statuses == [200] * params["urls"]
@@ -249,6 +251,7 @@ def test_crawl_threads(bench: Bench, fetch_server: str) -> None:
     assert [r.status for r in results] == [200] * params["urls"]
 
 
+# --8<-- [start:peer-stack]
 class Busy(Exception):
     """A 429 or 5xx answer, raised for tenacity to retry."""
 
@@ -293,6 +296,7 @@ async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: in
         # run_all keeps the input order, as the other rows do.
         return await aiometer.run_all([partial(get, url) for url in targets],
                                       max_at_once=limit)
+# --8<-- [end:peer-stack]
 
 
 async def hand_written_crawl(targets: list[str], *, limit: int, rate: float,
