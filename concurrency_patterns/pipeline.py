@@ -60,6 +60,7 @@ import inspect
 import queue
 import reprlib
 import threading
+import time
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -81,6 +82,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ._core import check_callable, check_positive_int, unwrap_group
+from ._core import retry as retrying
 from ._core.lazy import lazy
 from ._core.queues import (
     Closed,
@@ -138,6 +140,14 @@ class Stage(Generic[In, Out]):
         buffer: how many items may wait in the stage's inbox (>= 1). A full inbox makes the
             stage before it wait: that is the backpressure. (Go's unbuffered channel has no
             asyncio twin, since ``asyncio.Queue(0)`` is unbounded.)
+        retries: how many more times to call ``fn`` on an item after it raised (>= 0; 0 by
+            default), after a backoff with full jitter; the worker keeps the item meanwhile.
+            The worker pool's and the fetch's policy: only the last failure stops the
+            pipeline.
+        retry_on: which failures are retried: exception types, or a predicate given the
+            exception. ``None`` (the default): any ``Exception``.
+        retry_budget: the share of the stage's items whose retries a call allows (>= 0; 0.2
+            by default), plus 10; ``None``: no budget.
 
     Raises:
         TypeError, ValueError: for a bad argument, naming it.
@@ -147,6 +157,10 @@ class Stage(Generic[In, Out]):
     fn: Callable[[In], Out]
     limit: int = 1
     buffer: int = 1
+    retries: int = 0
+    retry_on: type[BaseException] | tuple[type[BaseException], ...] | \
+        Callable[[Exception], bool] | None = None
+    retry_budget: float | None = 0.2
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -154,6 +168,65 @@ class Stage(Generic[In, Out]):
         check_callable(f"Stage {self.name!r}: fn", self.fn)
         check_positive_int(f"Stage {self.name!r}: limit", self.limit)
         check_positive_int(f"Stage {self.name!r}: buffer", self.buffer)
+        try:
+            _policy(self)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"Stage {self.name!r}: {exc}") from None
+
+
+def _policy(stage: Stage[Any, Any]) -> retrying.Policy | None:
+    """A fresh retry policy for one call: its budget counts that call's items only."""
+    return retrying.policy(stage.retries, stage.retry_on, stage.retry_budget,
+                           default=lambda exc: isinstance(exc, Exception),
+                           classify=retrying.exception_types)
+
+
+def _async_call(stage: Stage[Any, Any],
+                sleep: Callable[[float], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+    """What a worker calls on an item: ``stage.fn``, or ``stage.fn`` with its retries."""
+    policy = _policy(stage)
+    if policy is None:
+        return stage.fn  # no retries: nothing between the worker and fn
+    fn = stage.fn
+
+    async def retried(item: Any) -> Any:
+        if policy.budget is not None:
+            policy.budget.first_attempt()
+        attempt = 1
+        while True:
+            try:
+                return await fn(item)
+            except Exception as exc:
+                wait = retrying.wait_after(policy, exc, attempt)
+                if wait is None:
+                    raise
+                attempt += 1
+                await sleep(wait)
+
+    return retried
+
+
+def _sync_call(stage: Stage[Any, Any]) -> Callable[[Any], Any]:
+    policy = _policy(stage)
+    if policy is None:
+        return stage.fn
+    fn = stage.fn
+
+    def retried(item: Any) -> Any:
+        if policy.budget is not None:
+            policy.budget.first_attempt()
+        attempt = 1
+        while True:
+            try:
+                return fn(item)
+            except Exception as exc:
+                wait = retrying.wait_after(policy, exc, attempt)
+                if wait is None:
+                    raise
+                attempt += 1
+                time.sleep(wait)
+
+    return retried
 
 
 def capacity(stages: Sequence[Stage[Any, Any]]) -> int:
@@ -479,16 +552,18 @@ async def _stream_asyncio(
             await inbox.put((books.take(item), item))
         await close_asyncio(inbox, stages[0].limit)  # Go: close(out)
 
+    calls = [_async_call(stage, asyncio.sleep) for stage in stages]
+
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
-        last = k == len(stages) - 1
+        last, call = k == len(stages) - 1, calls[k]
         while True:
             try:
                 index, item = await get_asyncio(inbox)
             except Closed:  # closed and drained
                 break
             try:
-                value = await stage.fn(item)
+                value = await call(item)
             except Exception as exc:  # not a cancellation: that passes through
                 raise books.failed(stage.name, index, item, exc) from exc
             if not last:
@@ -749,9 +824,11 @@ async def _stream_anyio(
                 except anyio.WouldBlock:
                     await out.send(entry)
 
+    calls = {id(stage): _async_call(stage, anyio.sleep) for stage in stages}
+
     async def work(stage: Stage[Any, Any], inbox: MemoryObjectReceiveStream[tuple[int, Any]],
                    out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
-        last = stage is stages[-1]
+        last, call = stage is stages[-1], calls[id(stage)]
         async with out:  # the stage's last worker out closes the next channel
             while True:
                 # The channel's own checkpoint (a trip through the event loop) is paid only
@@ -768,7 +845,7 @@ async def _stream_anyio(
                 except anyio.EndOfStream:
                     break
                 try:
-                    value = await stage.fn(item)
+                    value = await call(item)
                 except Exception as exc:
                     raise books.failed(stage.name, index, item, exc) from exc
                 if last:
@@ -1050,8 +1127,10 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
         finally:
             close_threads(inboxes[0], stages[0].limit)
 
+    calls = [_sync_call(stage) for stage in stages]
+
     def work(k: int) -> None:
-        stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
+        stage, inbox, outbox, call = stages[k], inboxes[k], inboxes[k + 1], calls[k]
         last = k == len(stages) - 1
         try:
             while True:
@@ -1062,7 +1141,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
                 if stop.is_set():
                     continue  # drain without working: the books report the item
                 try:
-                    value = stage.fn(item)
+                    value = call(item)
                 except Exception as exc:
                     fail(PipelineError(stage.name, index, item, exc))
                     continue

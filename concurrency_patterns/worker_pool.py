@@ -165,15 +165,6 @@ def _any_exception(exc: BaseException) -> bool:
     return isinstance(exc, Exception)
 
 
-def _retry_wait(policy: retrying.Policy, exc: Exception, attempt: int) -> float | None:
-    """The backoff before the next attempt, or ``None`` when this failure is final."""
-    if attempt > policy.retries or not policy.wants(exc):
-        return None
-    if policy.budget is not None and not policy.budget.take():
-        return None
-    return policy.backoff(attempt)
-
-
 class _Attempted(Exception):  # never seen by users: on_error unwraps it
     """A job's last failure after retries, with how many attempts it took and why each retry
     happened; ``on_error`` turns it into the ``JobError``."""
@@ -250,7 +241,7 @@ def _async_work(
             try:
                 value = await fn(job)
             except Exception as exc:
-                wait_for = _retry_wait(retry, exc, attempt)
+                wait_for = retrying.wait_after(retry, exc, attempt)
                 if wait_for is None:
                     raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
                 reasons += (retrying.describe(exc),)
@@ -282,7 +273,7 @@ def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None,
             try:
                 value = fn(job)
             except Exception as exc:
-                wait_for = _retry_wait(policy, exc, attempt)
+                wait_for = retrying.wait_after(policy, exc, attempt)
                 if wait_for is None:
                     raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
                 reasons += (retrying.describe(exc),)
@@ -859,7 +850,7 @@ def _completed(
             if error is None:
                 yield Completed(index, job, future.result(), attempts, reasons)
             elif isinstance(error, Exception):
-                wait_for = None if policy is None else _retry_wait(policy, error, attempts)
+                wait_for = None if policy is None else retrying.wait_after(policy, error, attempts)
                 if wait_for is not None:
                     tried[index] = (attempts + 1, (*reasons, retrying.describe(error)))
                     heapq.heappush(later, (time.monotonic() + wait_for, next(order), index, job))

@@ -647,3 +647,54 @@ async def test_finished_but_undelivered_items_are_not_reported_to_run_again(mode
                            on_unprocessed=unprocessed.extend, on_undelivered=undelivered.extend)
     assert not set(unprocessed) & set(written)
     assert sorted(got + [i for i, _ in undelivered]) == sorted(written)
+
+
+# --- a stage's retries ----------------------------------------------------------------------------
+
+def _flaky_stage(model: Model, name: str, fails: dict[int, int], **options: Any) -> Stage[Any, Any]:
+    """A stage that raises ConnectionError on item x's first ``fails[x]`` calls."""
+    calls: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def fn(x: int) -> int:
+        with lock:
+            calls[x] += 1
+            n = calls[x]
+        if n <= fails.get(x, 0):
+            raise ConnectionError(f"item {x}, call {n}")
+        return x * 10
+
+    if model.threads:
+        return Stage(name, fn, **options)
+
+    async def async_fn(x: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        return fn(x)
+
+    return Stage(name, async_fn, **options)
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_a_stage_retries_an_item_before_the_pipeline_stops(model: Model) -> None:
+    stage = _flaky_stage(model, "flaky", {2: 2, 5: 1}, limit=2, retries=2)
+    assert sorted(await model.run(range(8), [stage])) == [x * 10 for x in range(8)]
+    hopeless = _flaky_stage(model, "hopeless", {3: 9}, retries=1)
+    with pytest.raises(PipelineError) as info:
+        await model.run(range(8), [hopeless])
+    assert info.value.stage == "hopeless" and info.value.item == 3
+    assert str(info.value.__cause__) == "item 3, call 2"  # the last failure, after its retry
+
+
+@pytest.mark.parametrize("model", ALL, ids=str)
+async def test_a_stage_retries_only_what_retry_on_names(model: Model) -> None:
+    stage = _flaky_stage(model, "picky", {1: 1}, retries=3, retry_on=ValueError)
+    with pytest.raises(PipelineError) as info:
+        await model.run(range(3), [stage])
+    assert isinstance(info.value.__cause__, ConnectionError)
+
+
+def test_bad_stage_retries_are_refused_naming_them() -> None:
+    for options, match in [({"retries": -1}, "retries"), ({"retry_on": 3}, "retry_on"),
+                           ({"retry_budget": -1.0}, "retry_budget")]:
+        with pytest.raises((TypeError, ValueError), match=f"Stage 's': {match}"):
+            Stage("s", lambda x: x, **options)

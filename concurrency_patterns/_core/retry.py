@@ -30,6 +30,7 @@ __all__ = [
     "Policy",
     "check_retries",
     "describe",
+    "wait_after",
     "policy",
 ]
 
@@ -138,6 +139,16 @@ def exception_types(items: Iterable[object]) -> Callable[[Any], bool]:
         kinds.append(kind)
     chosen = tuple(kinds)
     return lambda outcome: isinstance(outcome, chosen)
+
+
+def wait_after(policy: Policy, exc: Exception, attempt: int) -> float | None:
+    """The backoff before the next attempt after *exc*, or ``None`` when it is final: the
+    last attempt, a failure not to retry, or no budget left."""
+    if attempt > policy.retries or not policy.wants(exc):
+        return None
+    if policy.budget is not None and not policy.budget.take():
+        return None
+    return policy.backoff(attempt)
 
 
 def describe(exc: BaseException) -> str:

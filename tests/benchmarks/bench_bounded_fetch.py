@@ -59,9 +59,15 @@ def floor(params: dict[str, Any]) -> float:
     return max(latency, (requests(params) - 1) / rate if rate else 0.0)
 
 
+def runs_on(test: str, params: dict[str, Any]) -> bool:
+    """The crawl's tests run on the crawl workloads, the others on the plain ones; Go on
+    both."""
+    if test == "test_go":
+        return True
+    return test.startswith("test_crawl") == bool(params.get("fail_every"))
+
+
 def urls(base: str, params: dict[str, Any]) -> list[str]:
-    if params.get("fail_every"):
-        pytest.skip("a crawl workload: the test_crawl rows measure it")
     return [f"{base}/item/{i}?delay={params['delay_ms'] / 1000}" for i in range(params["urls"])]
 
 
@@ -72,8 +78,6 @@ _STARTED = time.time_ns()  # with the round, new URLs to a server that outlives 
 def crawl_urls(base: str, params: dict[str, Any]) -> list[str]:
     """This round's crawl URLs: fresh ones (a round number in each), so that every busy
     answer comes again; one in ``fail_every`` answers 503 or 429 the first time."""
-    if not params.get("fail_every"):
-        pytest.skip("not a crawl workload")
     n, every = next(_rounds), params["fail_every"]
     return [f"{base}/item/{i}?delay={params['delay_ms'] / 1000}&round=py-{_STARTED}-{n}"
             + (f"&fail={(503, 429)[i // every % 2]}" if i % every == 0 else "")
@@ -221,8 +225,6 @@ def test_go(bench: Bench, go: GoProcess, fetch_server: str) -> None:
 def test_crawl(bench: Bench, fetch_server: str, variant: str, backend: str,
                fetch_all: Any) -> None:
     params = bench.params
-    if not params.get("fail_every"):
-        pytest.skip("not a crawl workload")
     limit, rate, retries = params["limit"], params["max_per_second"], params["retries"]
 
     async def one_round() -> list[int]:
@@ -243,8 +245,6 @@ def test_crawl(bench: Bench, fetch_server: str, variant: str, backend: str,
 
 def test_crawl_threads(bench: Bench, fetch_server: str) -> None:
     params = bench.params
-    if not params.get("fail_every"):
-        pytest.skip("not a crawl workload")
     results = bench.sync("threads", lambda: cp_threads.fetch(
         crawl_urls(fetch_server, params), limit=params["limit"],
         max_per_second=params["max_per_second"], retries=params["retries"], timeout=30))
@@ -258,8 +258,8 @@ class Busy(Exception):
 
 async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: int) -> list[int]:
     """The stack a user assembles without this library, each piece as its documentation shows:
-    aiometer.amap bounds the requests in flight, aiolimiter paces them, tenacity retries a busy
-    answer or a connection error with exponential backoff and jitter."""
+    aiometer.run_all bounds the requests in flight, aiolimiter paces them, tenacity retries a
+    busy answer or a connection error with exponential backoff and jitter."""
     from aiolimiter import AsyncLimiter
     from tenacity import (
         AsyncRetrying,

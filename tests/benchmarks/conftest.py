@@ -49,6 +49,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         pattern = metafunc.module.PATTERN
         quick = metafunc.config.getoption("workloads") == "quick"
         names = [n for n, w in WORKLOADS[pattern].items() if w.get("quick") or not quick]
+        # A module may run some tests on some of its workloads only (the fetch's crawl).
+        runs_on = getattr(metafunc.module, "runs_on", None)
+        if runs_on is not None:
+            names = [n for n in names
+                     if runs_on(metafunc.function.__name__, WORKLOADS[pattern][n])]
         metafunc.parametrize("workload", names)
 
 
