@@ -495,7 +495,7 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     show_hand = any(r.vs_hand is not None for r in table.rows)
     show_rps = table.pattern == "bounded_fetch" and bool(table.params.get("fail_every"))
     if show_rps:
-        header.append("requests/s")
+        header += ["requests/s", "retries/s"]
     if show_hand:
         header += ["vs hand", "+/op"]
     if show_eff:
@@ -514,7 +514,9 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
                  f"±{_figure(r.iqr / scale, 2)}" + (" ⚠" if r.noisy else ""),
                  _figure(r.ratio_to_go) if r.ratio_to_go is not None else "–"]
         if show_rps:
-            cells.append(f"{fetch_requests(table.params) / r.median:,.0f}")
+            retries = fetch_requests(table.params) - table.params["urls"]
+            cells += [f"{fetch_requests(table.params) / r.median:,.0f}",
+                      f"{retries / r.median:,.0f}"]
         if show_hand:
             cells.append(_figure(r.vs_hand) if r.vs_hand is not None else "–")
             cells.append(_delta(r.over_hand) if r.over_hand is not None else "–")
