@@ -531,7 +531,7 @@ async def _send_aiohttp(session: aiohttp.ClientSession, max_body: int | None,
         raise TimeoutError("timed out")
     async with session.request(
             request.method, request.url, headers=request.headers or None,
-            data=request.body or None, allow_redirects=False,
+            data=request.body or None, allow_redirects=False, raise_for_status=False,
             timeout=aiohttp.ClientTimeout(total=left)) as response:
         body = await _read_aiohttp(response, max_body)
         headers = tuple((name.decode("latin-1"), value.decode("latin-1"))

@@ -5,6 +5,11 @@ pattern, and none imports the tools.
 
 * ``checks`` — argument checks that name the parameter;
 * ``errors`` — ``JobError`` and the unwrapping of task-group errors;
+* ``http`` — the fetch's requests and answers, redirects, decoding and caps, for every client;
+  ``http1`` — the lean HTTP/1.1 client; ``network`` — httpcore's network backends;
+* ``keyed`` — at most ``n`` holders per key, with no state for a key nobody holds;
+* ``rate`` — GCRA, one limiter or one per key;
+* ``retry`` — retry policies, backoff with full jitter, and the retry budget;
 * ``processes`` — ``new_process_pool``;
 * ``workers`` — W workers over one lazily read feed, results through a bounded buffer: the
   engine under the worker pool and the bounded fetch.
