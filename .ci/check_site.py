@@ -26,7 +26,8 @@ from pathlib import Path
 from concurrency_patterns.tools.registry import PATTERNS
 
 OTHER_PAGES = ["", "choosing/", "free-threading/", "distributed/", "benchmarks/", "claims/",
-               "reference/"]
+               "reference/", "reference/asyncio/", "reference/anyio/", "reference/threads/",
+               "reference/processes/", "reference/shared/", "go-to-python/", "changelog/"]
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",

@@ -1,12 +1,14 @@
 """The classic concurrency patterns in every Python model, each beside its Go equivalent.
 
 Import the patterns from the namespace of the model your code runs on. Each namespace has the
-same names, so moving code from one model to another is one changed import line::
+same names, so moving code from one model to another is one changed import line:
 
-    from concurrency_patterns.asyncio import ErrGroup, Mutex, fetch, map   # asyncio tasks
-    from concurrency_patterns.anyio import ErrGroup, Mutex, fetch, map     # anyio: asyncio or trio
-    from concurrency_patterns.threads import ErrGroup, Mutex, fetch, map   # blocking code, threads
-    from concurrency_patterns.processes import map, offload                # work in processes
+```python
+from concurrency_patterns.asyncio import ErrGroup, Mutex, fetch, map   # asyncio tasks
+from concurrency_patterns.anyio import ErrGroup, Mutex, fetch, map     # anyio: asyncio or trio
+from concurrency_patterns.threads import ErrGroup, Mutex, fetch, map   # blocking code, threads
+from concurrency_patterns.processes import map, offload                # work in processes
+```
 
 ==============================  ===========================================================
 ``Mutex``, ``RWMutex``          Go's ``sync.Mutex`` and ``sync.RWMutex``

@@ -11,11 +11,13 @@ Every variant comes in two forms:
 * ``fetch`` returns one ``FetchResult`` per request, **in input order**;
 * ``fetch_stream`` is a context manager that yields the results **as they finish**, each
   carrying its input ``index``, with at most ``limit`` results waiting for you. Leaving the
-  block early stops the requests first::
+  block early stops the requests first:
 
-      async with fetch_stream_anyio(urls_from_a_file(), limit=100) as results:
-          async for r in results:
-              print(r.index, r.status)
+  ```python
+  async with fetch_stream_anyio(urls_from_a_file(), limit=100) as results:
+      async for r in results:
+          print(r.index, r.status)
+  ```
 
 The feed holds URL strings or ``Request`` objects (method, URL, headers, body); ``headers=``
 adds headers to every request that does not set them itself.
@@ -157,9 +159,16 @@ __all__ = [
     "fetch_stream_threads",
 ]
 
-MAX_REDIRECTS = 10  # redirects followed per URL, by every variant; one more is an error
-MAX_BODY = 32 * 1024 * 1024  # bytes: the default cap on a body, as decoded
-RETRY_STATUSES = frozenset({429, 502, 503, 504})  # answers worth asking again, by default
+MAX_REDIRECTS = 10
+"""Redirects the fetch follows for one request, with every client; one more is an error
+result. (Go's ``http.Client`` gives up at its 10th.)"""
+
+MAX_BODY = 32 * 1024 * 1024
+"""The default ``max_body``: the most bytes a body may have, as decoded (32 MiB)."""
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""The answers ``retries=`` asks again after, unless ``retry_on=`` says otherwise."""
+
 BACKOFF_CAP = retrying.BACKOFF_CAP  # seconds: a longer Retry-After is not waited for
 
 

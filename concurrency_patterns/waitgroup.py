@@ -11,11 +11,13 @@ Why Python rarely needs one. A WaitGroup only *counts*; it does not own the task
 that started them; an error in a task has nowhere to go. Structured concurrency — asyncio's
 ``TaskGroup``, trio's nursery, anyio's task group — owns its tasks: the block cannot end before
 they do, an error cancels the siblings and is raised, and cancelling the block cancels them.
-So in async code, prefer a task group::
+So in async code, prefer a task group:
 
-    async with asyncio.TaskGroup() as tg:     # instead of wg.go(...) + wg.wait()
-        for url in urls:
-            tg.create_task(fetch(url))
+```python
+async with asyncio.TaskGroup() as tg:     # instead of wg.go(...) + wg.wait()
+    for url in urls:
+        tg.create_task(fetch(url))
+```
 
 The classes here are for code that really needs a counter (the tasks are started by someone
 else, or the count is known before the tasks exist), and for readers coming from Go. To keep

@@ -13,11 +13,13 @@ Every variant comes in two forms:
 * ``map_stream`` is a context manager that yields the results **as they finish**, each a
   ``Completed`` carrying its input ``index``, with at most ``limit`` jobs running and at
   most ``limit`` results waiting for you: memory stays flat however long the feed. Leaving
-  the block early (``break``, an exception, a cancellation) stops the workers first::
+  the block early (``break``, an exception, a cancellation) stops the workers first:
 
-      async with stream_anyio(fetch_page, urls(), limit=32) as results:
-          async for done in results:
-              print(done.index, done.value)
+  ```python
+  async with stream_anyio(fetch_page, urls(), limit=32) as results:
+      async for done in results:
+          print(done.index, done.value)
+  ```
 
 The contract, for every variant and both forms:
 

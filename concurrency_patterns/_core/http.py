@@ -53,7 +53,9 @@ _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding",
 
 class AnswerRefused(Exception):
     """The answer cannot be taken: a redirect that leaves http(s), a head or body past its
-    cap, a body that does not decode. Not retried: asking again gets the same answer."""
+    cap, a body that does not decode, too many redirects. Not retried by default: asking
+    again gets the same answer. A fetch reports it as the ``__cause__`` of its result's
+    ``FetchError``."""
 
 
 class BodyTooLarge(AnswerRefused):

@@ -151,3 +151,9 @@ def test_compare_finds_the_cached_free_threaded_build(
     monkeypatch.setattr("concurrency_patterns.tools.compare.run_compare", run_compare)
     assert main(["compare", "mutex", *given]) == 0
     assert seen["python"] == (cached if expected else None)
+
+
+def test_the_readme_names_the_version_it_describes() -> None:
+    """The README (and the home page, which includes it) says which version it is about."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"version {__version__}," in readme
