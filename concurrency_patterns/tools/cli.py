@@ -99,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("patterns", nargs="*", type=_slug, metavar="PATTERN",
                       help="the patterns to run (default: all)")
     demo.add_argument("-v", "--verbose", action="store_true", help="name the variants run")
+    demo.add_argument("--docs", type=Path, metavar="DIR",
+                      help="also write what each pattern prints to DIR/output/<slug>.txt")
 
     compare = commands.add_parser(
         "compare", help="benchmark every variant against Go (needs a clone of the repository)")
@@ -171,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from .demos import run_demos
 
-        return run_demos(args.patterns, verbose=args.verbose)
+        return run_demos(args.patterns, verbose=args.verbose, docs=args.docs)
     if args.command == "go-bench":
         from .gobench import run_go_bench
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from concurrency_patterns.tools.demos import runs
+from concurrency_patterns.tools.demos import output_file, runs, shown
 from concurrency_patterns.tools.registry import SLUGS
 from concurrency_patterns.tools.repo import go_command
 
@@ -59,3 +59,14 @@ def test_go_prints_what_python_prints(go_binaries: Path, slug: str) -> None:
     ).stdout.strip()
     python_line = next(iter(runs(slug).values()))()  # every variant prints the same (test_cli)
     assert go_line == python_line
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_docs_show_what_go_prints(go_binaries: Path, slug: str) -> None:
+    """The Go tab's output (docs/generated/output/, written by ``demo --docs``) is what the
+    program prints, wrapped as the demo wraps it."""
+    go_line = subprocess.run(
+        [str(go_binaries / slug)], cwd=GO / slug, env=go_env(), capture_output=True, text=True,
+        check=True, timeout=60,
+    ).stdout.strip()
+    assert output_file(ROOT / "docs" / "generated", slug).read_text() == shown(go_line)

@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,7 +25,7 @@ from concurrency_patterns import MissingExtra
 from ..registry import SLUGS
 from ..workloads import load_workloads
 
-__all__ = ["Line", "Runs", "each_backend", "on", "run_demos", "runs"]
+__all__ = ["Line", "Runs", "each_backend", "on", "output_file", "run_demos", "runs", "shown"]
 
 WIDTH = 100  # the terminal columns the demo's output fits
 
@@ -60,8 +61,21 @@ def _fill(text: str) -> str:
     return textwrap.fill(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
 
 
-def run_demos(slugs: list[str], *, verbose: bool = False) -> int:
-    """Run the demos of *slugs* (all when empty); print one line each; 0 if all agree."""
+def shown(line: Line) -> str:
+    """*line* as the demo prints it: wrapped to 100 columns, continuation lines indented."""
+    return _fill(line) + "\n"
+
+
+def output_file(docs: Path, slug: str) -> Path:
+    """Where the docs keep what *slug*'s programs print (its Go tab shows it)."""
+    return docs / "output" / f"{slug}.txt"
+
+
+def run_demos(slugs: list[str], *, verbose: bool = False, docs: Path | None = None) -> int:
+    """Run the demos of *slugs* (all when empty); print one line each; 0 if all agree.
+
+    With *docs*, also write each pattern's line to ``<docs>/output/<slug>.txt``, as the demo
+    prints it: the Go tabs show it, and a test holds it to what the Go program prints."""
     status = 0
     for slug in slugs or SLUGS:
         lines: dict[str, Line] = {}
@@ -78,7 +92,11 @@ def run_demos(slugs: list[str], *, verbose: bool = False) -> int:
             print(_fill(f"{slug}: not run: {needs}"))
         if len(distinct) == 1:
             # One line per pattern, wrapped to fit 100 columns; continuation lines indented.
-            print(_fill(distinct.pop()))
+            line = distinct.pop()
+            print(_fill(line))
+            if docs is not None:
+                output_file(docs, slug).parent.mkdir(parents=True, exist_ok=True)
+                output_file(docs, slug).write_text(shown(line))
             if verbose:
                 print(_fill(f"  (the same from: {', '.join(lines)})"))
         elif not distinct:
