@@ -781,6 +781,9 @@ def _client_kind(client: object, names: tuple[str, ...], *, sync: bool) -> str:
     if callable(client):
         if sync and _is_async_function(client):
             raise TypeError("client: threads need a plain function, not an async one")
+        if not sync and _is_plain_function(client):
+            raise TypeError("client: async code needs an async function (async def), "
+                            "not a plain one")
         return "function"
     raise TypeError(f"client must be a client name, a client object or a function, "
                     f"got {type(client).__name__}")
@@ -791,6 +794,14 @@ def _is_async_function(fn: object) -> bool:
 
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None))  # noqa: B004 - an object with an async __call__
+
+
+def _is_plain_function(fn: object) -> bool:
+    """A ``def`` function that is not ``async def`` (a lambda may return a coroutine)."""
+    import inspect
+
+    return (inspect.isfunction(fn) and not inspect.iscoroutinefunction(fn)
+            and fn.__name__ != "<lambda>")
 
 
 def _anyio_client(client: object) -> str:

@@ -1192,3 +1192,29 @@ def fuzz_server() -> Iterator[tuple[Any, str]]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.mark.parametrize("variant", OWN, ids=str)
+async def test_a_client_function_of_the_wrong_kind_is_refused_before_anything_starts(
+    variant: Variant,
+) -> None:
+    def plain(request: Request) -> Response:
+        return Response(200, {"X-From": "plain"}, b"", request.url)
+
+    async def coroutine(request: Request) -> Response:
+        return plain(request)
+
+    wrong = coroutine if variant.sync else plain
+    with pytest.raises(TypeError, match="client"):
+        await variant(["http://example.invalid/"], client=wrong)
+    right = plain if variant.sync else coroutine
+    [r] = await variant(["http://example.invalid/"], client=right)
+    assert r.header("x-from") == "plain" and r.headers == (("X-From", "plain"),)
+
+
+def test_a_response_checks_what_it_is_given() -> None:
+    assert Response(204, [("A", "1")], bytearray(b"x"), "http://h/").body == b"x"
+    for args, match in [((99, (), b"", "u"), "status"), ((200, (), "text", "u"), "body"),
+                        ((200, {"X": "a\nb"}, b"", "u"), "headers"), ((200, (), b"", 1), "url")]:
+        with pytest.raises((TypeError, ValueError), match=match):
+            Response(*args)  # type: ignore[arg-type]

@@ -160,7 +160,8 @@ class Response:
 
     Attributes:
         status: the HTTP status.
-        headers: (name, value) pairs as the server sent them.
+        headers: (name, value) pairs as the server sent them (a mapping given here becomes
+            pairs).
         body: the body.
         url: the URL that answered.
     """
@@ -169,6 +170,19 @@ class Response:
     headers: Headers
     body: bytes
     url: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.status, bool) or not isinstance(self.status, int) \
+                or not 100 <= self.status <= 999:
+            raise ValueError(f"status must be an HTTP status (100-999), got {self.status!r}")
+        if not isinstance(self.headers, tuple):  # a dict, or a list of pairs: as pairs
+            object.__setattr__(self, "headers", _headers(self.headers, "headers"))
+        if not isinstance(self.body, bytes):
+            if not isinstance(self.body, bytearray | memoryview):
+                raise TypeError(f"body must be bytes, got {type(self.body).__name__}")
+            object.__setattr__(self, "body", bytes(self.body))
+        if not isinstance(self.url, str):
+            raise TypeError(f"url must be a str, got {type(self.url).__name__}")
 
     def header(self, name: str) -> str | None:
         """The first header called *name* (any case), or ``None``."""
