@@ -921,7 +921,10 @@ def load_results(
             mine.setdefault(t.pattern, []).append(t)
         by_pattern.update(mine)
         machine = machine or info
-        memory = mem or memory
+        # A later file's memory rows replace the earlier ones of the same patterns only: a
+        # run of two patterns must not drop a third pattern's rows.
+        remeasured = {m.get("pattern") for m in mem}
+        memory = [m for m in memory if m.get("pattern") not in remeasured] + mem
         imports = imp or imports
     ordered = sorted(by_pattern, key=lambda p: _ORDER.get(p, 99))
     return [t for p in ordered for t in by_pattern[p]], machine, memory, imports

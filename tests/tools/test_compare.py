@@ -163,6 +163,24 @@ def test_a_later_results_file_replaces_a_pattern_s_tables(tmp_path: Path) -> Non
         assert [r.median for r in t.rows] == [r.median * (2 if doubled else 1) for r in e.rows]
 
 
+def test_a_later_results_file_replaces_only_its_own_patterns_memory_rows(
+    tmp_path: Path,
+) -> None:
+    from concurrency_patterns.tools.compare import load_results
+
+    def rows(pattern: str, peak: int) -> dict[str, object]:
+        return {"pattern": pattern, "variant": "v", "backend": "asyncio", "items": [1, 2],
+                "peak_rss_kib": [peak, peak], "growth": 0.0, "flat_expected": True}
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"tables": [], "memory": [rows("worker_pool", 1),
+                                                          rows("rate_limit", 1)]}))
+    second.write_text(json.dumps({"tables": [], "memory": [rows("rate_limit", 2)]}))
+    _, _, memory, _ = load_results([first, second])
+    assert sorted((m["pattern"], m["peak_rss_kib"][0]) for m in memory) == [
+        ("rate_limit", 2), ("worker_pool", 1)]
+
+
 @pytest.mark.parametrize(("value", "digits", "shown"), [
     (1160.4, 3, "1,160"), (0.096, 3, "0.0960"), (200.39, 3, "200"), (45100, 3, "45,100"),
     (1189.4, 3, "1,190"), (75091, 3, "75,100"), (99.96, 3, "100"), (0.9996, 3, "1.00"),
