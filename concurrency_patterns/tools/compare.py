@@ -66,6 +66,7 @@ class Table:
     params: dict[str, Any]
     floor: float | None
     rows: list[Row] = field(default_factory=list)
+    date: str | None = None  # the day its run began (YYYY-MM-DD), when the results say
 
     def row(self, variant: str) -> Row | None:
         return next((r for r in self.rows if r.variant == variant), None)
@@ -143,7 +144,8 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
             continue
         key = (info["pattern"], info["workload"])
         table = tables.setdefault(key, Table(info["pattern"], info["workload"], info["params"],
-                                             info.get("floor_seconds")))
+                                             info.get("floor_seconds"),
+                                             date=(data.get("datetime") or "")[:10] or None))
         stats = b["stats"]
         table.rows.append(Row(info["variant"], stats["median"], stats["iqr"], stats["rounds"],
                               cpu=info.get("cpu_seconds")))
@@ -594,6 +596,8 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         header, body = _cells(t)
         out.append(f"{heading} {t.pattern}: {t.workload}")
         out.append("")
+        if t.date:
+            out += [f"*Run of {t.date}, on the machine above.*", ""]
         if note := _floor_note(t):
             out += [f"*{note[0].upper()}{note[1:]}.*", ""]
         out.append("| " + " | ".join(header) + " |")
