@@ -32,7 +32,16 @@ def included_lines(include: str) -> list[str]:
         return lines
     start = next(i for i, line in enumerate(lines) if f"--8<-- [start:{section}]" in line)
     end = next(i for i, line in enumerate(lines) if f"--8<-- [end:{section}]" in line)
-    return lines[start + 1:end]
+    lines = lines[start + 1:end]
+    if path.endswith(".md"):  # a section of prose: only its code blocks are code
+        fenced, inside = [], False
+        for line in lines:
+            if line.lstrip().startswith("```"):
+                inside = not inside
+            elif inside:
+                fenced.append(line)
+        return fenced
+    return lines
 
 
 @pytest.mark.parametrize("include", includes())
