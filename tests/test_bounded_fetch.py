@@ -758,7 +758,7 @@ async def test_a_body_past_max_body_is_an_error_naming_the_cap(
 async def test_a_gzip_bomb_is_an_error_not_a_memory_blow_up(
     variant: Variant, http_server: HttpServer,
 ) -> None:
-    [bomb, fine] = await variant([http_server.bomb_url(256), http_server.bomb_url(1)],
+    [bomb, fine] = await variant([http_server.bomb_url(64), http_server.bomb_url(1)],
                                  max_body=2 * 2**20, headers={"Accept-Encoding": "gzip"})
     assert isinstance(bomb.error and bomb.error.__cause__, BodyTooLarge)
     assert fine.body == bytes(2**20)
@@ -1172,7 +1172,8 @@ async def test_the_lean_client_takes_any_answer_within_its_timeout_and_caps(
     server.answer, server.hold = answer, hold
     start = time.monotonic()
     results = await variant([f"{base}/a", f"{base}/b"], limit=1, timeout=0.25, max_body=2000)
-    assert time.monotonic() - start < 0.25 * 2 + 1.0  # two requests, each within its timeout
+    # Two requests, each within its timeout; loose, for a loaded machine.
+    assert time.monotonic() - start < 0.25 * 2 + 3.0
     for r in results:
         assert r.ok == (r.error is None)
         assert len(r.body) <= 2000
