@@ -848,8 +848,10 @@ async def test_hostile_answers_are_error_results_within_the_timeout(variant: Var
     names = ["trickle", *HOSTILE]
     with _raw_server(_Hostile) as base:
         start = time.monotonic()
+        # Only the 503 may be retried: a timeout retried would only make the test longer.
         results = await variant([f"{base}/{name}" for name in names], limit=len(names),
-                                timeout=1.0, max_body=2000, retries=3)
+                                timeout=1.0, max_body=2000, retries=3,
+                                retry_on=lambda r: r.status == 503)
         took = time.monotonic() - start
     assert took < 6, "every hostile answer must end within its timeout (and a cap's reading)"
     for name, r in zip(names, results, strict=True):
@@ -867,18 +869,24 @@ async def test_429_is_retried_honouring_retry_after_in_seconds_and_as_a_date(
     variant: Variant, http_server: HttpServer,
 ) -> None:
     past = "Wed, 21 Oct 2015 07:28:00 GMT"  # a date already gone: go again now
-    # An HTTP date has whole seconds: two seconds ahead is at least one second's wait.
+    urls = [http_server.flaky_url("s", 1, status=429, retry_after="0.3"),
+            http_server.flaky_url("d", 1, status=429, retry_after=past)]
+    results = await variant(urls, limit=2, retries=2)
+    assert [(r.status, r.attempts, r.retry_reasons) for r in results] == [
+        (200, 2, ("HTTP 429",))] * 2
+    assert results[0].elapsed >= 0.3, "the seconds Retry-After asked for were waited"
+
+
+def test_retry_after_is_read_in_seconds_and_as_an_http_date() -> None:
+    from concurrency_patterns.bounded_fetch import _seconds
+
+    # An HTTP date has whole seconds: two seconds ahead is one to two seconds' wait.
     soon = email.utils.format_datetime(
         datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=2), usegmt=True)
-    urls = [http_server.flaky_url("s", 1, status=429, retry_after="0"),
-            http_server.flaky_url("d", 1, status=429, retry_after=past),
-            http_server.flaky_url("f", 1, status=429, retry_after=soon)]
-    start = time.monotonic()
-    results = await variant(urls, limit=3, retries=2)
-    assert [(r.status, r.attempts, r.retry_reasons) for r in results] == [
-        (200, 2, ("HTTP 429",))] * 3
-    assert results[2].elapsed >= 0.9, "the date in the future was waited for"
-    assert time.monotonic() - start < 5
+    assert 0.9 <= (_seconds(soon) or 0) <= 2.0
+    assert _seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # gone: at once
+    assert _seconds("7") == 7.0 and _seconds("-3") == 0.0
+    assert _seconds("soon") is None and _seconds(None) is None
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -1054,12 +1062,12 @@ async def test_one_slow_host_never_holds_up_another(
     variant: Variant, _server_loop: asyncio.AbstractEventLoop,  # noqa: PT019
 ) -> None:
     with serving(_server_loop, hosts=2) as server:
-        urls = [server.url(i, delay=1.0, host=0) for i in range(2)] + [
+        urls = [server.url(i, delay=0.6, host=0) for i in range(2)] + [
             server.url(i, host=1) for i in range(10)]
         results = await variant(urls, limit=4, limit_per_host=1)
     fast = [r.elapsed for r in results[2:]]
     assert all(r.ok for r in results)
-    assert max(fast) < 0.9, "the fast host's requests went while the slow host's waited"
+    assert max(fast) < 0.55, "the fast host's requests went while the slow host's waited"
 
 
 @pytest.mark.parametrize("variant", ALL, ids=str)
@@ -1161,7 +1169,7 @@ LEAN = [Variant("asyncio-httptools", partial(cp_asyncio.fetch, client="httptools
 
 
 @pytest.mark.parametrize("variant", LEAN, ids=str)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(answer=_answers(), hold=st.booleans())
 async def test_the_lean_client_takes_any_answer_within_its_timeout_and_caps(
     variant: Variant, fuzz_server: Any, answer: bytes, hold: bool,
