@@ -60,7 +60,6 @@ import inspect
 import queue
 import reprlib
 import threading
-import time
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -176,9 +175,7 @@ class Stage(Generic[In, Out]):
 
 def _policy(stage: Stage[Any, Any]) -> retrying.Policy | None:
     """A fresh retry policy for one call: its budget counts that call's items only."""
-    return retrying.policy(stage.retries, stage.retry_on, stage.retry_budget,
-                           default=lambda exc: isinstance(exc, Exception),
-                           classify=retrying.exception_types)
+    return retrying.job_policy(stage.retries, stage.retry_on, stage.retry_budget)
 
 
 def _async_call(stage: Stage[Any, Any],
@@ -190,18 +187,10 @@ def _async_call(stage: Stage[Any, Any],
     fn = stage.fn
 
     async def retried(item: Any) -> Any:
-        if policy.budget is not None:
-            policy.budget.first_attempt()
-        attempt = 1
-        while True:
-            try:
-                return await fn(item)
-            except Exception as exc:
-                wait = retrying.wait_after(policy, exc, attempt)
-                if wait is None:
-                    raise
-                attempt += 1
-                await sleep(wait)
+        try:
+            return (await retrying.call_async(fn, item, policy, sleep))[0]
+        except retrying.Exhausted as last:
+            raise last.cause from None  # the stage's own failure stops the pipeline
 
     return retried
 
@@ -213,18 +202,10 @@ def _sync_call(stage: Stage[Any, Any]) -> Callable[[Any], Any]:
     fn = stage.fn
 
     def retried(item: Any) -> Any:
-        if policy.budget is not None:
-            policy.budget.first_attempt()
-        attempt = 1
-        while True:
-            try:
-                return fn(item)
-            except Exception as exc:
-                wait = retrying.wait_after(policy, exc, attempt)
-                if wait is None:
-                    raise
-                attempt += 1
-                time.sleep(wait)
+        try:
+            return retrying.call_sync(fn, item, policy)[0]
+        except retrying.Exhausted as last:
+            raise last.cause from None
 
     return retried
 

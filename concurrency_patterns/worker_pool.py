@@ -58,7 +58,8 @@ from collections.abc import (
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack, asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, Union, overload
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, overload
 
 from ._core import (
     JobError,
@@ -70,6 +71,15 @@ from ._core import (
 )
 from ._core import retry as retrying
 from ._core import workers as engine
+from ._core.lazy import lazy
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
+else:
+    anyio = lazy(globals(), "anyio")
+    asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
     "Completed",
@@ -145,7 +155,7 @@ class _Results:
 def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobError]:
     """A failing job: its JobError in place of a result, or raised (errgroup)."""
     def on_error(index: int, job: object, exc: Exception) -> JobError:
-        if isinstance(exc, _Attempted):
+        if isinstance(exc, retrying.Exhausted):
             error = JobError(index, job, exc.cause, attempts=exc.attempts,
                              retry_reasons=exc.reasons)
             exc = exc.cause
@@ -156,24 +166,6 @@ def _on_error(return_exceptions: bool) -> Callable[[int, Any, Exception], JobErr
         return error
 
     return on_error
-
-
-def _policy(retries: object, retry_on: object, retry_budget: object) -> retrying.Policy | None:
-    return retrying.policy(retries, retry_on, retry_budget, default=_any_exception,
-                           classify=retrying.exception_types)
-
-
-def _any_exception(exc: BaseException) -> bool:
-    return isinstance(exc, Exception)
-
-
-class _Attempted(Exception):  # never seen by users: on_error unwraps it
-    """A job's last failure after retries, with how many attempts it took and why each retry
-    happened; ``on_error`` turns it into the ``JobError``."""
-
-    def __init__(self, cause: Exception, attempts: int, reasons: tuple[str, ...]) -> None:
-        super().__init__(cause)
-        self.cause, self.attempts, self.reasons = cause, attempts, reasons
 
 
 class _Tried:
@@ -201,56 +193,30 @@ def _completed_as(policy: retrying.Policy | None) -> Callable[[int, Any, Any], C
     return completed
 
 
-async def _asleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
-
-
-async def _anyio_sleep(seconds: float) -> None:
-    import anyio
-
-    await anyio.sleep(seconds)
-
-
 def _async_work(
     fn: Callable[[J], Awaitable[R]], pace: rate.Gcra | None,
     acquire: Callable[[rate.Gcra], Awaitable[None]], policy: retrying.Policy | None = None,
-    sleep: Callable[[float], Awaitable[None]] = _asleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> Callable[[], Any]:
     if pace is None and policy is None:
         # A lambda returns fn's coroutine as it is: no extra frame per job.
         return lambda: nullcontext(lambda index, job: fn(job))
+    paced = None if pace is None else partial(acquire, pace)  # each attempt waits its slot
     if policy is None:
-        assert pace is not None
-        gcra = pace
+        assert paced is not None
+        wait = paced
 
-        async def paced(index: int, job: J) -> R:
-            await acquire(gcra)  # each job waits for its slot, first come first served
+        async def run(index: int, job: J) -> R:
+            await wait()  # each job waits for its slot, first come first served
             return await fn(job)
 
-        return lambda: nullcontext(paced)
-    assert policy is not None
+        return lambda: nullcontext(run)
     retry = policy
+    assert sleep is not None
 
     async def retried(index: int, job: J) -> Any:
-        if retry.budget is not None:
-            retry.budget.first_attempt()
-        attempt, reasons = 1, tuple[str, ...]()
-        while True:
-            if pace is not None:
-                await acquire(pace)  # every attempt waits for its slot
-            try:
-                value = await fn(job)
-            except Exception as exc:
-                wait_for = retrying.wait_after(retry, exc, attempt)
-                if wait_for is None:
-                    raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
-                reasons += (retrying.describe(exc),)
-                attempt += 1
-                await sleep(wait_for)
-            else:
-                return _Tried(value, attempt, reasons) if attempt > 1 else value
+        value, attempts, reasons = await retrying.call_async(fn, job, retry, sleep, paced)
+        return _Tried(value, attempts, reasons) if attempts > 1 else value
 
     return lambda: nullcontext(retried)
 
@@ -259,30 +225,16 @@ def _sync_work(fn: Callable[[J], R], pace: rate.Gcra | None,
                policy: retrying.Policy | None = None) -> Callable[[], Any]:
     if pace is None and policy is None:
         return lambda: nullcontext(lambda index, job: fn(job))
-    lock = threading.Lock()
+    paced = None if pace is None else partial(rate.acquire_threads, pace, threading.Lock())
+    retry = policy
 
     def run(index: int, job: J) -> Any:
-        if policy is None:
-            assert pace is not None
-            rate.acquire_threads(pace, lock)
+        if retry is None:
+            assert paced is not None
+            paced()
             return fn(job)
-        if policy.budget is not None:
-            policy.budget.first_attempt()
-        attempt, reasons = 1, tuple[str, ...]()
-        while True:
-            if pace is not None:
-                rate.acquire_threads(pace, lock)
-            try:
-                value = fn(job)
-            except Exception as exc:
-                wait_for = retrying.wait_after(policy, exc, attempt)
-                if wait_for is None:
-                    raise (_Attempted(exc, attempt, reasons) if attempt > 1 else exc) from None
-                reasons += (retrying.describe(exc),)
-                attempt += 1
-                time.sleep(wait_for)
-            else:
-                return _Tried(value, attempt, reasons) if attempt > 1 else value
+        value, attempts, reasons = retrying.call_sync(fn, job, retry, paced)
+        return _Tried(value, attempts, reasons) if attempts > 1 else value
 
     return lambda: nullcontext(run)
 
@@ -352,11 +304,11 @@ async def map_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     results = _Results(ordered)
     await engine.gather_asyncio(engine.Feed(jobs), limit,
-                                _async_work(fn, pace, rate.acquire_asyncio, policy, _asleep),
+                                _async_work(fn, pace, rate.acquire_asyncio, policy, asyncio.sleep),
                                 _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -401,10 +353,10 @@ async def stream_asyncio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
-    async with engine.stream_asyncio(engine.Feed(jobs), limit,
-                                     _async_work(fn, pace, rate.acquire_asyncio, policy, _asleep),
+    work = _async_work(fn, pace, rate.acquire_asyncio, policy, asyncio.sleep)
+    async with engine.stream_asyncio(engine.Feed(jobs), limit, work,
                                      _on_error(return_exceptions), _completed_as(policy),
                                      engine.buffered(limit)) as results:
         yield results
@@ -477,11 +429,11 @@ async def map_anyio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     results = _Results(ordered)
     await engine.gather_anyio(engine.Feed(jobs), limit,
-                              _async_work(fn, pace, rate.acquire_anyio, policy, _anyio_sleep),
+                              _async_work(fn, pace, rate.acquire_anyio, policy, anyio.sleep),
                               _on_error(return_exceptions), results.add)
     return results.results()
 
@@ -526,10 +478,10 @@ async def stream_anyio(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit)
     async with engine.stream_anyio(engine.Feed(jobs), limit,
-                                   _async_work(fn, pace, rate.acquire_anyio, policy, _anyio_sleep),
+                                   _async_work(fn, pace, rate.acquire_anyio, policy, anyio.sleep),
                                    _on_error(return_exceptions), _completed_as(policy),
                                    engine.buffered(limit)) as results:
         yield results
@@ -601,7 +553,7 @@ def map_threads(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
     results = _Results(ordered)
     engine.gather_threads(engine.Feed(jobs), limit, _sync_work(fn, pace, policy),
@@ -648,7 +600,7 @@ def stream_threads(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
     with engine.stream_threads(engine.Feed(jobs), limit, _sync_work(fn, pace, policy),
                                _on_error(return_exceptions), _completed_as(policy),
@@ -791,7 +743,7 @@ def stream_processes(
         TypeError, ValueError: for bad arguments, before any job starts.
     """
     pace = rate.limiter(max_per_second)
-    policy = _policy(retries, retry_on, retry_budget)
+    policy = retrying.job_policy(retries, retry_on, retry_budget)
     _check(fn, jobs, limit, sync=True)
     check_picklable("fn", fn)
     if executor is not None and not isinstance(executor, Executor):
@@ -857,7 +809,7 @@ def _completed(
                     tried[index] = (attempts + 1, (*reasons, retrying.describe(error)))
                     heapq.heappush(later, (time.monotonic() + wait_for, next(order), index, job))
                     continue
-                failure = _Attempted(error, attempts, reasons) if attempts > 1 else error
+                failure = retrying.Exhausted(error, attempts, reasons)
                 value = _on_error(return_exceptions)(index, job, failure)
                 yield Completed(index, job, value, attempts, reasons)
             else:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 __all__ = [
@@ -27,9 +28,13 @@ __all__ = [
     "BACKOFF_CAP",
     "BUDGET_FLOOR",
     "Budget",
+    "Exhausted",
     "Policy",
+    "call_async",
+    "call_sync",
     "check_retries",
     "describe",
+    "job_policy",
     "wait_after",
     "policy",
 ]
@@ -155,3 +160,77 @@ def describe(exc: BaseException) -> str:
     """Why an attempt failed, in a few words, for a result's list of retry reasons."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def job_policy(retries: object, retry_on: object, retry_budget: object) -> Policy | None:
+    """The policy of a job's ``retries=``, ``retry_on=`` and ``retry_budget=`` (the worker
+    pool's, a pipeline stage's): ``retry_on`` is exception types or a predicate given the
+    exception, any ``Exception`` by default."""
+    return policy(retries, retry_on, retry_budget, default=_any_exception,
+                  classify=exception_types)
+
+
+def _any_exception(exc: BaseException) -> bool:
+    return isinstance(exc, Exception)
+
+
+class Exhausted(Exception):  # unwrapped by its callers: users never see it
+    """A job failed for the last time: ``cause`` is its last exception, after ``attempts``
+    attempts; ``reasons`` says why each retry happened. Callers unwrap it."""
+
+    def __init__(self, cause: Exception, attempts: int, reasons: tuple[str, ...]) -> None:
+        super().__init__(cause)
+        self.cause, self.attempts, self.reasons = cause, attempts, reasons
+
+
+async def call_async(
+    fn: Callable[[Any], Awaitable[Any]], arg: Any, policy: Policy,
+    sleep: Callable[[float], Awaitable[Any]],
+    before: Callable[[], Awaitable[Any]] | None = None,
+) -> tuple[Any, int, tuple[str, ...]]:
+    """``await fn(arg)`` until it succeeds or *policy* says stop, awaiting *before* ahead of
+    every attempt (a rate limiter's slot) and *sleep* between them.
+
+    Returns:
+        What *fn* returned, how many attempts it took, and why each retry happened.
+
+    Raises:
+        Exhausted: the last failure, once no retry is left.
+    """
+    if policy.budget is not None:
+        policy.budget.first_attempt()
+    attempt, reasons = 1, tuple[str, ...]()
+    while True:
+        if before is not None:
+            await before()
+        try:
+            return await fn(arg), attempt, reasons
+        except Exception as exc:
+            wait = wait_after(policy, exc, attempt)
+            if wait is None:
+                raise Exhausted(exc, attempt, reasons) from None
+            reasons += (describe(exc),)
+            attempt += 1
+            await sleep(wait)
+
+
+def call_sync(
+    fn: Callable[[Any], Any], arg: Any, policy: Policy,
+    before: Callable[[], object] | None = None,
+) -> tuple[Any, int, tuple[str, ...]]:
+    """``call_async`` for a blocking *fn*: the waits block the calling thread."""
+    if policy.budget is not None:
+        policy.budget.first_attempt()
+    attempt, reasons = 1, tuple[str, ...]()
+    while True:
+        if before is not None:
+            before()
+        try:
+            return fn(arg), attempt, reasons
+        except Exception as exc:
+            wait = wait_after(policy, exc, attempt)
+            if wait is None:
+                raise Exhausted(exc, attempt, reasons) from None
+            reasons += (describe(exc),)
+            attempt += 1
+            time.sleep(wait)
