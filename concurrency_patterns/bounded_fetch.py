@@ -108,6 +108,7 @@ from ._core import check_positive_int, check_positive_number, rate
 from ._core import retry as retrying
 from ._core import workers as engine
 from ._core.http import (
+    IDEMPOTENT,
     AnswerRefused,
     BodyTooLarge,
     Headers,
@@ -116,8 +117,10 @@ from ._core.http import (
     check_headers,
     decode,
     follow,
+    header,
     origin,
     raw_cap,
+    sent_headers,
 )
 from ._core.keyed import AsyncKeyedSlots, ThreadKeyedSlots
 from ._core.lazy import lazy
@@ -241,11 +244,7 @@ class FetchResult:
 
     def header(self, name: str) -> str | None:
         """The first header of the answer called *name* (any case), or ``None``."""
-        name = name.lower()
-        for key, value in self.headers:
-            if key.lower() == name:
-                return value
-        return None
+        return header(self.headers, name)
 
 
 Item = Union[str, Request]  # noqa: UP007 - a runtime alias, read on Python 3.11 too
@@ -896,7 +895,7 @@ class _Connections:
                 return await self._exchange(connection, target, request)
             except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
                 await self._drop(_host(target.origin))
-                if not reused or request.method not in _IDEMPOTENT:
+                if not reused or request.method not in IDEMPOTENT:
                     raise
             except BaseException:
                 # A cancelled, failed or refused exchange leaves the connection unusable.
@@ -1023,7 +1022,7 @@ def fetch_all_threads(
                        max_per_second_per_host=max_per_second_per_host, headers=headers,
                        max_body=max_body)
     results = _Results()
-    engine.gather_threads(feed, call.limit, partial(work, call), _raise, results.add,
+    engine.gather_threads(feed, call.limit, partial(work, _SyncFetch(call)), _raise, results.add,
                           name="fetch")
     return results.in_input_order()
 
@@ -1091,27 +1090,23 @@ def fetch_stream_threads(
                        max_per_second=max_per_second, limit_per_host=limit_per_host,
                        max_per_second_per_host=max_per_second_per_host, headers=headers,
                        max_body=max_body)
-    with engine.stream_threads(feed, call.limit, partial(work, call), _raise, _as_is,
+    with engine.stream_threads(feed, call.limit, partial(work, _SyncFetch(call)), _raise, _as_is,
                                engine.buffered(call.limit), name="fetch") as results:
         yield results
 
 
 def _thread_work(
     urls: object, client: Any,
-) -> Callable[[_Call], AbstractContextManager[Callable[[int, Item], FetchResult]]]:
-    """Checks what only threads refuse; then, given the call, how each thread gets its fetch."""
+) -> Callable[[_SyncFetch], AbstractContextManager[Callable[[int, Item], FetchResult]]]:
+    """Checks what only threads refuse; then, given the call's fetch (one for all its threads:
+    it holds the call's limiters), how each thread gets its connections."""
     if isinstance(urls, AsyncIterable) and not isinstance(urls, Iterable):
         raise TypeError("urls must be a plain iterable for threads, not an async iterable")
     kind = _client_kind(client, ("httptools", "httpcore"), sync=True)
-    shared: list[_SyncFetch] = []
-    lock = threading.Lock()
 
     @contextmanager
-    def work(call: _Call) -> Iterator[Callable[[int, Item], FetchResult]]:
-        with lock:  # one fetch per call, shared by its threads: it holds the call's limiters
-            if not shared:
-                shared.append(_SyncFetch(call))
-        fetch = shared[0]
+    def work(fetch: _SyncFetch) -> Iterator[Callable[[int, Item], FetchResult]]:
+        call = fetch.call
         if kind == "httpcore":
             with _ThreadConnections(call.max_body) as mine:
                 yield partial(fetch, send=mine.send)
@@ -1162,7 +1157,7 @@ class _ThreadConnections(AbstractContextManager["_ThreadConnections"]):
             return self._exchange(connection, url, request, deadline)
         except (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError):
             self._drop(url.origin)
-            if not reused or request.method not in _IDEMPOTENT:
+            if not reused or request.method not in IDEMPOTENT:
                 raise
         except BaseException:
             self._drop(url.origin)
@@ -1451,8 +1446,6 @@ def _classify(items: Iterable[object]) -> Callable[[FetchResult], bool]:
 # --- shared helpers ----------------------------------------------------------------------------
 
 _Host = tuple[bytes, bytes, int]  # scheme, host, port: httpcore.Origin is not hashable
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-_OWN = frozenset({b"host", b"content-length", b"transfer-encoding"})
 
 
 def _host(origin: httpcore.Origin) -> _Host:
@@ -1465,18 +1458,8 @@ def _host_key(url: str) -> tuple[str, int | None]:
 
 
 def _wire_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The headers httpcore sends: the request's, and ours where it sets none."""
-    given = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in request.headers]
-    names = {n.lower() for n, _ in given}
-    wire = []  # httpcore adds Host from the URL
-    for name, value in ((b"User-Agent", b"concurrency-patterns"), (b"Accept", b"*/*"),
-                        (b"Accept-Encoding", b"identity")):
-        if name.lower() not in names:
-            wire.append((name, value))
-    wire.extend((n, v) for n, v in given if n.lower() not in _OWN)
-    if request.body or request.method in ("POST", "PUT", "PATCH"):
-        wire.append((b"Content-Length", str(len(request.body)).encode()))
-    return wire
+    """The headers httpcore sends (it adds ``Host`` from the URL)."""
+    return [(n.encode("latin-1"), v.encode("latin-1")) for n, v in sent_headers(request)]
 
 
 def _find(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:

@@ -119,6 +119,21 @@ def _asyncio_now() -> float:
     return asyncio.get_running_loop().time()
 
 
+def _anyio_now() -> float:
+    return anyio.current_time()
+
+
+def _check_timeout(timeout: object) -> None:
+    """A blocking acquire's *timeout*: ``None``, or a number of seconds >= 0."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, got "
+                        f"{type(timeout).__name__}")
+    if not timeout >= 0:  # also rejects NaN
+        raise ValueError(f"timeout must be >= 0, got {timeout}")
+
+
 class AsyncioRateLimiter(_AsyncRateLimiter):
     """At most *rate* operations per second among asyncio tasks, *burst* at once.
 
@@ -211,9 +226,7 @@ class AnyioRateLimiter(_AsyncRateLimiter):
     """
 
     _wait = staticmethod(wait_anyio)
-    @staticmethod
-    def _clock() -> float:
-        return anyio.current_time()
+    _clock = staticmethod(_anyio_now)
 
 
 class AnyioKeyedRateLimiter(_AsyncKeyedRateLimiter):
@@ -232,9 +245,7 @@ class AnyioKeyedRateLimiter(_AsyncKeyedRateLimiter):
     """
 
     _wait = staticmethod(wait_anyio)
-    @staticmethod
-    def _clock() -> float:
-        return anyio.current_time()
+    _clock = staticmethod(_anyio_now)
 # --8<-- [end:anyio]
 
 
@@ -273,12 +284,7 @@ class ThreadRateLimiter:
         Raises:
             TypeError, ValueError: *timeout* is not ``None`` or a number of seconds >= 0.
         """
-        if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-                raise TypeError(f"timeout must be a number of seconds or None, got "
-                                f"{type(timeout).__name__}")
-            if not timeout >= 0:  # also rejects NaN
-                raise ValueError(f"timeout must be >= 0, got {timeout}")
+        _check_timeout(timeout)
         return acquire_threads(self._gcra, self._lock, timeout)
 
     def try_acquire(self) -> bool:
@@ -321,9 +327,7 @@ class ThreadKeyedRateLimiter:
     def acquire(self, key: Hashable, timeout: float | None = None) -> bool:
         """Block until this caller's slot under *key*; ``False`` (nothing taken) at once if
         that slot is further away than *timeout* seconds."""
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(
-                timeout, int | float) or not timeout >= 0):
-            raise ValueError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
+        _check_timeout(timeout)
         return acquire_threads_keyed(partial(self._keyed.get, key), self._lock, timeout)
 
     def try_acquire(self, key: Hashable) -> bool:

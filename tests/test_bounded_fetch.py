@@ -1183,7 +1183,6 @@ async def test_the_lean_client_takes_any_answer_within_its_timeout_and_caps(
     # Two requests, each within its timeout; loose, for a loaded machine.
     assert time.monotonic() - start < 0.25 * 2 + 3.0
     for r in results:
-        assert r.ok == (r.error is None)
         assert len(r.body) <= 2000
         if r.error is not None:
             assert r.status is None or r.status >= 500 or r.status == 429

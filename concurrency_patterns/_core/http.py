@@ -25,6 +25,7 @@ __all__ = [
     "MAX_HEAD",
     "MAX_HEADERS",
     "AnswerRefused",
+    "IDEMPOTENT",
     "BodyTooLarge",
     "Headers",
     "Request",
@@ -35,11 +36,23 @@ __all__ = [
     "header",
     "origin",
     "raw_cap",
+    "sent_headers",
 ]
 
 MAX_HEAD = 64 * 1024  # bytes of status line and headers an answer may have
 MAX_HEADERS = 128  # header lines an answer may have
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = "concurrency-patterns"
+# Methods a client may send again on a fresh connection when a kept-alive one was closed under
+# it (RFC 9110, 9.2.2): a POST may have been acted on, so it is not sent twice.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+# Methods whose request has a body by definition: an empty one is sent as Content-Length: 0.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Headers the client sets from the URL and the body, never the caller.
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding"})
+# What the library asks for unless the request says otherwise: no compression by default
+# (a request that wants gzip asks for it, and gets it inflated).
+_DEFAULTS = (("User-Agent", USER_AGENT), ("Accept", "*/*"), ("Accept-Encoding", "identity"))
 
 Headers = tuple[tuple[str, str], ...]  # (name, value) pairs, in the order they were sent
 
@@ -195,6 +208,18 @@ def header(headers: Headers, name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def sent_headers(request: Request) -> Headers:
+    """The headers a client sends for *request* after ``Host``: the library's defaults where
+    the request sets none, the request's own (less the framing ones), and ``Content-Length``
+    for a body. The lean client and httpcore send exactly these."""
+    given = {name.lower() for name, _ in request.headers}
+    sent = [(name, value) for name, value in _DEFAULTS if name.lower() not in given]
+    sent += [(name, value) for name, value in request.headers if name.lower() not in _FRAMING]
+    if request.body or request.method in _BODY_METHODS:
+        sent.append(("Content-Length", str(len(request.body))))
+    return tuple(sent)
 
 
 def check_headers(headers: object) -> Headers:

@@ -45,7 +45,17 @@ import anyio
 import anyio.abc
 import httptools
 
-from .http import MAX_HEAD, MAX_HEADERS, AnswerRefused, BodyTooLarge, Request, Response, decode
+from .http import (
+    IDEMPOTENT,
+    MAX_HEAD,
+    MAX_HEADERS,
+    AnswerRefused,
+    BodyTooLarge,
+    Request,
+    Response,
+    decode,
+    sent_headers,
+)
 from .http import raw_cap as _raw_cap
 
 __all__ = [
@@ -58,14 +68,8 @@ __all__ = [
 ]
 
 HOSTS = 8  # hosts a worker keeps a connection to; the least recently used one is closed
-USER_AGENT = "concurrency-patterns"
 # What a request target may hold as it is; anything else (a space, non-ASCII) is %-encoded.
 _SAFE = "/?#[]@!$&'()*+,;=-._~:%"
-# Methods whose request has a body by definition: an empty one is sent as Content-Length: 0.
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-# Methods a client may send again on a fresh connection when a kept-alive one was closed under
-# it (RFC 9110, 9.2.2): a POST may have been acted on, so it is not sent twice.
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 class ProtocolError(Exception):
@@ -94,7 +98,6 @@ class _Target:
 # scheme, the authority (user, host, port), and the request target (path and query, no fragment)
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^#]*)")
 _PLAIN = re.compile(r"[\x21-\x7e]*")  # a target with nothing to %-encode
-_OWN = ("host", "content-length", "transfer-encoding")  # set here, never by the caller
 
 
 def _target(request: Request) -> _Target:
@@ -110,21 +113,10 @@ def _target(request: Request) -> _Target:
     if _PLAIN.fullmatch(path) is None:
         path = quote(path, safe=_SAFE)  # a space, a non-ASCII character
     lines = [f"{request.method} {path} HTTP/1.1", f"Host: {shown}"]
-    given = {name.lower() for name, _ in request.headers}
-    if "user-agent" not in given:
-        lines.append(f"User-Agent: {USER_AGENT}")
-    if "accept" not in given:
-        lines.append("Accept: */*")
-    if "accept-encoding" not in given:
-        lines.append("Accept-Encoding: identity")
-    lines.extend(f"{name}: {value}" for name, value in request.headers
-                 if name.lower() not in _OWN)
-    body = request.body
-    if body or request.method in _BODY_METHODS:
-        lines.append(f"Content-Length: {len(body)}")
+    lines += [f"{name}: {value}" for name, value in sent_headers(request)]
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return _Target(host, port, tls, head + body, url, request.method == "HEAD",
-                   request.method in _IDEMPOTENT)
+    return _Target(host, port, tls, head + request.body, url, request.method == "HEAD",
+                   request.method in IDEMPOTENT)
 
 
 @functools.lru_cache(maxsize=256)  # a worker asks for the same few hosts again and again

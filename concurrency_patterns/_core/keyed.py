@@ -29,6 +29,18 @@ class _Entry:
         self.waiters: deque[Any] = deque()
 
 
+def _release(held: dict[object, _Entry], key: object) -> None:
+    """A holder of *key* leaves: its place goes straight to the first waiter, or the count
+    drops, and the entry goes with the last holder."""
+    entry = held[key]
+    if entry.waiters:
+        entry.waiters.popleft().set()
+    else:
+        entry.count -= 1
+        if entry.count == 0:
+            del held[key]
+
+
 class AsyncKeyedSlots:
     """For tasks of one event loop; *event* makes the loop's event (asyncio's or anyio's)."""
 
@@ -53,23 +65,14 @@ class AsyncKeyedSlots:
                 await event.wait()
             except BaseException:
                 if event.is_set():  # the place was handed to us as we were cancelled
-                    self._release(key)
+                    _release(self._held, key)
                 else:
                     entry.waiters.remove(event)
                 raise
         try:
             yield
         finally:
-            self._release(key)
-
-    def _release(self, key: object) -> None:
-        entry = self._held[key]
-        if entry.waiters:
-            entry.waiters.popleft().set()  # the place goes straight to the first waiter
-        else:
-            entry.count -= 1
-            if entry.count == 0:
-                del self._held[key]
+            _release(self._held, key)
 
     def __len__(self) -> int:
         return len(self._held)
@@ -104,13 +107,7 @@ class ThreadKeyedSlots:
             yield
         finally:
             with self._lock:
-                entry = self._held[key]
-                if entry.waiters:
-                    entry.waiters.popleft().set()
-                else:
-                    entry.count -= 1
-                    if entry.count == 0:
-                        del self._held[key]
+                _release(self._held, key)
 
     def __len__(self) -> int:
         return len(self._held)

@@ -36,6 +36,13 @@ import aiometer
 import anyio
 import httpx
 import pytest
+from aiolimiter import AsyncLimiter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
@@ -260,14 +267,6 @@ async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: in
     """The stack a user assembles without this library, each piece as its documentation shows:
     aiometer.run_all bounds the requests in flight, aiolimiter paces them, tenacity retries a
     busy answer or a connection error with exponential backoff and jitter."""
-    from aiolimiter import AsyncLimiter
-    from tenacity import (
-        AsyncRetrying,
-        retry_if_exception_type,
-        stop_after_attempt,
-        wait_random_exponential,
-    )
-
     # One acquisition per 1 / rate seconds: burst 1, as the other rows. (AsyncLimiter(rate, 1)
     # would let a whole second's worth through at once.)
     limiter = AsyncLimiter(1, 1 / rate)
