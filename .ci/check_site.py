@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from concurrency_patterns.tools.excerpts import MAX_LINES
 from concurrency_patterns.tools.registry import PATTERNS
 
 OTHER_PAGES = ["", "choosing/", "free-threading/", "distributed/", "benchmarks/", "claims/",
@@ -93,6 +94,14 @@ def check_pattern(dom: str, slug: str, title: str) -> list[str]:
         problems.append(f"{slug}: a tab has no code")
     if "vs Go" not in dom:
         problems.append(f"{slug}: no benchmark table")
+    # Each tab shows an excerpt, the lines that are the pattern, with a link to the whole file.
+    for code in re.findall(r"<pre[^>]*>\s*<code[^>]*>(.*?)</code>", dom, re.S):
+        lines = html.unescape(re.sub(r"<[^>]+>", "", code)).strip("\n").count("\n") + 1
+        if lines > MAX_LINES:
+            problems.append(f"{slug}: a code block of {lines} lines (an excerpt has at most "
+                            f"{MAX_LINES})")
+    if "the whole file" not in dom:
+        problems.append(f"{slug}: no link to the whole file under the code")
     return problems
 
 

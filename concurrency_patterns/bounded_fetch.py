@@ -321,7 +321,6 @@ def _request(item: Item, defaults: Headers) -> Request:
 
 
 # --- the asyncio variant: asyncio workers, one aiohttp session ---------------------------------
-# --8<-- [start:asyncio]
 async def fetch_all_asyncio(
     urls: Iterable[str | Request] | AsyncIterable[str | Request], *, limit: int = 10,
     timeout: float = 10.0, fail_fast: bool = False, retries: int = 0,
@@ -600,11 +599,9 @@ def _checked(response: object, max_body: int | None) -> Response:
     if max_body is not None and len(response.body) > max_body:
         raise BodyTooLarge(max_body)
     return response
-# --8<-- [end:asyncio]
 
 
 # --- the anyio variant: aiohttp on asyncio, a connection per worker on trio -------------------
-# --8<-- [start:anyio]
 async def fetch_all_anyio(
     urls: Iterable[str | Request] | AsyncIterable[str | Request], *, limit: int = 10,
     timeout: float = 10.0, fail_fast: bool = False, retries: int = 0,
@@ -955,11 +952,9 @@ def _running_on_asyncio() -> bool:
         return asyncio.current_task() is not None
     except RuntimeError:  # no asyncio loop running in this thread: trio
         return False
-# --8<-- [end:anyio]
 
 
 # --- the thread variant: limit threads, each with its own connections -------------------------
-# --8<-- [start:threads]
 def fetch_all_threads(
     urls: Iterable[str | Request], *, limit: int = 10, timeout: float = 10.0,
     fail_fast: bool = False, retries: int = 0, retry_on: RetryOn = None,
@@ -1218,7 +1213,6 @@ def _send_httpx_sync(client: httpx.Client, max_body: int | None, request: Reques
 def _send_callable_sync(fn: SyncSend, max_body: int | None, request: Request,
                         deadline: float) -> Response:
     return _checked(fn(request), max_body)
-# --8<-- [end:threads]
 
 
 # --- one request, with its redirects and retries: shared by every variant ---------------------

@@ -104,7 +104,6 @@ def _deadline_cause(timeout: float, inherited: bool) -> DeadlineExceeded:
     return DeadlineExceeded(f"the deadline passed ({timeout:g} s)")
 
 
-# --8<-- [start:asyncio]
 _asyncio_scope: ContextVar[AsyncioScope | None] = ContextVar("asyncio_scope", default=None)
 
 
@@ -246,7 +245,6 @@ class AsyncioScope:
             # Cancelled from further out: an enclosing scope's deadline or cancel, or not ours.
             self._cause = self._cause or _inherited(self, asyncio.get_running_loop().time())
         return False
-# --8<-- [end:asyncio]
 
 
 def _inherited(scope: Any, now: float) -> BaseException | None:
@@ -263,7 +261,6 @@ def _inherited(scope: Any, now: float) -> BaseException | None:
     return None
 
 
-# --8<-- [start:anyio]
 _anyio_scope: ContextVar[AnyioScope | None] = ContextVar("anyio_scope", default=None)
 
 
@@ -388,10 +385,8 @@ class AnyioScope:
         if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
             self._cause = self._cause or _inherited(self, anyio.current_time())
         return bool(swallowed)
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 class ThreadScope:
     """A cancellation token with a deadline and a cause, for threads: Go's ``context.Context``.
 
@@ -532,4 +527,3 @@ class ThreadScope:
         left = self.remaining()
         return (f"<ThreadScope {'done: ' + repr(self._cause) if self._cause else 'running'}, "
                 f"{'no deadline' if math.isinf(left) else f'{left:.3f} s left'}>")
-# --8<-- [end:threads]

@@ -101,7 +101,6 @@ def _describe(group: object, running: int, limit: float, errors: int) -> str:
     return f"<{type(group).__name__} {running}{bound} running, {errors} error(s)>"
 
 
-# --8<-- [start:asyncio]
 class AsyncioErrGroup:
     """Go's errgroup for asyncio tasks: ``async with ErrGroup(limit=10) as g: await g.go(fn)``.
 
@@ -311,7 +310,6 @@ class AsyncioErrGroup:
 
     def __repr__(self) -> str:
         return _describe(self, self._running, self._limit, len(self.errors))
-# --8<-- [end:asyncio]
 
 
 def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
@@ -321,7 +319,6 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
     return out
 
 
-# --8<-- [start:anyio]
 class AnyioErrGroup:
     """Go's errgroup for anyio tasks, on asyncio or trio: ``async with ErrGroup() as g:``.
 
@@ -468,10 +465,8 @@ class AnyioErrGroup:
 
     def __repr__(self) -> str:
         return _describe(self, int(self._slots.borrowed_tokens), self._limit, len(self.errors))
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 class ThreadErrGroup:
     """Go's errgroup for threads: ``with ErrGroup(limit=4) as g: g.go(fn, ...)``.
 
@@ -612,4 +607,3 @@ class ThreadErrGroup:
     def __repr__(self) -> str:
         with self._cond:
             return _describe(self, self._running, self._limit, len(self._errors.errors))
-# --8<-- [end:threads]

@@ -48,7 +48,6 @@ def _unlocked_error() -> RuntimeError:
     return RuntimeError("unlock of unlocked mutex")
 
 
-# --8<-- [start:asyncio]
 class _AsyncMutex:
     """Go's mutex API over an event loop's lock; the subclasses choose asyncio's or anyio's."""
 
@@ -111,10 +110,8 @@ class AsyncioMutex(_AsyncMutex):
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 class AnyioMutex(_AsyncMutex):
     """A mutex for anyio tasks, on asyncio or trio, over ``anyio.Lock``.
 
@@ -132,10 +129,8 @@ class AnyioMutex(_AsyncMutex):
 
     def __init__(self, *, fast_acquire: bool = True) -> None:
         self._lock = anyio.Lock(fast_acquire=fast_acquire)
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 class ThreadMutex:
     """A mutex for threads, over ``threading.Lock``.
 
@@ -187,4 +182,3 @@ class ThreadMutex:
 
     def __repr__(self) -> str:
         return f"<ThreadMutex {'locked' if self._lock.locked() else 'unlocked'}>"
-# --8<-- [end:threads]

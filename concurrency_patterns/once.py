@@ -66,7 +66,6 @@ def _describe(once: object, done: bool, running: bool) -> str:
     return f"<{type(once).__name__} {state}>"
 
 
-# --8<-- [start:async]
 class _AsyncOnce(Generic[T]):
     """The Once for one event loop; the subclasses choose asyncio's or anyio's Event."""
 
@@ -166,10 +165,8 @@ class AnyioOnce(_AsyncOnce[T]):
     @staticmethod
     def _new_event() -> anyio.Event:
         return anyio.Event()
-# --8<-- [end:async]
 
 
-# --8<-- [start:threads]
 class ThreadOnce(Generic[T]):
     """Run an initialisation once among threads, and share its value: ``Once[T]``.
 
@@ -238,4 +235,3 @@ class ThreadOnce(Generic[T]):
             with self._lock:
                 self._attempt = None
             attempt.finished.set()
-# --8<-- [end:threads]

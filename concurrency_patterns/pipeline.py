@@ -458,7 +458,6 @@ def pipeline_stream_asyncio(
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
 
 
-# --8<-- [start:asyncio]
 def pipeline_stream_asyncio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
@@ -535,6 +534,7 @@ async def _stream_asyncio(
 
     calls = [_async_call(stage, asyncio.sleep) for stage in stages]
 
+    # --8<-- [start:asyncio]
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
         last, call = k == len(stages) - 1, calls[k]
@@ -566,6 +566,7 @@ async def _stream_asyncio(
                 return
             receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
             await close_asyncio(outbox, receivers)
+    # --8<-- [end:asyncio]
 
     async def outputs() -> AsyncGenerator[Any, None]:
         if direct:  # the last stage collected them: wait for it, then hand them over
@@ -607,7 +608,6 @@ async def _stream_asyncio(
     except BaseException as exc:
         error = error or exc
     books.settle(error)
-# --8<-- [end:asyncio]
 
 
 @overload
@@ -726,7 +726,6 @@ def pipeline_stream_anyio(
 ) -> AbstractAsyncContextManager[AsyncIterator[Any]]: ...
 
 
-# --8<-- [start:anyio]
 def pipeline_stream_anyio(
     source: Iterable[Any] | AsyncIterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
@@ -807,6 +806,7 @@ async def _stream_anyio(
 
     calls = {id(stage): _async_call(stage, anyio.sleep) for stage in stages}
 
+    # --8<-- [start:anyio]
     async def work(stage: Stage[Any, Any], inbox: MemoryObjectReceiveStream[tuple[int, Any]],
                    out: MemoryObjectSendStream[tuple[int, Any]]) -> None:
         last, call = stage is stages[-1], calls[id(stage)]
@@ -846,6 +846,7 @@ async def _stream_anyio(
             last_running[0] -= 1
             if last_running[0] == 0:
                 done.set()
+    # --8<-- [end:anyio]
 
     async def outputs(
         inbox: MemoryObjectReceiveStream[tuple[int, Any]],
@@ -900,7 +901,6 @@ async def _stream_anyio(
     except BaseException as exc:
         error = error or exc
     books.settle(error)
-# --8<-- [end:anyio]
 
 
 @overload
@@ -1016,7 +1016,6 @@ def pipeline_stream_threads(
 ) -> AbstractContextManager[Iterator[Any]]: ...
 
 
-# --8<-- [start:threads]
 def pipeline_stream_threads(
     source: Iterable[Any], stages: Sequence[Stage[Any, Any]], *,
     ordered: bool = False, window: int | None = None,
@@ -1110,6 +1109,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
 
     calls = [_sync_call(stage) for stage in stages]
 
+    # --8<-- [start:threads]
     def work(k: int) -> None:
         stage, inbox, outbox, call = stages[k], inboxes[k], inboxes[k + 1], calls[k]
         last = k == len(stages) - 1
@@ -1148,6 +1148,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
             if last:  # the stage's last worker closes the next channel
                 receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
                 close_threads(outbox, receivers)
+    # --8<-- [end:threads]
 
     def outputs() -> Iterator[Any]:
         while True:
@@ -1197,7 +1198,6 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
         for t in threads:
             t.join()
     books.settle(error)
-# --8<-- [end:threads]
 
 
 @overload

@@ -89,7 +89,6 @@ def _check_offload(fn: object, executor: object) -> None:
         check_picklable("fn", fn)
 
 
-# --8<-- [start:asyncio]
 async def offload_asyncio(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor) -> R:
     """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
 
@@ -151,10 +150,8 @@ async def offload_all_asyncio(
             future.cancel()
         await asyncio.gather(*futures, return_exceptions=True)
         raise
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 async def offload_anyio(
     fn: Callable[[*Ts], R], *args: *Ts, limiter: anyio.CapacityLimiter | None = None,
     executor: Executor | None = None,
@@ -309,10 +306,8 @@ async def _wait_for(future: Future[R]) -> R:
         future.cancel()  # not started yet: it never will be
         raise
     return future.result()
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:sync]
 def offload_sync(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor) -> R:
     """Run ``fn(*args)`` on *executor* from synchronous code and wait for the result.
 
@@ -360,4 +355,3 @@ def offload_all_sync(
     finally:
         for future in futures:
             future.cancel()
-# --8<-- [end:sync]

@@ -145,7 +145,6 @@ class _LockedLedger(_Ledger[T]):
 _END: Any = object()  # private end marker: no real item can be this object
 
 
-# --8<-- [start:asyncio_sentinel]
 async def produce_consume_asyncio_sentinel(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
@@ -200,10 +199,8 @@ async def produce_consume_asyncio_sentinel(
 
     await _supervise(run(), ledger, on_unprocessed)
     return results
-# --8<-- [end:asyncio_sentinel]
 
 
-# --8<-- [start:asyncio]
 async def produce_consume_asyncio(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
@@ -256,10 +253,8 @@ async def produce_consume_asyncio(
     await _supervise(run(), ledger, on_unprocessed)
     return results
 
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 async def produce_consume_anyio(
     sources: Sequence[Source[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
@@ -343,10 +338,8 @@ async def _receive(inbox: MemoryObjectReceiveStream[Any]) -> Any:
         return await inbox.receive()
     except anyio.EndOfStream:
         return _END
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 def produce_consume_threads(
     sources: Sequence[Iterable[T]], consume: Callable[[T], R], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
@@ -388,6 +381,7 @@ def produce_consume_threads(
         failures.append(exc)
         stop.set()
 
+    # --8<-- [start:threads]
     def producer(source: Iterable[T]) -> None:
         try:
             items = iter(source)
@@ -424,6 +418,7 @@ def produce_consume_threads(
     close_threads(q, consumers)
     for t in workers:
         t.join()
+    # --8<-- [end:threads]
     if failures:
         unprocessed = ledger.unprocessed()
         if on_unprocessed is not None and unprocessed:
@@ -431,10 +426,8 @@ def produce_consume_threads(
         raise ProducerConsumerError(failures[0], unprocessed, ledger.consumed)
     return results
 
-# --8<-- [end:threads]
 
 
-# --8<-- [start:from_threads]
 async def produce_consume_from_threads(
     sources: Sequence[Iterable[T]], consume: Callable[[T], Awaitable[R]], *,
     consumers: int = 2, maxsize: int = 16, on_unprocessed: OnUnprocessed[T] | None = None,
@@ -479,6 +472,7 @@ async def produce_consume_from_threads(
     stop = threading.Event()
     running = _Countdown(len(sources))
 
+    # --8<-- [start:from_threads]
     def producer(source: Iterable[T]) -> None:
         try:
             items = iter(source)
@@ -503,6 +497,7 @@ async def produce_consume_from_threads(
                 return
             results.append(await consume(item))
             ledger.done(ticket)
+    # --8<-- [end:from_threads]
 
     async def run() -> None:
         threads = [threading.Thread(target=producer, args=(source,), name=f"producer-{i}")
@@ -524,7 +519,6 @@ async def produce_consume_from_threads(
 
     await _supervise(run(), ledger, on_unprocessed)
     return results
-# --8<-- [end:from_threads]
 
 
 class _Countdown:

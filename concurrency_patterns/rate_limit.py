@@ -72,7 +72,6 @@ def _describe(limiter: object, gcra: Gcra, now: float) -> str:
             f"booked {gcra.ahead(now):.3f} s ahead>")
 
 
-# --8<-- [start:asyncio]
 class _AsyncRateLimiter:
     """The limiter for one event loop; the subclasses choose asyncio's clock or anyio's."""
 
@@ -204,10 +203,8 @@ class AsyncioKeyedRateLimiter(_AsyncKeyedRateLimiter):
 
     _wait = staticmethod(wait_asyncio)
     _clock = staticmethod(_asyncio_now)
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 class AnyioRateLimiter(_AsyncRateLimiter):
     """At most *rate* operations per second among anyio tasks, on asyncio or trio.
 
@@ -246,10 +243,8 @@ class AnyioKeyedRateLimiter(_AsyncKeyedRateLimiter):
 
     _wait = staticmethod(wait_anyio)
     _clock = staticmethod(_anyio_now)
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 class ThreadRateLimiter:
     """At most *rate* operations per second among threads, *burst* at once.
 
@@ -343,4 +338,3 @@ class ThreadKeyedRateLimiter:
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self._keyed.rate:g}/s, burst {self._keyed.burst} "
                 f"per key, {len(self._keyed)} keys held>")
-# --8<-- [end:threads]

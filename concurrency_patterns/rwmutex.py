@@ -104,7 +104,6 @@ def _describe(rw: object, readers: int, writer: bool, writers: int, waiting: int
     return f"<{type(rw).__name__} {held}, {writers} writer(s) and {waiting} reader(s) waiting>"
 
 
-# --8<-- [start:async]
 class _AsyncRWMutex:
     """The policy above for one event loop; subclasses choose asyncio's or anyio's Event.
 
@@ -251,10 +250,8 @@ class AnyioRWMutex(_AsyncRWMutex):
     @staticmethod
     def _new_event() -> anyio.Event:
         return anyio.Event()
-# --8<-- [end:async]
 
 
-# --8<-- [start:threads]
 class ThreadRWMutex:
     """A reader–writer lock for threads: many readers or one writer, neither starved.
 
@@ -352,4 +349,3 @@ class ThreadRWMutex:
     def writing(self) -> AbstractContextManager[None]:
         """``with rw.writing():`` holds the write lock for the block."""
         return _Held(self.lock, self.unlock)
-# --8<-- [end:threads]

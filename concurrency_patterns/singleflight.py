@@ -91,7 +91,6 @@ def _describe(group: object, flights: Mapping[Any, _Flight]) -> str:
     return f"<{type(group).__name__} {len(flights)} in flight, {waiting} caller(s) waiting>"
 
 
-# --8<-- [start:async]
 class _AsyncSingleFlight(Generic[K, V]):
     """The group for one event loop; the subclasses bring asyncio's or anyio's tasks."""
 
@@ -315,10 +314,8 @@ class AnyioSingleFlight(_AsyncSingleFlight[K, V]):
             self._group.cancel_scope.cancel()  # no caller is left to wait for a call in flight
         group, self._group = self._group, None
         return await group.__aexit__(et, e, tb)
-# --8<-- [end:async]
 
 
-# --8<-- [start:threads]
 class ThreadSingleFlight(Generic[K, V]):
     """Go's singleflight for threads: concurrent callers for one key share one call.
 
@@ -392,4 +389,3 @@ class ThreadSingleFlight(Generic[K, V]):
     def __repr__(self) -> str:
         with self._lock:
             return _describe(self, self._flights)
-# --8<-- [end:threads]

@@ -66,7 +66,6 @@ V = TypeVar("V")
 _MISSING: Any = object()
 
 
-# --8<-- [start:ops]
 class _SyncMapOps(Generic[K, V]):
     """Go's ``sync.Map`` operations over a dict, each one atomic: it runs under ``_guard``,
     a lock for threads; for tasks on one event loop, which only switch at an ``await``, no
@@ -184,10 +183,8 @@ class _SyncMapOps(Generic[K, V]):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {len(self)} keys, "
                 f"{len(self._computing)} being computed>")
-# --8<-- [end:ops]
 
 
-# --8<-- [start:threads]
 class ThreadSyncMap(_SyncMapOps[K, V]):
     """A map that any number of threads may share; Go's ``sync.Map``, with one lock.
 
@@ -224,10 +221,8 @@ class ThreadSyncMap(_SyncMapOps[K, V]):
         finally:
             with self._guard:
                 self._leave_compute(key)
-# --8<-- [end:threads]
 
 
-# --8<-- [start:async]
 class _AsyncSyncMap(_SyncMapOps[K, V]):
     """The async maps' shared body. Between awaits no other task runs, so each operation needs
     no lock; only ``load_or_compute`` awaits inside its critical section, and it holds a lock
@@ -292,4 +287,3 @@ class AnyioSyncMap(_AsyncSyncMap[K, V]):
 
     def _new_lock(self) -> Any:
         return anyio.Lock()
-# --8<-- [end:async]

@@ -109,7 +109,6 @@ class _Books(Generic[T]):
                               self.max_size)
 
 
-# --8<-- [start:threads]
 class ThreadSyncPool(Generic[T]):
     """A bounded pool of reusable objects that threads share.
 
@@ -205,10 +204,8 @@ class ThreadSyncPool(Generic[T]):
         s = self.statistics()
         return (f"<ThreadSyncPool {s.in_use} out, {s.idle} idle of {s.max_size}, "
                 f"{s.waiting} waiting>")
-# --8<-- [end:threads]
 
 
-# --8<-- [start:async]
 class _AsyncSyncPool(Generic[T]):
     """The async pools' body: one event loop, so no lock. A caller that finds no idle object
     and no room waits in line; a returned object is handed straight to the first in line (or
@@ -426,4 +423,3 @@ class _AnyioWaiter:
     def __init__(self) -> None:
         self.event = anyio.Event()
         self.value: Any = _NOTHING
-# --8<-- [end:async]

@@ -91,7 +91,6 @@ class _Counter:
             raise ExceptionGroup("functions started with WaitGroup.go() raised", self.ended)
 
 
-# --8<-- [start:asyncio]
 class AsyncioWaitGroup:
     """A WaitGroup for asyncio tasks.
 
@@ -187,10 +186,8 @@ class AsyncioWaitGroup:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             return
         await self.wait()
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 class AnyioWaitGroup:
     """A WaitGroup for anyio, on asyncio or trio.
 
@@ -291,10 +288,8 @@ class AnyioWaitGroup:
             # Our tasks never raise (run() keeps their errors), so the group only wraps the
             # block's own error: let that go on unchanged instead.
             return False
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 class ThreadWaitGroup:
     """A WaitGroup for threads.
 
@@ -382,4 +377,3 @@ class ThreadWaitGroup:
                 self._cond.wait_for(lambda: self._counter.count == 0)
             return
         self.wait()
-# --8<-- [end:threads]

@@ -262,7 +262,6 @@ async def map_asyncio(
 ) -> list[R] | list[R | JobError]: ...
 
 
-# --8<-- [start:asyncio]
 async def map_asyncio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
@@ -360,7 +359,6 @@ async def stream_asyncio(
                                      _on_error(return_exceptions), _completed_as(policy),
                                      engine.buffered(limit)) as results:
         yield results
-# --8<-- [end:asyncio]
 
 
 @overload
@@ -386,7 +384,6 @@ async def map_anyio(
 ) -> list[R] | list[R | JobError]: ...
 
 
-# --8<-- [start:anyio]
 async def map_anyio(
     fn: Callable[[J], Awaitable[R]], jobs: Iterable[J] | AsyncIterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
@@ -485,7 +482,6 @@ async def stream_anyio(
                                    _on_error(return_exceptions), _completed_as(policy),
                                    engine.buffered(limit)) as results:
         yield results
-# --8<-- [end:anyio]
 
 
 @overload
@@ -511,7 +507,6 @@ def map_threads(
 ) -> list[R] | list[R | JobError]: ...
 
 
-# --8<-- [start:threads]
 def map_threads(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 4, ordered: bool = True, return_exceptions: bool = False,
@@ -606,7 +601,6 @@ def stream_threads(
                                _on_error(return_exceptions), _completed_as(policy),
                                engine.buffered(limit)) as results:
         yield results
-# --8<-- [end:threads]
 
 
 @overload
@@ -635,7 +629,6 @@ def map_processes(
 ) -> list[R] | list[R | JobError]: ...
 
 
-# --8<-- [start:processes]
 def map_processes(
     fn: Callable[[J], R], jobs: Iterable[J], *,
     limit: int = 2, ordered: bool = True, return_exceptions: bool = False,
@@ -775,6 +768,7 @@ def _completed(
     later: list[tuple[float, int, int, J]] = []
     tried: dict[int, tuple[int, tuple[str, ...]]] = {}  # index: attempts so far, reasons
     order = itertools.count()
+    # --8<-- [start:processes]
     while True:
         # Keep the pool busy, with a short queue of jobs ready for the next free worker;
         # a job whose backoff is over goes first.
@@ -803,6 +797,7 @@ def _completed(
             error = future.exception()
             if error is None:
                 yield Completed(index, job, future.result(), attempts, reasons)
+    # --8<-- [end:processes]
             elif isinstance(error, Exception):
                 wait_for = None if policy is None else retrying.wait_after(policy, error, attempts)
                 if wait_for is not None:
@@ -814,4 +809,3 @@ def _completed(
                 yield Completed(index, job, value, attempts, reasons)
             else:
                 raise error
-# --8<-- [end:processes]

@@ -55,8 +55,8 @@ async def settle_asyncio(q: asyncio.Queue[Any]) -> None:
     if q.empty():
         await asyncio.sleep(0)
 
+# --8<-- [start:close]
 if sys.version_info >= (3, 13):
-
     async def close_asyncio(q: asyncio.Queue[Any], receivers: int) -> None:
         q.shutdown()  # not immediate: receivers still get what is queued
 
@@ -76,7 +76,6 @@ if sys.version_info >= (3, 13):
             raise Closed from None
 
 else:
-
     async def close_asyncio(q: asyncio.Queue[Any], receivers: int) -> None:
         for _ in range(receivers):
             await q.put(_END)
@@ -96,3 +95,4 @@ else:
         if entry is _END:
             raise Closed
         return entry
+# --8<-- [end:close]

@@ -372,6 +372,7 @@ def stream_threads(
     stop = threading.Event()  # set on the first failure, or when the reader leaves
     failures: list[BaseException] = []
 
+    # --8<-- [start:threads]
     def worker() -> None:
         try:
             with make_work() as work:
@@ -395,6 +396,7 @@ def stream_threads(
             stop.set()
         finally:
             outcomes.put(_DRY)
+    # --8<-- [end:threads]
 
     def read() -> Iterator[O]:
         finished = 0

@@ -43,7 +43,8 @@ from concurrency_patterns.tools.compare import _time, times
 __all__ = ["DATA", "PLACEHOLDER", "FigureError", "Figures", "on_page_markdown", "render"]
 
 DATA = Path(__file__).resolve().parents[2] / "docs" / "generated" / "benchmarks.json"
-PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\((.*?)\)\s*\}\}")
+# Not an excerpt's placeholder: the excerpts hook (excerpts.py) fills those, with code.
+PLACEHOLDER = re.compile(r"\{\{\s*(?!excerpt\()(\w+)\((.*?)\)\s*\}\}")
 SAME = 0.05  # "about as fast as": medians within 5 % of each other
 
 

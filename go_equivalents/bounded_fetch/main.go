@@ -89,6 +89,8 @@ func FetchAll(
 	return results
 }
 
+// --8<-- [end:go]
+
 // FetchAllFailFast is FetchAll that stops at the first failure, as errgroup.WithContext does:
 // the failure cancels a shared context, every other request sees it and stops, and the
 // failure is returned. Python: fetch_all_*(..., fail_fast=True).
@@ -117,8 +119,6 @@ func FetchAllFailFast(
 	}
 	return results, err
 }
-
-// --8<-- [end:go]
 
 // --8<-- [start:polite]
 
@@ -160,6 +160,8 @@ func Politely(
 	return results
 }
 
+// --8<-- [end:polite]
+
 // retryable: worth asking again. A 4xx other than 429 is an answer, not a failure.
 func retryable(r Result) bool {
 	switch r.Status {
@@ -186,8 +188,6 @@ func retryWait(r Result, attempt int) time.Duration {
 	bound := min(10*time.Second, 100*time.Millisecond<<(attempt-1))
 	return rand.N(bound + 1)
 }
-
-// --8<-- [end:polite]
 
 func fetch(ctx context.Context, client *http.Client, index int, url string, timeout time.Duration) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout) // bounds the whole request, body included

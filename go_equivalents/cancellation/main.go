@@ -21,8 +21,6 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-// --8<-- [start:go]
-
 // call stands for a downstream call that takes d, unless ctx is done first.
 func call(ctx context.Context, d time.Duration) error {
 	select {
@@ -32,6 +30,8 @@ func call(ctx context.Context, d time.Duration) error {
 		return context.Cause(ctx) // why: the deadline, or the cause given to cancel
 	}
 }
+
+// --8<-- [start:go]
 
 // profile fans out to shards at once, under a deadline of its own: never later than the
 // request's, since a child context's deadline is the earlier of the two.
@@ -47,6 +47,8 @@ func profile(ctx context.Context, shards int, each, deadline time.Duration) erro
 	return errors.Join(errs...)
 }
 
+// --8<-- [end:go]
+
 // Request is what handle does for one request: the three calls and the cleanup.
 type Request struct {
 	Deadline        time.Duration
@@ -56,6 +58,8 @@ type Request struct {
 	ShardDeadline   time.Duration
 	Cleanup         time.Duration
 }
+
+// --8<-- [start:handle]
 
 // handle serves one request: three calls at once under the request's deadline, then a cleanup
 // that runs even though the request's context is done. It returns each call's error (nil for
@@ -78,7 +82,7 @@ func handle(parent context.Context, r Request, cleaned *bool) (calls [3]error, e
 	return calls, ctx.Err()
 }
 
-// --8<-- [end:go]
+// --8<-- [end:handle]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

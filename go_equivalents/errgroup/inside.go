@@ -23,6 +23,8 @@ type Group struct {
 	err     error
 }
 
+// --8<-- [end:inside]
+
 // WithContext returns a Group and a context derived from ctx, cancelled the first time a
 // function passed to Go returns an error, or when Wait returns, whichever comes first.
 func WithContext(ctx context.Context) (*Group, context.Context) {
@@ -40,6 +42,8 @@ func (g *Group) SetLimit(n int) {
 	g.sem = make(chan struct{}, n)
 }
 
+// --8<-- [start:go]
+
 // Go calls f in a new goroutine, blocking until there is room under the limit. The first
 // call to return an error cancels the group's context; Wait returns that error.
 func (g *Group) Go(f func() error) {
@@ -48,6 +52,8 @@ func (g *Group) Go(f func() error) {
 	}
 	g.start(f)
 }
+
+// --8<-- [end:go]
 
 // TryGo calls f in a new goroutine only if there is room under the limit now, and reports
 // whether it did.
@@ -63,6 +69,8 @@ func (g *Group) TryGo(f func() error) bool {
 	return true
 }
 
+// --8<-- [start:start]
+
 func (g *Group) start(f func() error) {
 	g.wg.Go(func() {
 		defer g.done()
@@ -76,6 +84,8 @@ func (g *Group) start(f func() error) {
 		}
 	})
 }
+
+// --8<-- [end:start]
 
 func (g *Group) done() {
 	if g.sem != nil {
@@ -93,5 +103,3 @@ func (g *Group) Wait() error {
 	}
 	return g.err
 }
-
-// --8<-- [end:inside]

@@ -29,8 +29,6 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-// --8<-- [start:go]
-
 // An Item is a value on its way through the pipeline, with its index in the source.
 type Item[T any] struct {
 	Index int
@@ -117,6 +115,8 @@ func Source[T any](p *Pipeline, items iter.Seq[T], buffer int) <-chan Item[T] {
 	return out
 }
 
+// --8<-- [start:stage]
+
 // Stage starts workers goroutines that apply fn to each item from in and send the result on
 // the channel it returns (of the given buffer), closed when the last worker is done. An error
 // from fn cancels the whole pipeline; fn should return when its context is done.
@@ -154,6 +154,8 @@ func Stage[In, Out any](p *Pipeline, name string, workers, buffer int, in <-chan
 	})
 	return out
 }
+
+// --8<-- [end:stage]
 
 // Collect receives every output — in completion order, or in the source's with a window —
 // and waits for every goroutine. It returns the outputs and the first error: a *StageError,
@@ -208,8 +210,6 @@ func (p *Pipeline) Unprocessed() []any {
 	}
 	return items
 }
-
-// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

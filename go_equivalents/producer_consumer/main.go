@@ -76,8 +76,6 @@ func (l *ledger[T]) unprocessed() []T {
 	return out
 }
 
-// --8<-- [start:go]
-
 // Pipeline runs one producer goroutine per source (a lazy sequence, read as needed) and
 // consumers consumer goroutines over a channel of capacity maxsize, and returns what consume
 // returned for each item, in the order the items finished. Every item taken from a source is
@@ -91,6 +89,8 @@ func Pipeline[T, R any](
 	defer cancel(nil)
 	book := &ledger[T]{pending: map[int]T{}}
 	ch := make(chan ticket[T], maxsize)
+
+	// --8<-- [start:producers]
 
 	// Producers: send each item until the source is exhausted or the pipeline stops. An item is
 	// in the ledger from the moment it is drawn, so stopping never drops one unreported.
@@ -114,6 +114,9 @@ func Pipeline[T, R any](
 		producers.Wait()
 		close(ch)
 	}()
+	// --8<-- [end:producers]
+
+	// --8<-- [start:consumers]
 
 	// Consumers: range until the channel is closed and drained.
 	var mu sync.Mutex
@@ -138,6 +141,8 @@ func Pipeline[T, R any](
 		})
 	}
 	consumersDone.Wait() // the channel is closed, so every producer has returned too
+	// --8<-- [end:consumers]
+
 	if err := context.Cause(ctx); err != nil {
 		return results, &ProducerConsumerError[T]{
 			Err: err, Unprocessed: book.unprocessed(), Consumed: book.consumed,
@@ -145,8 +150,6 @@ func Pipeline[T, R any](
 	}
 	return results, nil
 }
-
-// --8<-- [end:go]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

@@ -17,18 +17,17 @@ import (
 
 // --8<-- [start:inside]
 
-// Limiter lets at most rate operations a second through, burst at once after a quiet spell:
-// a token bucket kept as GCRA keeps it, as one time — when the next operation is due — with
-// no refill timer. Each caller reserves its slot when it asks and sleeps until then, so
-// callers are served in the order they asked and no two take the same slot. Make one with
-// NewLimiter; it is safe for concurrent use.
+// Limiter lets rate operations a second through, burst at once after a quiet spell: a token
+// bucket kept as one time, when the next operation is due, with no refill timer. Callers
+// are served in the order they asked. Make one with NewLimiter; it is safe for concurrent use.
 type Limiter struct {
 	interval  time.Duration // 1 / rate
 	tolerance time.Duration // how far ahead of schedule a burst may go: (burst-1) intervals
-
-	mu  sync.Mutex
-	tat time.Time // the theoretical arrival time: when the next operation is due
+	mu        sync.Mutex
+	tat       time.Time // the theoretical arrival time: when the next operation is due
 }
+
+// --8<-- [end:inside]
 
 // NewLimiter returns a limiter of rate operations a second, burst at once.
 func NewLimiter(rate float64, burst int) (*Limiter, error) {
@@ -41,6 +40,8 @@ func NewLimiter(rate float64, burst int) (*Limiter, error) {
 	interval := time.Duration(float64(time.Second) / rate)
 	return &Limiter{interval: interval, tolerance: time.Duration(burst-1) * interval}, nil
 }
+
+// --8<-- [start:wait]
 
 // Wait blocks until the caller's slot, or until ctx is done. A caller that gives up hands its
 // slot back if no one has reserved a later one; otherwise that slot goes unused. Either way
@@ -72,11 +73,11 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
+// --8<-- [end:wait]
+
 func later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
 	}
 	return b
 }
-
-// --8<-- [end:inside]

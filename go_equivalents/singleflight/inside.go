@@ -5,8 +5,6 @@ package main
 
 import "sync"
 
-// --8<-- [start:inside]
-
 // call is one call in flight, or just finished.
 type call struct {
 	wg  sync.WaitGroup // done when fn has returned
@@ -31,6 +29,8 @@ type Result struct {
 	Shared bool
 }
 
+// --8<-- [start:do]
+
 // Do calls fn for key unless a call for key is in flight, in which case it waits for that
 // call and returns its result. shared reports whether the result went to more than one
 // caller. A finished call is forgotten at once: the next Do for key calls fn again.
@@ -54,6 +54,8 @@ func (g *Group) Do(key string, fn func() (any, error)) (v any, err error, shared
 	return c.val, c.err, c.dups > 0
 }
 
+// --8<-- [end:do]
+
 // DoChan is Do that does not block: the result arrives on the channel. The call goes on even
 // if the caller stops listening, which is how a caller gives up without failing the others.
 func (g *Group) DoChan(key string, fn func() (any, error)) <-chan Result {
@@ -72,6 +74,8 @@ func (g *Group) Forget(key string) {
 	g.mu.Unlock()
 }
 
+// --8<-- [start:run]
+
 func (g *Group) run(key string, c *call, fn func() (any, error)) {
 	defer func() {
 		g.mu.Lock()
@@ -84,4 +88,4 @@ func (g *Group) run(key string, c *call, fn func() (any, error)) {
 	c.val, c.err = fn()
 }
 
-// --8<-- [end:inside]
+// --8<-- [end:run]

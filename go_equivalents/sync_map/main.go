@@ -19,7 +19,7 @@ import (
 	"concurrency-patterns/go_equivalents/internal/workloads"
 )
 
-// --8<-- [start:go]
+// --8<-- [start:mutexmap]
 
 // MutexMap is the plain map with a Mutex that Go's documentation prefers to sync.Map for
 // most uses: typed, and as fast or faster unless keys are written once and read many times.
@@ -43,6 +43,8 @@ func (m *MutexMap[K, V]) LoadOrStore(key K, value V) (V, bool) {
 	return value, false
 }
 
+// --8<-- [end:mutexmap]
+
 // Load returns the value for key and whether it was there.
 func (m *MutexMap[K, V]) Load(key K) (V, bool) {
 	m.mu.Lock()
@@ -60,6 +62,8 @@ func (m *MutexMap[K, V]) Store(key K, value V) {
 	}
 	m.m[key] = value
 }
+
+// --8<-- [start:go]
 
 // exercise has workers race on one sync.Map: LoadOrStore on shared keys (one winner each),
 // a counter kept with CompareAndSwap (no increment lost), then a Range over what is there.

@@ -47,11 +47,15 @@ type BoundedPool[T any] struct {
 	built  atomic.Int64
 }
 
+// --8<-- [end:go]
+
 // NewBoundedPool returns a pool of at most max objects made by newFn and reset on return.
 func NewBoundedPool[T any](max int, newFn func() T, reset func(T)) *BoundedPool[T] {
 	return &BoundedPool[T]{idle: make(chan T, max), places: make(chan struct{}, max),
 		new: newFn, reset: reset}
 }
+
+// --8<-- [start:getput]
 
 // Get returns an idle object, a new one if there is room, or the next one returned.
 func (p *BoundedPool[T]) Get() T {
@@ -71,7 +75,7 @@ func (p *BoundedPool[T]) Put(obj T) {
 	p.idle <- obj
 }
 
-// --8<-- [end:go]
+// --8<-- [end:getput]
 
 // Demo is the demo workload of workloads.json.
 type Demo struct {

@@ -9,8 +9,6 @@ import (
 	"sync"
 )
 
-// --8<-- [start:workers]
-
 // MapWorkers is Map in the classic shape: workers goroutines take job indexes from one
 // channel. It keeps the same contract.
 // The first job to fail cancels the context the others run under, no new job starts, and Map
@@ -21,6 +19,8 @@ func MapWorkers[J, R any](
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([]R, len(jobs))
+
+	// --8<-- [start:workers]
 
 	// The jobs channel: a feeder sends each job's index until every job is sent or we stop.
 	indexes := make(chan int)
@@ -57,6 +57,6 @@ func MapWorkers[J, R any](
 		return nil, err
 	}
 	return results, nil
-}
+	// --8<-- [end:workers]
 
-// --8<-- [end:workers]
+}

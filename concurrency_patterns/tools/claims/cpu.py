@@ -39,11 +39,9 @@ __all__ = ["count_up", "fib"]
 
 # --- cpu-fib ----------------------------------------------------------------------------------
 
-# --8<-- [start:fib]
 def fib(n: int) -> int:
     """The articles' CPU benchmark, as naive in Python as in Go: about 2·fib(n+1) calls."""
     return n if n < 2 else fib(n - 1) + fib(n - 2)
-# --8<-- [end:fib]
 
 
 def fib_calls(n: int) -> int:
@@ -138,14 +136,12 @@ class CpuFib(Claim):
 
 # --- gil-threads ------------------------------------------------------------------------------
 
-# --8<-- [start:count_up]
 def count_up(n: int) -> int:
     """The article's CPU-bound loop: pure Python bytecode, so the GIL is held throughout."""
     total = 0
     for i in range(n):
         total += i
     return total
-# --8<-- [end:count_up]
 
 
 def _threaded(fn: Callable[[], Any], threads: int) -> float:

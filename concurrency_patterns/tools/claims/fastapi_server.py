@@ -26,11 +26,9 @@ __all__ = ["app"]
 app = FastAPI()
 
 
-# --8<-- [start:serve]
 @app.get("/json")
 async def json_endpoint() -> dict[str, str]:
     return {"message": "pong"}
-# --8<-- [end:serve]
 
 
 async def serve() -> None:

@@ -385,7 +385,6 @@ class MaxConcurrent(Claim):
 
 # --- points-mem -------------------------------------------------------------------------------
 
-# --8<-- [start:points]
 @dataclass
 class Point:
     x: float
@@ -399,7 +398,6 @@ class PointOptimized:
     x: float
     y: float
     z: float
-# --8<-- [end:points]
 
 
 def points_memory(n: int, kind: str, trace: bool) -> dict[str, float]:

@@ -26,11 +26,9 @@ __all__: list[str] = []
 
 # --- gather-sleeps ----------------------------------------------------------------------------
 
-# --8<-- [start:gather]
 async def sleep_together(delays: list[float]) -> None:
     """The article's example: three sleeps awaited together finish with the longest."""
     await asyncio.gather(*(asyncio.sleep(d) for d in delays))
-# --8<-- [end:gather]
 
 
 def time_gather_sleeps(delays: list[float], repeat: int) -> list[float]:

@@ -30,7 +30,6 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 UPSTREAM = web.AppKey("upstream", str)
 
 
-# --8<-- [start:serve]
 async def json_endpoint(request: web.Request) -> web.Response:
     return web.json_response({"message": "pong"})
 
@@ -52,7 +51,6 @@ async def data_endpoint(request: web.Request) -> web.Response:
     # Both calls at once, as the Go handler does with two goroutines.
     api_data, cache_data = await asyncio.gather(api(), cache())
     return web.json_response({"api": api_data, "cache": cache_data})
-# --8<-- [end:serve]
 
 
 async def naive_data_endpoint(request: web.Request) -> web.Response:

@@ -23,7 +23,6 @@ from concurrency_patterns import threads as cp_threads
 from . import Line, Runs, each_backend, on
 
 
-# --8<-- [start:asyncio]
 async def count_asyncio(tasks: int, increments: int) -> int:
     """*tasks* tasks each add 1 to a shared counter *increments* times, under the mutex."""
     mu = cp_asyncio.Mutex()
@@ -41,10 +40,8 @@ async def count_asyncio(tasks: int, increments: int) -> int:
         for _ in range(tasks):
             tg.create_task(work())
     return counter
-# --8<-- [end:asyncio]
 
 
-# --8<-- [start:anyio]
 async def count_anyio(tasks: int, increments: int) -> int:
     """``count_asyncio`` with anyio, on asyncio or trio."""
     mu = cp_anyio.Mutex()
@@ -62,10 +59,8 @@ async def count_anyio(tasks: int, increments: int) -> int:
         for _ in range(tasks):
             tg.start_soon(work)
     return counter
-# --8<-- [end:anyio]
 
 
-# --8<-- [start:threads]
 def count_threads(threads: int, increments: int) -> int:
     """``count_asyncio`` with threads."""
     mu = cp_threads.Mutex()
@@ -85,7 +80,6 @@ def count_threads(threads: int, increments: int) -> int:
     for t in workers:
         t.join()
     return counter
-# --8<-- [end:threads]
 
 
 def demo(w: dict[str, Any]) -> Runs:

@@ -47,8 +47,6 @@ func runServe(args []string) (any, error) {
 	return nil, listen(newServer(*upstream, client))
 }
 
-// --8<-- [start:serve]
-
 // newServer routes GET /json to a small JSON object, and GET /data/{id} to a handler that
 // calls the upstream API and the cache concurrently, then answers both results.
 func newServer(upstream string, client *http.Client) http.Handler {
@@ -76,8 +74,6 @@ func newServer(upstream string, client *http.Client) http.Handler {
 	mux.HandleFunc("GET /data-naive/{id}", naiveData(upstream))
 	return mux
 }
-
-// --8<-- [end:serve]
 
 // naiveData is the article's Go handler as written: two goroutines, each calling http.Get,
 // which uses http.DefaultClient. Its transport keeps at most two idle connections per host

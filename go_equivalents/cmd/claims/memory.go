@@ -114,14 +114,10 @@ func runGoroutines(args []string) (any, error) {
 	}, nil
 }
 
-// --8<-- [start:points]
-
 // Point is the articles' three-coordinate point: 24 bytes, no header, no pointers.
 type Point struct {
 	X, Y, Z float64
 }
-
-// --8<-- [end:points]
 
 type pointsResult struct {
 	N         int     `json:"n"`
