@@ -1,9 +1,11 @@
 """Open the built docs site in headless Chromium, as a reader would, and check what it shows.
 
 Serves ``site/`` on 127.0.0.1, loads every page with Chromium (JavaScript on), and fails if a
-pattern page lacks its tabs, its code or its benchmark table, if its code is wider than its
-tab at a 1280-pixel window, if an image is missing or comes from another host (the site must
-work offline), or if any page shows a snippet marker or a traceback. Screenshots go to a
+pattern page lacks its tabs, its code or its benchmark table, if a tab's code is more than an
+excerpt or wider than its tab at a 1280-pixel window, if an image is missing or comes from
+another host (the site must work offline), if any page shows a snippet marker or a
+traceback, or if the 404 page holds an absolute link (it must work wherever the site is
+served). Screenshots go to a
 temporary directory, never into the repository.
 
 Usage: python .ci/check_site.py [SITE_DIR]
@@ -27,8 +29,9 @@ from concurrency_patterns.tools.excerpts import MAX_LINES
 from concurrency_patterns.tools.registry import PATTERNS
 
 OTHER_PAGES = ["", "choosing/", "free-threading/", "distributed/", "benchmarks/", "claims/",
-               "reference/", "reference/asyncio/", "reference/anyio/", "reference/threads/",
-               "reference/processes/", "reference/shared/", "go-to-python/", "changelog/"]
+               "methodology/", "reference/", "reference/asyncio/", "reference/anyio/",
+               "reference/threads/", "reference/processes/", "reference/shared/",
+               "go-to-python/", "changelog/"]
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -157,6 +160,18 @@ def check_claims(dom: str) -> list[str]:
     return problems
 
 
+def check_404(dom: str) -> list[str]:
+    """The 404 page, served here from the root rather than the published path, still finds
+    its style sheet, scripts and links: none is absolute, and a <base> points at the site."""
+    problems = []
+    if '<base href="/">' not in dom:
+        problems.append("404.html: no <base> chosen for where the site is served")
+    absolute = re.findall(r'<(?!base\b)\w+[^>]*?\b(?:href|src)="(/[^"]*)"', dom)
+    if absolute:
+        problems.append(f"404.html: absolute links {sorted(set(absolute))[:3]}")
+    return problems
+
+
 def main() -> int:
     site = Path(sys.argv[1] if len(sys.argv) > 1 else "site").resolve()
     if not (site / "index.html").exists():
@@ -182,6 +197,8 @@ def main() -> int:
             if page == "claims/":
                 problems += check_claims(dom)
             print(f"  {page or '(home)':32s} {'ok' if not problems else 'problems'}")
+        problems += check_404(render(browser, profile, base + "404.html"))
+        print(f"  {'404.html':32s} {'ok' if not problems else 'problems'}")
     server.shutdown()
     for problem in problems:
         print(f"check_site: {problem}", file=sys.stderr)

@@ -37,6 +37,9 @@ HAND_WRITTEN_LIMIT = 1.25  # a library variant, against the hand-written code of
 FLAT_LIMIT = 0.10  # a stream's peak RSS, from a small run to a large one
 IMPORT_TIME_LIMIT = 0.020  # a namespace's import, beyond its model's alone: 20 ms
 IMPORT_RSS_LIMIT_KIB = 3 * 1024  # ... and 3 MB of peak RSS
+# The pattern pages link to it: how to add to the project, and the naming rule.
+CONTRIBUTING = ("https://github.com/concurrency-patterns/concurrency-patterns/blob/main/"
+                "CONTRIBUTING.md")
 
 
 @dataclass
@@ -621,7 +624,7 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
 
     * ``benchmarks.md`` and ``benchmarks.png``: every table, and one chart of them all;
     * ``targets.md``: the project's targets and whether this run met them (the methodology
-      page shows them; the pattern pages do not);
+      page shows them; the pattern pages link to it);
     * ``<pattern>.md``: a pattern's tables, each followed by its own chart
       (``<pattern>-<workload>.png``);
     * ``imports.md``: what importing each namespace costs, beside its model alone;
@@ -646,9 +649,11 @@ def write_docs(tables: list[Table], machine: str, checks: list[tuple[str, bool, 
         text = format_markdown(mine, machine, [], overhead, heading="####",
                                memory=format_memory(memory, True, pattern=pattern),
                                chart=lambda t: f"../generated/{chart_name(t)}")
-        if any(c[0].startswith(f"{pattern}:") for c in checks):
-            text += ("\nThe targets the project sets for this pattern, and whether this run met "
-                     "them, are on the [benchmarks page](../benchmarks.md#targets).\n")
+        # Where the makers' side lives: how it is measured, the targets, how to contribute.
+        text += ("\nHow these figures are measured, and the targets the project sets for each "
+                 "pattern with whether this run met them: the [methodology]"
+                 "(../methodology.md#targets). Adding to them: [CONTRIBUTING.md]"
+                 f"({CONTRIBUTING}).\n")
         (directory / f"{pattern}.md").write_text(text)
         for t in mine:
             draw_table_chart(t, directory / chart_name(t), machine)

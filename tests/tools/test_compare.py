@@ -134,7 +134,7 @@ def test_compare_writes_markdown_json_and_charts(tmp_path: Path) -> None:
     # a pattern's page has its charts and a link to its targets, but not the targets
     page = (out / "bounded_fetch.md").read_text()
     assert "](../generated/bounded_fetch-" in page and "#### Targets" not in page
-    assert "../benchmarks.md#targets" in page
+    assert "../methodology.md#targets" in page
     assert "| target | measured | met |" in (out / "targets.md").read_text()
     # the docs' JSON reads back: the same tables, redrawn from it alone
     again = tmp_path / "again"

@@ -150,7 +150,7 @@ def test_a_section_reads_from_column_0_and_a_go_file_by_sections() -> None:
 def test_a_wrong_excerpt_fails_the_build_naming_it(path: str, what: str, says: str) -> None:
     with pytest.raises(ExcerptError, match=re.escape(says)):
         excerpt(path, what)
-    with pytest.raises(ExcerptError, match="page.md"):
+    with pytest.raises(ExcerptError, match=r"page\.md"):
         expand(f'    {{{{ excerpt("{path}", "{what}") }}}}', where="page.md")
 
 

@@ -29,11 +29,11 @@ ARTICLES = {
     "000": ("Choosing Between Python/FastAPI and Go for Your WebAssembly-Driven Qt Web Page",
             "Ayman Alheraki", "11 January 2026"),
     "001": ("Go vs Python for Web Development: Which Language Should You Choose?",
-            "author not named in the copy", "2026 (its benchmarks are dated 2026)"),
+            "author not named", "2026 (its benchmarks are dated 2026)"),
     "002": ("Python vs Go: Choosing the Right Backend Language in 2025",
-            "author not named in the copy", "2025"),
+            "author not named", "2025"),
     "003": ("Python vs Golang High Concurrency: FastAPI, asyncio and Goroutine Practical "
-            "Comparison", "a cloud consultancy's blog, not named in the copy", "2025"),
+            "Comparison", "a cloud consultancy's blog, not named", "2025"),
 }
 
 
