@@ -25,6 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from concurrency_patterns.tools.compare import CHART_DPI, CHART_MIN_PT
 from concurrency_patterns.tools.excerpts import MAX_LINES
 from concurrency_patterns.tools.registry import PATTERNS
 
@@ -32,6 +33,7 @@ OTHER_PAGES = ["", "choosing/", "free-threading/", "distributed/", "benchmarks/"
                "methodology/", "reference/", "reference/asyncio/", "reference/anyio/",
                "reference/threads/", "reference/processes/", "reference/shared/",
                "go-to-python/", "changelog/"]
+MIN_CHART_TEXT_PX = 12  # a chart's smallest text, as shown at a 1280-pixel window
 # The flags a root process needs to run Chromium headless on a machine with no network.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -123,9 +125,15 @@ addEventListener("load", () => {
                 + longest.trim().slice(0, 60));
     }
   });
+  // Each chart: the share of its own width it is shown at (text shrinks with it).
+  const charts = [];
+  document.querySelectorAll(".md-content img").forEach((img) => {
+    const src = img.getAttribute("src");
+    if (img.naturalWidth) charts.push([src, img.clientWidth / img.naturalWidth]);
+  });
   const out = document.createElement("pre");
   out.id = "code-width-check";
-  out.textContent = JSON.stringify({window: innerWidth, wide: wide});
+  out.textContent = JSON.stringify({window: innerWidth, wide: wide, charts: charts});
   document.body.appendChild(out);
 });
 </script>
@@ -133,7 +141,8 @@ addEventListener("load", () => {
 
 
 def check_code_width(browser: str, profile: str, site: Path, base: str, page: str) -> list[str]:
-    """Every code block of *page*, each tab shown, fits its box at a 1280-pixel window."""
+    """Every code block of *page*, each tab shown, fits its box at a 1280-pixel window, and
+    every chart is shown large enough for its text to be 12 pixels or more."""
     original = site / page / "index.html"
     probe = site / page / "code-width-check.html"
     probe.write_text(original.read_text().replace("</body>", WIDTH_PROBE + "</body>"))
@@ -145,8 +154,16 @@ def check_code_width(browser: str, profile: str, site: Path, base: str, page: st
     if found is None:
         return [f"{page}: the code-width probe did not run"]
     report = json.loads(html.unescape(found.group(1)))
-    return [f"{page}: code wider than its tab at {report['window']} px: {w}"
-            for w in report["wide"]]
+    problems = [f"{page}: code wider than its tab at {report['window']} px: {w}"
+                for w in report["wide"]]
+    # Chart text: compare draws none smaller than CHART_MIN_PT at CHART_DPI; shown at a
+    # fraction of its width, it is that much smaller on screen.
+    for src, shown in report["charts"]:
+        pixels = CHART_MIN_PT * CHART_DPI / 72 * min(shown, 1.0)
+        if "generated/" in src and pixels < MIN_CHART_TEXT_PX:
+            problems.append(f"{page}: {src} shows its smallest text at {pixels:.1f} px "
+                            f"(at least {MIN_CHART_TEXT_PX})")
+    return problems
 
 
 def check_claims(dom: str) -> list[str]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .registry import SLUGS
+from .registry import pattern as _pattern
 from .repo import CHECKOUT
 
 __all__ = ["Row", "Table", "build_tables", "check_targets", "free_threading", "headlines",
@@ -597,7 +598,7 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
            "beyond it.", ""]
     for t in tables:
         header, body = _cells(t)
-        out.append(f"{heading} {t.pattern}: {t.workload}")
+        out.append(f"{heading} {table_title(t)}")
         out.append("")
         if t.date:
             out += [f"*Run of {t.date}, on the machine above.*", ""]
@@ -763,15 +764,31 @@ HARNESS = ("each round is timed where it runs and nothing else is: async rounds 
 
 # Colours: Go in Go's blue, this interpreter's rows in Python's blue, another interpreter's
 # (3.13t) in Python's yellow, a peer library in grey.
-_COLOURS = {"go": "#00ADD8", "python": "#3776AB", "other": "#E0B000", "peer": "#9A9A9A"}
+_COLOURS = {"go": "#00ADD8", "python": "#3776AB", "other": "#E0B000", "peer": "#9A9A9A",
+            "base": "#6B9E5E"}
+# The baselines (the hand-written code, a bare primitive) are hatched as well as coloured:
+# apart from the library's own rows at a glance, in print too.
+_HATCH = {"base": "///"}
+# Chart text, in points at CHART_DPI: CHART_MIN_PT is at least 12 pixels when the chart is
+# shown at its own width, as the site shows it at a 1280-pixel window (.ci/check_site.py).
+CHART_DPI = 110
+CHART_MIN_PT = 8.5
+CHART_WIDTH_IN = 7.4
+
+
+def _kind(variant: str) -> str:
+    if variant.startswith("go"):
+        return "go"
+    if variant.startswith(("hand-written", "bare ", "sequential", "plain ")) or any(
+            words in variant for words in (": bare ", "a fresh one each time")):
+        return "base"  # what the library is measured against, not one of its variants
+    if _interpreter_suffix(variant):
+        return "other"
+    return "peer" if "(peer)" in variant else "python"
 
 
 def _colour(variant: str) -> str:
-    if variant.startswith("go"):
-        return _COLOURS["go"]
-    if _interpreter_suffix(variant):
-        return _COLOURS["other"]
-    return _COLOURS["peer"] if "(peer)" in variant else _COLOURS["python"]
+    return _COLOURS[_kind(variant)]
 
 
 def _pyplot() -> Any:
@@ -781,6 +798,52 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+# A workload's slug, read aloud: a number after one of these words stays in its phrase
+# ("jobs of 5 ms", "100 tasks × 100 increments"); any other number starts a new phrase.
+_JOINS = {"of", "at", "in", "x", "spin", "limit", "delay", "queue"}
+_NEW_PHRASE = {"limit", "delay", "queue", "no", "unlimited"}
+_WORDS = {"urls": "URLs", "cpu": "CPU", "noop": "no-op", "x": "×"}
+
+
+def workload_title(workload: str) -> str:
+    """A workload's slug as a reader reads it: ``1000-urls-limit-100-delay-10ms`` is
+    "1,000 URLs, limit 100, delay 10 ms"; ``sleep-400-jobs-of-5ms-40-workers`` is
+    "sleep: 400 jobs of 5 ms, 40 workers"."""
+    tokens = workload.split("-")
+    phrases: list[list[str]] = [[]]
+    lead = bool(tokens) and not tokens[0][:1].isdigit()  # "sleep-400-...": a heading word
+    previous = ""
+    for token in tokens:
+        number = re.fullmatch(r"(\d+)(ms|s)?", token)
+        starts = (number is not None and previous not in _JOINS) or (
+            token in _NEW_PHRASE and previous != "no")
+        if starts and phrases[-1]:
+            phrases.append([])
+        if number is not None:
+            word = f"{int(number.group(1)):,}" + (f" {number.group(2)}" if number.group(2) else "")
+        elif token == "s" and previous == "per":
+            phrases[-1][-1] = "/s"  # "2000-per-s": 2,000/s
+            previous = token
+            continue
+        else:
+            word = _WORDS.get(token, token)
+        phrases[-1].append(word)
+        previous = token
+    text = [" ".join(p).replace(" /s", "/s") for p in phrases if p]
+    if lead and len(text) > 1:
+        return f"{text[0]}: {', '.join(text[1:])}"
+    return ", ".join(text)
+
+
+def table_title(t: Table) -> str:
+    """The pattern's title and the workload, read aloud: "Once: 1,000 callers"."""
+    try:
+        name = _pattern(t.pattern).title
+    except KeyError:  # a table of a pattern this checkout does not have
+        name = t.pattern
+    return f"{name}: {workload_title(t.workload)}"
 
 
 def _ratio_axis(ax: Any, values: list[float]) -> None:
@@ -799,96 +862,133 @@ def _ratio_axis(ax: Any, values: list[float]) -> None:
     ax.axvline(1.0, color=_COLOURS["go"], linewidth=1, linestyle="--")
 
 
-def _legend(ax: Any, rows: list[Row]) -> None:
-    """Say what the colours are, for the kinds of row this chart has."""
+def _legend(fig: Any, rows: list[Row]) -> float:
+    """Say what the colours are, for the kinds of row this chart has, under the chart; the
+    height it takes, in inches."""
     from matplotlib.patches import Patch
 
-    kinds = {"go": "Go", "python": "Python", "other": "another interpreter (suffix)",
-             "peer": "a peer library"}
-    seen = {_colour(r.variant) for r in rows}
-    handles = [Patch(color=_COLOURS[k], label=label) for k, label in kinds.items()
-               if _COLOURS[k] in seen]
-    if len(handles) > 1:
-        # top right: the fastest rows are on top, so their bars leave that corner free
-        ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.9)
+    kinds = {"go": "Go", "python": "this library", "other": "another interpreter (suffix)",
+             "peer": "a peer library", "base": "baseline: hand-written, bare or sequential"}
+    seen = {_kind(r.variant) for r in rows}
+    handles = [Patch(facecolor=_COLOURS[k], hatch=_HATCH.get(k), label=label, edgecolor="white")
+               for k, label in kinds.items() if k in seen]
+    if len(handles) < 2:
+        return 0.0
+    fig.legend(handles=handles, fontsize=CHART_MIN_PT, loc="lower left", ncols=2,
+               bbox_to_anchor=(0.01, 0.035), frameon=False)
+    return 0.27 * math.ceil(len(handles) / 2) + 0.1
+
+
+def _bars(ax: Any, rows: list[Row], values: list[float], errors: list[float], **kw: Any) -> None:
+    kinds = [_kind(r.variant) for r in rows]
+    bars = ax.barh([r.variant for r in rows], values, xerr=errors, capsize=2,
+                   color=[_COLOURS[k] for k in kinds], edgecolor="white", **kw)
+    for bar, kind in zip(bars, kinds, strict=True):
+        if kind in _HATCH:
+            bar.set_hatch(_HATCH[kind])
+
+
+def _room(ax: Any, values: list[float], errors: list[float], log: bool) -> None:
+    """Room on the right for the longest label, beside the longest bar and its error bar."""
+    right = max(v + e for v, e in zip(values, errors, strict=True))
+    if log:
+        low = min([*values, 1.0])
+        decades = math.log10(max(right, 1.0) / low) + 0.4
+        ax.set_xlim(low / 1.5, right * 10 ** (0.3 * decades + 0.25))
+    else:
+        ax.set_xlim(0, right * 1.4)
 
 
 def draw_table_chart(t: Table, path: Path, machine: str) -> None:
     """One table as one chart: each variant's median as a ratio to Go's, on a log axis with
-    Go at 1×; a table with no Go row, absolute times on a linear axis. Fastest on top."""
+    Go at 1×; a table with no Go row, absolute times on a linear axis. Fastest on top; the
+    baselines (hand-written code, bare primitives) hatched apart from the library's rows."""
     plt = _pyplot()
     rows = list(reversed(t.rows))
     go = t.row("go")
-    fig, ax = plt.subplots(figsize=(7.4, 0.95 + 0.3 * len(rows)))
-    names = [r.variant for r in rows]
-    colours = [_colour(r.variant) for r in rows]
+    legend = 0.27 * 3 + 0.1  # at most: five kinds, two to a line
+    height = 1.3 + 0.32 * len(rows) + legend
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH_IN, height))
     if go is not None:
         values = [r.median / go.median for r in rows]
         errors = [r.iqr / go.median / 2 for r in rows]
         labels = [times(v) for v in values]
-        ax.barh(names, values, xerr=errors, color=colours, capsize=2, left=0)
+        _bars(ax, rows, values, errors, left=0)
         _ratio_axis(ax, values)
-        ax.set_xlabel("median time ÷ Go's median (log scale; dashed line: Go = 1×); "
-                      "lower is better", fontsize=8)
+        _room(ax, values, errors, log=True)
+        ax.set_xlabel("median time ÷ Go's (log scale; dashed line: Go = 1×); lower is better",
+                      fontsize=CHART_MIN_PT)
     else:
         unit, scale = _table_unit([r.median for r in rows])
         values = [r.median / scale for r in rows]
         errors = [r.iqr / scale / 2 for r in rows]
         labels = [f"{_figure(v)} {unit}" for v in values]
-        ax.barh(names, values, xerr=errors, color=colours, capsize=2)
-        ax.set_xlim(0, max(values) * 1.25)
-        ax.set_xlabel(f"median time ({unit}, linear scale); lower is better", fontsize=8)
+        _bars(ax, rows, values, errors)
+        _room(ax, values, errors, log=False)
+        ax.set_xlabel(f"median time ({unit}, linear scale); lower is better",
+                      fontsize=CHART_MIN_PT)
     for y, (value, error, label) in enumerate(zip(values, errors, labels, strict=True)):
         # beside the bar's error bar, never on it
         ax.annotate(label, (value + error, y), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=7.5)
-    _legend(ax, rows)
-    ax.set_title(textwrap.fill(f"{t.pattern}: {t.workload}", 80), fontsize=9.5, loc="left")
-    ax.tick_params(axis="y", labelsize=8)
-    ax.tick_params(axis="x", labelsize=7.5)
+                    va="center", fontsize=CHART_MIN_PT)
+    used = _legend(fig, rows)
+    fig.set_size_inches(CHART_WIDTH_IN, height - legend + used)
+    ax.set_title(textwrap.fill(table_title(t), 70), fontsize=10.5, loc="left")
+    ax.tick_params(axis="both", labelsize=CHART_MIN_PT)
     ax.margins(y=0.5 / max(len(rows), 1))
-    fig.text(0.99, 0.005, machine, fontsize=6, color="#777777", ha="right", va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=110)
+    fig.text(0.99, 0.005, machine, fontsize=CHART_MIN_PT, color="#666666", ha="right",
+             va="bottom")
+    bottom = (used + 0.22) / fig.get_size_inches()[1]  # the legend, then the machine
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    _save(fig, path)
     plt.close(fig)
 
 
+def _save(fig: Any, path: Path) -> None:
+    """At CHART_DPI, CHART_WIDTH_IN wide: the width the site shows it at, so that its text
+    keeps its size."""
+    fig.set_size_inches(CHART_WIDTH_IN, fig.get_size_inches()[1])
+    fig.savefig(path, dpi=CHART_DPI)
+
+
 def draw_chart(tables: list[Table], path: Path, machine: str) -> None:
-    """Every table in one chart: for each, the fastest variant of this interpreter as a ratio
-    to Go's median, on a log axis with Go at 1×. Tables with no Go row are left out."""
+    """Every table in one chart: for each, the fastest variant of the library, on this
+    interpreter, as a ratio to Go's median, on a log axis with Go at 1×. The baselines
+    (hand-written code, bare primitives, sequential runs) and peers are not the library's
+    variants, and tables with no Go row are left out."""
     plt = _pyplot()
     points: list[tuple[str, float, str]] = []
     for t in tables:
         go = t.row("go")
-        ours = [r for r in t.rows if not r.variant.startswith(("go", "bare "))
-                and not _interpreter_suffix(r.variant) and "(peer)" not in r.variant]
+        ours = [r for r in t.rows if _kind(r.variant) == "python"]
         if go is None or not ours:
             continue
         best = min(ours, key=lambda r: r.median)
-        name = textwrap.fill(f"{t.pattern}: {t.workload}", 48, break_on_hyphens=True)
+        name = textwrap.fill(table_title(t), 42)
         points.append((name, best.median / go.median, best.variant))
     if not points:
         points.append(("(no table with a Go row)", 1.0, ""))
     points.reverse()  # the first table on top
-    fig, ax = plt.subplots(figsize=(7.4, 1.2 + 0.34 * len(points)))
+    height = 1.3 + 0.3 * sum(name.count("\n") + 1 for name, _, _ in points)
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH_IN, height))
     values = [v for _, v, _ in points]
     ax.barh([name for name, _, _ in points], values, color=_COLOURS["python"])
     _ratio_axis(ax, values)
-    ax.set_xlim(right=max(values) * 12)  # room for the labels
+    ax.set_xlim(right=max(values) * 40)  # room for the labels: the ratio and the variant
     for y, (_, value, variant) in enumerate(points):
         ax.annotate(f"{times(value)} {variant}",
                     (value, y), xytext=(4, 0), textcoords="offset points", va="center",
-                    fontsize=6.5)
-    fig.suptitle("The fastest Python variant of each table, as a multiple of Go's time",
-                 fontsize=9.5, x=0.01, ha="left")
-    ax.set_xlabel("median time ÷ Go's median (log scale; dashed line: Go = 1×); "
-                  "lower is better", fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.tick_params(axis="x", labelsize=7.5)
+                    fontsize=CHART_MIN_PT)
+    fig.suptitle("The fastest variant of the library in each table, as a multiple of Go's time",
+                 fontsize=10.5, x=0.01, ha="left")
+    ax.set_xlabel("median time ÷ Go's (log scale; dashed line: Go = 1×); lower is better",
+                  fontsize=CHART_MIN_PT)
+    ax.tick_params(axis="both", labelsize=CHART_MIN_PT)
     ax.margins(y=0.5 / len(points))
-    fig.text(0.99, 0.005, machine, fontsize=6, color="#777777", ha="right", va="bottom")
+    fig.text(0.99, 0.005, machine, fontsize=CHART_MIN_PT, color="#666666", ha="right",
+             va="bottom")
     fig.tight_layout(rect=(0, 0.02, 1, 0.99))
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
     plt.close(fig)
 
 

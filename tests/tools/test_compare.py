@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from concurrency_patterns.__main__ import main
+from concurrency_patterns.tools import compare
 from concurrency_patterns.tools.compare import (
     Row,
     Table,
@@ -331,3 +332,27 @@ def test_a_stream_whose_memory_grows_misses_its_target() -> None:
            "| +20.0% ✗ |" in text
     assert "| +100.0% |" in text  # the hand-written row is shown, not judged
     assert format_memory(rows, markdown=True, pattern="mutex") == ""
+
+
+@pytest.mark.parametrize(("slug", "title"), [
+    ("1000-urls-limit-100-delay-10ms", "1,000 URLs, limit 100, delay 10 ms"),
+    ("sleep-400-jobs-of-5ms-40-workers", "sleep: 400 jobs of 5 ms, 40 workers"),
+    ("crawl-200-urls-limit-20-1-in-5-busy-1000-per-s",
+     "crawl: 200 URLs, limit 20, 1 in 5 busy, 1,000/s"),
+    ("100-tasks-x-100-increments", "100 tasks × 100 increments"),
+    ("1000-tasks-no-limit", "1,000 tasks, no limit"),
+    ("read-mostly", "read mostly"),
+])
+def test_a_workload_is_titled_as_a_reader_reads_it(slug: str, title: str) -> None:
+    assert compare.workload_title(slug) == title
+
+
+@pytest.mark.parametrize(("variant", "kind"), [
+    ("asyncio", "python"), ("anyio/trio (httpcore)", "python"), ("threads (3.13t)", "other"),
+    ("go (conc)", "go"), ("aiometer (peer)", "peer"), ("hand-written (asyncio)", "base"),
+    ("bare asyncio.Lock", "base"), ("sequential", "base"), ("plain dict", "base"),
+    ("threads → asyncio: bare culsans", "base"), ("asyncio, a fresh one each time", "base"),
+])
+def test_baselines_are_drawn_apart_from_the_library(variant: str, kind: str) -> None:
+    """The charts hatch the baselines, and the summary chart picks only the library's rows."""
+    assert compare._kind(variant) == kind
