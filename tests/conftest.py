@@ -17,6 +17,7 @@ import os
 import selectors
 import sys
 import sysconfig
+import textwrap
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -61,6 +62,31 @@ def pytest_report_header() -> str:
         raise pytest.UsageError("free-threaded CPython with the GIL turned back on by an "
                                 "import: the suites would not test what they claim to")
     return f"GIL: {'on' if gil else 'off'}" + (" (free-threaded build)" if free_threaded else "")
+
+
+TERMINAL_WIDTH = 100  # what pyproject.toml promises the terminal output fits
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_terminal_summary(terminalreporter: Any) -> Iterator[None]:
+    """pytest-benchmark's tables are built to fit (the columns in pyproject.toml, short row
+    names), but its legend is a fixed line of 109 columns: fold any summary line wider than
+    TERMINAL_WIDTH, keeping its indent."""
+    write_line = terminalreporter.write_line
+
+    def folded(line: str, **markup: Any) -> None:
+        if len(line) <= TERMINAL_WIDTH:
+            write_line(line, **markup)
+            return
+        indent = line[:len(line) - len(line.lstrip())]
+        for part in textwrap.wrap(line, TERMINAL_WIDTH, subsequent_indent=indent + "  "):
+            write_line(part, **markup)
+
+    terminalreporter.write_line = folded
+    try:
+        yield
+    finally:
+        terminalreporter.write_line = write_line
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -224,8 +225,9 @@ def measure(request: Any, benchmark: Any, pattern: str, probe: str,
     low, high = peak_rss(probe, small, backend), peak_rss(probe, large, backend)
     growth = high / low - 1
     variant = probe.split(": ", 1)[1]
-    benchmark.group = f"{pattern}: peak RSS, streaming"
-    benchmark.name = f"{variant} ({backend}): {small:,} -> {large:,} items"
+    # The sizes in the group, and a short name: pytest-benchmark's table fits 100 columns.
+    benchmark.group = f"{pattern}: peak RSS, streaming {small:,} -> {large:,} items"
+    benchmark.name = f"{textwrap.shorten(variant, 40, placeholder='…')} ({backend})"
     benchmark.extra_info.update(pattern=pattern, memory={
         "pattern": pattern, "variant": variant, "backend": backend, "items": [small, large],
         "peak_rss_kib": [low, high], "growth": growth,

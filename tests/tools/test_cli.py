@@ -157,3 +157,20 @@ def test_the_readme_names_the_version_it_describes() -> None:
     """The README (and the home page, which includes it) says which version it is about."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert f"version {__version__}," in readme
+
+
+@pytest.mark.timeout(300)
+def test_pytest_benchmark_s_tables_fit_100_columns() -> None:
+    """`pytest --benchmark-only` prints within the 100 columns pyproject.toml promises: its
+    columns, the memory rows' short names, and the folded legend (tests/conftest.py)."""
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/benchmarks/bench_once.py",
+         "tests/benchmarks/bench_pipeline.py", "--benchmark-only", "--workloads=quick",
+         "--benchmark-max-time=0.001", "--benchmark-min-rounds=1", "-q", "-p", "no:randomly",
+         "-k", "once or rss or memory"],
+        cwd=root, capture_output=True, text=True, timeout=280, check=False)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "peak RSS" in run.stdout and "Legend:" in run.stdout  # the tables were printed
+    wide = [line for line in run.stdout.splitlines() if len(line) > 100]
+    assert not wide, wide
