@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,18 @@ def test_demo_prints_one_agreed_line_per_pattern() -> None:
     firsts = [line for line in out if not line.startswith(" ")]  # wrapped lines are indented
     assert [line.split(":")[0] for line in firsts] == list(SLUGS)
     assert "counter = 1000" in firsts[SLUGS.index("mutex")]
+
+
+@pytest.mark.parametrize("command", [["demo", "--verbose"], ["demo"], ["list"]])
+def test_terminal_output_fits_100_columns_and_splits_no_word(command: list[str]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "concurrency_patterns", *command],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.splitlines()
+    assert max(len(line) for line in out) <= 100
+    # a line may end in a hyphen only where the word has one ("sub-/deadline" was a split)
+    split = [line for line in out if re.search(r"[a-z]-$", line)]
+    assert not split, split
 
 
 def test_list_names_every_pattern_with_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,8 @@ COMPARATIVE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:[–-]\d+(?:[.,]\d+)*)?\
                          r"\bas fast as\b|\bfaster than\b|\bslower than\b|"
                          r"\btimes (?:faster|slower)\b|"
                          r"\b(?:about|around|roughly|nearly|almost) \d|\bapproach(?:es)? the\b|"
-                         r"\bclose to the (?:floor|limit|rate)\b|\blittle changes\b")
+                         r"\bclose to the (?:floor|limit|rate)\b|\blittle changes\b|"
+                         r"~\s?\d|\ba few (?:seconds|minutes|hours)\b")
 
 # Comparisons that are not measurements of this project, each with why it may stay literal:
 # the exact phrase, on its page. A phrase no longer on its page fails too, so the list never

@@ -186,7 +186,7 @@ def format_markdown(outcomes: list[Outcome], machine: dict[str, Any], *, quick: 
         "below — so the goal posts cannot move after the figures are in.",
         "",
         "```sh",
-        "python -m concurrency_patterns claims            # every claim (a few minutes)",
+        "python -m concurrency_patterns claims            # every claim",
         "python -m concurrency_patterns claims cpu-fib io-gap --quick",
         "python -m concurrency_patterns claims --json out.json --markdown out.md",
         "```",
