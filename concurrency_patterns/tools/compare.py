@@ -490,12 +490,22 @@ def _table_unit(medians: list[float]) -> tuple[str, float]:
     return _unit(statistics.median(medians))
 
 
+def _shares_work(table: Table) -> bool:
+    """Whether a floor and a speed-up say anything of *table*: jobs with no work to share
+    (500 empty jobs) put every variant at 0 % of its floor, "0.000940× sequential", which
+    are not figures. Then the columns are left out."""
+    shares = [x for r in table.rows if "sequential" not in r.variant  # 1× of itself
+              for x in (r.efficiency, r.speedup) if x is not None]
+    return not shares or max(shares) >= 0.05
+
+
 def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
     unit, scale = _table_unit([r.median for r in table.rows])
     header = ["variant", f"median ({unit})", "IQR", "vs Go"]
-    show_eff = any(r.efficiency is not None for r in table.rows)
+    shares = _shares_work(table)
+    show_eff = shares and any(r.efficiency is not None for r in table.rows)
     show_job = any(r.per_job is not None for r in table.rows)
-    show_speed = any(r.speedup is not None for r in table.rows)
+    show_speed = shares and any(r.speedup is not None for r in table.rows)
     show_cpu = table.pattern == "bounded_fetch"  # is the client waiting, or working?
     show_cpu_request = any(r.cpu_per_request is not None for r in table.rows)
     show_hand = any(r.vs_hand is not None for r in table.rows)
@@ -541,6 +551,8 @@ def _cells(table: Table) -> tuple[list[str], list[list[str]]]:
 
 
 def _floor_note(table: Table) -> str:
+    if not _shares_work(table):
+        return ""
     if table.pattern == "process_offload":
         return "floor: the sequential time divided by the number of cores"
     if table.floor:

@@ -356,3 +356,19 @@ def test_a_workload_is_titled_as_a_reader_reads_it(slug: str, title: str) -> Non
 def test_baselines_are_drawn_apart_from_the_library(variant: str, kind: str) -> None:
     """The charts hatch the baselines, and the summary chart picks only the library's rows."""
     assert compare._kind(variant) == kind
+
+
+def test_a_floor_and_a_speed_up_are_left_out_where_there_is_no_work_to_share() -> None:
+    """500 empty jobs put every variant at 0 % of its floor and "0.0009× sequential": not
+    figures. With real jobs the columns stay."""
+    def table(speedup: float) -> compare.Table:
+        return compare.Table("process_offload", "jobs", {}, 1.0, [
+            compare.Row("sequential", 1.0, 0.0, 7, efficiency=0.5, speedup=1.0),
+            compare.Row("processes", 1.0 / speedup, 0.0, 7, efficiency=speedup / 2,
+                        speedup=speedup)])
+
+    empty, _ = compare._cells(table(0.0009))
+    assert "of floor" not in empty and "vs sequential" not in empty
+    assert compare._floor_note(table(0.0009)) == ""
+    real, _ = compare._cells(table(1.9))
+    assert "of floor" in real and "vs sequential" in real
