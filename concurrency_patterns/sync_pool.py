@@ -78,6 +78,11 @@ _NOTHING: Any = object()  # a waiter not served yet
 _BUILD: Any = object()  # a waiter handed a free place: it builds the object itself
 
 
+def _not_out() -> ValueError:
+    return ValueError("put() of an object that is not out of this pool "
+                      "(put twice, or never got from it)")
+
+
 class _Books(Generic[T]):
     """The objects: built, idle, out. Invariant: ``created == len(idle) + len(out)`` and
     ``created <= max_size``; an object is in ``idle`` or in ``out``, never both. The callers
@@ -101,8 +106,7 @@ class _Books(Generic[T]):
 
     def give_back(self, obj: T) -> None:
         if self.out.pop(id(obj), None) is None:
-            raise ValueError("put() of an object that is not out of this pool "
-                             "(put twice, or never got from it)")
+            raise _not_out()
 
     def stats(self, waiting: int) -> PoolStatistics:
         return PoolStatistics(self.created, len(self.idle), len(self.out), waiting,
@@ -138,18 +142,25 @@ class ThreadSyncPool(Generic[T]):
             check_positive_number("timeout", timeout)
         books = self._books
         with self._lock:
-            if books.idle and not self._waiting:  # the common case: no wait, no predicate
-                return books.take_idle()
-            self._waiting += 1
-            try:
-                ok = self._returned.wait_for(
-                    lambda: books.idle or books.created < books.max_size, timeout)
-            finally:
-                self._waiting -= 1
-            if not ok:
-                raise TimeoutError(f"no object came back within {timeout} s")
-            if books.idle:
-                return books.take_idle()
+            # The common cases call no Python function while they hold the lock: with the
+            # GIL, a thread is made to let go of it only at such a call, and one that lets
+            # go holding the lock sets every other thread queueing for it through the OS
+            # (see acquire_threads in _core/rate.py).
+            if books.idle and not self._waiting:  # an idle object, and nobody waiting
+                obj = books.idle.pop()
+                books.out[id(obj)] = obj
+                return obj
+            if self._waiting or books.created >= books.max_size:
+                self._waiting += 1
+                try:
+                    ok = self._returned.wait_for(
+                        lambda: books.idle or books.created < books.max_size, timeout)
+                finally:
+                    self._waiting -= 1
+                if not ok:
+                    raise TimeoutError(f"no object came back within {timeout} s")
+                if books.idle:
+                    return books.take_idle()
             books.created += 1  # hold the place while new() runs, outside the lock
         try:
             obj = books.new()
@@ -167,13 +178,15 @@ class ThreadSyncPool(Generic[T]):
         books = self._books
         if books.reset is None:  # nothing to run outside the lock: one trip through it
             with self._lock:
-                books.give_back(obj)
+                if books.out.pop(id(obj), None) is None:  # give_back(), inlined (see get)
+                    raise _not_out()
                 books.idle.append(obj)
                 if self._waiting:
                     self._returned.notify()
             return
         with self._lock:
-            books.give_back(obj)
+            if books.out.pop(id(obj), None) is None:
+                raise _not_out()
         try:
             if books.reset is not None:
                 books.reset(obj)
@@ -184,7 +197,8 @@ class ThreadSyncPool(Generic[T]):
             raise
         with self._lock:
             books.idle.append(obj)
-            self._returned.notify()
+            if self._waiting:
+                self._returned.notify()
 
     @contextmanager
     def borrow(self, timeout: float | None = None) -> Iterator[T]:

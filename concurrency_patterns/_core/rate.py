@@ -226,7 +226,22 @@ async def wait_anyio(gcra: Gcra, slot: float, left: float) -> None:
 
 
 def acquire_threads(gcra: Gcra, lock: threading.Lock, timeout: float | None = None) -> bool:
-    return acquire_threads_keyed(lambda now: gcra, lock, timeout)
+    """Take a slot of *gcra* for a thread, sleeping until it comes; ``False`` if it would
+    come after *timeout* seconds (nothing is taken then)."""
+    with lock:  # guards the reservation and the line; never held while sleeping
+        now = time.monotonic()
+        # The free slot, reserve() inlined: no Python call while the lock is held. With the
+        # GIL, a thread is made to let go of it only at a Python call or a loop's jump back;
+        # one made to let go while it holds *lock* leaves the other threads blocked on the
+        # lock, and from then on the lock goes from thread to thread through the OS, one
+        # wake-up at a time. With reserve() called here, 10 threads over an unlimited
+        # limiter took 1.3 to 12 times as long as this, from run to run, on 3.11.
+        if gcra.tat - gcra.tolerance <= now and not gcra.queue:
+            gcra.tat = max(now, gcra.tat) + gcra.interval
+            return True
+        slot, left = gcra.reserve(now)
+        turn = _line_up(gcra, slot, left, now, timeout)
+    return turn is not None and _wait_turn(gcra, lock, turn, slot, now)
 
 
 def acquire_threads_keyed(
@@ -235,19 +250,31 @@ def acquire_threads_keyed(
     """``acquire_threads`` for the limiter ``pick(now)`` chooses, chosen under the lock: a
     keyed limiter may drop an idle key's state, so looking it up and reserving from it must
     be one step."""
-    with lock:  # guards the reservation and the line; never held while sleeping
+    with lock:
         now = time.monotonic()
         gcra = pick(now)
         slot, left = gcra.reserve(now)
-        if timeout is not None and slot - now > timeout:
-            gcra.give_back(left)  # it is the last reservation: we hold the lock
-            return False
         if slot <= now and not gcra.queue:
             return True
-        turn = _Turn(threading.Event())
-        gcra.queue.append(turn)
-        if gcra.queue[0] is turn:
-            turn.up.set()
+        turn = _line_up(gcra, slot, left, now, timeout)
+    return turn is not None and _wait_turn(gcra, lock, turn, slot, now)
+
+
+def _line_up(gcra: Gcra, slot: float, left: float, now: float,
+             timeout: float | None) -> _Turn | None:
+    """Under the lock, for a caller whose slot is later or who has others ahead: its place
+    in line, or None (and the slot given back) if the slot is past *timeout*."""
+    if timeout is not None and slot - now > timeout:
+        gcra.give_back(left)  # it is the last reservation: the caller holds the lock
+        return None
+    turn = _Turn(threading.Event())
+    gcra.queue.append(turn)
+    if gcra.queue[0] is turn:
+        turn.up.set()
+    return turn
+
+
+def _wait_turn(gcra: Gcra, lock: threading.Lock, turn: _Turn, slot: float, now: float) -> bool:
     try:
         if slot > now:
             time.sleep(slot - now)
