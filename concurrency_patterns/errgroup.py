@@ -96,6 +96,10 @@ def _limit(limit: int | None) -> float:
     return math.inf if limit is None else check_positive_int("limit", limit)
 
 
+def _not_entered() -> RuntimeError:
+    return RuntimeError("use the group as 'with ErrGroup() as g:'")
+
+
 def _describe(group: object, running: int, limit: float, errors: int) -> str:
     bound = "" if math.isinf(limit) else f"/{limit:g}"
     return f"<{type(group).__name__} {running}{bound} running, {errors} error(s)>"
@@ -492,6 +496,7 @@ class ThreadErrGroup:
         self._running = 0
         self._threads: list[threading.Thread] = []
         self._line: deque[object] = deque()  # a ticket per go() waiting for room, in order
+        self._waiting = 0  # callers in wait_for: a finishing thread notifies only for them
         self._fatal: BaseException | None = None  # a BaseException in a function: re-raised
         self._entered = False
         self.cancelled = threading.Event()
@@ -517,17 +522,30 @@ class ThreadErrGroup:
             RuntimeError: the group is not entered (``with``).
         """
         check_callable("fn", fn)
+        # Made before the lock is taken, and started after it is let go: a thread's start
+        # waits for the thread, and nothing that runs Python code happens under the lock.
+        # With the GIL, a thread is made to let go of it only at a Python call; one that lets
+        # go holding the lock sets every other thread queueing for it through the OS.
+        thread = threading.Thread(target=self._run, args=(fn, args), name="errgroup")
         with self._cond:
-            self._check_entered()
-            ticket = object()
-            self._line.append(ticket)
-            try:
-                self._cond.wait_for(lambda: self.cancelled.is_set() or (
-                    self._line[0] is ticket and self._running < self._limit))
-            finally:
-                self._line.remove(ticket)
-                self._cond.notify_all()  # the next in line may go now
-            return self._start_locked(fn, args)
+            if not self._entered:
+                raise _not_entered()
+            if self._line or self._running >= self._limit or self.cancelled.is_set():
+                ticket = object()  # no room now, or others wait first: wait in line
+                self._line.append(ticket)
+                self._waiting += 1
+                try:
+                    self._cond.wait_for(lambda: self.cancelled.is_set() or (
+                        self._line[0] is ticket and self._running < self._limit))
+                finally:
+                    self._waiting -= 1
+                    self._line.remove(ticket)
+                    self._cond.notify_all()  # the next in line may go now
+                if self.cancelled.is_set():
+                    return False
+            self._admit(thread)
+        thread.start()
+        return True
 
     def try_go(self, fn: Callable[[*Ts], object], *args: *Ts) -> bool:
         """Start ``fn(*args)`` if there is room now and nobody waits for it; ``False``
@@ -538,14 +556,15 @@ class ThreadErrGroup:
             RuntimeError: the group is not entered (``with``).
         """
         check_callable("fn", fn)
+        thread = threading.Thread(target=self._run, args=(fn, args), name="errgroup")
         with self._cond:
-            self._check_entered()
-            return (not self._line and self._running < self._limit
-                    and self._start_locked(fn, args))
-
-    def _check_entered(self) -> None:
-        if not self._entered:
-            raise RuntimeError("use the group as 'with ErrGroup() as g:'")
+            if not self._entered:
+                raise _not_entered()
+            if self._line or self._running >= self._limit or self.cancelled.is_set():
+                return False
+            self._admit(thread)
+        thread.start()
+        return True
 
     def cancel(self) -> None:
         """Start nothing more and set ``cancelled``; running functions finish."""
@@ -553,16 +572,12 @@ class ThreadErrGroup:
             self.cancelled.set()
             self._cond.notify_all()
 
-    def _start_locked(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-        if self.cancelled.is_set():
-            return False
+    def _admit(self, thread: threading.Thread) -> None:
+        """Under the lock: count *thread* as running, and keep it to join."""
         self._running += 1
         if len(self._threads) > 2 * self._running + 16:  # forget finished threads as we go:
             self._threads = [t for t in self._threads if t.is_alive()]  # memory stays flat
-        thread = threading.Thread(target=self._run, args=(fn, args), name="errgroup")
         self._threads.append(thread)
-        thread.start()
-        return True
 
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
@@ -580,7 +595,8 @@ class ThreadErrGroup:
         finally:
             with self._cond:
                 self._running -= 1
-                self._cond.notify_all()
+                if self._waiting:  # someone waits for room, or for the last to finish
+                    self._cond.notify_all()
 
     def __enter__(self) -> ThreadErrGroup:
         self._entered = True
@@ -594,7 +610,11 @@ class ThreadErrGroup:
         # Running functions may still start others (Go allows g.Go until Wait returns): wait
         # until none runs, then join every thread the group started.
         with self._cond:
-            self._cond.wait_for(lambda: self._running == 0)
+            self._waiting += 1
+            try:
+                self._cond.wait_for(lambda: self._running == 0)
+            finally:
+                self._waiting -= 1
             threads, self._threads = self._threads, []
             self._entered = False
         for thread in threads:

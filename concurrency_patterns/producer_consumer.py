@@ -35,7 +35,9 @@ The contract, for every variant:
 
 from __future__ import annotations
 
+import itertools
 import queue
+import sys
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -120,6 +122,46 @@ class _Ledger(Generic[T]):
     def unprocessed(self) -> list[T]:
         return list(self._pending.values())  # dicts keep insertion (ticket) order
 
+    def settle(self) -> None:
+        """Once every thread that took or consumed is done: make ``consumed`` final."""
+
+
+class _GilLedger(_Ledger[T]):
+    """The ledger threads share while the GIL is on, with no lock: ``next()`` of an
+    ``itertools.count`` and a dict's single store or delete are each one step the GIL never
+    splits. ``consumed`` is counted once, by ``settle()``, after every thread has finished:
+    what was taken and is no longer pending was consumed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._count = itertools.count()
+        self._settled = False
+
+    def take(self, item: T) -> int:
+        ticket = next(self._count)
+        self._pending[ticket] = item
+        return ticket
+
+    def done(self, ticket: int) -> None:
+        del self._pending[ticket]
+
+    def unprocessed(self) -> list[T]:
+        # Two producers may store out of ticket order: the tickets give the order taken.
+        return [self._pending[ticket] for ticket in sorted(self._pending)]
+
+    def settle(self) -> None:
+        if not self._settled:
+            self._settled = True
+            self.consumed = next(self._count) - len(self._pending)
+
+
+def _thread_ledger() -> _Ledger[Any]:
+    """The ledger for a call whose producers (or consumers) are threads: without a lock while
+    the GIL is on; with one on a free-threaded build, where ``itertools.count`` is not atomic."""
+    if getattr(sys, "_is_gil_enabled", lambda: True)():
+        return _GilLedger()
+    return _LockedLedger()
+
 
 class _LockedLedger(_Ledger[T]):
     """The ledger that threads share (producer threads, or the thread variant): each method
@@ -129,13 +171,21 @@ class _LockedLedger(_Ledger[T]):
         super().__init__()
         self._lock = threading.Lock()
 
+    # _Ledger's two methods written out again, not called: with the GIL, a thread is made to
+    # let go of it only at a Python call, and one that lets go inside the lock sets every
+    # other producer and consumer queueing for it through the OS (see acquire_threads in
+    # _core/rate.py). Nothing under the lock calls Python code.
     def take(self, item: T) -> int:
         with self._lock:
-            return super().take(item)
+            ticket = self._tickets
+            self._tickets = ticket + 1
+            self._pending[ticket] = item
+        return ticket
 
     def done(self, ticket: int) -> None:
         with self._lock:
-            super().done(ticket)
+            del self._pending[ticket]
+            self.consumed += 1
 
     def unprocessed(self) -> list[T]:
         with self._lock:
@@ -371,7 +421,7 @@ def produce_consume_threads(
         TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
-    ledger: _Ledger[T] = _LockedLedger()
+    ledger: _Ledger[T] = _thread_ledger()
     q: queue.Queue[Any] = queue.Queue(maxsize)
     results: list[R] = []
     failures: list[BaseException] = []
@@ -420,6 +470,7 @@ def produce_consume_threads(
         t.join()
     # --8<-- [end:threads]
     if failures:
+        ledger.settle()
         unprocessed = ledger.unprocessed()
         if on_unprocessed is not None and unprocessed:
             on_unprocessed(unprocessed)
@@ -465,7 +516,7 @@ async def produce_consume_from_threads(
         MissingExtra: culsans is not installed (the ``[bridge]`` extra).
     """
     _check_args(sources, consume, consumers, maxsize, sync=True)
-    ledger: _Ledger[T] = _LockedLedger()
+    ledger: _Ledger[T] = _thread_ledger()
     q: culsans.Queue[tuple[int, T]] = culsans.Queue(maxsize)
     results: list[R] = []
     failures: list[BaseException] = []
@@ -515,6 +566,7 @@ async def produce_consume_from_threads(
             q.shutdown(immediate=True)
             await _join(threads)
         if failures:
+            ledger.settle()
             raise ProducerConsumerError(failures[0], ledger.unprocessed(), ledger.consumed)
 
     await _supervise(run(), ledger, on_unprocessed)
@@ -575,6 +627,7 @@ async def _supervise(
     try:
         await run
     except BaseException as exc:
+        ledger.settle()  # every thread has finished: run() joins them before it ends
         unprocessed = ledger.unprocessed()
         if on_unprocessed is not None and unprocessed:
             on_unprocessed(unprocessed)
