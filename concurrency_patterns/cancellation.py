@@ -130,7 +130,10 @@ class AsyncioScope:
                  "_timeout_s", "_timer", "_token", "deadline")
 
     def __init__(self, timeout: float | None = None, *, move_on: bool = False) -> None:
-        self._timeout_s = _check_timeout(timeout)
+        # The usual timeout, a float or None, checked inline: a scope per request adds up.
+        self._timeout_s = (math.inf if timeout is None else timeout
+                           if type(timeout) is float and timeout >= 0
+                           else _check_timeout(timeout))
         self._move_on = move_on
         self._parent: AsyncioScope | None = None
         self._timer: asyncio.Timeout | None = None
@@ -218,12 +221,22 @@ class AsyncioScope:
         self._token = _asyncio_scope.set(self)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> bool:
+    def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                  tb: TracebackType | None) -> Awaitable[bool | None]:
+        # A plain method that returns what ``async with`` awaits. A block that ended on its
+        # own, before any deadline, is the usual case: the timer's own exit is all it needs,
+        # with no coroutine of ours around it.
         assert self._timer is not None
         assert self._token is not None
         _asyncio_scope.reset(self._token)
         self._exited = True
+        if exc_type is None and not self._timer.expired():
+            return self._timer.__aexit__(None, None, None)
+        return self._exit(exc_type, exc, tb)
+
+    async def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                    tb: TracebackType | None) -> bool:
+        assert self._timer is not None
         try:
             await self._timer.__aexit__(exc_type, exc, tb)
         except TimeoutError:
@@ -417,8 +430,10 @@ class ThreadScope:
         self._timeout_s = seconds
         self._parent = parent
         self._lock = threading.Lock()
-        self._done = threading.Event()
-        self._children: weakref.WeakSet[ThreadScope] = weakref.WeakSet()
+        self._done: threading.Event | None = None  # made by the first wait(), like _children
+        # Made by the first child: most scopes have none, and a WeakSet costs more to make
+        # than the rest of a scope together.
+        self._children: weakref.WeakSet[ThreadScope] | None = None
         self._cause: BaseException | None = None
         self._cancelled_here = False  # cancel() was called on this scope itself
         self._closed = False  # its block has ended: new children are born cancelled
@@ -473,7 +488,13 @@ class ThreadScope:
         the scope is done. Returns whether it is done: ``if scope.wait(0.1): return``."""
         limit = self.remaining() if seconds is None else min(_check_timeout(seconds),
                                                             self.remaining())
-        self._done.wait(None if math.isinf(limit) else limit)
+        with self._lock:  # _finish sets _cause under the lock, then the event it finds
+            if self._cause is not None:
+                return True
+            if self._done is None:
+                self._done = threading.Event()
+            done = self._done
+        done.wait(None if math.isinf(limit) else limit)
         return self.cancelled
 
     def shielded(self, fn: Callable[[ThreadScope, *Ts], T], *args: *Ts, timeout: float) -> T:
@@ -495,11 +516,13 @@ class ThreadScope:
                  tb: TracebackType | None) -> bool:
         with self._lock:
             self._closed = True
-            children = list(self._children) if self._cause is None else []
+            children = list(self._children) if self._children and self._cause is None else []
         for child in children:  # Go's defer cancel(): release what still runs below
             child._finish(Cancelled("the enclosing scope's block ended"))
         if self._parent is not None:
-            self._parent._children.discard(self)
+            with self._parent._lock:
+                if self._parent._children is not None:
+                    self._parent._children.discard(self)
         # The Cancelled that this scope's own cancel() caused ends the block quietly.
         return isinstance(exc, Cancelled) and self._cancelled_here
 
@@ -509,6 +532,8 @@ class ThreadScope:
             if cause is None and self._closed:
                 cause = Cancelled("the enclosing scope's block ended")
             if cause is None:
+                if self._children is None:
+                    self._children = weakref.WeakSet()
                 self._children.add(child)
         if cause is not None:
             child._finish(cause)  # born into a cancelled parent
@@ -518,8 +543,10 @@ class ThreadScope:
             if self._cause is not None:
                 return
             self._cause = cause
-            children = list(self._children)
-        self._done.set()
+            children = list(self._children) if self._children else []
+            done = self._done
+        if done is not None:
+            done.set()
         for child in children:
             child._finish(cause)  # Go: a parent's cancel reaches every child, with its cause
 
