@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._core.lazy import lazy
 
@@ -53,21 +53,58 @@ __all__ = [
 ]
 
 
-class _AsyncHeld:
-    """``async with``: take the lock on entry, release it on exit, however the block ends. A
-    plain object, not an ``asynccontextmanager``: a generator per block would cost more than
-    the lock itself."""
+class _Ready:
+    """An awaitable that is done already: ``await`` on it returns None at once, with no
+    coroutine made and no trip through the event loop."""
 
-    __slots__ = ("_acquire", "_release")
+    __slots__ = ()
 
-    def __init__(self, acquire: Callable[[], Awaitable[None]], release: Callable[[], None]) -> None:
-        self._acquire, self._release = acquire, release
+    def __await__(self) -> Generator[Any, None, None]:
+        return iter(())  # type: ignore[return-value]  # an exhausted iterator: done at once
 
-    async def __aenter__(self) -> None:
-        await self._acquire()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._release()
+_READY = _Ready()
+
+
+class _AsyncReading:
+    """``async with rw.reading():``, with rlock's free path taken inline: a block that gets
+    in at once (no writer holds or waits) costs no coroutine, on entry or exit."""
+
+    __slots__ = ("_rw",)
+
+    def __init__(self, rw: _AsyncRWMutex) -> None:
+        self._rw = rw
+
+    def __aenter__(self) -> Awaitable[None]:
+        rw = self._rw
+        if not rw._writer and not rw._writers:  # rlock()'s first lines
+            rw._readers += 1
+            return _READY
+        return rw.rlock()
+
+    def __aexit__(self, *exc: object) -> Awaitable[None]:
+        self._rw.runlock()
+        return _READY
+
+
+class _AsyncWriting:
+    """``async with rw.writing():``, with lock's free path taken inline."""
+
+    __slots__ = ("_rw",)
+
+    def __init__(self, rw: _AsyncRWMutex) -> None:
+        self._rw = rw
+
+    def __aenter__(self) -> Awaitable[None]:
+        rw = self._rw
+        if not rw._writer and not rw._readers and not rw._writers:  # lock()'s first lines
+            rw._writer = True
+            return _READY
+        return rw.lock()
+
+    def __aexit__(self, *exc: object) -> Awaitable[None]:
+        self._rw.unlock()
+        return _READY
 
 
 class _Held:
@@ -207,11 +244,11 @@ class _AsyncRWMutex:
 
     def reading(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.reading():`` holds a read lock for the block."""
-        return _AsyncHeld(self.rlock, self.runlock)
+        return cast("AbstractAsyncContextManager[None]", _AsyncReading(self))
 
     def writing(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.writing():`` holds the write lock for the block."""
-        return _AsyncHeld(self.lock, self.unlock)
+        return cast("AbstractAsyncContextManager[None]", _AsyncWriting(self))
 
 
 class AsyncioRWMutex(_AsyncRWMutex):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -36,9 +37,21 @@ class ThreadRWMutexFacade:
     def unlock(self) -> None:
         self.rw.unlock()
 
-    # The library's context managers only call the four methods above: reuse them.
-    reading = cp_asyncio.RWMutex.reading
-    writing = cp_asyncio.RWMutex.writing
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[None]:
+        await self.rlock()
+        try:
+            yield
+        finally:
+            self.runlock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        await self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
 
 
 ASYNC = [
