@@ -522,10 +522,8 @@ class ThreadErrGroup:
             RuntimeError: the group is not entered (``with``).
         """
         check_callable("fn", fn)
-        # Made before the lock is taken, and started after it is let go: a thread's start
-        # waits for the thread, and nothing that runs Python code happens under the lock.
-        # With the GIL, a thread is made to let go of it only at a Python call; one that lets
-        # go holding the lock sets every other thread queueing for it through the OS.
+        # Made before the lock and started after it: no Python code runs under the lock (see
+        # acquire_threads in _core/rate.py for what a GIL switch inside it costs).
         thread = threading.Thread(target=self._run, args=(fn, args), name="errgroup")
         with self._cond:
             if not self._entered:

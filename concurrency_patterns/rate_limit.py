@@ -88,7 +88,7 @@ class _AsyncRateLimiter:
         slot back when no one has queued after it.
         """
         # The free slot's path, inline: when the rate never binds, this is all an acquire
-        # costs, and a second coroutine per call would be a third of it.
+        # costs, and a second coroutine per call would add to it.
         now = self._clock()
         slot, left = self._gcra.reserve(now)
         if slot > now or self._gcra.queue:  # later, or others wait before it: in line

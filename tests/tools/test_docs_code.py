@@ -21,6 +21,7 @@ from concurrency_patterns.tools.excerpts import (
     excerpt,
     expand,
 )
+from tests.tools.test_figures import COMPARATIVE
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_WIDTH = 100
@@ -82,6 +83,11 @@ def test_each_excerpt_is_the_pattern_and_fits(page: str, path: str, what: str) -
     wide = [n for n, line in enumerate(lines, 1) if len(line.expandtabs(4)) > CODE_WIDTH]
     assert not wide, f"{page}: {path} {what!r}: lines wider than {CODE_WIDTH}: {wide}"
     assert not any('"""' in line for line in lines), f"{page}: {path} {what!r}: a docstring"
+    # The page shows the code's comments too: no measured figure typed into them.
+    comments = [line.split("#", 1)[1] if path.endswith(".py") else line.split("//", 1)[1]
+                for line in lines if ("#" if path.endswith(".py") else "//") in line]
+    typed = [c for c in comments if COMPARATIVE.search(c)]
+    assert not typed, f"{page}: {path} {what!r}: a comparison typed into a comment: {typed}"
 
 
 def test_every_pattern_page_shows_excerpts_only() -> None:
