@@ -509,6 +509,10 @@ async def _stream_asyncio(
     # inboxes[k] feeds stage k; the last one is the caller's. Stage k's workers send to k+1.
     # The list form has no caller's inbox: its last stage hands each output over itself.
     direct = report.collecting
+    # The list form in completion order: what _Books.complete, arrive and deliver would do
+    # for it, in one step, with nothing to reorder (the same end state in the books).
+    collect_now = direct and not ordered
+    into_list, in_flight = books.collected, books.in_flight
     inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
     inboxes.append(asyncio.Queue(stages[-1].limit))
     gate = asyncio.Semaphore(window) if ordered else None
@@ -549,6 +553,9 @@ async def _stream_asyncio(
                 raise books.failed(stage.name, index, item, exc) from exc
             if not last:
                 await outbox.put((index, value))
+                continue
+            if collect_now:  # the list form in completion order: into the list, no reordering
+                into_list.append((index, in_flight.pop(index), value))
                 continue
             books.complete(index, value)
             if not direct:
@@ -781,6 +788,10 @@ async def _stream_anyio(
     gate = anyio.Semaphore(window) if ordered else None
     # The list form has no caller's channel: its last stage hands each output over itself.
     direct = report.collecting
+    # The list form in completion order: what _Books.complete, arrive and deliver would do
+    # for it, in one step, with nothing to reorder (the same end state in the books).
+    collect_now = direct and not ordered
+    into_list, in_flight = books.collected, books.in_flight
     done, last_running = anyio.Event(), [stages[-1].limit]
 
     items = _Source(source)
@@ -830,6 +841,9 @@ async def _stream_anyio(
                 except Exception as exc:
                     raise books.failed(stage.name, index, item, exc) from exc
                 if last:
+                    if collect_now:  # the list form in completion order: no reordering
+                        into_list.append((index, in_flight.pop(index), value))
+                        continue
                     books.complete(index, value)
                     if direct:  # the list form: straight into the call's list
                         books.arrive(index, value)
@@ -1073,6 +1087,10 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
     # The list form has no caller's channel: its last stage hands each output over itself,
     # and the caller's own thread reads the source, which saves a thread and a hand-off.
     direct = report.collecting
+    # The list form in completion order: what _Books.complete, arrive and deliver would do
+    # for it, in one step, with nothing to reorder (the same end state in the books).
+    collect_now = direct and not ordered
+    into_list, in_flight = books.collected, books.in_flight
     source_read = threading.Event()  # the list form: the caller has started the source
 
     def halt() -> None:
@@ -1128,6 +1146,9 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
                     continue
                 if not last:
                     outbox.put((index, value))
+                    continue
+                if collect_now:  # the list form in completion order: no lock, no reordering
+                    into_list.append((index, in_flight.pop(index), value))
                     continue
                 books.complete(index, value)
                 if not direct:
