@@ -45,7 +45,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._core import check_callable, check_positive_int, unwrap_group
 from ._core.lazy import lazy
-from ._core.queues import Closed, close_asyncio, close_threads, get_asyncio, get_threads
+from ._core.queues import (
+    END,
+    Closed,
+    asyncio_closed,
+    close_asyncio,
+    close_threads,
+    get_threads,
+)
 from ._core.workers import close_async
 
 if TYPE_CHECKING:
@@ -104,7 +111,7 @@ class _Ledger(Generic[T]):
     """
 
     def __init__(self) -> None:
-        self._pending: dict[int, T] = {}
+        self.pending: dict[int, T] = {}
         self._tickets = 0
         self.consumed = 0
 
@@ -112,25 +119,27 @@ class _Ledger(Generic[T]):
     def take(self, item: T) -> int:
         ticket = self._tickets
         self._tickets = ticket + 1
-        self._pending[ticket] = item
+        self.pending[ticket] = item
         return ticket
 
     def done(self, ticket: int) -> None:
-        del self._pending[ticket]
+        del self.pending[ticket]
         self.consumed += 1
 
     def unprocessed(self) -> list[T]:
-        return list(self._pending.values())  # dicts keep insertion (ticket) order
+        return list(self.pending.values())  # dicts keep insertion (ticket) order
 
     def settle(self) -> None:
         """Once every thread that took or consumed is done: make ``consumed`` final."""
 
 
-class _GilLedger(_Ledger[T]):
-    """The ledger threads share while the GIL is on, with no lock: ``next()`` of an
-    ``itertools.count`` and a dict's single store or delete are each one step the GIL never
-    splits. ``consumed`` is counted once, by ``settle()``, after every thread has finished:
-    what was taken and is no longer pending was consumed."""
+class _LockFreeLedger(_Ledger[T]):
+    """The ledger for tasks on one loop, or threads while the GIL is on, with no lock:
+    ``next()`` of an ``itertools.count`` and a dict's single store or delete are each one
+    step the GIL never splits. ``done`` is one delete, which a hot loop may write out itself
+    (``del ledger.pending[ticket]``). ``consumed`` is counted once, by ``settle()``, after
+    every task and thread has finished: what was taken and is no longer pending was
+    consumed."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,27 +148,27 @@ class _GilLedger(_Ledger[T]):
 
     def take(self, item: T) -> int:
         ticket = next(self._count)
-        self._pending[ticket] = item
+        self.pending[ticket] = item
         return ticket
 
     def done(self, ticket: int) -> None:
-        del self._pending[ticket]
+        del self.pending[ticket]
 
     def unprocessed(self) -> list[T]:
         # Two producers may store out of ticket order: the tickets give the order taken.
-        return [self._pending[ticket] for ticket in sorted(self._pending)]
+        return [self.pending[ticket] for ticket in sorted(self.pending)]
 
     def settle(self) -> None:
         if not self._settled:
             self._settled = True
-            self.consumed = next(self._count) - len(self._pending)
+            self.consumed = next(self._count) - len(self.pending)
 
 
 def _thread_ledger() -> _Ledger[Any]:
     """The ledger for a call whose producers (or consumers) are threads: without a lock while
     the GIL is on; with one on a free-threaded build, where ``itertools.count`` is not atomic."""
     if getattr(sys, "_is_gil_enabled", lambda: True)():
-        return _GilLedger()
+        return _LockFreeLedger()
     return _LockedLedger()
 
 
@@ -179,12 +188,12 @@ class _LockedLedger(_Ledger[T]):
         with self._lock:
             ticket = self._tickets
             self._tickets = ticket + 1
-            self._pending[ticket] = item
+            self.pending[ticket] = item
         return ticket
 
     def done(self, ticket: int) -> None:
         with self._lock:
-            del self._pending[ticket]
+            del self.pending[ticket]
             self.consumed += 1
 
     def unprocessed(self) -> list[T]:
@@ -278,18 +287,24 @@ async def produce_consume_asyncio(
         TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize)
-    ledger: _Ledger[T] = _Ledger()
+    ledger: _LockFreeLedger[T] = _LockFreeLedger()
     q: asyncio.Queue[tuple[int, T]] = asyncio.Queue(maxsize)
     results: list[R] = []
+    closed, pending = asyncio_closed(), ledger.pending
 
     async def consumer() -> None:
+        # get_asyncio and ledger.done, written out: no Python call per item but the user's.
+        get = q.get
         while True:
             try:
-                ticket, item = await get_asyncio(q)
-            except Closed:  # closed and drained: no more items, ever
+                entry = await get()
+            except closed:  # closed and drained (3.13+): no more items, ever
                 return
+            if entry is END:  # the same, before 3.13
+                return
+            ticket, item = entry
             results.append(await consume(item))
-            ledger.done(ticket)
+            del pending[ticket]
 
     async def run() -> None:
         async with asyncio.TaskGroup() as tg:

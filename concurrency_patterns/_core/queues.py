@@ -24,7 +24,8 @@ else:
     asyncio = lazy(globals(), "asyncio")
 
 __all__ = [
-    "Closed", "close_asyncio", "close_threads", "get_asyncio", "get_threads", "settle_asyncio",
+    "END", "Closed", "asyncio_closed", "close_asyncio", "close_threads", "get_asyncio",
+    "get_threads", "settle_asyncio",
 ]
 
 
@@ -33,6 +34,28 @@ class Closed(Exception):
 
 
 _END: Any = object()  # the 3.11/3.12 end marker: no real item can be this object
+END: Any = _END
+
+
+def asyncio_closed() -> type[BaseException]:
+    """What ``await q.get()`` raises once an ``asyncio.Queue`` is closed and drained: for a
+    receiver that reads the queue itself in a hot loop, with no coroutine per item around
+    each get (``get_asyncio``)::
+
+        closed = asyncio_closed()
+        while True:
+            try:
+                entry = await q.get()
+            except closed:      # 3.13 and later: shut down and drained
+                return
+            if entry is END:    # 3.11 and 3.12: its end marker
+                return
+
+    Before 3.13, ``Closed``, which ``q.get()`` never raises.
+    """
+    if sys.version_info >= (3, 13):
+        return asyncio.QueueShutDown
+    return Closed
 
 
 async def settle_asyncio(q: asyncio.Queue[Any]) -> None:
