@@ -84,7 +84,9 @@ from ._core import check_callable, check_positive_int, unwrap_group
 from ._core import retry as retrying
 from ._core.lazy import lazy
 from ._core.queues import (
+    END,
     Closed,
+    asyncio_closed,
     close_asyncio,
     close_threads,
     get_asyncio,
@@ -516,6 +518,7 @@ async def _stream_asyncio(
     inboxes: list[asyncio.Queue[tuple[int, Any]]] = [asyncio.Queue(s.buffer) for s in stages]
     inboxes.append(asyncio.Queue(stages[-1].limit))
     gate = asyncio.Semaphore(window) if ordered else None
+    closed = asyncio_closed()
     running = [s.limit for s in stages]
     done = asyncio.Event()  # the list form: the last stage's last worker has finished
 
@@ -542,11 +545,15 @@ async def _stream_asyncio(
     async def work(k: int) -> None:
         stage, inbox, outbox = stages[k], inboxes[k], inboxes[k + 1]
         last, call = k == len(stages) - 1, calls[k]
+        get = inbox.get  # get_asyncio, written out: no coroutine of ours per item
         while True:
             try:
-                index, item = await get_asyncio(inbox)
-            except Closed:  # closed and drained
+                entry = await get()
+            except closed:  # closed and drained (3.13+)
                 break
+            if entry is END:  # the same, before 3.13
+                break
+            index, item = entry
             try:
                 value = await call(item)
             except Exception as exc:  # not a cancellation: that passes through
@@ -823,9 +830,9 @@ async def _stream_anyio(
         last, call = stage is stages[-1], calls[id(stage)]
         async with out:  # the stage's last worker out closes the next channel
             while True:
-                # The channel's own checkpoint (a trip through the event loop) is paid only
-                # when it must wait, the way asyncio.Queue does; checkpoint_if_cancelled keeps
-                # a worker that never waits cancellable. That halves the cost per item.
+                # The channel's checkpoint (a trip through the loop) is paid only when it
+                # must wait, as asyncio.Queue's is; this line keeps a worker that never
+                # waits cancellable.
                 await anyio.lowlevel.checkpoint_if_cancelled()
                 try:
                     index, item = inbox.receive_nowait()
@@ -856,11 +863,11 @@ async def _stream_anyio(
                     out.send_nowait((index, value))
                 except anyio.WouldBlock:
                     await out.send((index, value))
+    # --8<-- [end:anyio]
         if last and direct:
             last_running[0] -= 1
             if last_running[0] == 0:
                 done.set()
-    # --8<-- [end:anyio]
 
     async def outputs(
         inbox: MemoryObjectReceiveStream[tuple[int, Any]],
@@ -1127,6 +1134,14 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
 
     calls = [_sync_call(stage) for stage in stages]
 
+    def leave(k: int) -> None:
+        with lock:
+            running[k] -= 1
+            last = running[k] == 0
+        if last:  # the stage's last worker closes the next channel
+            receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
+            close_threads(inboxes[k + 1], receivers)
+
     # --8<-- [start:threads]
     def work(k: int) -> None:
         stage, inbox, outbox, call = stages[k], inboxes[k], inboxes[k + 1], calls[k]
@@ -1163,12 +1178,7 @@ def _stream_threads(source: Iterable[Any], stages: list[Stage[Any, Any]], ordere
         except BaseException as exc:
             fail(exc)
         finally:
-            with lock:
-                running[k] -= 1
-                last = running[k] == 0
-            if last:  # the stage's last worker closes the next channel
-                receivers = stages[k + 1].limit if k + 1 < len(stages) else 1
-                close_threads(outbox, receivers)
+            leave(k)  # the stage's last worker closes the next channel
     # --8<-- [end:threads]
 
     def outputs() -> Iterator[Any]:
