@@ -108,42 +108,19 @@ class _Ledger(Generic[T]):
     Each item gets a ticket when a producer takes it; a consumer hands the ticket back when it has
     processed the item. Whatever holds a ticket when the pipeline stops is unprocessed — whether
     it was in the queue, in a producer blocked on a full queue, or in a consumer's hands.
+
+    This one takes no lock: for tasks on one loop, and for threads while the GIL is on, since
+    ``next()`` of an ``itertools.count`` and a dict's single store or delete are each one step
+    the GIL never splits. ``done`` is one delete, which a hot loop may write out itself
+    (``del ledger.pending[ticket]``). ``consumed`` is not counted as items go: ``settle()``
+    works it out once every task and thread has finished, as what was taken and is no longer
+    pending.
     """
 
     def __init__(self) -> None:
         self.pending: dict[int, T] = {}
-        self._tickets = 0
-        self.consumed = 0
-
-    # For tasks on one event loop: no lock, since nothing here awaits.
-    def take(self, item: T) -> int:
-        ticket = self._tickets
-        self._tickets = ticket + 1
-        self.pending[ticket] = item
-        return ticket
-
-    def done(self, ticket: int) -> None:
-        del self.pending[ticket]
-        self.consumed += 1
-
-    def unprocessed(self) -> list[T]:
-        return list(self.pending.values())  # dicts keep insertion (ticket) order
-
-    def settle(self) -> None:
-        """Once every thread that took or consumed is done: make ``consumed`` final."""
-
-
-class _LockFreeLedger(_Ledger[T]):
-    """The ledger for tasks on one loop, or threads while the GIL is on, with no lock:
-    ``next()`` of an ``itertools.count`` and a dict's single store or delete are each one
-    step the GIL never splits. ``done`` is one delete, which a hot loop may write out itself
-    (``del ledger.pending[ticket]``). ``consumed`` is counted once, by ``settle()``, after
-    every task and thread has finished: what was taken and is no longer pending was
-    consumed."""
-
-    def __init__(self) -> None:
-        super().__init__()
         self._count = itertools.count()
+        self.consumed = 0
         self._settled = False
 
     def take(self, item: T) -> int:
@@ -159,31 +136,34 @@ class _LockFreeLedger(_Ledger[T]):
         return [self.pending[ticket] for ticket in sorted(self.pending)]
 
     def settle(self) -> None:
+        """Once every task and thread that took or consumed is done: make ``consumed`` final."""
         if not self._settled:
             self._settled = True
-            self.consumed = next(self._count) - len(self.pending)
+            self.consumed = self._taken() - len(self.pending)
+
+    def _taken(self) -> int:
+        return next(self._count)  # the next ticket: how many were handed out
 
 
 def _thread_ledger() -> _Ledger[Any]:
     """The ledger for a call whose producers (or consumers) are threads: without a lock while
     the GIL is on; with one on a free-threaded build, where ``itertools.count`` is not atomic."""
     if getattr(sys, "_is_gil_enabled", lambda: True)():
-        return _LockFreeLedger()
+        return _Ledger()
     return _LockedLedger()
 
 
 class _LockedLedger(_Ledger[T]):
-    """The ledger that threads share (producer threads, or the thread variant): each method
-    under one lock."""
+    """The ledger for threads on a free-threaded build: tickets from a counter under a lock.
+    Nothing under the lock calls Python code: with the GIL (should an import turn it back on),
+    a thread made to let go of it inside the lock sets every other producer and consumer
+    queueing for it through the OS (see acquire_threads in _core/rate.py)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
+        self._tickets = 0
 
-    # _Ledger's two methods written out again, not called: with the GIL, a thread is made to
-    # let go of it only at a Python call, and one that lets go inside the lock sets every
-    # other producer and consumer queueing for it through the OS (see acquire_threads in
-    # _core/rate.py). Nothing under the lock calls Python code.
     def take(self, item: T) -> int:
         with self._lock:
             ticket = self._tickets
@@ -194,11 +174,13 @@ class _LockedLedger(_Ledger[T]):
     def done(self, ticket: int) -> None:
         with self._lock:
             del self.pending[ticket]
-            self.consumed += 1
 
     def unprocessed(self) -> list[T]:
         with self._lock:
             return super().unprocessed()
+
+    def _taken(self) -> int:
+        return self._tickets
 
 
 _END: Any = object()  # private end marker: no real item can be this object
@@ -287,7 +269,7 @@ async def produce_consume_asyncio(
         TypeError, ValueError: for bad arguments, before anything starts.
     """
     _check_args(sources, consume, consumers, maxsize)
-    ledger: _LockFreeLedger[T] = _LockFreeLedger()
+    ledger: _Ledger[T] = _Ledger()
     q: asyncio.Queue[tuple[int, T]] = asyncio.Queue(maxsize)
     results: list[R] = []
     closed, pending = asyncio_closed(), ledger.pending

@@ -206,12 +206,18 @@ async def call_async(
         try:
             return await fn(arg), attempt, reasons
         except Exception as exc:
-            wait = wait_after(policy, exc, attempt)
-            if wait is None:
-                raise Exhausted(exc, attempt, reasons) from None
-            reasons += (describe(exc),)
-            attempt += 1
+            wait, attempt, reasons = _next_attempt(policy, exc, attempt, reasons)
             await sleep(wait)
+
+
+def _next_attempt(policy: Policy, exc: Exception, attempt: int,
+                  reasons: tuple[str, ...]) -> tuple[float, int, tuple[str, ...]]:
+    """After *exc* ended try number *attempt*: the wait before the next, its number and the
+    reasons so far; ``Exhausted`` if there is to be no next."""
+    wait = wait_after(policy, exc, attempt)
+    if wait is None:
+        raise Exhausted(exc, attempt, reasons) from None
+    return wait, attempt + 1, (*reasons, describe(exc))
 
 
 def call_sync(
@@ -228,9 +234,5 @@ def call_sync(
         try:
             return fn(arg), attempt, reasons
         except Exception as exc:
-            wait = wait_after(policy, exc, attempt)
-            if wait is None:
-                raise Exhausted(exc, attempt, reasons) from None
-            reasons += (describe(exc),)
-            attempt += 1
+            wait, attempt, reasons = _next_attempt(policy, exc, attempt, reasons)
             time.sleep(wait)

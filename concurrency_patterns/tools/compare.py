@@ -874,21 +874,31 @@ def _ratio_axis(ax: Any, values: list[float]) -> None:
     ax.axvline(1.0, color=_COLOURS["go"], linewidth=1, linestyle="--")
 
 
-def _legend(fig: Any, rows: list[Row]) -> float:
-    """Say what the colours are, for the kinds of row this chart has, under the chart; the
-    height it takes, in inches."""
+_KIND_NAMES = {"go": "Go", "python": "this library", "other": "another interpreter (suffix)",
+               "peer": "a peer library", "base": "baseline: hand-written, bare or sequential"}
+
+
+def _legend_kinds(rows: list[Row]) -> list[str]:
+    """The kinds of row *rows* has, in the legend's order; none when there is one kind."""
+    seen = {_kind(r.variant) for r in rows}
+    return [k for k in _KIND_NAMES if k in seen] if len(seen) > 1 else []
+
+
+def _legend_inches(kinds: list[str]) -> float:
+    """The height of the legend under a chart: two kinds to a line."""
+    return 0.27 * math.ceil(len(kinds) / 2) + 0.1 if kinds else 0.0
+
+
+def _legend(fig: Any, kinds: list[str]) -> None:
+    """Say what the colours are, for the kinds of row this chart has, under the chart."""
     from matplotlib.patches import Patch
 
-    kinds = {"go": "Go", "python": "this library", "other": "another interpreter (suffix)",
-             "peer": "a peer library", "base": "baseline: hand-written, bare or sequential"}
-    seen = {_kind(r.variant) for r in rows}
-    handles = [Patch(facecolor=_COLOURS[k], hatch=_HATCH.get(k), label=label, edgecolor="white")
-               for k, label in kinds.items() if k in seen]
-    if len(handles) < 2:
-        return 0.0
+    if not kinds:
+        return
+    handles = [Patch(facecolor=_COLOURS[k], hatch=_HATCH.get(k), label=_KIND_NAMES[k],
+                     edgecolor="white") for k in kinds]
     fig.legend(handles=handles, fontsize=CHART_MIN_PT, loc="lower left", ncols=2,
                bbox_to_anchor=(0.01, 0.035), frameon=False)
-    return 0.27 * math.ceil(len(handles) / 2) + 0.1
 
 
 def _bars(ax: Any, rows: list[Row], values: list[float], errors: list[float], **kw: Any) -> None:
@@ -918,9 +928,9 @@ def draw_table_chart(t: Table, path: Path, machine: str) -> None:
     plt = _pyplot()
     rows = list(reversed(t.rows))
     go = t.row("go")
-    legend = 0.27 * 3 + 0.1  # at most: five kinds, two to a line
-    height = 1.3 + 0.32 * len(rows) + legend
-    fig, ax = plt.subplots(figsize=(CHART_WIDTH_IN, height))
+    kinds = _legend_kinds(rows)
+    legend = _legend_inches(kinds)
+    fig, ax = plt.subplots(figsize=(CHART_WIDTH_IN, 1.3 + 0.32 * len(rows) + legend))
     if go is not None:
         values = [r.median / go.median for r in rows]
         errors = [r.iqr / go.median / 2 for r in rows]
@@ -943,23 +953,21 @@ def draw_table_chart(t: Table, path: Path, machine: str) -> None:
         # beside the bar's error bar, never on it
         ax.annotate(label, (value + error, y), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=CHART_MIN_PT)
-    used = _legend(fig, rows)
-    fig.set_size_inches(CHART_WIDTH_IN, height - legend + used)
+    _legend(fig, kinds)
     ax.set_title(textwrap.fill(table_title(t), 70), fontsize=10.5, loc="left")
     ax.tick_params(axis="both", labelsize=CHART_MIN_PT)
     ax.margins(y=0.5 / max(len(rows), 1))
     fig.text(0.99, 0.005, machine, fontsize=CHART_MIN_PT, color="#666666", ha="right",
              va="bottom")
-    bottom = (used + 0.22) / fig.get_size_inches()[1]  # the legend, then the machine
+    bottom = (legend + 0.22) / fig.get_size_inches()[1]  # the legend, then the machine
     fig.tight_layout(rect=(0, bottom, 1, 1))
     _save(fig, path)
     plt.close(fig)
 
 
 def _save(fig: Any, path: Path) -> None:
-    """At CHART_DPI, CHART_WIDTH_IN wide: the width the site shows it at, so that its text
-    keeps its size."""
-    fig.set_size_inches(CHART_WIDTH_IN, fig.get_size_inches()[1])
+    """At CHART_DPI: every chart is made CHART_WIDTH_IN wide, the width the site shows it at,
+    so that its text keeps its size."""
     fig.savefig(path, dpi=CHART_DPI)
 
 
