@@ -19,8 +19,14 @@ The pools here are **bounded**, since in Python the reason to pool is usually a 
   are fewer, then waits for one to be returned;
 * ``put(obj)`` runs ``reset(obj)`` and makes it available again; a waiting ``get()`` receives
   it. ``borrow()`` does both around a ``with`` block;
-* an object is never held by two callers at once. Putting one that is not out (a second
-  ``put``, or an object from elsewhere) raises ``ValueError``;
+* ``try_get()`` takes an idle object, or builds one if there is room, and returns None rather
+  than wait. In async code it is no coroutine: ``await get()`` costs one per call, even when
+  it need not wait;
+* a ``put()`` with no object out raises ``ValueError``. With ``check_puts=True`` the pool
+  also keeps each object out by identity, and refuses any put of an object that is not out
+  (a second ``put`` while others are out, an object from elsewhere), so that no object is
+  ever handed to two callers at once. That check costs a dict entry per borrow, so it is
+  asked for, not paid by every pool;
 * if ``reset`` raises, the object is dropped, not reused, and its place is freed; so is the
   place of a ``new()`` that raises;
 * cancelling a ``get()`` that waits (async), or its ``timeout`` running out (threads), loses
@@ -32,7 +38,9 @@ wait.
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -83,54 +91,82 @@ def _not_out() -> ValueError:
                       "(put twice, or never got from it)")
 
 
+def _gil() -> bool:
+    return bool(getattr(sys, "_is_gil_enabled", lambda: True)())
+
+
 class _Books(Generic[T]):
-    """The objects: built, idle, out. Invariant: ``created == len(idle) + len(out)`` and
-    ``created <= max_size``; an object is in ``idle`` or in ``out``, never both. The callers
-    hold the model's lock (threads) or run on one event loop (async) around each method."""
+    """The objects: built, idle, out; what every pool keeps.
+
+    Invariant: ``_created`` counts the idle objects, the ones out and the places held for a
+    ``new()`` or a ``reset()`` under way, and never exceeds ``_max_size``. With *check_puts*,
+    ``_out`` maps ``id()`` to each object out (identity, so unhashable objects work); without,
+    it is None and the pool keeps only the count.
+    """
 
     def __init__(self, new: Callable[[], T], reset: Callable[[T], object] | None,
-                 max_size: int) -> None:
+                 max_size: int, check_puts: bool) -> None:
         check_callable("new", new)
         if reset is not None:
             check_callable("reset", reset)
-        self.new, self.reset = new, reset
-        self.max_size = check_positive_int("max_size", max_size)
-        self.idle: list[T] = []
-        self.out: dict[int, T] = {}  # id -> object: identity, so unhashable objects work
-        self.created = 0
+        if not isinstance(check_puts, bool):
+            raise TypeError(f"check_puts must be a bool, got {type(check_puts).__name__}")
+        self._new, self._reset = new, reset
+        self._max_size = check_positive_int("max_size", max_size)
+        self._idle: list[T] = []
+        self._out: dict[int, T] | None = {} if check_puts else None
+        self._created = 0
 
-    def take_idle(self) -> T:
-        obj = self.idle.pop()
-        self.out[id(obj)] = obj
+    def _taken(self, obj: T) -> T:
+        if self._out is not None:
+            self._out[id(obj)] = obj
         return obj
 
-    def give_back(self, obj: T) -> None:
-        if self.out.pop(id(obj), None) is None:
+    def _check_put(self, obj: T) -> None:
+        out = self._out
+        if out is None:
+            # The count alone: more objects back than are out. Read the idle count first: a
+            # place can only be given up (``_created`` fall) by an object that is not idle.
+            if len(self._idle) >= self._created:
+                raise _not_out()
+        elif out.pop(id(obj), None) is None:
             raise _not_out()
 
-    def stats(self, waiting: int) -> PoolStatistics:
-        return PoolStatistics(self.created, len(self.idle), len(self.out), waiting,
-                              self.max_size)
+    def _stats(self, waiting: int) -> PoolStatistics:
+        created, idle = self._created, len(self._idle)
+        return PoolStatistics(created, idle, created - idle, waiting, self._max_size)
 
 
-class ThreadSyncPool(Generic[T]):
-    """A bounded pool of reusable objects that threads share.
+class ThreadSyncPool(_Books[T]):
+    """A bounded pool of reusable objects that threads share: ``SyncPool[T]``.
+
+    ``obj = pool.get()`` takes an idle object or builds one with *new*; when *max_size*
+    objects are out, it waits for one to be returned, up to *timeout* seconds.
+    ``pool.put(obj)`` resets it and gives it back; ``with pool.borrow() as obj:`` does both.
+    An idle object is taken and given back with no lock while the GIL is on (``list.pop``
+    and ``append`` are atomic); the lock is for the count, for waiting, and for everything
+    on a free-threaded build. A caller that arrives as an object is returned may take it
+    before a thread that was waiting wakes: that one waits on, within its timeout.
 
     Args:
         new: builds an object; called while fewer than *max_size* exist and none is idle.
         reset: called on each object as it is returned, before anyone else gets it.
         max_size: the most objects that exist at once (>= 1).
+        check_puts: check, by identity, that each ``put()`` returns an object that is out of
+            this pool. Without it a ``put()`` with no object out is refused, but a second put
+            of an object while others are out is not seen.
 
     Raises:
         TypeError, ValueError: for a bad argument, naming it.
     """
 
     def __init__(self, new: Callable[[], T], *, reset: Callable[[T], object] | None = None,
-                 max_size: int) -> None:
-        self._books = _Books(new, reset, max_size)
+                 max_size: int, check_puts: bool = False) -> None:
+        super().__init__(new, reset, max_size, check_puts)
         self._lock = threading.Lock()
         self._returned = threading.Condition(self._lock)
         self._waiting = 0
+        self._gil = _gil()  # decided once: a build's GIL can be turned on, never off
 
     def get(self, timeout: float | None = None) -> T:
         """An idle object, a new one if there is room, or else the next one returned.
@@ -140,65 +176,99 @@ class ThreadSyncPool(Generic[T]):
         """
         if timeout is not None:
             check_positive_number("timeout", timeout)
-        books = self._books
-        with self._lock:
-            # The common cases call no Python function while they hold the lock: with the
-            # GIL, a thread is made to let go of it only at such a call, and one that lets
-            # go holding the lock sets every other thread queueing for it through the OS
-            # (see acquire_threads in _core/rate.py).
-            if books.idle and not self._waiting:  # an idle object, and nobody waiting
-                obj = books.idle.pop()
-                books.out[id(obj)] = obj
+        if not self._waiting:  # an idle object, and nobody waiting for one: no lock
+            try:
+                obj = self._idle.pop()
+            except IndexError:
+                pass
+            else:
+                if self._out is not None:
+                    self._out[id(obj)] = obj
                 return obj
-            if self._waiting or books.created >= books.max_size:
+        return cast(T, self._get_slow(timeout))  # it waits, so never None
+
+    def try_get(self) -> T | None:
+        """An idle object, or a new one if there is room; None, at once, if every object is
+        out. ``obj = pool.try_get()`` then ``if obj is None: obj = pool.get()`` never waits
+        while it need not."""
+        if not self._waiting:
+            try:
+                obj = self._idle.pop()
+            except IndexError:
+                pass
+            else:
+                if self._out is not None:
+                    self._out[id(obj)] = obj
+                return obj
+        return self._get_slow(None, wait=False)
+
+    def _get_slow(self, timeout: float | None, wait: bool = True) -> T | None:
+        idle = self._idle
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while True:
+                try:
+                    return self._taken(idle.pop())
+                except IndexError:
+                    pass
+                if self._created < self._max_size:
+                    self._created += 1  # hold the place while new() runs, outside the lock
+                    break
+                if not wait:
+                    return None
+                left = None if deadline is None else deadline - time.monotonic()
                 self._waiting += 1
                 try:
+                    # The predicate is checked before the wait: an object put back since
+                    # the pop above is seen here, not missed.
                     ok = self._returned.wait_for(
-                        lambda: books.idle or books.created < books.max_size, timeout)
+                        lambda: idle or self._created < self._max_size, left)
                 finally:
                     self._waiting -= 1
                 if not ok:
                     raise TimeoutError(f"no object came back within {timeout} s")
-                if books.idle:
-                    return books.take_idle()
-            books.created += 1  # hold the place while new() runs, outside the lock
         try:
-            obj = books.new()
+            obj = self._new()
         except BaseException:
-            with self._lock:
-                books.created -= 1
-                self._returned.notify()
+            self._give_up_place()
             raise
-        with self._lock:
-            books.out[id(obj)] = obj
-        return obj
+        return self._taken(obj)
 
     def put(self, obj: T) -> None:
-        """Reset *obj* and return it to the pool, for the next ``get()``."""
-        books = self._books
-        if books.reset is None:  # nothing to run outside the lock: one trip through it
-            with self._lock:
-                if books.out.pop(id(obj), None) is None:  # give_back(), inlined (see get)
-                    raise _not_out()
-                books.idle.append(obj)
-                if self._waiting:
+        """Reset *obj* and return it to the pool, for the next ``get()``.
+
+        Raises:
+            ValueError: *obj* is not out of this pool (see *check_puts*).
+        """
+        out = self._out
+        if out is None:  # _check_put(), inlined: every call costs, on a path this short
+            if len(self._idle) >= self._created:
+                raise _not_out()
+        elif out.pop(id(obj), None) is None:
+            raise _not_out()
+        if self._reset is not None:
+            try:
+                self._reset(obj)
+            except BaseException:
+                self._give_up_place()  # a broken object is dropped; its place is free
+                raise
+        if self._gil:
+            # No lock: a thread about to wait counted itself in _waiting before it checks
+            # for an idle object, so either it sees this one or this sees it waiting.
+            self._idle.append(obj)
+            if self._waiting:
+                with self._lock:
                     self._returned.notify()
             return
-        with self._lock:
-            if books.out.pop(id(obj), None) is None:
-                raise _not_out()
-        try:
-            if books.reset is not None:
-                books.reset(obj)
-        except BaseException:
-            with self._lock:  # a broken object is dropped; its place is free again
-                books.created -= 1
-                self._returned.notify()
-            raise
-        with self._lock:
-            books.idle.append(obj)
+        with self._lock:  # free-threaded: the same, ordered by the lock
+            self._idle.append(obj)
             if self._waiting:
                 self._returned.notify()
+
+    def _give_up_place(self) -> None:
+        with self._lock:
+            self._created -= 1
+            self._returned.notify()
 
     @contextmanager
     def borrow(self, timeout: float | None = None) -> Iterator[T]:
@@ -212,7 +282,7 @@ class ThreadSyncPool(Generic[T]):
     def statistics(self) -> PoolStatistics:
         """The pool's state now: objects created, idle, in use, and callers waiting."""
         with self._lock:
-            return self._books.stats(self._waiting)
+            return self._stats(self._waiting)
 
     def __repr__(self) -> str:
         s = self.statistics()
@@ -220,22 +290,22 @@ class ThreadSyncPool(Generic[T]):
                 f"{s.waiting} waiting>")
 
 
-class _AsyncSyncPool(Generic[T]):
+class _AsyncSyncPool(_Books[T]):
     """The async pools' body: one event loop, so no lock. A caller that finds no idle object
     and no room waits in line; a returned object is handed straight to the first in line (or
     the room it frees, to build one), so a newcomer cannot take it first.
 
     Invariants: ``_line`` holds the callers waiting, in order, and is empty whenever an object
     is idle or there is room (a caller only queues when neither is so, and every put or freed
-    place serves the line first). A caller that was served counts in ``created`` and, if
-    handed an object, in ``out`` before it resumes.
+    place serves the line first). A caller that was served counts in ``_created`` and, if
+    handed an object, as out before it resumes.
     """
 
     _name = ""
 
     def __init__(self, new: Callable[[], T], *, reset: Callable[[T], object] | None = None,
-                 max_size: int) -> None:
-        self._books = _Books(new, reset, max_size)
+                 max_size: int, check_puts: bool = False) -> None:
+        super().__init__(new, reset, max_size, check_puts)
         self._line: deque[Any] = deque()  # waiters, first come first served
 
     # What a waiter is, per model: the subclasses say.
@@ -255,13 +325,33 @@ class _AsyncSyncPool(Generic[T]):
 
     async def get(self) -> T:
         """An idle object, a new one if there is room, or else the next one returned."""
-        books = self._books
-        if not self._line:  # no one waits ahead: take what is here, without a trip
-            if books.idle:
-                return books.take_idle()
-            if books.created < books.max_size:
-                books.created += 1  # hold the place while new() runs
+        idle = self._idle
+        if idle:  # and so no one waits (the invariant): take it, without a trip
+            obj = idle.pop()
+            if self._out is not None:
+                self._out[id(obj)] = obj
+            return obj
+        if not self._line and self._created < self._max_size:
+            self._created += 1  # hold the place while new() runs
+            return self._build()
+        return await self._wait_in_line()
+
+    def try_get(self) -> T | None:
+        """An idle object, or a new one if there is room; None, at once, if every object is
+        out or others wait. Unlike ``get()`` it is no coroutine, and costs none: for a hot loop,
+        ``obj = pool.try_get()`` then ``if obj is None: obj = await pool.get()``."""
+        try:
+            obj = self._idle.pop()  # idle, so no one waits (the invariant)
+        except IndexError:
+            if not self._line and self._created < self._max_size:
+                self._created += 1
                 return self._build()
+            return None
+        if self._out is not None:
+            self._out[id(obj)] = obj
+        return obj
+
+    async def _wait_in_line(self) -> T:
         waiter = self._new_waiter()
         self._line.append(waiter)
         try:
@@ -280,55 +370,62 @@ class _AsyncSyncPool(Generic[T]):
         return cast(T, handed)
 
     def put(self, obj: T) -> None:
-        """Reset *obj* and return it to the pool, for the next ``get()``."""
-        books = self._books
-        books.give_back(obj)
-        try:
-            if books.reset is not None:
-                books.reset(obj)
-        except BaseException:
-            books.created -= 1  # dropped: its place is free again
-            self._free_place()
-            raise
-        self._hand_over(obj)
+        """Reset *obj* and return it to the pool, for the next ``get()``.
+
+        Raises:
+            ValueError: *obj* is not out of this pool (see *check_puts*).
+        """
+        idle, out = self._idle, self._out
+        if out is None:  # _check_put(), inlined: every call costs, on a path this short
+            if len(idle) >= self._created:
+                raise _not_out()
+        elif out.pop(id(obj), None) is None:
+            raise _not_out()
+        if self._reset is not None:
+            try:
+                self._reset(obj)
+            except BaseException:
+                self._created -= 1  # dropped: its place is free again
+                self._free_place()
+                raise
+        if self._line:
+            self._hand_over(obj)
+        else:
+            idle.append(obj)
 
     def _build(self) -> T:
-        """Build an object in a place already counted in ``created``."""
-        books = self._books
+        """Build an object in a place already counted in ``_created``."""
         try:
-            obj = books.new()
+            obj = self._new()
         except BaseException:
-            books.created -= 1
+            self._created -= 1
             self._free_place()
             raise
-        books.out[id(obj)] = obj
-        return obj
+        return self._taken(obj)
 
     def _hand_over(self, obj: T) -> None:
-        books = self._books
         while self._line:
             waiter = self._line.popleft()
-            books.out[id(obj)] = obj
+            self._taken(obj)
             if self._serve(waiter, obj):
                 return
-            del books.out[id(obj)]
-        books.idle.append(obj)
+            self._check_put(obj)  # not taken after all: out no more
+        self._idle.append(obj)
 
     def _free_place(self) -> None:
-        books = self._books
         while self._line:
             waiter = self._line.popleft()
-            books.created += 1
+            self._created += 1
             if self._serve(waiter, _BUILD):
                 return
-            books.created -= 1
+            self._created -= 1
 
     def _pass_on(self, handed: Any) -> None:
         if handed is _BUILD:
-            self._books.created -= 1
+            self._created -= 1
             self._free_place()
         else:
-            del self._books.out[id(handed)]
+            self._check_put(handed)
             self._hand_over(handed)
 
     @asynccontextmanager
@@ -342,7 +439,7 @@ class _AsyncSyncPool(Generic[T]):
 
     def statistics(self) -> PoolStatistics:
         """The pool's state now: objects created, idle, in use, and callers waiting."""
-        return self._books.stats(len(self._line))
+        return self._stats(len(self._line))
 
     def __repr__(self) -> str:
         s = self.statistics()
@@ -357,7 +454,8 @@ class AsyncioSyncPool(_AsyncSyncPool[T]):
     objects are out, it waits for one to be returned, first come first served. ``pool.put(obj)``
     resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
     cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
-    scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
+    scope. ``try_get()`` takes an object only if it need not wait, and is no coroutine.
+    ``statistics()`` says how many objects exist, are idle, are out, and who waits.
     Waiting callers form a line of ``asyncio`` futures: a returned object goes straight to
     the first.
 
@@ -365,6 +463,9 @@ class AsyncioSyncPool(_AsyncSyncPool[T]):
         new: builds an object; called while fewer than *max_size* exist and none is idle.
         reset: called on each object as it is returned, before anyone else gets it.
         max_size: the most objects that exist at once (>= 1).
+        check_puts: check, by identity, that each ``put()`` returns an object that is out of
+            this pool. Without it a ``put()`` with no object out is refused, but a second put
+            of an object while others are out is not seen.
 
     Raises:
         TypeError, ValueError: for a bad argument, naming it.
@@ -397,7 +498,8 @@ class AnyioSyncPool(_AsyncSyncPool[T]):
     objects are out, it waits for one to be returned, first come first served. ``pool.put(obj)``
     resets it and gives it back; ``async with pool.borrow() as obj:`` does both. A caller
     cancelled while it waits has taken nothing; for a deadline on ``get()``, use a cancel
-    scope. ``statistics()`` says how many objects exist, are idle, are out, and who waits.
+    scope. ``try_get()`` takes an object only if it need not wait, and is no coroutine.
+    ``statistics()`` says how many objects exist, are idle, are out, and who waits.
     Waiting callers form a line of ``anyio`` events: a returned object goes straight to the
     first.
 
@@ -405,6 +507,9 @@ class AnyioSyncPool(_AsyncSyncPool[T]):
         new: builds an object; called while fewer than *max_size* exist and none is idle.
         reset: called on each object as it is returned, before anyone else gets it.
         max_size: the most objects that exist at once (>= 1).
+        check_puts: check, by identity, that each ``put()`` returns an object that is out of
+            this pool. Without it a ``put()`` with no object out is refused, but a second put
+            of an object while others are out is not seen.
 
     Raises:
         TypeError, ValueError: for a bad argument, naming it.

@@ -80,6 +80,7 @@ class Model:
 
 MODELS = [Model("threads", cp_threads.SyncPool), Model("asyncio", cp_asyncio.SyncPool),
           Model("anyio-asyncio", cp_anyio.SyncPool), Model("anyio-trio", cp_anyio.SyncPool, "trio")]
+ASYNC_MODELS = [m for m in MODELS if not m.threads]
 
 
 @pytest.fixture
@@ -148,16 +149,81 @@ async def test_objects_are_reused_not_rebuilt(model: Model) -> None:
     assert len(made) <= 2
 
 
+async def _get(model: Model, pool: Any) -> Any:
+    return await anyio.to_thread.run_sync(pool.get) if model.threads else await pool.get()
+
+
 @pytest.mark.parametrize("model", MODELS, ids=str)
-async def test_a_second_put_or_a_stranger_is_refused(model: Model) -> None:
-    pool: Any = model.cls(Buffer, max_size=1)
-    obj = await anyio.to_thread.run_sync(pool.get) if model.threads else await pool.get()
+async def test_with_check_puts_a_second_put_or_a_stranger_is_refused(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=2, check_puts=True)
+    obj, other = await _get(model, pool), await _get(model, pool)
+    pool.put(obj)
+    with pytest.raises(ValueError, match="not out of this pool"):
+        pool.put(obj)  # another object is still out: only the identity check sees this
+    with pytest.raises(ValueError, match="not out of this pool"):
+        pool.put(Buffer())
+    pool.put(other)
+    stats = pool.statistics()
+    assert (stats.created, stats.idle, stats.in_use) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+async def test_without_check_puts_a_put_with_nothing_out_is_refused(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=2)
+    obj = await _get(model, pool)
     pool.put(obj)
     with pytest.raises(ValueError, match="not out of this pool"):
         pool.put(obj)
     with pytest.raises(ValueError, match="not out of this pool"):
         pool.put(Buffer())
-    assert pool.statistics().created == 1
+    stats = pool.statistics()
+    assert (stats.created, stats.idle, stats.in_use) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=str)
+@pytest.mark.parametrize("check_puts", [False, True])
+async def test_try_get_takes_or_builds_and_never_waits(model: Model, check_puts: bool) -> None:
+    pool: Any = model.cls(Buffer, max_size=2, check_puts=check_puts)
+    first = pool.try_get()  # room: built
+    second = pool.try_get()
+    assert isinstance(first, Buffer) and isinstance(second, Buffer) and first is not second
+    assert pool.try_get() is None  # every object is out: None, at once
+    pool.put(first)
+    assert pool.try_get() is first  # idle: taken
+    pool.put(first)
+    pool.put(second)
+    stats = pool.statistics()
+    assert (stats.created, stats.idle, stats.in_use, stats.waiting) == (2, 2, 0, 0)
+
+
+@pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)
+async def test_try_get_does_not_jump_the_line(model: Model) -> None:
+    pool: Any = model.cls(Buffer, max_size=1)
+    held, got = await pool.get(), []
+
+    async def waiter() -> None:
+        got.append(await pool.get())
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(waiter)
+        await anyio.wait_all_tasks_blocked()
+        pool.put(held)  # handed to the waiter
+        assert pool.try_get() is None
+    assert got == [held]
+
+
+def test_a_thread_try_get_with_no_room_returns_none_and_a_put_wakes_a_waiter() -> None:
+    pool: cp_threads.SyncPool[Buffer] = cp_threads.SyncPool(Buffer, max_size=1)
+    held = pool.get()
+    assert pool.try_get() is None
+    got: list[Buffer] = []
+    t = threading.Thread(target=lambda: got.append(pool.get(timeout=30)))
+    t.start()
+    while pool.statistics().waiting == 0:
+        time.sleep(0.001)
+    pool.put(held)  # no lock on this path while the GIL is on: the waiter still wakes
+    t.join(30)
+    assert got == [held]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=str)
@@ -240,6 +306,7 @@ def test_a_thread_get_times_out_taking_nothing() -> None:
     ({"new": Buffer, "reset": 3, "max_size": 1}, TypeError, "reset"),
     ({"new": Buffer, "max_size": 0}, ValueError, "max_size"),
     ({"new": Buffer, "max_size": 1.5}, TypeError, "max_size"),
+    ({"new": Buffer, "max_size": 1, "check_puts": 1}, TypeError, "check_puts"),
 ])
 def test_bad_arguments_are_refused_naming_them(cls: Any, kwargs: dict[str, Any],
                                                error: type, names: str) -> None:
@@ -267,9 +334,6 @@ async def _wait_for_an_object() -> None:
 def test_the_asyncio_sync_pool_stops_when_anyio_cancels_it(how: str) -> None:
     """Waiting as anyio cancels it (as under FastAPI): the wait ends, nothing is left."""
     assert stopped_by_anyio(_wait_for_an_object, how) < 30
-
-
-ASYNC_MODELS = [m for m in MODELS if not m.threads]
 
 
 @pytest.mark.parametrize("model", ASYNC_MODELS, ids=str)

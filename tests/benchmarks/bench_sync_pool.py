@@ -74,35 +74,51 @@ def test_threads_fresh(bench: Bench) -> None:
     bench.sync("threads, a fresh one each time", lambda: _threads(bench.params, borrow))
 
 
-def test_threads_pool(bench: Bench) -> None:
+@pytest.mark.parametrize(("variant", "check_puts"), variants(
+    ("threads, SyncPool", False),
+    ("threads, SyncPool, check_puts=True", True),  # the identity check, asked for
+))
+def test_threads_pool(bench: Bench, variant: str, check_puts: bool) -> None:
     new, reset, use = _kind(bench.params)
-    pool = cp_threads.SyncPool(new, reset=reset, max_size=bench.params["max_size"])
+    pool = cp_threads.SyncPool(new, reset=reset, max_size=bench.params["max_size"],
+                               check_puts=check_puts)
 
     def borrow() -> None:
         obj = pool.get()
         use(obj)
         pool.put(obj)
 
-    bench.sync("threads, SyncPool", lambda: _threads(bench.params, borrow))
+    bench.sync(variant, lambda: _threads(bench.params, borrow))
 
 
 @pytest.mark.parametrize(
-    ("variant", "backend", "cls"),
+    ("variant", "backend", "cls", "how"),
     variants(
-        ("asyncio, SyncPool", "asyncio", cp_asyncio.SyncPool),
-        ("anyio/trio, SyncPool", "trio", cp_anyio.SyncPool),
-        ("asyncio, a fresh one each time", "asyncio", None),
+        ("asyncio, SyncPool", "asyncio", cp_asyncio.SyncPool, "get"),
+        ("anyio/trio, SyncPool", "trio", cp_anyio.SyncPool, "get"),
+        # try_get() first, as a hot loop may: no coroutine unless it has to wait.
+        ("asyncio, SyncPool.try_get", "asyncio", cp_asyncio.SyncPool, "try_get"),
+        ("anyio/trio, SyncPool.try_get", "trio", cp_anyio.SyncPool, "try_get"),
+        ("asyncio, SyncPool, check_puts=True", "asyncio", cp_asyncio.SyncPool, "check_puts"),
+        ("asyncio, a fresh one each time", "asyncio", None, "new"),
     ),
 )
-def test_async(bench: Bench, variant: str, backend: str, cls: Any) -> None:
+def test_async(bench: Bench, variant: str, backend: str, cls: Any, how: str) -> None:
     p = bench.params
     new, reset, use = _kind(p)
-    pool = None if cls is None else cls(new, reset=reset, max_size=p["max_size"])
+    pool = None if cls is None else cls(new, reset=reset, max_size=p["max_size"],
+                                        check_puts=how == "check_puts")
 
     async def worker() -> None:
         for _ in range(p["borrows"]):
             if pool is None:
                 use(new())
+            elif how == "try_get":
+                obj = pool.try_get()
+                if obj is None:
+                    obj = await pool.get()
+                use(obj)
+                pool.put(obj)
             else:
                 obj = await pool.get()
                 use(obj)
@@ -154,6 +170,26 @@ async def hand_written_async(p: dict[str, Any]) -> None:
             tg.start_soon(worker)
 
 
+async def hand_written_async_get(p: dict[str, Any]) -> None:
+    """The same deque behind ``await get()``, as a pool's API is awaited: what the coroutine
+    alone costs."""
+    get, put = _deque_pool(p)
+    _, _, use = _kind(p)
+
+    async def aget() -> Any:
+        return get()
+
+    async def worker() -> None:
+        for _ in range(p["borrows"]):
+            obj = await aget()
+            use(obj)
+            put(obj)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(p["workers"]):
+            tg.start_soon(worker)
+
+
 def hand_written_threads(p: dict[str, Any]) -> None:
     get, put = _deque_pool(p)
     _, _, use = _kind(p)
@@ -170,6 +206,11 @@ def hand_written_threads(p: dict[str, Any]) -> None:
     hand_written_async, hand_written_async, hand_written_threads))
 def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
     run_hand_written(bench, variant, backend, one_round)
+
+
+def test_hand_written_async_get(bench: Bench) -> None:
+    run_hand_written(bench, "hand-written (asyncio), await get()", "asyncio",
+                     hand_written_async_get)
 
 
 @pytest.mark.parametrize(("mode", "variant"), [("sync.Pool", "go"),

@@ -73,6 +73,8 @@ async def main() -> None:
     pool: SyncPool[bytearray] = SyncPool(bytearray, max_size=4)
     async with pool.borrow() as buffer:
         assert_type(buffer, bytearray)
+    assert_type(pool.try_get(), bytearray | None)
+    SyncPool(bytearray, max_size=4, check_puts="yes")  # type: ignore[arg-type]
 
     # Groups start functions with their own arguments, checked.
     async with ErrGroup(limit=2) as g:

@@ -47,6 +47,7 @@ def main() -> None:
     assert_type(RateLimiter(10.0).acquire(timeout=1.0), bool)
     pool: SyncPool[bytearray] = SyncPool(bytearray, max_size=2)
     assert_type(pool.get(timeout=1.0), bytearray)
+    assert_type(pool.try_get(), bytearray | None)
 
 
 def polite_crawl() -> None:
