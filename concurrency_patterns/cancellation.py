@@ -40,10 +40,10 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 
 from ._core import check_callable
 from ._core.lazy import lazy
@@ -104,7 +104,64 @@ def _deadline_cause(timeout: float, inherited: bool) -> DeadlineExceeded:
     return DeadlineExceeded(f"the deadline passed ({timeout:g} s)")
 
 
+class _Ready:
+    """An awaitable that is done at once with *value*: what a plain ``__aexit__`` returns when
+    it has nothing to wait for. ``await`` on it runs no coroutine: for None, the iterator it
+    hands over is an empty tuple's."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool | None) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, bool | None]:
+        if self.value is None:
+            return cast("Generator[Any, None, None]", iter(()))
+        return self._value()
+
+    def _value(self) -> Generator[Any, None, bool | None]:
+        return self.value
+        yield  # a generator, which returns at once
+
+
+_NONE, _TRUE = _Ready(None), _Ready(True)
+
 _asyncio_scope: ContextVar[AsyncioScope | None] = ContextVar("asyncio_scope", default=None)
+
+
+class _Arming(threading.local):
+    """The asyncio scopes entered since this thread's loop last ran its callbacks, whose
+    timers it sets when it next does.
+
+    A deadline can only fire while the loop runs, and the loop only runs once the task gives
+    it up, at an ``await`` that waits. A block that ends before that, the usual one, needs no
+    timer at all; setting one (a timer handle pushed on the loop's heap, then cancelled) is
+    most of what ``asyncio.timeout`` costs. So a scope's timer is set by one callback the
+    loop runs next, for every scope entered since, and only for those still open."""
+
+    loop: Any = None
+    pending: list[AsyncioScope]
+    scheduled = False
+
+
+_arming = _Arming()
+
+
+def _arm_soon(scope: AsyncioScope, loop: asyncio.AbstractEventLoop) -> None:
+    arming = _arming
+    if arming.loop is not loop:  # the first scope on this loop (or on a new one)
+        arming.loop, arming.pending, arming.scheduled = loop, [], False
+    arming.pending.append(scope)
+    if not arming.scheduled:
+        arming.scheduled = True
+        loop.call_soon(_arm_pending, arming)
+
+
+def _arm_pending(arming: _Arming) -> None:
+    arming.scheduled = False
+    pending, arming.pending = arming.pending, []
+    for scope in pending:
+        scope._arm()
 
 
 class AsyncioScope:
@@ -212,26 +269,43 @@ class AsyncioScope:
         loop = asyncio.get_running_loop()
         self._parent = _asyncio_scope.get()
         parent_deadline = self._parent.deadline if self._parent else math.inf
-        self.deadline = min(loop.time() + self._timeout_s, parent_deadline)
+        now = loop.time()
+        self.deadline = deadline = min(now + self._timeout_s, parent_deadline)
         # Only a deadline earlier than the parent's needs a timer: the parent's fires first.
-        own = self.deadline if self.deadline < parent_deadline else None
-        self._own_deadline = own is not None
-        self._timer = asyncio.timeout_at(own)
-        await self._timer.__aenter__()
+        self._own_deadline = own = deadline < parent_deadline
+        self._timer = timer = asyncio.timeout_at(None)
+        await timer.__aenter__()
+        if own:
+            if deadline <= now:  # passed already: at once, as asyncio.timeout(0) does
+                timer.reschedule(deadline)
+            else:  # when the loop next runs, if the block is still open (see _Arming)
+                _arm_soon(self, loop)
         self._token = _asyncio_scope.set(self)
         return self
+
+    def _arm(self) -> None:
+        timer = self._timer
+        # Not if the block has ended, nor if cancel() has set the timer to fire already.
+        if not self._exited and timer is not None and timer.when() is None:
+            timer.reschedule(self.deadline)
 
     def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                   tb: TracebackType | None) -> Awaitable[bool | None]:
         # A plain method that returns what ``async with`` awaits. A block that ended on its
-        # own, before any deadline, is the usual case: the timer's own exit is all it needs,
-        # with no coroutine of ours around it.
+        # own, before any deadline, is the usual case: it needs no coroutine at all.
         assert self._timer is not None
         assert self._token is not None
         _asyncio_scope.reset(self._token)
         self._exited = True
-        if exc_type is None and not self._timer.expired():
-            return self._timer.__aexit__(None, None, None)
+        pending = _arming.pending if _arming.loop is not None else None
+        if pending and pending[-1] is self:  # never armed: its place in the list goes too
+            pending.pop()
+        timer = self._timer
+        if exc_type is None and not timer.expired():
+            # What the timer's own exit does when it has not fired: its handle, if set, goes.
+            if timer.when() is not None:
+                timer.reschedule(None)
+            return _NONE
         return self._exit(exc_type, exc, tb)
 
     async def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -277,6 +351,39 @@ def _inherited(scope: Any, now: float) -> BaseException | None:
 _anyio_scope: ContextVar[AnyioScope | None] = ContextVar("anyio_scope", default=None)
 
 
+def _no_clock() -> float:
+    raise RuntimeError("the scope has not been entered")
+
+
+def _anyio_backend() -> Any:
+    """The running anyio backend's class, whose class methods anyio's module functions call.
+
+    ``anyio.current_time()``, ``anyio.current_effective_deadline()`` and ``CancelScope()``
+    each look the backend up (sniffio, then a dict) before they call it. A scope needs all
+    three on entry and the clock again on exit, and a scope per request adds up: it looks the
+    backend up once. ``get_async_backend`` is not in anyio's public API, so an anyio without
+    it gets the module functions, which do the same thing more slowly."""
+    global _anyio_backend
+    try:
+        from anyio._core._eventloop import get_async_backend
+    except ImportError:  # pragma: no cover - an anyio that moved it
+        _anyio_backend = lambda: _AnyioPublic  # noqa: E731
+    else:
+        _anyio_backend = get_async_backend
+    return _anyio_backend()
+
+
+class _AnyioPublic:
+    """The backend's methods that a scope calls, through anyio's public functions."""
+
+    current_time = staticmethod(lambda: anyio.current_time())
+    current_effective_deadline = staticmethod(lambda: anyio.current_effective_deadline())
+
+    @staticmethod
+    def create_cancel_scope(*, deadline: float) -> anyio.CancelScope:
+        return anyio.CancelScope(deadline=deadline)
+
+
 class AnyioScope:
     """A block with a deadline and a cause, over anyio's ``CancelScope``, on asyncio or trio.
 
@@ -297,10 +404,17 @@ class AnyioScope:
         TypeError, ValueError: for a bad argument, naming it, before the block runs.
     """
 
+    __slots__ = ("_cancelled", "_cause", "_clock", "_exited", "_move_on", "_own_deadline",
+                 "_parent", "_scope", "_timeout_s", "_token", "deadline")
+
     def __init__(self, timeout: float | None = None, *, move_on: bool = False) -> None:
-        self._timeout_s = _check_timeout(timeout)
+        # The usual timeout, a float or None, checked inline: a scope per request adds up.
+        self._timeout_s = (math.inf if timeout is None else timeout
+                           if type(timeout) is float and timeout >= 0
+                           else _check_timeout(timeout))
         self._move_on = move_on
         self._parent: AnyioScope | None = None
+        self._clock: Callable[[], float] = _no_clock  # the backend's, once entered
         self._scope: anyio.CancelScope | None = None
         self._token: Token[AnyioScope | None] | None = None
         self._cancelled = False
@@ -316,7 +430,7 @@ class AnyioScope:
         scope's cause; ``None`` while nothing has stopped it."""
         if self._cause is None and self._scope is not None and not self._exited:
             try:
-                now = anyio.current_time()
+                now = self._clock()
             except Exception:  # read from outside the event loop (another thread): as it stands
                 return self._cause
             if now >= self.deadline:
@@ -357,26 +471,30 @@ class AnyioScope:
     async def __aenter__(self) -> AnyioScope:
         if self._scope is not None:
             raise RuntimeError("a Scope is used once")
+        backend = _anyio_backend()
+        self._clock = backend.current_time
         self._parent = _anyio_scope.get()
-        enclosing = anyio.current_effective_deadline()
+        enclosing = backend.current_effective_deadline()
         if enclosing == -math.inf:
             # An enclosing scope is cancelled already (anyio says -inf): by a deadline or by a
             # cancel, which the enclosing scopes' causes tell apart. This scope's own deadline
             # is then its parent's, not one that has passed.
             #     top.cancel(); async with Scope() as inner: ...   # inner.cause: top's cause
             enclosing = self._parent.deadline if self._parent is not None else math.inf
-        self.deadline = min(anyio.current_time() + self._timeout_s, enclosing)
+        self.deadline = min(backend.current_time() + self._timeout_s, enclosing)
         # Only a deadline earlier than the enclosing one is this scope's own to enforce; an
         # equal one belongs to the enclosing scope, which catches its own cancellation.
         own = self.deadline if self.deadline < enclosing else math.inf
         self._own_deadline = own < math.inf
-        self._scope = anyio.CancelScope(deadline=own)
+        self._scope = backend.create_cancel_scope(deadline=own)  # anyio.CancelScope(...)
         self._scope.__enter__()
         self._token = _anyio_scope.set(self)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> bool:
+    def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                  tb: TracebackType | None) -> Awaitable[bool | None]:
+        # A plain method that returns what ``async with`` awaits: nothing here waits, so no
+        # coroutine is made for it.
         assert self._scope is not None
         assert self._token is not None
         _anyio_scope.reset(self._token)
@@ -385,10 +503,10 @@ class AnyioScope:
         swallowed = self._scope.__exit__(exc_type, exc, tb)
         if self._scope.cancelled_caught:
             if self._cancelled:
-                return True
+                return _TRUE
             self._cause = cause or _deadline_cause(self._timeout_s, inherited=False)
             if self._move_on:
-                return True
+                return _TRUE
             raise self._cause from None
         if self._scope.cancel_called and self._cause is None:
             # Our deadline cancelled the block, which ended some other way:
@@ -396,8 +514,8 @@ class AnyioScope:
             # The cause at least tells the truth.
             self._cause = _deadline_cause(self._timeout_s, inherited=False)
         if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
-            self._cause = self._cause or _inherited(self, anyio.current_time())
-        return bool(swallowed)
+            self._cause = self._cause or _inherited(self, self._clock())
+        return _TRUE if swallowed else _NONE
 
 
 class ThreadScope:

@@ -692,3 +692,53 @@ def test_a_thread_scope_s_deadlines_exactly_on_a_fake_clock(fake_time: FakeTime)
             scope.check()
     parent.cancel(ValueError("late"))  # after the deadline: the first cause stays
     assert isinstance(parent.cause, DeadlineExceeded)
+
+
+# --- asyncio.Scope sets its timer only once the block gives up the loop ----------------------
+
+def test_an_asyncio_scope_that_never_waits_sets_no_timer() -> None:
+    """A block that ends before it awaits anything that waits leaves the loop's timer heap as
+    it found it, however many scopes it enters."""
+
+    async def main() -> tuple[int, int]:
+        loop: Any = asyncio.get_running_loop()
+        for _ in range(1000):
+            async with cp_asyncio.Scope(3600.0):
+                async with cp_asyncio.Scope(60.0):
+                    pass
+        before = len(loop._scheduled)  # timer handles, cancelled ones too
+        await asyncio.sleep(0)  # the loop runs the arming callback: nothing is left to arm
+        return before, len(loop._scheduled)
+
+    assert asyncio.run(main()) == (0, 0)
+
+
+@pytest.mark.parametrize("loops", [1, 2])
+def test_an_asyncio_scope_that_waits_is_stopped_at_its_deadline(loops: int) -> None:
+    """The timer is set as the block waits, on each new loop the thread runs."""
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        async with cp_asyncio.Scope(5.0, move_on=True) as scope:
+            await asyncio.sleep(3600)
+        assert isinstance(scope.cause, DeadlineExceeded)
+        return loop.time() - start
+
+    for _ in range(loops):
+        with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+            assert runner.run(main()) == pytest.approx(5.0)
+
+
+def test_an_asyncio_cancel_before_the_timer_is_set_is_not_undone_by_it() -> None:
+    async def main() -> tuple[BaseException | None, float]:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        async with cp_asyncio.Scope(3600.0) as scope:
+            scope.cancel()  # before the loop has run: setting the deadline must not undo it
+            await asyncio.sleep(7200)
+        return scope.cause, loop.time() - start
+
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        cause, elapsed = runner.run(main())
+    assert isinstance(cause, Cancelled) and elapsed == 0
