@@ -81,8 +81,13 @@ class _SyncMapOps(Generic[K, V]):
 
     def load(self, key: K, default: V | None = None) -> V | None:
         """The value for *key*, or *default*. Go: ``Load``."""
+        # ``key in`` then ``[key]``, here and below, rather than ``get()`` or ``pop()``: on
+        # free-threaded CPython those methods take the dict's own lock, which threads sharing
+        # the map then queue on (even under ours), while ``in``, ``[]`` and ``del`` do not.
+        # The two lookups are one operation under the guard.
         with self._guard:
-            return self._data.get(key, default)
+            data = self._data
+            return data[key] if key in data else default  # noqa: SIM401 - see above
 
     def store(self, key: K, value: V) -> None:
         """Set *key* to *value*. Go: ``Store``."""
@@ -94,47 +99,55 @@ class _SyncMapOps(Generic[K, V]):
         return it with ``False``. Among concurrent callers exactly one stores. Go:
         ``LoadOrStore``."""
         with self._guard:
-            existing = self._data.get(key, _MISSING)
-            if existing is not _MISSING:
-                return cast(V, existing), True
-            self._data[key] = value
+            data = self._data
+            if key in data:
+                return data[key], True
+            data[key] = value
             return value, False
 
     def load_and_delete(self, key: K) -> tuple[V | None, bool]:
         """Remove *key*; its value and whether it was present. Go: ``LoadAndDelete``."""
         hash(key)  # an unhashable key is a TypeError on an empty map too, where pop() skips it
         with self._guard:
-            value = self._data.pop(key, _MISSING)
-        return (None, False) if value is _MISSING else (value, True)
+            data = self._data
+            if key not in data:
+                return None, False
+            value = data[key]
+            del data[key]
+        return value, True
 
     def delete(self, key: K) -> None:
         """Remove *key* if present. Go: ``Delete``."""
         hash(key)  # an unhashable key is a TypeError on an empty map too, where pop() skips it
         with self._guard:
-            self._data.pop(key, None)
+            if key in self._data:
+                del self._data[key]
 
     def swap(self, key: K, value: V) -> tuple[V | None, bool]:
         """Set *key* to *value*; the previous value and whether there was one. Go: ``Swap``."""
         with self._guard:
-            previous = self._data.get(key, _MISSING)
-            self._data[key] = value
+            data = self._data
+            previous = data[key] if key in data else _MISSING  # noqa: SIM401 - see load
+            data[key] = value
         return (None, False) if previous is _MISSING else (previous, True)
 
     def compare_and_swap(self, key: K, old: V, new: V) -> bool:
         """Set *key* to *new* if its value is *old* (``==``); whether it did. Go:
         ``CompareAndSwap``."""
         with self._guard:
-            if self._data.get(key, _MISSING) != old:
+            data = self._data
+            if key not in data or data[key] != old:
                 return False
-            self._data[key] = new
+            data[key] = new
             return True
 
     def compare_and_delete(self, key: K, old: V) -> bool:
         """Remove *key* if its value is *old*; whether it did. Go: ``CompareAndDelete``."""
         with self._guard:
-            if self._data.get(key, _MISSING) != old:
+            data = self._data
+            if key not in data or data[key] != old:
                 return False
-            del self._data[key]
+            del data[key]
             return True
 
     def items(self) -> list[tuple[K, V]]:
@@ -203,17 +216,16 @@ class ThreadSyncMap(_SyncMapOps[K, V]):
         raises, nothing is stored, the error goes to its caller, and the next caller computes.
         """
         check_callable("fn", fn)
+        data = self._data
         with self._guard:
-            value = self._data.get(key, _MISSING)
-            if value is not _MISSING:
-                return cast(V, value)
+            if key in data:
+                return data[key]
             key_lock = self._enter_compute(key, threading.Lock)
         try:
             with key_lock:  # one computation per key; other keys go on
                 with self._guard:
-                    value = self._data.get(key, _MISSING)
-                if value is not _MISSING:
-                    return cast(V, value)  # computed while we waited
+                    if key in data:
+                        return data[key]  # computed while we waited
                 computed = fn()
                 with self._guard:
                     self._data[key] = computed
