@@ -69,7 +69,12 @@ _MISSING: Any = object()
 class _SyncMapOps(Generic[K, V]):
     """Go's ``sync.Map`` operations over a dict, each one atomic: it runs under ``_guard``,
     a lock for threads; for tasks on one event loop, which only switch at an ``await``, no
-    lock at all. Invariant: ``_data`` is only touched under ``_guard``."""
+    lock at all. Invariant: ``_data`` is only touched under ``_guard``.
+
+    A read is ``key in data`` then ``data[key]``, one operation under the guard, never
+    ``data.get(key)``: on free-threaded CPython 3.13, ``dict.get`` on a dict that threads
+    share does not scale as a subscript does, even under the lock (the benchmark's 3.13t
+    rows measure it)."""
 
     _guard: AbstractContextManager[Any]
 
@@ -81,13 +86,9 @@ class _SyncMapOps(Generic[K, V]):
 
     def load(self, key: K, default: V | None = None) -> V | None:
         """The value for *key*, or *default*. Go: ``Load``."""
-        # ``key in`` then ``[key]``, here and below, rather than ``get()``: on free-threaded
-        # CPython 3.13, ``dict.get`` on a dict that threads share is many times slower than a
-        # subscript, even under our lock (the benchmark's 3.13t rows). The two lookups are one
-        # operation under the guard.
         with self._guard:
             data = self._data
-            return data[key] if key in data else default  # noqa: SIM401 - see above
+            return data[key] if key in data else default  # noqa: SIM401 - see the class
 
     def store(self, key: K, value: V) -> None:
         """Set *key* to *value*. Go: ``Store``."""
@@ -127,7 +128,7 @@ class _SyncMapOps(Generic[K, V]):
         """Set *key* to *value*; the previous value and whether there was one. Go: ``Swap``."""
         with self._guard:
             data = self._data
-            previous = data[key] if key in data else _MISSING  # noqa: SIM401 - see load
+            previous = data[key] if key in data else _MISSING  # noqa: SIM401 - see the class
             data[key] = value
         return (None, False) if previous is _MISSING else (previous, True)
 
