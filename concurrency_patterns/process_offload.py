@@ -15,9 +15,9 @@ Which to pick:
 * ``asyncio.offload`` — ``run_in_executor`` with any ``concurrent.futures.Executor`` you own,
   typically a ``new_process_pool`` reused for the life of the program. A cancelled call drops
   the jobs that have not started; the running ones finish and their results are discarded.
-  A ``new_process_pool`` hands a job to a worker process only when one is free, so a job
-  that has not started never runs. A plain ``ProcessPoolExecutor`` of your own moves up to
-  ``max_workers + 1`` more into its workers' queue ahead of time, and those run too.
+  A pool moves up to ``max_workers + 1`` jobs into its workers' queue ahead of time, and
+  those run too; a ``new_process_pool(hold_jobs=True)`` hands a job to a worker process only
+  when one is free, so a job that has not started never runs.
 * ``processes.offload`` — the same from plain synchronous code.
 
 The contract, for every variant:
@@ -93,9 +93,9 @@ async def offload_asyncio(fn: Callable[[*Ts], R], *args: *Ts, executor: Executor
     """Run ``fn(*args)`` on *executor* and await the result without blocking the loop.
 
     Cancelling the caller cancels the job if it has not started; a job already running in a
-    worker cannot be stopped, so it finishes and its result is discarded. (A plain
-    ``ProcessPoolExecutor`` queues a few jobs for its workers ahead of time, and a job
-    queued there counts as started; a ``new_process_pool`` queues none.)
+    worker cannot be stopped, so it finishes and its result is discarded. (A pool queues a
+    few jobs for its workers ahead of time, and a job queued there counts as started; a
+    ``new_process_pool(hold_jobs=True)`` queues none.)
 
     Args:
         fn: a module-level function (picklable, unless *executor* is a thread pool).
@@ -122,10 +122,9 @@ async def offload_all_asyncio(
     """Run ``fn(item)`` for every item on *executor*, all submitted at once; results in order.
 
     On the first exception, or when the caller is cancelled, the jobs not yet started are
-    cancelled, and the call waits for the running ones (one per worker of a
-    ``new_process_pool``) to finish before it raises: no work is left behind. A plain
-    ``ProcessPoolExecutor`` also runs the up to ``max_workers + 1`` jobs it had queued for
-    its workers.
+    cancelled, and the call waits for the running ones to finish before it raises: no work
+    is left behind. A pool also runs the up to ``max_workers + 1`` jobs it had queued for its
+    workers; a ``new_process_pool(hold_jobs=True)`` queues none.
 
     Args:
         fn: a module-level function of one item (picklable, unless *executor* is a thread

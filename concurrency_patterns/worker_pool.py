@@ -641,9 +641,9 @@ def map_processes(
     unpicklable *fn* (a lambda, a nested function) is refused with ``TypeError`` before anything
     is submitted. At most ``2 * limit`` jobs are submitted ahead, so a long iterable is read
     lazily and an error stops the feed early. After the first failure, the jobs not yet started
-    are cancelled and the running ones finish. (A pool from ``new_process_pool``, the default,
-    starts a job only when a worker is free; a plain ``ProcessPoolExecutor`` of your own may
-    also run the few it had queued for its workers.)
+    are cancelled and the running ones finish, with the few a pool had queued for its
+    workers. (An ``executor=new_process_pool(n, hold_jobs=True)`` starts a job only when a
+    worker is free, and runs none of those.)
     A pool started for the call is shut down, its processes joined, before this returns.
 
     Args:

@@ -703,9 +703,8 @@ def test_an_asyncio_scope_that_never_waits_sets_no_timer() -> None:
     async def main() -> tuple[int, int]:
         loop: Any = asyncio.get_running_loop()
         for _ in range(1000):
-            async with cp_asyncio.Scope(3600.0):
-                async with cp_asyncio.Scope(60.0):
-                    pass
+            async with cp_asyncio.Scope(3600.0), cp_asyncio.Scope(60.0):
+                pass
         before = len(loop._scheduled)  # timer handles, cancelled ones too
         await asyncio.sleep(0)  # the loop runs the arming callback: nothing is left to arm
         return before, len(loop._scheduled)

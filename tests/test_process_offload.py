@@ -129,9 +129,9 @@ def _wait_for_files(paths: list[Path]) -> None:
         time.sleep(0.01)
 
 
-def test_the_pool_holds_each_job_until_a_worker_is_free(tmp_path: Path) -> None:
+def test_a_holding_pool_holds_each_job_until_a_worker_is_free(tmp_path: Path) -> None:
     marks = [tmp_path / str(i) for i in range(4)]
-    with new_process_pool(1) as pool:
+    with new_process_pool(1, hold_jobs=True) as pool:
         running = pool.submit(mark_then_sleep, str(marks[0]), 0.3)
         held = [pool.submit(mark_then_sleep, str(m), 0) for m in marks[1:]]
         _wait_for_files(marks[:1])
@@ -144,9 +144,9 @@ def test_the_pool_holds_each_job_until_a_worker_is_free(tmp_path: Path) -> None:
     assert [m.exists() for m in marks] == [True, False, False, True]
 
 
-def test_the_pool_runs_the_jobs_it_holds_before_it_closes(tmp_path: Path) -> None:
+def test_a_holding_pool_runs_the_jobs_it_holds_before_it_closes(tmp_path: Path) -> None:
     marks = [tmp_path / str(i) for i in range(5)]
-    with new_process_pool(1) as pool:
+    with new_process_pool(1, hold_jobs=True) as pool:
         futures = [pool.submit(mark_then_sleep, str(m), 0.01) for m in marks]
     assert [f.result() for f in futures] == [str(m) for m in marks]
     with pytest.raises(RuntimeError, match="after shutdown"):
@@ -155,7 +155,7 @@ def test_the_pool_runs_the_jobs_it_holds_before_it_closes(tmp_path: Path) -> Non
 
 def test_shutdown_with_cancel_futures_cancels_the_held_jobs(tmp_path: Path) -> None:
     marks = [tmp_path / str(i) for i in range(3)]
-    pool = new_process_pool(1)
+    pool = new_process_pool(1, hold_jobs=True)
     futures = [pool.submit(mark_then_sleep, str(m), 0.2) for m in marks]
     _wait_for_files(marks[:1])
     pool.shutdown(wait=True, cancel_futures=True)
@@ -165,7 +165,7 @@ def test_shutdown_with_cancel_futures_cancels_the_held_jobs(tmp_path: Path) -> N
 
 
 def test_an_error_in_a_held_job_reaches_its_caller() -> None:
-    with new_process_pool(1) as pool:
+    with new_process_pool(1, hold_jobs=True) as pool:
         futures = [pool.submit(fail_on, 3, i) for i in range(6)]
         outcomes = [f.exception() for f in futures]
     assert [type(e).__name__ if e else None for e in outcomes] == [
@@ -175,20 +175,27 @@ def test_an_error_in_a_held_job_reaches_its_caller() -> None:
 CANCELLABLE = [v for v in ALL if offload(v).executor and not offload(v).sync]
 
 
+@pytest.mark.parametrize("hold_jobs", [True, False], ids=["hold_jobs", "queued-ahead"])
 @pytest.mark.parametrize("variant", CANCELLABLE, ids=str)
 async def test_cancelling_the_caller_drops_every_job_not_started(
-    variant: Variant, pool: Executor, tmp_path: Path,
+    variant: Variant, hold_jobs: bool, tmp_path: Path,
 ) -> None:
-    marks = [tmp_path / str(i) for i in range(8)]
+    marks = [tmp_path / str(i) for i in range(10)]
+    pool = new_process_pool(2, hold_jobs=hold_jobs)
     with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
             tg.start_soon(partial(offload(variant).run_all, pool,
                                   partial(mark_then_sleep, seconds=0.3), [str(m) for m in marks]))
-            # Cancel once both workers run a job: the other six have not started.
+            # Cancel once both workers run a job: the others have not started.
             await anyio.to_thread.run_sync(_wait_for_files, marks[:2])
             scope.cancel()
     pool.shutdown(wait=True)
-    assert [m.exists() for m in marks] == [True] * 2 + [False] * 6
+    ran = [m.exists() for m in marks]
+    if hold_jobs:  # none was on its way to a worker: only the two running ran
+        assert ran == [True] * 2 + [False] * 8
+    else:  # up to workers + 1 more were queued for the workers, and ran too
+        assert ran[:2] == [True, True] and 2 <= sum(ran) <= 2 + 3
+        assert ran == sorted(ran, reverse=True)  # in order: those queued first
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
@@ -260,6 +267,25 @@ def test_the_process_pool_refuses_an_executor_that_is_not_one(form: str) -> None
 def test_a_pool_needs_a_positive_worker_count(workers: Any) -> None:
     with pytest.raises((ValueError, TypeError), match="workers"):
         new_process_pool(workers)
+
+
+def test_a_pool_refuses_a_hold_jobs_that_is_not_a_bool() -> None:
+    with pytest.raises(TypeError, match="hold_jobs"):
+        new_process_pool(1, hold_jobs=1)  # type: ignore[arg-type]
+
+
+def test_a_plain_pool_queues_jobs_ahead_and_runs_them(tmp_path: Path) -> None:
+    """Without hold_jobs, the pool moves jobs into its workers' queue ahead of time: a job
+    there can no longer be cancelled. What a plain ProcessPoolExecutor does, at its speed."""
+    marks = [tmp_path / str(i) for i in range(3)]
+    with new_process_pool(1) as pool:
+        running = pool.submit(mark_then_sleep, str(marks[0]), 0.3)
+        queued = [pool.submit(mark_then_sleep, str(m), 0) for m in marks[1:]]
+        _wait_for_files(marks[:1])
+        time.sleep(0.05)  # the pool's manager thread moves the next jobs on meanwhile
+        assert not queued[0].cancel()  # on its way to the worker: it runs
+    assert running.result() == str(marks[0])
+    assert queued[0].result() == str(marks[1])
 
 
 def test_spin_returns_the_numbers_the_go_spin_returns() -> None:

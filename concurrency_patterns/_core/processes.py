@@ -21,15 +21,9 @@ else:
 __all__ = ["new_process_pool"]
 
 
-def new_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Make a process pool that hands a job to a worker only when one is free.
-
-    A plain ``ProcessPoolExecutor`` moves up to ``max_workers + 1`` jobs ahead of time into
-    the queue its workers read, so a job you cancel may already be on its way and run anyway.
-    This pool holds every job until a worker process is free: ``Future.cancel()`` succeeds
-    for every job that has not started, and a job it cannot cancel is one that is running.
-    The cost is the time a worker waits for its next job (one hop through the pool's
-    manager thread); the process-offload benchmarks measure it against a plain pool.
+def new_process_pool(workers: int | None = None, *,
+                     hold_jobs: bool = False) -> ProcessPoolExecutor:
+    """Make a process pool whose workers start from a fork server, ready to run.
 
     Forking a process that has other threads running copies their locks in whatever state they
     were in, which can deadlock the child; so on POSIX the pool starts its workers from a clean
@@ -37,25 +31,41 @@ def new_process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     variants' modules once, when it starts, so that each worker it forks is ready at once
     instead of importing them again.
 
+    Like any ``ProcessPoolExecutor``, the pool moves up to ``workers + 1`` jobs ahead of time
+    into the queue its workers read, so that a worker never waits for its next job; a job on
+    its way there can no longer be cancelled, and runs. With ``hold_jobs=True`` the pool
+    holds every job until a worker process is free instead: ``Future.cancel()`` succeeds for
+    every job that has not started, and a job it cannot cancel is one that is running. That
+    costs each job a hop through the pool's manager thread while its worker waits; the
+    benchmarks measure it as its own row (*hold_jobs=True*).
+
     Create one pool, reuse it for the life of the program, and close it with ``with`` (or
-    ``shutdown()``): its exit runs the jobs it holds, then waits for the worker processes,
-    so none outlives it. ``shutdown(cancel_futures=True)`` cancels the jobs it holds instead.
+    ``shutdown()``): its exit runs the jobs it was given, then waits for the worker
+    processes, so none outlives it. ``shutdown(cancel_futures=True)`` cancels the jobs that
+    have not started instead (with ``hold_jobs=True``, every one of them).
 
     Args:
         workers: how many processes (>= 1); by default one per CPU.
+        hold_jobs: hold each job until a worker is free, so that every job not yet running
+            can be cancelled.
 
     Raises:
-        TypeError, ValueError: *workers* is not an int >= 1.
+        TypeError, ValueError: *workers* is not an int >= 1, or *hold_jobs* not a bool.
     """
     if workers is not None:
         check_positive_int("workers", workers)
+    if not isinstance(hold_jobs, bool):
+        raise TypeError(f"hold_jobs must be a bool, got {type(hold_jobs).__name__}")
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool_class = _held_pool_class() if hold_jobs else ProcessPoolExecutor
     if sys.platform == "win32":
-        return _held_pool_class()(max_workers=workers)
+        return pool_class(max_workers=workers)
     context = multiprocessing.get_context("forkserver")
     # The modules whose functions a worker unpickles: the caller's and the process variants'.
     context.set_forkserver_preload(
         ["__main__", "concurrency_patterns.worker_pool", "concurrency_patterns.process_offload"])
-    return _held_pool_class()(max_workers=workers, mp_context=context)
+    return pool_class(max_workers=workers, mp_context=context)
 
 
 _HELD_POOL: type[ProcessPoolExecutor] | None = None

@@ -18,7 +18,7 @@ from concurrency_patterns import new_process_pool
 from concurrency_patterns import processes as cp_processes
 from concurrency_patterns.tools.demos.process_offload import run_sequential
 from concurrency_patterns.tools.workloads import spin
-from tests.benchmarks.conftest import Bench, GoProcess
+from tests.benchmarks.conftest import Bench, GoProcess, variants
 
 PATTERN = "process_offload"
 CORES = os.cpu_count() or 1
@@ -38,16 +38,20 @@ def test_threads(bench: Bench) -> None:
                                                              executor=pool))
 
 
-def test_processes(bench: Bench) -> None:
-    with new_process_pool(CORES) as pool:  # started before timing; the warm-up round warms it
-        bench.sync("processes", lambda: cp_processes.offload_all(spin, jobs(bench.params),
-                                                               executor=pool))
+@pytest.mark.parametrize(("variant", "hold_jobs"), variants(
+    ("processes", False),
+    # Each job held until a worker is free, so that a cancelled one never runs: asked for.
+    ("processes, hold_jobs=True", True),
+))
+def test_processes(bench: Bench, variant: str, hold_jobs: bool) -> None:
+    # Started before timing; the warm-up round warms it.
+    with new_process_pool(CORES, hold_jobs=hold_jobs) as pool:
+        bench.sync(variant, lambda: cp_processes.offload_all(spin, jobs(bench.params),
+                                                           executor=pool))
 
 
 def test_hand_written(bench: Bench) -> None:
-    # What a user writes without the library: a plain pool and its map. It queues jobs for its
-    # workers ahead of time; new_process_pool holds each job until a worker is free, so a
-    # cancelled job never runs, and this row shows what that costs.
+    # What a user writes without the library: a plain pool and its map.
     with ProcessPoolExecutor(CORES) as pool:
         bench.sync("hand-written (processes)",
                    lambda: list(pool.map(spin, jobs(bench.params))))

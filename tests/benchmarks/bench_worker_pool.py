@@ -105,12 +105,17 @@ def test_threads(bench: Bench) -> None:
     assert len(results) == p["jobs"]
 
 
-def test_processes(bench: Bench) -> None:
+@pytest.mark.parametrize(("variant", "hold_jobs"), variants(
+    ("processes", False),
+    # Each job held until a worker is free, so that a cancelled one never runs: asked for.
+    ("processes, hold_jobs=True", True),
+))
+def test_processes(bench: Bench, variant: str, hold_jobs: bool) -> None:
     p = bench.params
     job = sync_job(p)
     # The pool is started before timing (its start-up is not the pattern's work) and reused.
-    with new_process_pool(p["workers"]) as pool:
-        results = bench.sync("processes", lambda: cp_processes.map(
+    with new_process_pool(p["workers"], hold_jobs=hold_jobs) as pool:
+        results = bench.sync(variant, lambda: cp_processes.map(
             job, range(p["jobs"]), limit=p["workers"], executor=pool))
     assert len(results) == p["jobs"]
 

@@ -372,3 +372,17 @@ def test_a_floor_and_a_speed_up_are_left_out_where_there_is_no_work_to_share() -
     assert compare._floor_note(table(0.0009)) == ""
     real, _ = compare._cells(table(1.9))
     assert "of floor" in real and "vs sequential" in real
+
+
+def test_a_row_with_an_option_asked_for_is_measured_but_held_to_no_target() -> None:
+    pool = {"workers": 4, "borrows": 100}
+    data = {"machine_info": DATA["machine_info"], "benchmarks": [
+        bench("sync_pool", "s", "hand-written (threads)", 1.0, params=pool),
+        bench("sync_pool", "s", "threads, SyncPool", 1.2, params=pool),
+        bench("sync_pool", "s", "threads, SyncPool, check_puts=True", 2.0, params=pool),
+    ]}
+    tables = build_tables(data)
+    checks = {what: ok for what, ok, _ in check_targets(tables)}
+    assert checks == {"sync_pool: s: threads, SyncPool within 1.25x hand-written (threads)": True}
+    asked = tables[0].row("threads, SyncPool, check_puts=True")
+    assert asked is not None and asked.vs_hand == 2.0  # its cost is still shown
