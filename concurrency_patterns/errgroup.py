@@ -138,7 +138,9 @@ class AsyncioErrGroup:
         self._cancelled = False  # cancel() was called
         self._failed = False  # a function raised (unless collect_errors)
         self._body_ended = False  # the block's own code is done: only its functions may start
-        self._inside: set[asyncio.Task[Any]] = set()  # the block's task, its functions'
+        # The name of every task that runs one of the group's functions: how go() knows its
+        # caller is one of them, with no set of tasks kept up to date as they start and end.
+        self._tag = f"{type(self).__name__} {id(self):#x}: a function"
 
     @property
     def errors(self) -> list[Exception]:
@@ -162,13 +164,14 @@ class AsyncioErrGroup:
         if (group is not None and not self._failed and not self._cancelled
                 and self._running < self._limit and not self._waiters and callable(fn)):
             self._running += 1  # the fast path, when there is room: _take_now, inlined
-            group.create_task(self._run(fn, args))
+            group.create_task(self._run(fn, args) if self._limit != math.inf
+                              else self._run_unlimited(fn, args), name=self._tag)
             return
         check_callable("fn", fn)
         group = self._entered()
         if not self._stopping():
             if self._take_now():
-                group.create_task(self._run(fn, args))
+                group.create_task(self._run(fn, args), name=self._tag)
                 return
             waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -182,11 +185,11 @@ class AsyncioErrGroup:
                 raise
             # Once the block's own code is done, the group may finish at any moment: only its
             # own functions may still start others (Go's g.Go during Wait).
-            if placed and self._body_ended and asyncio.current_task() not in self._inside:
+            if placed and self._body_ended and not self._inside():
                 self._give()
                 raise _stopping_error()
             if placed:
-                group.create_task(self._run(fn, args))
+                group.create_task(self._run(fn, args), name=self._tag)
                 return
         await self._refuse()
 
@@ -202,7 +205,7 @@ class AsyncioErrGroup:
         group = self._entered()
         if self._stopping() or not self._take_now():
             return False
-        group.create_task(self._run(fn, args))
+        group.create_task(self._run(fn, args), name=self._tag)
         return True
 
     def cancel(self) -> None:
@@ -213,9 +216,6 @@ class AsyncioErrGroup:
             self._host.cancel()
 
     async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> None:
-        me = asyncio.current_task()
-        assert me is not None
-        self._inside.add(me)
         try:
             await fn(*args)
         except Exception as exc:
@@ -224,8 +224,26 @@ class AsyncioErrGroup:
                 self._failed = True  # before _give below: no waiter gets this place
                 raise  # the task group cancels the others and the block
         finally:
-            self._inside.discard(me)
             self._give()
+
+    async def _run_unlimited(self, fn: Callable[..., Awaitable[Any]],
+                             args: tuple[Any, ...]) -> None:
+        # _run, for a group with no limit: no go() ever waits for room, so none asks whether
+        # its caller is one of the group's functions, and no place is handed over.
+        try:
+            await fn(*args)
+        except Exception as exc:
+            self._errors.errors.append(exc)
+            if not self._errors.collect:
+                self._failed = True
+                raise
+        finally:
+            self._running -= 1
+
+    def _inside(self) -> bool:
+        """Whether the caller is the block's task or one of the group's functions."""
+        me = asyncio.current_task()
+        return me is self._host or (me is not None and me.get_name() == self._tag)
 
     def _stopping(self) -> bool:
         return self._failed or self._cancelled
@@ -277,7 +295,6 @@ class AsyncioErrGroup:
     async def __aenter__(self) -> AsyncioErrGroup:
         self._host = asyncio.current_task()
         assert self._host is not None
-        self._inside.add(self._host)
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         return self
@@ -346,11 +363,16 @@ class AnyioErrGroup:
     def __init__(self, *, limit: int | None = None, collect_errors: bool = False) -> None:
         self._limit = _limit(limit)
         self._errors = _Errors(collect_errors)
-        self._slots = anyio.CapacityLimiter(self._limit)
+        # No limiter with no limit: nothing ever waits for room, and a borrow costs.
+        self._slots = None if limit is None else anyio.CapacityLimiter(self._limit)
+        self._running = 0  # with no limiter: the functions started and not yet ended
         self._group: anyio.abc.TaskGroup | None = None
         self._stopped = False  # a function raised (unless collect_errors), cancel(), or exit
         self._body_ended = False  # the block's own code is done: only its functions may start
-        self._inside: set[int] = set()  # ids of the tasks in the group: the block's, and ours
+        self._host = 0  # the id of the block's task
+        # The name of every task that runs one of the group's functions: how go() knows its
+        # caller is one of them, with no set of tasks kept up to date as they start and end.
+        self._tag = f"{type(self).__name__} {id(self):#x}: a function"
 
     @property
     def errors(self) -> list[Exception]:
@@ -373,19 +395,23 @@ class AnyioErrGroup:
         check_callable("fn", fn)
         group = self._entered()
         if not self._stopped:
-            token = object()  # the limiter counts borrowers; each task is one
-            try:
-                self._slots.acquire_on_behalf_of_nowait(token)  # room: no scheduler trip
-            except anyio.WouldBlock:
-                await self._slots.acquire_on_behalf_of(token)
+            slots, token = self._slots, None
+            if slots is not None:
+                token = object()  # the limiter counts borrowers; each task is one
+                try:
+                    slots.acquire_on_behalf_of_nowait(token)  # room: no scheduler trip
+                except anyio.WouldBlock:
+                    await slots.acquire_on_behalf_of(token)
             # Once the block's own code is done, the group may finish at any moment: only its
             # own functions may still start others (Go's g.Go during Wait), so that the same
             # call does the same on asyncio and on trio.
-            outsider = self._body_ended and anyio.get_current_task().id not in self._inside
+            outsider = self._body_ended and not self._inside()
             if not self._stopped and not outsider:
-                group.start_soon(self._run, fn, args, token)
+                self._running += 1
+                group.start_soon(self._run, fn, args, token, name=self._tag)
                 return
-            self._slots.release_on_behalf_of(token)
+            if slots is not None:
+                slots.release_on_behalf_of(token)
         # Stopped: the group's cancel scope is cancelled, so a caller inside it stops at this
         # checkpoint; one outside it does not, and is told.
         await anyio.lowlevel.checkpoint()
@@ -401,14 +427,17 @@ class AnyioErrGroup:
         """
         check_callable("fn", fn)
         group = self._entered()
-        token = object()
         if self._stopped or group.cancel_scope.cancel_called:
             return False
-        try:
-            self._slots.acquire_on_behalf_of_nowait(token)
-        except anyio.WouldBlock:
-            return False
-        group.start_soon(self._run, fn, args, token)
+        token = None
+        if self._slots is not None:
+            token = object()
+            try:
+                self._slots.acquire_on_behalf_of_nowait(token)
+            except anyio.WouldBlock:
+                return False
+        self._running += 1
+        group.start_soon(self._run, fn, args, token, name=self._tag)
         return True
 
     def cancel(self) -> None:
@@ -416,10 +445,13 @@ class AnyioErrGroup:
         self._entered().cancel_scope.cancel()
         self._stopped = True
 
+    def _inside(self) -> bool:
+        """Whether the caller is the block's task or one of the group's functions."""
+        me = anyio.get_current_task()
+        return me.id == self._host or me.name == self._tag
+
     async def _run(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...],
                    token: object) -> None:
-        me = anyio.get_current_task().id
-        self._inside.add(me)
         try:
             await fn(*args)
         except Exception as exc:
@@ -429,8 +461,10 @@ class AnyioErrGroup:
                 self._stopped = True
                 self._group.cancel_scope.cancel()  # the others, and the block
         finally:
-            self._inside.discard(me)
-            self._slots.release_on_behalf_of(token)
+            self._running -= 1
+            if token is not None:
+                assert self._slots is not None
+                self._slots.release_on_behalf_of(token)
 
     def _entered(self) -> anyio.abc.TaskGroup:
         if self._group is None:
@@ -438,7 +472,7 @@ class AnyioErrGroup:
         return self._group
 
     async def __aenter__(self) -> AnyioErrGroup:
-        self._inside.add(anyio.get_current_task().id)
+        self._host = anyio.get_current_task().id
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
         return self
@@ -468,7 +502,7 @@ class AnyioErrGroup:
         return suppressed
 
     def __repr__(self) -> str:
-        return _describe(self, int(self._slots.borrowed_tokens), self._limit, len(self.errors))
+        return _describe(self, self._running, self._limit, len(self.errors))
 
 
 class ThreadErrGroup:
