@@ -402,11 +402,9 @@ class AnyioErrGroup:
                     slots.acquire_on_behalf_of_nowait(token)  # room: no scheduler trip
                 except anyio.WouldBlock:
                     await slots.acquire_on_behalf_of(token)
-            # Once the block's own code is done, the group may finish at any moment: only its
-            # own functions may still start others (Go's g.Go during Wait), so that the same
-            # call does the same on asyncio and on trio.
-            outsider = self._body_ended and not self._inside()
-            if not self._stopped and not outsider:
+            # Once the block's own code is done, only the group's own functions may start
+            # others (Go's g.Go during Wait), on asyncio and on trio alike.
+            if not self._stopped and not (self._body_ended and not self._inside()):
                 self._running += 1
                 group.start_soon(self._run, fn, args, token, name=self._tag)
                 return
