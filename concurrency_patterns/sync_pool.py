@@ -167,6 +167,7 @@ class ThreadSyncPool(_Books[T]):
         self._returned = threading.Condition(self._lock)
         self._waiting = 0
         self._gil = _gil()  # decided once: a build's GIL can be turned on, never off
+        self._plain = self._gil and self._out is None and self._reset is None
 
     def get(self, timeout: float | None = None) -> T:
         """An idle object, a new one if there is room, or else the next one returned.
@@ -240,21 +241,29 @@ class ThreadSyncPool(_Books[T]):
         Raises:
             ValueError: *obj* is not out of this pool (see *check_puts*).
         """
-        out = self._out
-        if out is None:  # _check_put(), inlined: every call costs, on a path this short
-            if len(self._idle) >= self._created:
+        idle = self._idle
+        if self._plain:  # no check, no reset, the GIL on: the usual pool, in the fewest steps
+            if len(idle) >= self._created:  # _check_put(), inlined
                 raise _not_out()
-        elif out.pop(id(obj), None) is None:
-            raise _not_out()
+            # No lock: a thread about to wait counted itself in _waiting before it checks
+            # for an idle object, so either it sees this one or this sees it waiting.
+            idle.append(obj)
+            if self._waiting:
+                with self._lock:
+                    self._returned.notify()
+            return
+        self._put_checked(obj)
+
+    def _put_checked(self, obj: T) -> None:
+        """``put()`` with the identity check, a reset, or no GIL."""
+        self._check_put(obj)
         if self._reset is not None:
             try:
                 self._reset(obj)
             except BaseException:
                 self._give_up_place()  # a broken object is dropped; its place is free
                 raise
-        if self._gil:
-            # No lock: a thread about to wait counted itself in _waiting before it checks
-            # for an idle object, so either it sees this one or this sees it waiting.
+        if self._gil:  # no lock, as in put()
             self._idle.append(obj)
             if self._waiting:
                 with self._lock:
