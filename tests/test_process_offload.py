@@ -279,12 +279,16 @@ def test_a_plain_pool_queues_jobs_ahead_and_runs_them(tmp_path: Path) -> None:
     there can no longer be cancelled. What a plain ProcessPoolExecutor does, at its speed."""
     marks = [tmp_path / str(i) for i in range(3)]
     with new_process_pool(1) as pool:
-        running = pool.submit(mark_then_sleep, str(marks[0]), 0.3)
+        first = pool.submit(mark_then_sleep, str(marks[0]), 2.0)
         queued = [pool.submit(mark_then_sleep, str(m), 0) for m in marks[1:]]
-        _wait_for_files(marks[:1])
-        time.sleep(0.05)  # the pool's manager thread moves the next jobs on meanwhile
-        assert not queued[0].cancel()  # on its way to the worker: it runs
-    assert running.result() == str(marks[0])
+        # The next job is moved into the worker's queue (and counts as running) while the
+        # first still runs; from then on it cannot be cancelled.
+        deadline = time.monotonic() + 30
+        while not queued[0].running() and not first.done() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert queued[0].running() and not first.done()
+        assert not queued[0].cancel()
+    assert first.result() == str(marks[0])
     assert queued[0].result() == str(marks[1])
 
 
