@@ -498,6 +498,12 @@ class AnyioScope:
         assert self._scope is not None
         assert self._token is not None
         _anyio_scope.reset(self._token)
+        if exc_type is None and not self._scope.cancel_called:
+            # The block ended on its own and nothing cancelled it, the usual case: no clock
+            # to read and nothing to tell, as with asyncio.Scope.
+            self._exited = True
+            self._scope.__exit__(None, None, None)
+            return _NONE
         cause = self.cause  # the deadline's, if it has passed, before this scope is closed
         self._exited = True
         swallowed = self._scope.__exit__(exc_type, exc, tb)
