@@ -40,20 +40,23 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 
 from ._core import check_callable
+from ._core.fastpath import READY, READY_TRUE
 from ._core.lazy import lazy
 
 if TYPE_CHECKING:
     import asyncio
 
     import anyio
+    from anyio._core import _eventloop as _anyio_eventloop
 else:
     anyio = lazy(globals(), "anyio")
+    _anyio_eventloop = lazy(globals(), "anyio._core._eventloop", bind="_anyio_eventloop")
     asyncio = lazy(globals(), "asyncio")
 
 
@@ -103,28 +106,6 @@ def _deadline_cause(timeout: float, inherited: bool) -> DeadlineExceeded:
         return DeadlineExceeded("an enclosing scope's deadline passed")
     return DeadlineExceeded(f"the deadline passed ({timeout:g} s)")
 
-
-class _Ready:
-    """An awaitable that is done at once with *value*: what a plain ``__aexit__`` returns when
-    it has nothing to wait for. ``await`` on it runs no coroutine: for None, the iterator it
-    hands over is an empty tuple's."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: bool | None) -> None:
-        self.value = value
-
-    def __await__(self) -> Generator[Any, None, bool | None]:
-        if self.value is None:
-            return cast("Generator[Any, None, None]", iter(()))
-        return self._value()
-
-    def _value(self) -> Generator[Any, None, bool | None]:
-        return self.value
-        yield  # a generator, which returns at once
-
-
-_NONE, _TRUE = _Ready(None), _Ready(True)
 
 _asyncio_scope: ContextVar[AsyncioScope | None] = ContextVar("asyncio_scope", default=None)
 
@@ -305,7 +286,7 @@ class AsyncioScope:
             # What the timer's own exit does when it has not fired: its handle, if set, goes.
             if timer.when() is not None:
                 timer.reschedule(None)
-            return _NONE
+            return READY
         return self._exit(exc_type, exc, tb)
 
     async def _exit(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -353,35 +334,6 @@ _anyio_scope: ContextVar[AnyioScope | None] = ContextVar("anyio_scope", default=
 
 def _no_clock() -> float:
     raise RuntimeError("the scope has not been entered")
-
-
-def _anyio_backend() -> Any:
-    """The running anyio backend's class, whose class methods anyio's module functions call.
-
-    ``anyio.current_time()``, ``anyio.current_effective_deadline()`` and ``CancelScope()``
-    each look the backend up (sniffio, then a dict) before they call it. A scope needs all
-    three on entry and the clock again on exit, and a scope per request adds up: it looks the
-    backend up once. ``get_async_backend`` is not in anyio's public API, so an anyio without
-    it gets the module functions, which do the same thing more slowly."""
-    global _anyio_backend
-    try:
-        from anyio._core._eventloop import get_async_backend
-    except ImportError:  # pragma: no cover - an anyio that moved it
-        _anyio_backend = lambda: _AnyioPublic  # noqa: E731
-    else:
-        _anyio_backend = get_async_backend
-    return _anyio_backend()
-
-
-class _AnyioPublic:
-    """The backend's methods that a scope calls, through anyio's public functions."""
-
-    current_time = staticmethod(lambda: anyio.current_time())
-    current_effective_deadline = staticmethod(lambda: anyio.current_effective_deadline())
-
-    @staticmethod
-    def create_cancel_scope(*, deadline: float) -> anyio.CancelScope:
-        return anyio.CancelScope(deadline=deadline)
 
 
 class AnyioScope:
@@ -471,7 +423,11 @@ class AnyioScope:
     async def __aenter__(self) -> AnyioScope:
         if self._scope is not None:
             raise RuntimeError("a Scope is used once")
-        backend = _anyio_backend()
+        # The backend, looked up once: anyio.current_time(), current_effective_deadline()
+        # and CancelScope() would each look it up (sniffio, then a dict) before calling it,
+        # and a scope per request adds up. get_async_backend is anyio's own, not in its
+        # public API; the contract suites run this on asyncio and trio.
+        backend = _anyio_eventloop.get_async_backend()
         self._clock = backend.current_time
         self._parent = _anyio_scope.get()
         enclosing = backend.current_effective_deadline()
@@ -503,16 +459,16 @@ class AnyioScope:
             # to read and nothing to tell, as with asyncio.Scope.
             self._exited = True
             self._scope.__exit__(None, None, None)
-            return _NONE
+            return READY
         cause = self.cause  # the deadline's, if it has passed, before this scope is closed
         self._exited = True
         swallowed = self._scope.__exit__(exc_type, exc, tb)
         if self._scope.cancelled_caught:
             if self._cancelled:
-                return _TRUE
+                return READY_TRUE
             self._cause = cause or _deadline_cause(self._timeout_s, inherited=False)
             if self._move_on:
-                return _TRUE
+                return READY_TRUE
             raise self._cause from None
         if self._scope.cancel_called and self._cause is None:
             # Our deadline cancelled the block, which ended some other way:
@@ -521,7 +477,7 @@ class AnyioScope:
             self._cause = _deadline_cause(self._timeout_s, inherited=False)
         if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
             self._cause = self._cause or _inherited(self, self._clock())
-        return _TRUE if swallowed else _NONE
+        return READY_TRUE if swallowed else READY
 
 
 class ThreadScope:

@@ -164,8 +164,7 @@ class AsyncioErrGroup:
         if (group is not None and not self._failed and not self._cancelled
                 and self._running < self._limit and not self._waiters and callable(fn)):
             self._running += 1  # the fast path, when there is room: _take_now, inlined
-            group.create_task(self._run(fn, args) if self._limit != math.inf
-                              else self._run_unlimited(fn, args), name=self._tag)
+            group.create_task(self._run(fn, args), name=self._tag)
             return
         check_callable("fn", fn)
         group = self._entered()
@@ -225,20 +224,6 @@ class AsyncioErrGroup:
                 raise  # the task group cancels the others and the block
         finally:
             self._give()
-
-    async def _run_unlimited(self, fn: Callable[..., Awaitable[Any]],
-                             args: tuple[Any, ...]) -> None:
-        # _run, for a group with no limit: no go() ever waits for room, so none asks whether
-        # its caller is one of the group's functions, and no place is handed over.
-        try:
-            await fn(*args)
-        except Exception as exc:
-            self._errors.errors.append(exc)
-            if not self._errors.collect:
-                self._failed = True
-                raise
-        finally:
-            self._running -= 1
 
     def _inside(self) -> bool:
         """Whether the caller is the block's task or one of the group's functions."""

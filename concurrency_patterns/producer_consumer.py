@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import itertools
 import queue
-import sys
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._core import check_callable, check_positive_int, unwrap_group
+from ._core.fastpath import gil_enabled
 from ._core.lazy import lazy
 from ._core.queues import (
     END,
@@ -148,7 +148,7 @@ class _Ledger(Generic[T]):
 def _thread_ledger() -> _Ledger[Any]:
     """The ledger for a call whose producers (or consumers) are threads: without a lock while
     the GIL is on; with one on a free-threaded build, where ``itertools.count`` is not atomic."""
-    if getattr(sys, "_is_gil_enabled", lambda: True)():
+    if gil_enabled():
         return _Ledger()
     return _LockedLedger()
 

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
+from ._core.fastpath import READY
 from ._core.lazy import lazy
 
 if TYPE_CHECKING:
@@ -53,19 +54,6 @@ __all__ = [
 ]
 
 
-class _Ready:
-    """An awaitable that is done already: ``await`` on it returns None at once, with no
-    coroutine made and no trip through the event loop."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return iter(())  # type: ignore[return-value]  # an exhausted iterator: done at once
-
-
-_READY = _Ready()
-
-
 class _AsyncReading:
     """``async with rw.reading():``, with rlock's free path taken inline: a block that gets
     in at once (no writer holds or waits) costs no coroutine, on entry or exit."""
@@ -79,12 +67,12 @@ class _AsyncReading:
         rw = self._rw
         if not rw._writer and not rw._writers:  # rlock()'s first lines
             rw._readers += 1
-            return _READY
+            return READY
         return rw.rlock()
 
     def __aexit__(self, *exc: object) -> Awaitable[None]:
         self._rw.runlock()
-        return _READY
+        return READY
 
 
 class _AsyncWriting:
@@ -99,12 +87,12 @@ class _AsyncWriting:
         rw = self._rw
         if not rw._writer and not rw._readers and not rw._writers:  # lock()'s first lines
             rw._writer = True
-            return _READY
+            return READY
         return rw.lock()
 
     def __aexit__(self, *exc: object) -> Awaitable[None]:
         self._rw.unlock()
-        return _READY
+        return READY
 
 
 class _Held:

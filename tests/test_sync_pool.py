@@ -235,16 +235,12 @@ async def test_a_failing_reset_or_new_frees_its_place(model: Model) -> None:
             raise OSError("cannot reset")
 
     pool: Any = model.cls(Buffer, reset=reset, max_size=1)
-
-    async def get() -> Any:
-        return await anyio.to_thread.run_sync(pool.get) if model.threads else await pool.get()
-
-    obj = await get()
+    obj = await _get(model, pool)
     with pytest.raises(OSError, match="cannot reset"):
         pool.put(obj)
     assert pool.statistics().created == 0  # dropped
     fail_reset = False
-    again = await get()  # the place is free: no wait
+    again = await _get(model, pool)  # the place is free: no wait
     assert again is not obj
     pool.put(again)
 
@@ -254,10 +250,7 @@ async def test_a_failing_reset_or_new_frees_its_place(model: Model) -> None:
     bad: Any = model.cls(broken, max_size=1)
     for _ in range(2):  # the failed build did not keep the only place
         with pytest.raises(MemoryError):
-            if model.threads:
-                await anyio.to_thread.run_sync(bad.get)
-            else:
-                await bad.get()
+            await _get(model, bad)
     assert bad.statistics().created == 0
 
 

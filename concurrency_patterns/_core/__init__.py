@@ -5,6 +5,7 @@ pattern, and none imports the tools.
 
 * ``checks`` — argument checks that name the parameter;
 * ``errors`` — ``JobError`` and the unwrapping of task-group errors;
+* ``fastpath`` — awaitables that are done at once, and whether the GIL is on;
 * ``http`` — the fetch's requests and answers, redirects, decoding and caps, for every client;
   ``http1`` — the lean HTTP/1.1 client; ``network`` — httpcore's network backends;
 * ``keyed`` — at most ``n`` holders per key, with no state for a key nobody holds;

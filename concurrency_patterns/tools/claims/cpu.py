@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from concurrency_patterns import new_process_pool
 from concurrency_patterns import processes as cp_processes
+from concurrency_patterns._core.fastpath import gil_enabled
 from concurrency_patterns.tools.claims.core import (
     Claim,
     Context,
@@ -162,8 +163,7 @@ def time_threads(n: int, threads: int, repeat: int) -> dict[str, Any]:
     for _ in range(repeat):
         sequential.append(timed(lambda: [count_up(n) for _ in range(threads)]))
         threaded.append(_threaded(lambda: count_up(n), threads))
-    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    return {"sequential": sequential, "threaded": threaded, "gil": gil,
+    return {"sequential": sequential, "threaded": threaded, "gil": gil_enabled(),
             "python": sys.version.split()[0]}
 
 
