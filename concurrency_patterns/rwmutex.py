@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ._core.fastpath import READY
 from ._core.lazy import lazy
@@ -71,7 +71,11 @@ class _AsyncReading:
         return rw.rlock()
 
     def __aexit__(self, *exc: object) -> Awaitable[None]:
-        self._rw.runlock()
+        rw = self._rw
+        if rw._readers > 1 or (rw._readers == 1 and not rw._writers):
+            rw._readers -= 1  # runlock()'s path when nobody is to be let in, inlined
+        else:
+            rw.runlock()
         return READY
 
 
@@ -110,18 +114,15 @@ class _Held:
         self._release()
 
 
-class _Event(Protocol):
-    def set(self) -> None: ...
-    def is_set(self) -> bool: ...
-    async def wait(self) -> object: ...
-
-
 class _Batch:
-    """The readers queued behind a writer; they get in together."""
+    """The readers queued behind a writer; they get in together. *waiters* holds what they
+    wait on: one future each (asyncio), or one event they share (anyio)."""
+
+    __slots__ = ("count", "waiters")
 
     def __init__(self) -> None:
         self.count = 0
-        self.admitted: _Event | None = None
+        self.waiters: list[Any] = []
 
 
 def _describe(rw: object, readers: int, writer: bool, writers: int, waiting: int) -> str:
@@ -130,20 +131,41 @@ def _describe(rw: object, readers: int, writer: bool, writers: int, waiting: int
 
 
 class _AsyncRWMutex:
-    """The policy above for one event loop; subclasses choose asyncio's or anyio's Event.
+    """The policy above for one event loop; subclasses say what a waiter is.
 
     Every state change happens between awaits, so one thread needs no lock for the state. Locks
     are *handed over*: an unlock that lets a waiter in updates the state on the waiter's behalf
-    and then wakes it, so nobody can slip in between.
+    and then wakes it, so nobody can slip in between. A waiter whose task was cancelled may
+    still be queued when the lock is handed on: ``_wake`` says whether it took the lock, and
+    the waiter's own ``except`` block gives back a lock it took as the cancellation arrived.
     """
-
-    _new_event: Callable[[], _Event]
 
     def __init__(self) -> None:
         self._readers = 0  # readers inside
         self._writer = False  # a writer inside
-        self._writers: deque[_Event] = deque()  # writers waiting, in arrival order
+        self._writers: deque[Any] = deque()  # writers waiting, in arrival order
         self._batch = _Batch()  # readers waiting
+        # The context managers keep no state of their own, so one of each serves every block.
+        self._reading = _AsyncReading(self)
+        self._writing = _AsyncWriting(self)
+
+    # What a waiter is, per model: the subclasses say. A waiter is awaited until it is let in.
+    def _writer_waiter(self) -> Any:
+        raise NotImplementedError
+
+    def _reader_waiter(self, batch: _Batch) -> Any:
+        raise NotImplementedError
+
+    def _wake(self, waiter: Any) -> bool:
+        """Let *waiter* in; False if it had stopped waiting (cancelled), and so was not."""
+        raise NotImplementedError
+
+    def _woken(self, waiter: Any) -> bool:
+        raise NotImplementedError
+
+    def _let_in(self, batch: _Batch) -> int:
+        """Wake the readers of *batch*; how many were let in."""
+        raise NotImplementedError
 
     async def rlock(self) -> None:
         """Wait for a read lock, then hold it alongside any other readers.
@@ -157,12 +179,11 @@ class _AsyncRWMutex:
             return
         batch = self._batch
         batch.count += 1
-        if batch.admitted is None:
-            batch.admitted = self._new_event()
+        waiter = self._reader_waiter(batch)
         try:
-            await batch.admitted.wait()
+            await waiter
         except BaseException:
-            if batch.admitted.is_set():
+            if self._woken(waiter):
                 self.runlock()  # let in as the cancellation arrived: give the lock back
             else:
                 batch.count -= 1
@@ -190,15 +211,16 @@ class _AsyncRWMutex:
         if not self._writer and not self._readers and not self._writers:
             self._writer = True
             return
-        turn = self._new_event()
+        turn = self._writer_waiter()
         self._writers.append(turn)
         try:
-            await turn.wait()
+            await turn
         except BaseException:
-            if turn.is_set():
+            if self._woken(turn):
                 self.unlock()
             else:
-                self._writers.remove(turn)
+                if turn in self._writers:  # not passed over by a hand-over already
+                    self._writers.remove(turn)
                 if not self._writer and not self._writers:
                     self._admit_readers()  # readers were only waiting for this writer
             raise
@@ -219,24 +241,29 @@ class _AsyncRWMutex:
 
     def _admit_readers(self) -> None:
         batch, self._batch = self._batch, _Batch()
-        self._readers += batch.count
-        if batch.admitted is not None:
-            batch.admitted.set()
+        admitted = self._let_in(batch)
+        self._readers += admitted
+        if not admitted and self._writers:  # every reader had been cancelled
+            self._hand_to_writer()
 
     def _hand_to_writer(self) -> None:
-        self._writer = True
-        self._writers.popleft().set()
+        while self._writers:
+            if self._wake(self._writers.popleft()):
+                self._writer = True
+                return
+        if self._batch.count:  # every writer had been cancelled: the readers behind them
+            self._admit_readers()
 
     def __repr__(self) -> str:
         return _describe(self, self._readers, self._writer, len(self._writers), self._batch.count)
 
     def reading(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.reading():`` holds a read lock for the block."""
-        return cast("AbstractAsyncContextManager[None]", _AsyncReading(self))
+        return cast("AbstractAsyncContextManager[None]", self._reading)
 
     def writing(self) -> AbstractAsyncContextManager[None]:
         """``async with rw.writing():`` holds the write lock for the block."""
-        return cast("AbstractAsyncContextManager[None]", _AsyncWriting(self))
+        return cast("AbstractAsyncContextManager[None]", self._writing)
 
 
 class AsyncioRWMutex(_AsyncRWMutex):
@@ -250,12 +277,37 @@ class AsyncioRWMutex(_AsyncRWMutex):
     waits leaves no trace. Any task may release a lock another task took, as in Go. It is not
     reentrant, and a reader cannot upgrade: ``rlock()`` then ``lock()`` in one task waits
     forever. A new lock is unlocked; ``repr(rw)`` shows the readers inside, whether a writer
-    holds it, and who waits.
+    holds it, and who waits. Each waiting task waits on a future of its own.
     """
 
-    @staticmethod
-    def _new_event() -> asyncio.Event:
-        return asyncio.Event()
+    # A future each, not an asyncio.Event: Event.wait() is a coroutine that makes a future
+    # anyway, and takes it out of a list when it wakes.
+    def _writer_waiter(self) -> asyncio.Future[None]:
+        return asyncio.get_running_loop().create_future()
+
+    def _reader_waiter(self, batch: _Batch) -> asyncio.Future[None]:
+        waiter = asyncio.get_running_loop().create_future()
+        batch.waiters.append(waiter)
+        return waiter
+
+    def _wake(self, waiter: asyncio.Future[None]) -> bool:
+        if waiter.done():  # cancelled while it waited
+            return False
+        waiter.set_result(None)
+        return True
+
+    def _woken(self, waiter: asyncio.Future[None]) -> bool:
+        return waiter.done() and not waiter.cancelled()
+
+    def _let_in(self, batch: _Batch) -> int:
+        # Each future still waiting is one reader let in. A cancelled one is done already,
+        # whether or not its task has yet run the except block that uncounts it.
+        admitted = 0
+        for waiter in batch.waiters:  # _wake(), inlined: one call fewer per reader
+            if not waiter.done():
+                waiter.set_result(None)
+                admitted += 1
+        return admitted
 
 
 class AnyioRWMutex(_AsyncRWMutex):
@@ -269,12 +321,46 @@ class AnyioRWMutex(_AsyncRWMutex):
     waits leaves no trace. Any task may release a lock another task took, as in Go. It is not
     reentrant, and a reader cannot upgrade: ``rlock()`` then ``lock()`` in one task waits
     forever. A new lock is unlocked; ``repr(rw)`` shows the readers inside, whether a writer
-    holds it, and who waits.
+    holds it, and who waits. Each writer waits on an ``anyio.Event``; the readers queued
+    behind a writer share one.
     """
 
-    @staticmethod
-    def _new_event() -> anyio.Event:
-        return anyio.Event()
+    # A cancelled task runs its except block before it can be let in: an event set on its
+    # behalf meanwhile is seen there (``_woken``), and the lock given back.
+    def _writer_waiter(self) -> _Gate:
+        return _Gate()
+
+    def _reader_waiter(self, batch: _Batch) -> _Gate:
+        if not batch.waiters:
+            batch.waiters.append(_Gate())
+        return cast(_Gate, batch.waiters[0])
+
+    def _wake(self, waiter: _Gate) -> bool:
+        waiter.event.set()
+        return True
+
+    def _woken(self, waiter: _Gate) -> bool:
+        return waiter.event.is_set()
+
+    def _let_in(self, batch: _Batch) -> int:
+        # Every reader still counted is let in; one cancelled meanwhile sees the event set
+        # in its except block, and gives its lock back.
+        for waiter in batch.waiters:
+            waiter.event.set()
+        return batch.count
+
+
+class _Gate:
+    """An ``anyio.Event`` to await, as an asyncio future is awaited; the readers of a batch
+    may all await one."""
+
+    __slots__ = ("event",)
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self.event.wait().__await__()
 
 
 class ThreadRWMutex:
@@ -301,6 +387,8 @@ class ThreadRWMutex:
         self._granted: int | None = None  # the ticket the lock was just handed to
         self._batch = 0  # number of the current batch of waiting readers
         self._batch_count = 0
+        self._reading = _Held(self.rlock, self.runlock)  # no state of their own: one serves all
+        self._writing = _Held(self.lock, self.unlock)
 
     def rlock(self) -> None:
         """Block until a read lock is held, alongside any other readers.
@@ -369,8 +457,8 @@ class ThreadRWMutex:
 
     def reading(self) -> AbstractContextManager[None]:
         """``with rw.reading():`` holds a read lock for the block."""
-        return _Held(self.rlock, self.runlock)
+        return self._reading
 
     def writing(self) -> AbstractContextManager[None]:
         """``with rw.writing():`` holds the write lock for the block."""
-        return _Held(self.lock, self.unlock)
+        return self._writing

@@ -230,6 +230,87 @@ async def test_a_lock_handed_to_a_cancelled_waiter_is_not_lost(variant: Variant)
     await _assert_free(rw)
 
 
+async def _queue(tg: Any, rw: Any, how: str, scope: anyio.CancelScope, log: list[str],
+                 name: str) -> None:
+    """Start a task that waits for *how* ("reading" or "writing") inside *scope*, and wait
+    until it has queued."""
+    before = state(rw)
+
+    async def waiter() -> None:
+        with scope:
+            async with getattr(rw, how)():
+                log.append(name)
+        if scope.cancelled_caught:
+            log.append(f"{name} cancelled")
+
+    tg.start_soon(waiter)
+    await until(lambda: state(rw) != before)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+@pytest.mark.parametrize("settled", [False, True], ids=["at-once", "after-it-left"])
+async def test_readers_cancelled_as_a_writer_unlocks_take_nothing(
+    variant: Variant, settled: bool,
+) -> None:
+    """Three readers wait behind a writer, and the middle one is cancelled: at once before the
+    writer unlocks (its task has not run yet), or after it has left the line. The other two
+    get in, and the lock ends free."""
+    rw = variant.fn()
+    await rw.lock()
+    log: list[str] = []
+    scopes = [anyio.CancelScope() for _ in range(3)]
+    async with anyio.create_task_group() as tg:
+        for i, scope in enumerate(scopes):
+            await _queue(tg, rw, "reading", scope, log, f"r{i}")
+        assert "3 reader(s) waiting" in state(rw)
+        scopes[1].cancel()
+        if settled:
+            await until(lambda: "r1 cancelled" in log)
+        rw.unlock()
+    assert sorted(log) == ["r0", "r1 cancelled", "r2"]
+    assert "unlocked" in state(rw)
+    await _assert_free(rw)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_batch_of_cancelled_readers_lets_the_next_writer_in(variant: Variant) -> None:
+    """The only reader queued is cancelled just as the writer unlocks: the writer behind it
+    gets the lock, and nobody is left waiting."""
+    rw = variant.fn()
+    await rw.lock()
+    log: list[str] = []
+    reader_scope, writer_scope = anyio.CancelScope(), anyio.CancelScope()
+    async with anyio.create_task_group() as tg:
+        await _queue(tg, rw, "reading", reader_scope, log, "r")
+        await _queue(tg, rw, "writing", writer_scope, log, "w")
+        reader_scope.cancel()
+        rw.unlock()
+    assert log == ["r cancelled", "w"] or log == ["w", "r cancelled"]
+    await _assert_free(rw)
+
+
+@pytest.mark.parametrize("variant", ASYNC, ids=str)
+async def test_a_writer_cancelled_as_the_lock_is_handed_on_passes_it_on(
+    variant: Variant,
+) -> None:
+    """Two writers wait behind a reader; the first is cancelled just as the reader leaves.
+    The second writer and a reader that queued behind them both get in, and the lock ends
+    free. (Which goes first depends on whether the lock had reached the cancelled writer,
+    which then released it: readers queued go before the next writer.)"""
+    rw = variant.fn()
+    await rw.rlock()
+    log: list[str] = []
+    scopes = [anyio.CancelScope() for _ in range(3)]
+    async with anyio.create_task_group() as tg:
+        await _queue(tg, rw, "writing", scopes[0], log, "w1")
+        await _queue(tg, rw, "writing", scopes[1], log, "w2")
+        await _queue(tg, rw, "reading", scopes[2], log, "r")
+        scopes[0].cancel()
+        rw.runlock()
+    assert sorted(log) == ["r", "w1 cancelled", "w2"]
+    await _assert_free(rw)
+
+
 @pytest.mark.parametrize("variant", ALL, ids=str)
 async def test_unlocking_what_is_not_held_raises(variant: Variant) -> None:
     rw = variant.fn()

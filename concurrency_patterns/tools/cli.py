@@ -74,6 +74,18 @@ def _interpreter(value: str) -> Path | str:
     return path
 
 
+def _passes(value: str) -> int:
+    """How many times to run the suites: a whole number, 1 or more."""
+    try:
+        passes = int(value)
+    except ValueError:
+        passes = 0
+    if passes < 1:
+        raise argparse.ArgumentTypeError(f"--passes takes a whole number of 1 or more, "
+                                         f"not {value!r}")
+    return passes
+
+
 def _json_input(value: str) -> Path:
     """A results file to read back: it must exist and hold JSON."""
     import json
@@ -123,6 +135,10 @@ def _parser() -> argparse.ArgumentParser:
                               "e.g. (3.13t). Default: the free-threaded build that "
                               ".ci/build-freethreaded cached, if there is one; "
                               "`--python none`: only this interpreter")
+    compare.add_argument("--passes", type=_passes, default=1, metavar="N",
+                         help="run the suites N times, one after another, and report each "
+                              "row's median over the passes: a slow spell of a noisy machine "
+                              "then moves one pass of a row, not its figure (default 1)")
 
     claims = commands.add_parser(
         "claims", help="measure the articles' claims here and give each a verdict "
@@ -206,4 +222,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_compare(args.patterns, quick=args.quick, json_path=args.json,
                        markdown_path=args.markdown, chart_path=args.chart,
                        from_json=args.from_json, docs_dir=args.docs,
-                       python=python if isinstance(python, Path) else None)
+                       python=python if isinstance(python, Path) else None,
+                       passes=args.passes)

@@ -71,6 +71,7 @@ class Table:
     floor: float | None
     rows: list[Row] = field(default_factory=list)
     date: str | None = None  # the day its run began (YYYY-MM-DD), when the results say
+    passes: int = 1  # how many runs of the suite each row's median is the median of
 
     def row(self, variant: str) -> Row | None:
         return next((r for r in self.rows if r.variant == variant), None)
@@ -89,7 +90,8 @@ def run_benchmarks(patterns: list[str], quick: bool, out: Path,
     suites = ROOT / "tests" / "benchmarks"
     files = [str(suites / f"bench_{p}.py") for p in patterns] or [str(suites)]
     command = [python, "-m", "pytest", *files, "--benchmark-only", "-v",
-               f"--benchmark-json={out}", "-p", "no:cacheprovider", "--no-header", "-rN"]
+               f"--benchmark-json={out}", "--benchmark-save-data", "-p", "no:cacheprovider",
+               "--no-header", "-rN"]
     if not go:
         command += ["-k", "not test_go"]
     if quick:
@@ -149,7 +151,8 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
         key = (info["pattern"], info["workload"])
         table = tables.setdefault(key, Table(info["pattern"], info["workload"], info["params"],
                                              info.get("floor_seconds"),
-                                             date=(data.get("datetime") or "")[:10] or None))
+                                             date=(data.get("datetime") or "")[:10] or None,
+                                             passes=data.get("passes", 1)))
         stats = b["stats"]
         table.rows.append(Row(info["variant"], stats["median"], stats["iqr"], stats["rounds"],
                               cpu=info.get("cpu_seconds")))
@@ -194,6 +197,45 @@ def merge_interpreter(data: dict[str, Any], other: dict[str, Any], label: str) -
         if "memory" in info:  # a peak-memory row: named by its backend
             info["memory"]["backend"] = f"{info['memory']['backend']} ({label})"
         data.setdefault("benchmarks", []).append(b)
+
+
+def combine_passes(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One set of results from several runs (passes) of the same suites.
+
+    Each row's median is the median of its medians in the passes, and its IQR that of all its
+    rounds together. A slow spell of the machine lasts seconds and so falls on the rows
+    measured during it: in one pass it can make one row of a table look slow beside the
+    others, but it is unlikely to fall on the same row in most passes. The pooled IQR shows
+    how far the passes disagreed. The other measurements (peak memory, import cost) are the
+    first pass's.
+    """
+    first = runs[0]
+    if len(runs) == 1:
+        return first
+    seen: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        for b in run.get("benchmarks", []):
+            info = b["extra_info"]
+            if "workload" in info:
+                seen.setdefault((info["pattern"], info["workload"], info["variant"]),
+                                []).append(b)
+    benchmarks = [b for b in first.get("benchmarks", []) if "workload" not in b["extra_info"]]
+    for passes in seen.values():
+        rounds = [x for b in passes for x in b["stats"].get("data", [])]
+        cpu = [b["extra_info"]["cpu_seconds"] for b in passes if "cpu_seconds" in b["extra_info"]]
+        stats = dict(passes[0]["stats"])
+        stats["median"] = statistics.median(b["stats"]["median"] for b in passes)
+        if len(rounds) >= 2:
+            q = statistics.quantiles(rounds, n=4)
+            stats["iqr"] = q[2] - q[0]
+        else:
+            stats["iqr"] = statistics.median(b["stats"]["iqr"] for b in passes)
+        stats["rounds"] = sum(b["stats"]["rounds"] for b in passes)
+        extra = dict(passes[0]["extra_info"])
+        if cpu:
+            extra["cpu_seconds"] = statistics.median(cpu)
+        benchmarks.append({**passes[0], "stats": stats, "extra_info": extra})
+    return {**first, "benchmarks": benchmarks, "passes": len(runs)}
 
 
 # What one round of each pattern's workload does, counted: the unit of the per-operation cost.
@@ -622,7 +664,8 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         out.append(f"{heading} {table_title(t)}")
         out.append("")
         if t.date:
-            out += [f"*Run of {t.date}, on the machine above.*", ""]
+            passes = f" Each figure is the median of {t.passes} passes." if t.passes > 1 else ""
+            out += [f"*Run of {t.date}, on the machine above.{passes}*", ""]
         if note := _floor_note(t):
             out += [f"*{note[0].upper()}{note[1:]}.*", ""]
         out.append("| " + " | ".join(header) + " |")
@@ -1084,7 +1127,7 @@ def _usable(status: int, results: Path, what: str) -> bool:
 def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
                 markdown_path: Path | None, chart_path: Path | None,
                 from_json: list[Path] | None = None, docs_dir: Path | None = None,
-                python: Path | None = None) -> int:
+                python: Path | None = None, passes: int = 1) -> int:
     failed = 0
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "benchmarks.json"
@@ -1093,22 +1136,31 @@ def run_compare(patterns: list[str], *, quick: bool, json_path: Path | None,
             if patterns:
                 tables = [t for t in tables if t.pattern in patterns]
         else:
-            print("running the benchmark suites"
-                  + (" (quick workloads, short rounds)" if quick else "") + " ...", flush=True)
-            status = run_benchmarks(patterns, quick, raw)
-            if not _usable(status, raw, "the benchmarks"):
-                return status or 1
-            failed = status
-            data = json.loads(raw.read_text())
-            if python is not None:
-                label = interpreter_label(str(python))
-                print(f"\nrunning them again on {python} ({label}) ...", flush=True)
-                other = Path(scratch) / "other.json"
-                status = run_benchmarks(patterns, quick, other, python=str(python), go=False)
-                if not _usable(status, other, f"the benchmarks on {python}"):
+            label = interpreter_label(str(python)) if python is not None else ""
+            runs = []
+            for n in range(1, passes + 1):
+                # The passes follow one another, each interpreter's in turn, so that a slow
+                # spell of the machine falls on different rows each time (combine_passes).
+                of = f" (pass {n} of {passes})" if passes > 1 else ""
+                print("running the benchmark suites"
+                      + (" (quick workloads, short rounds)" if quick else "") + of + " ...",
+                      flush=True)
+                status = run_benchmarks(patterns, quick, raw)
+                if not _usable(status, raw, "the benchmarks"):
                     return status or 1
                 failed = failed or status
-                merge_interpreter(data, json.loads(other.read_text()), label)
+                data = json.loads(raw.read_text())
+                if python is not None:
+                    print(f"\nrunning them again on {python} ({label}){of} ...", flush=True)
+                    other = Path(scratch) / "other.json"
+                    status = run_benchmarks(patterns, quick, other, python=str(python),
+                                            go=False)
+                    if not _usable(status, other, f"the benchmarks on {python}"):
+                        return status or 1
+                    failed = failed or status
+                    merge_interpreter(data, json.loads(other.read_text()), label)
+                runs.append(data)
+            data = combine_passes(runs)
             tables, info, memory = build_tables(data), data.get("machine_info", {}), \
                 memory_rows(data)
             imports = import_rows(data)

@@ -386,3 +386,44 @@ def test_a_row_with_an_option_asked_for_is_measured_but_held_to_no_target() -> N
     assert checks == {"sync_pool: s: threads, SyncPool within 1.25x hand-written (threads)": True}
     asked = tables[0].row("threads, SyncPool, check_puts=True")
     assert asked is not None and asked.vs_hand == 2.0  # its cost is still shown
+
+
+def test_passes_are_combined_row_by_row_so_a_slow_spell_moves_one_pass_only() -> None:
+    """Three passes of the same suite: each row's median is the median of its three medians,
+    so one pass slowed down for one row (a slow spell of the machine) does not move it; the
+    IQR is that of all the rounds, which shows the passes' disagreement."""
+    pool = {"workers": 4, "borrows": 100}
+
+    def run(hand: float, lib: float) -> dict[str, Any]:
+        rows = [bench("sync_pool", "s", "hand-written (threads)", hand, params=pool),
+                bench("sync_pool", "s", "threads, SyncPool", lib, params=pool,
+                      cpu_seconds=lib / 2)]
+        for row in rows:
+            median = row["stats"]["median"]
+            row["stats"]["data"] = [median * 0.99, median, median * 1.01]
+        return {"machine_info": DATA["machine_info"], "datetime": "2026-12-07T10:00:00",
+                "benchmarks": [*rows, {"name": "imports", "extra_info": {"imports": [1]}}]}
+
+    combined = compare.combine_passes([run(1.0, 1.1), run(1.0, 2.5), run(1.02, 1.12)])
+    assert combined["passes"] == 3
+    assert compare.import_rows(combined) == [1]  # the first pass's other measurements
+    table = build_tables(combined)[0]
+    lib = table.row("threads, SyncPool")
+    assert lib is not None
+    assert lib.median == 1.12  # not 2.5: the slow pass is outvoted
+    assert lib.rounds == 21
+    assert lib.cpu == pytest.approx(0.56)
+    assert lib.iqr > 0.5  # the passes disagreed, and the spread says so
+    assert lib.vs_hand == pytest.approx(1.12 / 1.0)
+    assert table.passes == 3
+    assert "median of 3 passes" in compare.format_markdown([table], "m", [], "how")
+    assert compare.combine_passes([run(1.0, 1.1)])["benchmarks"][1]["stats"]["median"] == 1.1
+
+
+def test_passes_must_be_a_whole_number_of_one_or_more(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit):
+            main(["compare", "mutex", "--passes", bad])
+        assert "--passes takes a whole number of 1 or more" in capsys.readouterr().err
