@@ -221,15 +221,13 @@ def combine_passes(runs: list[dict[str, Any]]) -> dict[str, Any]:
                                 []).append(b)
     benchmarks = [b for b in first.get("benchmarks", []) if "workload" not in b["extra_info"]]
     for passes in seen.values():
-        rounds = [x for b in passes for x in b["stats"].get("data", [])]
+        # run_benchmarks saves every round (--benchmark-save-data): two passes, two at least.
+        rounds = [x for b in passes for x in b["stats"]["data"]]
         cpu = [b["extra_info"]["cpu_seconds"] for b in passes if "cpu_seconds" in b["extra_info"]]
         stats = dict(passes[0]["stats"])
         stats["median"] = statistics.median(b["stats"]["median"] for b in passes)
-        if len(rounds) >= 2:
-            q = statistics.quantiles(rounds, n=4)
-            stats["iqr"] = q[2] - q[0]
-        else:
-            stats["iqr"] = statistics.median(b["stats"]["iqr"] for b in passes)
+        q = statistics.quantiles(rounds, n=4)
+        stats["iqr"] = q[2] - q[0]
         stats["rounds"] = sum(b["stats"]["rounds"] for b in passes)
         extra = dict(passes[0]["extra_info"])
         if cpu:

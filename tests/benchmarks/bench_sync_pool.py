@@ -65,6 +65,17 @@ def _threads(params: dict[str, Any], borrow: Any) -> None:
         t.join()
 
 
+def _tasks(p: dict[str, Any], worker: Any) -> Any:
+    """A round of *worker* in p["workers"] tasks; it takes the workload's parameters or none,
+    as the hand-written rows and ``Bench.on_loop`` call it."""
+    async def one_round(_: Any = None) -> None:
+        async with anyio.create_task_group() as tg:
+            for _ in range(p["workers"]):
+                tg.start_soon(worker)
+
+    return one_round
+
+
 def test_threads_fresh(bench: Bench) -> None:
     new, _, use = _kind(bench.params)
 
@@ -129,13 +140,7 @@ def test_async(bench: Bench, variant: str, backend: str, cls: Any, how: str) -> 
             pool.put(obj)
 
     worker = fresh if pool is None else try_first if how == "try_get" else awaited
-
-    async def one_round() -> None:
-        async with anyio.create_task_group() as tg:
-            for _ in range(p["workers"]):
-                tg.start_soon(worker)
-
-    bench.on_loop(variant, backend, one_round)
+    bench.on_loop(variant, backend, _tasks(p, worker))
 
 
 # --- hand-written: a deque of free objects, as a user writes it -------------------------------
@@ -174,12 +179,7 @@ def hand_written_async(p: dict[str, Any]) -> Any:
             use(obj)
             put(obj)  # no await: a deque needs none, so the tasks run one after another
 
-    async def one_round(p: dict[str, Any]) -> None:
-        async with anyio.create_task_group() as tg:
-            for _ in range(p["workers"]):
-                tg.start_soon(worker)
-
-    return one_round
+    return _tasks(p, worker)
 
 
 def hand_written_async_get(p: dict[str, Any]) -> Any:
@@ -197,12 +197,7 @@ def hand_written_async_get(p: dict[str, Any]) -> Any:
             use(obj)
             put(obj)
 
-    async def one_round(p: dict[str, Any]) -> None:
-        async with anyio.create_task_group() as tg:
-            for _ in range(p["workers"]):
-                tg.start_soon(worker)
-
-    return one_round
+    return _tasks(p, worker)
 
 
 def hand_written_threads(p: dict[str, Any]) -> Any:
