@@ -56,6 +56,8 @@ class Row:
     cpu: float | None = None  # the client's CPU seconds per round (this process, or Go's)
     cpu_per_request: float | None = None  # bounded_fetch: cpu / URLs
     vs_hand: float | None = None  # median / the hand-written row of the same model
+    # The median of the hand-written rounds run alternately with this row's, in its own test.
+    paired_hand: float | None = None
     over_hand: float | None = None  # seconds per operation beyond the hand-written row
 
     @property
@@ -75,6 +77,11 @@ class Table:
 
     def row(self, variant: str) -> Row | None:
         return next((r for r in self.rows if r.variant == variant), None)
+
+    @property
+    def paired(self) -> bool:
+        """Whether its library rows were timed alternately with the hand-written code."""
+        return any(r.paired_hand is not None for r in self.rows)
 
 
 # "tests/benchmarks/bench_mutex.py::test_async[workload-variant] PASSED   [ 5%]"
@@ -155,7 +162,8 @@ def build_tables(data: dict[str, Any]) -> list[Table]:
                                              passes=data.get("passes", 1)))
         stats = b["stats"]
         table.rows.append(Row(info["variant"], stats["median"], stats["iqr"], stats["rounds"],
-                              cpu=info.get("cpu_seconds")))
+                              cpu=info.get("cpu_seconds"),
+                              paired_hand=info.get("paired_hand_seconds")))
     cores = data.get("machine_info", {}).get("cores") or os.cpu_count() or 1
     for table in tables.values():
         _derive(table, cores)
@@ -224,6 +232,8 @@ def combine_passes(runs: list[dict[str, Any]]) -> dict[str, Any]:
         # run_benchmarks saves every round (--benchmark-save-data): two passes, two at least.
         rounds = [x for b in passes for x in b["stats"]["data"]]
         cpu = [b["extra_info"]["cpu_seconds"] for b in passes if "cpu_seconds" in b["extra_info"]]
+        paired = [b["extra_info"]["paired_hand_seconds"] for b in passes
+                  if "paired_hand_seconds" in b["extra_info"]]
         stats = dict(passes[0]["stats"])
         stats["median"] = statistics.median(b["stats"]["median"] for b in passes)
         q = statistics.quantiles(rounds, n=4)
@@ -232,6 +242,8 @@ def combine_passes(runs: list[dict[str, Any]]) -> dict[str, Any]:
         extra = dict(passes[0]["extra_info"])
         if cpu:
             extra["cpu_seconds"] = statistics.median(cpu)
+        if paired:  # as the row's own median: the median of the passes'
+            extra["paired_hand_seconds"] = statistics.median(paired)
         benchmarks.append({**passes[0], "stats": stats, "extra_info": extra})
     return {**first, "benchmarks": benchmarks, "passes": len(runs)}
 
@@ -276,16 +288,24 @@ def operations(table: Table) -> int | None:
     return count(table.params) if count else None
 
 
+def baseline_model(variant: str) -> str | None:
+    """The model whose hand-written row *variant* is measured against ("asyncio",
+    "anyio/trio", "threads"...); None for a row that is not one of the library's (Go, a peer,
+    a bare primitive, a fresh object each time)."""
+    if variant.startswith(_NOT_OURS) or "(peer)" in variant or "fresh" in variant:
+        return None
+    model = _MODEL.match(variant)
+    return None if model is None else model.group(1)
+
+
 def hand_written_of(table: Table, row: Row) -> Row | None:
     """The hand-written row *row* is measured against: the code of the same model (and the
     same interpreter) a user writes without the library; None for a row that is not one of
-    the library's (Go, a peer, a bare primitive, a fresh object each time)."""
-    if row.variant.startswith(_NOT_OURS) or "(peer)" in row.variant or "fresh" in row.variant:
-        return None
-    model = _MODEL.match(row.variant)
+    the library's."""
+    model = baseline_model(row.variant)
     if model is None:
         return None
-    return table.row(f"hand-written ({model.group(1)}){_interpreter_suffix(row.variant)}")
+    return table.row(f"hand-written ({model}){_interpreter_suffix(row.variant)}")
 
 
 def _derive(table: Table, cores: int) -> None:
@@ -294,9 +314,12 @@ def _derive(table: Table, cores: int) -> None:
     for row in table.rows:
         hand = hand_written_of(table, row)
         if hand is not None:
-            row.vs_hand = row.median / hand.median
+            # Against the hand-written rounds that alternated with the row's own, where the
+            # benchmark ran them (see Bench.paired); else against the hand-written row.
+            against = row.paired_hand or hand.median
+            row.vs_hand = row.median / against
             if count:
-                row.over_hand = (row.median - hand.median) / count
+                row.over_hand = (row.median - against) / count
         if go is not None:
             row.ratio_to_go = row.median / go.median
         if table.floor:
@@ -626,8 +649,9 @@ def _floor_note(table: Table) -> str:
 def format_text(tables: list[Table], machine: str) -> str:
     legend = (f"Each figure is the median of the timed rounds, then their interquartile range "
               f"(⚠: above {SPREAD_LIMIT:.0%} of the median, a noisy figure). vs hand: the time "
-              "over the hand-written row of the same model; +/op: what the library adds to each "
-              "operation beyond it.")
+              "over the hand-written row of the same model (or over the hand-written rounds run "
+              "alternately with the row's own, where the benchmark runs them); +/op: what the "
+              "library adds to each operation beyond it.")
     out = [machine, textwrap.fill(legend, WIDTH), ""]
     for t in tables:
         header, body = _cells(t)
@@ -663,7 +687,9 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         out.append("")
         if t.date:
             passes = f" Each figure is the median of {t.passes} passes." if t.passes > 1 else ""
-            out += [f"*Run of {t.date}, on the machine above.{passes}*", ""]
+            paired = (" *vs hand* and *+/op* are against the hand-written code's rounds run "
+                      "alternately with each row's own." if t.paired else "")
+            out += [f"*Run of {t.date}, on the machine above.{passes}{paired}*", ""]
         if note := _floor_note(t):
             out += [f"*{note[0].upper()}{note[1:]}.*", ""]
         out.append("| " + " | ".join(header) + " |")

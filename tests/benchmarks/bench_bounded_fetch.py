@@ -47,6 +47,7 @@ from tenacity import (
 from concurrency_patterns import anyio as cp_anyio
 from concurrency_patterns import asyncio as cp_asyncio
 from concurrency_patterns import threads as cp_threads
+from concurrency_patterns.tools.compare import baseline_model
 from tests.benchmarks.conftest import ROOT, Bench, GoProcess, variants
 
 PATTERN = "bounded_fetch"
@@ -129,7 +130,11 @@ def test_async(bench: Bench, fetch_server: str, variant: str, backend: str, fetc
     async def one_round() -> Any:
         return await fetch_all(targets, limit=limit, timeout=30)
 
-    results = bench.on_loop(variant, backend, one_round)
+    # The row is timed alternately with the hand-written code of its model.
+    hand = {"asyncio": hand_written_asyncio, "anyio/asyncio": hand_written_anyio,
+            "anyio/trio": hand_written_anyio}.get(baseline_model(variant) or "")
+    results = bench.on_loop(variant, backend, one_round,
+                            hand=hand and partial(hand, targets, limit))
     assert all(r == 200 if isinstance(r, int) else r.ok for r in results)
 
 
@@ -138,7 +143,8 @@ def test_async(bench: Bench, fetch_server: str, variant: str, backend: str, fetc
 def test_threads(bench: Bench, fetch_server: str, variant: str, client: Any) -> None:
     targets, limit = urls(fetch_server, bench.params), bench.params["limit"]
     results = bench.sync(variant, lambda: cp_threads.fetch(targets, limit=limit, timeout=30,
-                                                            client=client))
+                                                            client=client),
+                         hand=lambda: hand_written_threads(targets, limit))
     assert all(r.ok for r in results)
 
 
@@ -246,7 +252,12 @@ def test_crawl(bench: Bench, fetch_server: str, variant: str, backend: str,
         return [r.status for r in results]
         # --8<-- [end:library]
 
-    statuses = bench.on_loop(variant, backend, one_round)
+    async def hand_round() -> list[int]:  # what an asyncio row is timed alternately with
+        return await hand_written_crawl(crawl_urls(fetch_server, params), limit=limit,
+                                        rate=rate, retries=retries)
+
+    paired = baseline_model(variant) == "asyncio"
+    statuses = bench.on_loop(variant, backend, one_round, hand=hand_round if paired else None)
     assert statuses == [200] * params["urls"]
 
 

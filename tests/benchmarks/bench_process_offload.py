@@ -44,10 +44,13 @@ def test_threads(bench: Bench) -> None:
     ("processes, hold_jobs=True", True),
 ))
 def test_processes(bench: Bench, variant: str, hold_jobs: bool) -> None:
-    # Started before timing; the warm-up round warms it.
-    with new_process_pool(CORES, hold_jobs=hold_jobs) as pool:
+    # Started before timing; the warm-up round warms them. The plain pool runs the
+    # hand-written rounds this row alternates with.
+    with (new_process_pool(CORES, hold_jobs=hold_jobs) as pool,
+          ProcessPoolExecutor(CORES) as plain):
         bench.sync(variant, lambda: cp_processes.offload_all(spin, jobs(bench.params),
-                                                           executor=pool))
+                                                           executor=pool),
+                   hand=lambda: list(plain.map(spin, jobs(bench.params))))
 
 
 def test_hand_written(bench: Bench) -> None:

@@ -30,6 +30,7 @@ from tests.benchmarks import memory
 from tests.benchmarks.conftest import (
     Bench,
     GoProcess,
+    hand_rounds,
     hand_written,
     run_hand_written,
     variants,
@@ -196,8 +197,15 @@ def hand_written_threads(p: dict[str, Any]) -> list[int]:
     return results
 
 
-@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
-    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+# The hand-written code of each model: its own rows, and the rounds each library row is
+# timed alternately with.
+HAND = (
+    hand_written_asyncio, hand_written_anyio, hand_written_threads,
+)
+HAND_ROUNDS = hand_rounds(*HAND)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(*HAND))
 def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
     assert len(run_hand_written(bench, variant, backend, one_round)) == bench.params["items"]
 

@@ -25,6 +25,7 @@ from tests.benchmarks import memory
 from tests.benchmarks.conftest import (
     Bench,
     GoProcess,
+    hand_rounds,
     hand_written,
     run_hand_written,
     variants,
@@ -178,10 +179,17 @@ def hand_written_threads(p: dict[str, Any]) -> None:
         t.join()
 
 
-@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+# The hand-written code of each model: its own rows, and the rounds each library row is
+# timed alternately with.
+HAND = (
     _hand_written_async(asyncio.Lock, asyncio.sleep, _asyncio_start),
     _hand_written_async(anyio.Lock, anyio.sleep, _anyio_start),
-    hand_written_threads))
+    hand_written_threads,
+)
+HAND_ROUNDS = hand_rounds(*HAND)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(*HAND))
 def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
     run_hand_written(bench, variant, backend, one_round)
 

@@ -26,6 +26,7 @@ from concurrency_patterns.tools.demos.rwmutex import (
 from tests.benchmarks.conftest import (
     Bench,
     GoProcess,
+    hand_rounds,
     hand_written,
     run_hand_written,
     variants,
@@ -205,10 +206,17 @@ def hand_written_threads(p: dict[str, Any]) -> tuple[int, int]:
     return state["a"], torn[0]
 
 
-@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
+# The hand-written code of each model: its own rows, and the rounds each library row is
+# timed alternately with.
+HAND = (
     hand_written_async(asyncio.Condition, lambda: asyncio.sleep(0), _asyncio_start),
     hand_written_async(anyio.Condition, anyio.lowlevel.checkpoint, _anyio_start),
-    hand_written_threads))
+    hand_written_threads,
+)
+HAND_ROUNDS = hand_rounds(*HAND)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(*HAND))
 def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
     p = bench.params
     result = run_hand_written(bench, variant, backend, one_round)

@@ -209,7 +209,15 @@ def hand_written_threads(p: dict[str, Any]) -> Any:
         use(obj)
         put(obj)
 
-    return lambda p: _threads(p, borrow)
+    def one_round(_: Any = None) -> None:
+        _threads(p, borrow)
+
+    return one_round
+
+
+# The library's rows are timed alternately with these: model -> (params -> a round).
+HAND_ROUNDS = {"asyncio": hand_written_async, "anyio/asyncio": hand_written_async,
+               "anyio/trio": hand_written_async, "threads": hand_written_threads}
 
 
 @pytest.mark.parametrize(("variant", "backend", "make"), hand_written(

@@ -27,6 +27,7 @@ from tests.benchmarks import memory
 from tests.benchmarks.conftest import (
     Bench,
     GoProcess,
+    hand_rounds,
     hand_written,
     run_hand_written,
     variants,
@@ -113,10 +114,13 @@ def test_threads(bench: Bench) -> None:
 def test_processes(bench: Bench, variant: str, hold_jobs: bool) -> None:
     p = bench.params
     job = sync_job(p)
-    # The pool is started before timing (its start-up is not the pattern's work) and reused.
-    with new_process_pool(p["workers"], hold_jobs=hold_jobs) as pool:
+    # The pools are started before timing (start-up is not the pattern's work) and reused;
+    # the plain one runs the hand-written rounds this row alternates with.
+    with (new_process_pool(p["workers"], hold_jobs=hold_jobs) as pool,
+          ProcessPoolExecutor(p["workers"]) as plain):
         results = bench.sync(variant, lambda: cp_processes.map(
-            job, range(p["jobs"]), limit=p["workers"], executor=pool))
+            job, range(p["jobs"]), limit=p["workers"], executor=pool),
+            hand=lambda: list(plain.map(job, range(p["jobs"]))))
     assert len(results) == p["jobs"]
 
 
@@ -155,8 +159,15 @@ def hand_written_threads(p: dict[str, Any]) -> list[Any]:
         return list(pool.map(sync_job(p), range(p["jobs"])))
 
 
-@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(
-    hand_written_asyncio, hand_written_anyio, hand_written_threads))
+# The hand-written code of each model: its own rows, and the rounds each library row is
+# timed alternately with.
+HAND = (
+    hand_written_asyncio, hand_written_anyio, hand_written_threads,
+)
+HAND_ROUNDS = hand_rounds(*HAND)
+
+
+@pytest.mark.parametrize(("variant", "backend", "one_round"), hand_written(*HAND))
 def test_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> None:
     assert len(run_hand_written(bench, variant, backend, one_round)) == bench.params["jobs"]
 

@@ -11,6 +11,12 @@
   process or crossing a pipe is never in a figure.
 * The durations reach pytest-benchmark through ``MEASURED``, a clock that advances by exactly
   the measured duration of each round, so its statistics, tables and JSON are the usual ones.
+* **A library row is timed alternately with the hand-written code of its model**, when the
+  module names that code (``HAND_ROUNDS``, made with ``hand_rounds``) or the test passes it
+  (``hand=``): a round of the library's, a round of the hand-written code's, and the other
+  way round in the next pair. Its *vs hand* is then against those rounds, which met the same
+  spells of a noisy machine as its own; the hand-written row of the table is timed on its own
+  as well, like every row.
 * Plain ``pytest`` runs every benchmark once, untimed, as a smoke test (``tests/conftest.py``
   turns timing off unless ``--benchmark-only`` is given); ``pytest --benchmark-only`` times
   them.
@@ -18,6 +24,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -34,6 +41,7 @@ import anyio
 import pytest
 
 from concurrency_patterns.tools.claims.core import cpu_model
+from concurrency_patterns.tools.compare import baseline_model
 from concurrency_patterns.tools.registry import SLUGS
 from concurrency_patterns.tools.repo import go_command
 from concurrency_patterns.tools.workloads import load_workloads
@@ -161,6 +169,8 @@ class Bench:
     pattern: str
     workload: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # The module's hand-written code: model -> (params -> a round). See ``hand_rounds``.
+    hand: dict[str, Callable[[dict[str, Any]], Callable[[], Any]]] | None = None
 
     @property
     def params(self) -> dict[str, Any]:
@@ -196,33 +206,73 @@ class Bench:
         self.benchmark.pedantic(lambda: MEASURED.advance(next(rounds)),
                                 rounds=max(len(durations), 1))
 
-    def sync(self, variant: str, fn: Callable[[], Any]) -> Any:
-        """Time a blocking call; returns what the last round returned."""
+    def _paired(self, variant: str, hand: Any) -> Any:
+        """The hand-written round to alternate with *variant*'s: *hand*, or the module's
+        ``HAND_ROUNDS`` code of the variant's model; None when there is none, or when nothing
+        is timed (plain pytest runs the hand-written code in its own row)."""
+        if hand is None and self.hand is not None:
+            model = baseline_model(variant)
+            make = self.hand.get(model) if model is not None else None
+            hand = None if make is None else make(self.params)
+        return None if self.benchmark.disabled else hand
+
+    def _baseline(self, hand_rounds: list[float]) -> None:
+        if hand_rounds:
+            self.benchmark.extra_info["paired_hand_seconds"] = statistics.median(hand_rounds)
+
+    def sync(self, variant: str, fn: Callable[[], Any],
+             hand: Callable[[], Any] | None = None) -> Any:
+        """Time a blocking call; returns what the last round returned. With *hand* (or the
+        module's ``HAND_ROUNDS``), alternately with the hand-written code's rounds."""
         self._label(variant)
+        hand = self._paired(variant, hand)
         warmup, _, result = _timed(fn)
-        durations, cpu = [], []
-        for _ in range(self._rounds(warmup)):
+        if hand is not None:
+            warmup += _timed(hand)[0]
+        durations, cpu, hand_rounds = [], [], []
+        for i in range(self._rounds(warmup)):
+            if hand is not None and i % 2:  # every other pair, the hand-written round first
+                hand_rounds.append(_timed(hand)[0])
             took, used, result = _timed(fn)
             durations.append(took)
             cpu.append(used)
+            if hand is not None and not i % 2:
+                hand_rounds.append(_timed(hand)[0])
+        self._baseline(hand_rounds)
         self._report(durations or [0.0], cpu)
         return result
 
-    def on_loop(self, variant: str, backend: str, fn: Callable[[], Awaitable[Any]]) -> Any:
-        """Time an async function: every round inside one event loop of *backend*."""
+    def on_loop(self, variant: str, backend: str, fn: Callable[[], Awaitable[Any]],
+                hand: Callable[[], Awaitable[Any]] | None = None) -> Any:
+        """Time an async function: every round inside one event loop of *backend*. With
+        *hand* (or the module's ``HAND_ROUNDS``), alternately with the hand-written code's
+        rounds, in the same loop."""
         self._label(variant)
         self.benchmark.extra_info["backend"] = backend
+        paired = self._paired(variant, hand)
+
+        async def timed_hand() -> float:
+            start = time.perf_counter()
+            await paired()
+            return time.perf_counter() - start
 
         async def all_rounds() -> tuple[list[float], list[float], Any]:
             start = time.perf_counter()
             result = await fn()  # the warm-up round, which also sizes the run
-            rounds = self._rounds(time.perf_counter() - start)
-            durations, cpu = [], []
-            for _ in range(rounds):
+            warmup = time.perf_counter() - start
+            if paired is not None:
+                warmup += await timed_hand()
+            durations, cpu, hand_rounds = [], [], []
+            for i in range(self._rounds(warmup)):
+                if paired is not None and i % 2:  # every other pair, the hand-written first
+                    hand_rounds.append(await timed_hand())
                 start, cpu_start = time.perf_counter(), time.process_time()
                 result = await fn()
                 durations.append(time.perf_counter() - start)
                 cpu.append(time.process_time() - cpu_start)
+                if paired is not None and not i % 2:
+                    hand_rounds.append(await timed_hand())
+            self._baseline(hand_rounds)
             return durations or [0.0], cpu, result
 
         if backend == "uvloop":  # not on every interpreter: none for free-threaded CPython
@@ -270,6 +320,22 @@ def hand_written(
     return variants(*rows)
 
 
+def hand_rounds(
+    asyncio_round: Callable[[dict[str, Any]], Awaitable[Any]] | None,
+    anyio_round: Callable[[dict[str, Any]], Awaitable[Any]] | None,
+    threads_round: Callable[[dict[str, Any]], Any] | None,
+) -> dict[str, Callable[[dict[str, Any]], Callable[[], Any]]]:
+    """A module's ``HAND_ROUNDS``: the same rounds as ``hand_written``, by model, for the
+    library's rows to alternate with (see ``Bench.sync``)."""
+    rounds = {"asyncio": asyncio_round, "anyio/asyncio": anyio_round,
+              "anyio/trio": anyio_round, "threads": threads_round}
+
+    def maker(one_round: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], Any]:
+        return lambda params: functools.partial(one_round, params)
+
+    return {model: maker(r) for model, r in rounds.items() if r is not None}
+
+
 def run_hand_written(bench: Bench, variant: str, backend: str, one_round: Any) -> Any:
     """Time one hand-written row (see ``hand_written``)."""
     params = bench.params
@@ -288,7 +354,8 @@ def bench(benchmark: Any, request: pytest.FixtureRequest, workload: str) -> Benc
     """The benchmark of this test's workload; the module may define ``floor(params)``, the
     least time any client could take, reported beside the measurement."""
     module = request.module
-    b = Bench(benchmark, request.config, module.PATTERN, workload)
+    b = Bench(benchmark, request.config, module.PATTERN, workload,
+              hand=getattr(module, "HAND_ROUNDS", None))
     if hasattr(module, "floor") and (floor := module.floor(b.params)) is not None:
         b.extra["floor_seconds"] = floor
     return b

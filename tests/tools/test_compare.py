@@ -316,6 +316,36 @@ def test_each_library_row_is_judged_against_the_hand_written_row_of_its_model() 
     assert checks["worker_pool: d: anyio/trio within 1.25x hand-written (anyio/trio)"][0]
 
 
+def test_a_row_timed_alternately_with_the_hand_written_code_is_judged_against_those_rounds(
+) -> None:
+    """A library row whose benchmark ran the hand-written rounds between its own carries
+    their median: its vs hand is against them, not against the hand-written row timed on its
+    own (here in a slow spell); a row without them falls back to the row. Passes are
+    combined as the row's own median is."""
+    def run(paired: float) -> dict[str, Any]:
+        rows = [bench("worker_pool", "d", "hand-written (asyncio)", 0.004, params=POOL),
+                bench("worker_pool", "d", "asyncio", 0.003, params=POOL,
+                      paired_hand_seconds=paired),
+                bench("worker_pool", "d", "hand-written (threads)", 0.02, params=POOL),
+                bench("worker_pool", "d", "threads", 0.03, params=POOL)]
+        for row in rows:
+            row["stats"]["data"] = [row["stats"]["median"]] * 2
+        return {"machine_info": {"cores": 2}, "datetime": "2026-12-07T10:00:00",
+                "benchmarks": rows}
+
+    for data in (run(0.0025), compare.combine_passes([run(0.0025), run(0.009), run(0.002)])):
+        (table,) = build_tables(data)
+        paired, alone = table.row("asyncio"), table.row("threads")
+        assert paired is not None and paired.vs_hand == pytest.approx(0.003 / 0.0025)
+        assert paired.over_hand == pytest.approx(0.0005 / POOL["jobs"])
+        assert alone is not None and alone.vs_hand == pytest.approx(1.5)
+        assert table.paired
+        assert "run alternately" in compare.format_markdown([table], "m", [], "how")
+    (unpaired,) = build_tables({**run(0.0025), "benchmarks": run(0.0025)["benchmarks"][2:]})
+    assert not unpaired.paired
+    assert "alternately" not in compare.format_markdown([unpaired], "m", [], "how")
+
+
 def test_a_stream_whose_memory_grows_misses_its_target() -> None:
     from concurrency_patterns.tools.compare import check_memory, format_memory
 
