@@ -687,8 +687,8 @@ def format_markdown(tables: list[Table], machine: str, checks: list[tuple[str, b
         out.append("")
         if t.date:
             passes = f" Each figure is the median of {t.passes} passes." if t.passes > 1 else ""
-            paired = (" *vs hand* and *+/op* are against the hand-written code's rounds run "
-                      "alternately with each row's own." if t.paired else "")
+            paired = (" The vs hand and +/op columns are against the hand-written code's rounds "
+                      "run alternately with each row's own." if t.paired else "")
             out += [f"*Run of {t.date}, on the machine above.{passes}{paired}*", ""]
         if note := _floor_note(t):
             out += [f"*{note[0].upper()}{note[1:]}.*", ""]
