@@ -210,11 +210,12 @@ class Bench:
         """The hand-written round to alternate with *variant*'s: *hand*, or the module's
         ``HAND_ROUNDS`` code of the variant's model; None when there is none, or when nothing
         is timed (plain pytest runs the hand-written code in its own row)."""
+        if self.benchmark.disabled:
+            return None
         if hand is None and self.hand is not None:
-            model = baseline_model(variant)
-            make = self.hand.get(model) if model is not None else None
+            make = self.hand.get(baseline_model(variant) or "")
             hand = None if make is None else make(self.params)
-        return None if self.benchmark.disabled else hand
+        return hand
 
     def _baseline(self, hand_rounds: list[float]) -> None:
         if hand_rounds:
