@@ -271,7 +271,9 @@ _MODEL = re.compile(r"^(asyncio\+uvloop|asyncio|anyio/asyncio|anyio/trio|threads
 _NOT_OURS = ("hand-written", "go", "bare ", "plain ", "sequential", "dask")
 # A row with an option asked for ("threads, SyncPool, check_puts=True") measures what a
 # contract the hand-written code lacks costs: its vs-hand figure is shown, and held to no target.
-_ASKED = re.compile(r", \w+=\w+$")
+# So does a fetch row that names the HTTP client it was given ("anyio/trio (httpcore)"): it
+# measures that client, where the target is about the pattern around the model's default one.
+_ASKED = re.compile(r", \w+=\w+$| \((?:httpcore|httptools)\)$")
 
 
 def fetch_requests(params: dict[str, Any]) -> int:

@@ -418,6 +418,25 @@ def test_a_row_with_an_option_asked_for_is_measured_but_held_to_no_target() -> N
     assert asked is not None and asked.vs_hand == 2.0  # its cost is still shown
 
 
+def test_a_fetch_row_naming_its_client_is_measured_but_held_to_no_target() -> None:
+    """"(httpcore)" and "(httptools)" name a client the row was given: the target is about the
+    pattern around the model's default client, so those rows show their cost and are held to
+    none, on either interpreter."""
+    fetch = {"urls": 100, "limit": 10, "delay_ms": 10}
+    data = {"machine_info": DATA["machine_info"], "benchmarks": [
+        bench("bounded_fetch", "f", "hand-written (anyio/trio)", 1.0, params=fetch),
+        bench("bounded_fetch", "f", "anyio/trio", 1.1, params=fetch),
+        bench("bounded_fetch", "f", "anyio/trio (httpcore)", 2.0, params=fetch),
+        bench("bounded_fetch", "f", "hand-written (asyncio)", 1.0, params=fetch),
+        bench("bounded_fetch", "f", "asyncio (httptools)", 0.8, params=fetch),
+    ]}
+    tables = build_tables(data)
+    checks = {what for what, _, _ in check_targets(tables)
+              if "within 1.25x" in what}
+    assert checks == {"bounded_fetch: f: anyio/trio within 1.25x hand-written (anyio/trio)"}
+    asked = tables[0].row("anyio/trio (httpcore)")
+    assert asked is not None and asked.vs_hand == 2.0
+
 def test_passes_are_combined_row_by_row_so_a_slow_spell_moves_one_pass_only() -> None:
     """Three passes of the same suite: each row's median is the median of its three medians,
     so one pass slowed down for one row (a slow spell of the machine) does not move it; the
