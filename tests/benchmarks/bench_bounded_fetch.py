@@ -26,6 +26,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -92,11 +93,16 @@ def crawl_urls(base: str, params: dict[str, Any]) -> list[str]:
             for i in range(params["urls"])]
 
 
+def aiohttp_session(limit: int, timeout: float = 30) -> aiohttp.ClientSession:
+    """One aiohttp session of *limit* connections: the one the peer and hand-written rows
+    share their requests over."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
+                                 timeout=aiohttp.ClientTimeout(total=timeout))
+
+
 async def aiometer_fetch(targets: list[str], *, limit: int, timeout: float) -> list[Any]:
     """The peer: aiometer.amap over one aiohttp session, as its documentation shows."""
-    connector = aiohttp.TCPConnector(limit=limit)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+    async with aiohttp_session(limit, timeout) as session:
 
         async def get(url: str) -> int:
             async with session.get(url) as response:
@@ -153,8 +159,7 @@ def test_threads(bench: Bench, fetch_server: str, variant: str, client: Any) -> 
 async def hand_written_asyncio(targets: list[str], limit: int) -> list[int]:
     """aiohttp, an asyncio.Semaphore and gather: the articles' version, with one session."""
     sem = asyncio.Semaphore(limit)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp_session(limit) as session:
         async def get(url: str) -> int:
             async with sem, session.get(url) as response:
                 await response.read()
@@ -163,40 +168,44 @@ async def hand_written_asyncio(targets: list[str], limit: int) -> list[int]:
         return await asyncio.gather(*(get(url) for url in targets))
 
 
-async def hand_written_anyio_asyncio(targets: list[str], limit: int) -> list[int]:
-    """A task group and a CapacityLimiter around one aiohttp session: anyio code on asyncio,
-    with the client the library's anyio fetch uses there too, so that the pattern is what
-    differs."""
+async def _anyio_bounded(targets: list[str], limit: int,
+                         status: Callable[[str], Awaitable[int]]) -> list[int]:
+    """A task group and a CapacityLimiter around ``status(url)``: anyio's way, on either loop."""
     limiter, statuses = anyio.CapacityLimiter(limit), [0] * len(targets)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
-        async def get(i: int, url: str) -> None:
-            async with limiter, session.get(url) as response:
-                await response.read()
-                statuses[i] = response.status
 
-        async with anyio.create_task_group() as tg:
-            for i, url in enumerate(targets):
-                tg.start_soon(get, i, url)
+    async def get(i: int, url: str) -> None:
+        async with limiter:
+            statuses[i] = await status(url)
+
+    async with anyio.create_task_group() as tg:
+        for i, url in enumerate(targets):
+            tg.start_soon(get, i, url)
     return statuses
+
+
+async def hand_written_anyio_asyncio(targets: list[str], limit: int) -> list[int]:
+    """The bound around one aiohttp session: anyio code on asyncio, with the client the
+    library's anyio fetch uses there too, so that the pattern is what differs."""
+    async with aiohttp_session(limit) as session:
+        async def status(url: str) -> int:
+            async with session.get(url) as response:
+                await response.read()
+                return response.status
+
+        return await _anyio_bounded(targets, limit, status)
 
 
 async def hand_written_anyio_trio(targets: list[str], limit: int) -> list[int]:
-    """The same around httpx's AsyncClient, the client a trio user has. Its shared pool
+    """The bound around httpx's AsyncClient, the client a trio user has. Its shared pool
     (httpcore's) rescans every connection whenever a request comes or goes: at 100
     connections that, not the pattern, is most of its time."""
-    limiter, statuses = anyio.CapacityLimiter(limit), [0] * len(targets)
     async with httpx.AsyncClient(limits=httpx.Limits(max_connections=limit,
                                                      max_keepalive_connections=limit),
                                  timeout=30) as client:
-        async def get(i: int, url: str) -> None:
-            async with limiter:
-                statuses[i] = (await client.get(url)).status_code
+        async def status(url: str) -> int:
+            return (await client.get(url)).status_code
 
-        async with anyio.create_task_group() as tg:
-            for i, url in enumerate(targets):
-                tg.start_soon(get, i, url)
-    return statuses
+        return await _anyio_bounded(targets, limit, status)
 
 
 def hand_written_threads(targets: list[str], limit: int) -> list[int]:
@@ -289,9 +298,7 @@ async def peer_stack(targets: list[str], *, limit: int, rate: float, retries: in
     # One acquisition per 1 / rate seconds: burst 1, as the other rows. (AsyncLimiter(rate, 1)
     # would let a whole second's worth through at once.)
     limiter = AsyncLimiter(1, 1 / rate)
-    connector = aiohttp.TCPConnector(limit=limit)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp_session(limit) as session:
 
         async def get_once(url: str) -> int:
             # Every attempt waits for its slot.
@@ -334,8 +341,7 @@ async def hand_written_crawl(targets: list[str], *, limit: int, rate: float,
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit),
-                                     timeout=aiohttp.ClientTimeout(total=30)) as session:
+    async with aiohttp_session(limit) as session:
         async def get(url: str) -> int:
             async with sem:
                 for attempt in range(retries + 1):

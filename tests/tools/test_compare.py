@@ -421,7 +421,7 @@ def test_a_row_with_an_option_asked_for_is_measured_but_held_to_no_target() -> N
 def test_a_fetch_row_naming_its_client_is_measured_but_held_to_no_target() -> None:
     """"(httpcore)" and "(httptools)" name a client the row was given: the target is about the
     pattern around the model's default client, so those rows show their cost and are held to
-    none, on either interpreter."""
+    none."""
     fetch = {"urls": 100, "limit": 10, "delay_ms": 10}
     data = {"machine_info": DATA["machine_info"], "benchmarks": [
         bench("bounded_fetch", "f", "hand-written (anyio/trio)", 1.0, params=fetch),
@@ -436,6 +436,7 @@ def test_a_fetch_row_naming_its_client_is_measured_but_held_to_no_target() -> No
     assert checks == {"bounded_fetch: f: anyio/trio within 1.25x hand-written (anyio/trio)"}
     asked = tables[0].row("anyio/trio (httpcore)")
     assert asked is not None and asked.vs_hand == 2.0
+
 
 def test_passes_are_combined_row_by_row_so_a_slow_spell_moves_one_pass_only() -> None:
     """Three passes of the same suite: each row's median is the median of its three medians,
